@@ -1,0 +1,200 @@
+"""The contract between the reconciler and device drivers.
+
+Drivers never see the core's models: the planner hands them plain, frozen intended-state
+records (below), and each driver follows the scrapli_cfg / hier_config shape:
+
+    open → read running state of the managed resources → remediation(running, intended)
+    → push only that → verify → close
+
+`remediation` is a pure function, so a second run against a converged device sends nothing.
+Only the resources named in an intent are managed; everything else on a device is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Text that reaches a device CLI (descriptions, names) is restricted to this alphabet, so a
+# hostile value in YAML can never add a command. The loader refuses anything else earlier;
+# drivers check again because they are the last line.
+SAFE_TEXT = re.compile(r"^[A-Za-z0-9 ._:/@+()#,-]{0,80}$")
+
+
+class DriverError(Exception):
+    """A device operation failed; `temporary` says whether a retry may succeed."""
+
+    def __init__(self, device: str, message: str, *, temporary: bool = True) -> None:
+        super().__init__(f"{device}: {message}")
+        self.device = device
+        self.reason = message
+        self.temporary = temporary
+
+
+def safe_text(value: str) -> str:
+    if not SAFE_TEXT.match(value):
+        raise ValueError(f"unsafe text for a device: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Login for one device; comes from the environment or a file, never from the repo."""
+
+    username: str
+    password: str | None = None
+    enable: str | None = None
+    private_key: str | None = None  # path to a key file
+
+    def __repr__(self) -> str:  # credentials never appear in logs or tracebacks
+        return f"Credentials(username={self.username!r}, password=***, enable=***)"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a device is reached: from the Site document (host) plus the environment (port)."""
+
+    name: str
+    platform: str
+    host: str
+    port: int | None = None
+
+
+# ---------------------------------------------------------------- switches
+
+
+@dataclass(frozen=True)
+class PortIntent:
+    """Intended state of one managed access port (a floor port behind a switch port).
+
+    A parked port has `vlan` = the site's parking VLAN, `enabled` False, empty description.
+    """
+
+    interface: str
+    vlan: int
+    description: str = ""
+    enabled: bool = False
+    voice_vlan: int | None = None
+
+
+@dataclass(frozen=True)
+class SwitchIntent:
+    endpoint: Endpoint
+    ports: tuple[PortIntent, ...]  # every managed port of this switch, parked ones included
+    vlans: tuple[int, ...] = ()  # VLANs that must exist (occupier VLANs + parking)
+
+
+# ---------------------------------------------------------------- routers
+
+
+@dataclass(frozen=True)
+class GatewayIntent:
+    """An occupier's gateway: a VLAN sub-interface / SVI with the prefix's first address."""
+
+    vlan: int
+    address: str  # "10.64.14.1/24"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RouteIntent:
+    """A static route for an occupier's public addresses."""
+
+    prefix: str  # "203.0.113.8/29" or "203.0.113.10/32"
+    next_hop: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RouterIntent:
+    endpoint: Endpoint
+    routes: tuple[RouteIntent, ...]
+    gateways: tuple[GatewayIntent, ...] = ()
+    # Routes inside these prefixes (the site's public pools) are managed: one that is running
+    # but not intended is removed. Routes outside them are never touched.
+    managed_prefixes: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Transcript:
+    """What a driver sent to one device: the evidence for idempotence tests and the apply log."""
+
+    device: str
+    sessions: int = 0
+    reads: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+class SwitchDriver(Protocol):
+    def apply(self, intent: SwitchIntent, credentials: Credentials | None) -> Transcript:
+        """Read running state of the managed ports, push the remediation, verify."""
+        ...
+
+
+class RouterDriver(Protocol):
+    def apply(self, intent: RouterIntent, credentials: Credentials | None) -> Transcript: ...
+
+
+# ---------------------------------------------------------------- telephony
+
+
+@dataclass(frozen=True)
+class NumberIntent:
+    """One number the SIP server must know. Numbers of the managed blocks that are not listed
+    are unknown to the server (calls get 404)."""
+
+    number: str  # E.164, "+442079460001"
+    state: str  # "active" (calls routed) or "cooling-off" (calls refused, 410)
+    occupier: str = ""
+    until: str | None = None  # cooling-off end date (ISO), for the record
+
+
+@dataclass(frozen=True)
+class TelephonyIntent:
+    endpoint: Endpoint
+    numbers: tuple[NumberIntent, ...]
+    logout: tuple[str, ...] = ()  # numbers whose digital handsets must be logged out remotely
+
+
+# ---------------------------------------------------------------- Wi-Fi
+
+
+@dataclass(frozen=True)
+class WifiGroupIntent:
+    """One RADIUS group per occupier, carrying the VLAN tunnel attributes (RFC 3580)."""
+
+    name: str
+    vlan: int
+
+
+@dataclass(frozen=True)
+class WifiUserIntent:
+    username: str
+    group: str
+    secret_ref: str  # key of the password in the credentials store, never the password itself
+
+
+@dataclass(frozen=True)
+class WifiDeviceIntent:
+    mac: str  # "02-00-00-00-00-01" (RFC 3580 dashed, upper case)
+    group: str
+
+
+@dataclass(frozen=True)
+class WifiIntent:
+    endpoint: Endpoint
+    groups: tuple[WifiGroupIntent, ...]
+    users: tuple[WifiUserIntent, ...]
+    devices: tuple[WifiDeviceIntent, ...]
+
+
+class TelephonyDriver(Protocol):
+    def apply(self, intent: TelephonyIntent, credentials: Credentials | None) -> Transcript: ...
+
+
+class WifiDriver(Protocol):
+    def apply(self, intent: WifiIntent, credentials: Credentials | None) -> Transcript: ...
