@@ -1,0 +1,182 @@
+"""Pure facts derived from the documents that several rules, the planner and reports share:
+which contract a service is charged against, its status and quantity on a date, and the
+provisioned infrastructure X/Y of an occupier at a site (S6)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from reconciler.model.kinds import (
+    AtEnd,
+    Contract,
+    Occupier,
+    PortRole,
+    Service,
+    ServiceDefinition,
+)
+from reconciler.model.repo import Repo
+
+
+class Status(StrEnum):
+    ACTIVE = "Active"
+    SCHEDULED = "Scheduled"
+    INACTIVE = "Inactive"
+    UPDATING = "Updating"
+    FAILED = "Failed"
+
+
+class Infra(StrEnum):
+    """The five provisioned-infrastructure types of seed 000, in the seed's order."""
+
+    SWITCH_PORTS = "switch ports"
+    PHONE_NUMBERS = "telephony"
+    PUBLIC_IPS = "public IPs"
+    WIFI_DEVICES = "Wi-Fi devices"
+    WIFI_USERS = "Wi-Fi users"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    in_use: int
+    allocated: int
+
+    def __str__(self) -> str:
+        return f"{self.in_use}/{self.allocated}"
+
+
+def contract_of(repo: Repo, service: Service) -> Contract | None:
+    """S1: the named contract, or the only contract of the occupier at the site."""
+    spec = service.spec
+    if spec.contract is not None:
+        return repo.contracts.get(spec.contract)
+    candidates = repo.contracts_at.get((spec.occupier, spec.site), [])
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def contract_status(contract: Contract, today: date) -> Status:
+    if contract.spec.start > today:
+        return Status.SCHEDULED
+    if contract.spec.end is not None and contract.spec.end < today:
+        return Status.INACTIVE
+    return Status.ACTIVE
+
+
+def decommissioned(occupier: Occupier | None, today: date) -> bool:
+    request = occupier.spec.decommission if occupier else None
+    return request is not None and (request.at is None or request.at <= today)
+
+
+def service_status(repo: Repo, service: Service, today: date) -> Status:
+    """S2/S9: Scheduled until the contract starts; Inactive once the contract has ended with
+    `atEnd: deprovision` or the occupier is decommissioned; otherwise Active (occupiers keep
+    their services after a contract ends unless it says to deprovision)."""
+    contract = contract_of(repo, service)
+    if contract is None:
+        return Status.INACTIVE
+    if decommissioned(repo.occupiers.get(service.spec.occupier), today):
+        return Status.INACTIVE
+    status = contract_status(contract, today)
+    if status is Status.INACTIVE and contract.spec.at_end is AtEnd.KEEP:
+        return Status.ACTIVE
+    return status
+
+
+def live(status: Status) -> bool:
+    return status in (Status.ACTIVE, Status.SCHEDULED, Status.UPDATING, Status.FAILED)
+
+
+def terms_on(
+    repo: Repo, service: Service, day: date
+) -> tuple[ServiceDefinition | None, int, Decimal | None]:
+    """Definition, quantity and price of a service on a date, scheduled changes applied (S10)."""
+    definition = repo.definitions.get(service.spec.definition)
+    quantity = quantity_of(service, definition)
+    price = service.spec.price
+    for change in sorted(service.spec.changes, key=lambda c: c.on):
+        if change.on > day:
+            break
+        if change.definition is not None:
+            definition = repo.definitions.get(change.definition)
+        if change.quantity is not None:
+            quantity = change.quantity
+        if change.price is not None:
+            price = change.price
+    if price is None and definition is not None:
+        price = definition.spec.rrp
+    return definition, quantity, price
+
+
+def quantity_of(service: Service, definition: ServiceDefinition | None) -> int:
+    """S4: the declared quantity, else the definition's default, else its minimum (at least 1)."""
+    if service.spec.quantity is not None:
+        return service.spec.quantity
+    if definition is None:
+        return 1
+    rule = definition.spec.quantity
+    return rule.default if rule.default is not None else max(rule.min, 1)
+
+
+def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> Counter[str]:
+    """Y of S6: what the occupier's live services at the site allocate on `day`. Keys are the
+    Infra values, plus `port:<role>` per switch-port role."""
+    total: Counter[str] = Counter()
+    for service in repo.services_at.get((occupier, site), ()):
+        if not live(service_status(repo, service, today)):
+            continue
+        definition, quantity, _ = terms_on(repo, service, day)
+        if definition is None:
+            continue
+        infra = definition.spec.infrastructure
+        if infra.switch_ports is not None:
+            ports = infra.switch_ports.count * quantity
+            total[Infra.SWITCH_PORTS] += ports
+            total[f"port:{infra.switch_ports.role}"] += ports
+        total[Infra.PHONE_NUMBERS] += infra.phone_numbers * quantity
+        public = infra.public_ips or (
+            2 ** (32 - infra.public_prefix_length) - 3 if infra.public_prefix_length else 0
+        )
+        total[Infra.PUBLIC_IPS] += public * quantity
+        total[Infra.WIFI_DEVICES] += infra.wifi_devices * quantity
+        total[Infra.WIFI_USERS] += infra.wifi_users * quantity
+    return total
+
+
+def wifi_sites(repo: Repo, occupier: Occupier, wifi: bool | list[str]) -> list[str]:
+    if wifi is True:
+        return repo.sites_of(occupier.name)
+    return list(wifi) if isinstance(wifi, list) else []
+
+
+def in_use(repo: Repo, occupier: Occupier, site: str) -> Counter[str]:
+    """X of S6: what the occupier has declared in use at the site."""
+    total: Counter[str] = Counter()
+    spec = occupier.spec
+    for port in spec.activations.floor_ports:
+        if port.site == site:
+            total[Infra.SWITCH_PORTS] += 1
+            total[f"port:{port.role}"] += 1
+    total[Infra.PHONE_NUMBERS] = sum(1 for n in spec.activations.numbers if n.site == site)
+    total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
+    total[Infra.WIFI_USERS] = sum(
+        1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi)
+    )
+    return total
+
+
+def infrastructure(
+    repo: Repo, occupier: str, site: str, today: date, public_in_use: int = 0
+) -> dict[Infra, Usage]:
+    """The Provisioned infrastructure row of seed 000: X/Y for the five types."""
+    doc = repo.occupiers.get(occupier)
+    used = in_use(repo, doc, site) if doc is not None else Counter[str]()
+    used[Infra.PUBLIC_IPS] = public_in_use
+    alloc = allocated(repo, occupier, site, today, today)
+    return {kind: Usage(used[kind], alloc[kind]) for kind in Infra}
+
+
+def port_roles() -> list[str]:
+    return [f"port:{role}" for role in PortRole]

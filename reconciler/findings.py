@@ -1,0 +1,54 @@
+"""Findings: what validation reports, pointing at the exact line of the pull request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from reconciler.model.repo import Source
+
+Path = tuple[str | int, ...]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem. `source` + `path` say where; `locate` turns them into file:line:col."""
+
+    rule: str
+    severity: Severity
+    message: str
+    source: Source | None = None
+    path: Path = ()
+    hint: str = ""
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def at(self, file: str, line: int, column: int) -> Finding:
+        return replace(self, file=file, line=line, column=column)
+
+    def text(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: " if self.file else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}{self.severity}[{self.rule}]: {self.message}{hint}"
+
+
+def error(rule: str, source: Source | None, path: Path, message: str, hint: str = "") -> Finding:
+    return Finding(rule, Severity.ERROR, message, source, path, hint)
+
+
+def warning(rule: str, source: Source | None, path: Path, message: str, hint: str = "") -> Finding:
+    return Finding(rule, Severity.WARNING, message, source, path, hint)
+
+
+def sort_key(f: Finding) -> tuple[str, int, int, str, str]:
+    return (f.file, f.line, f.column, f.rule, f.message)

@@ -1,0 +1,369 @@
+"""Loader: a tree of YAML files → validated documents, and findings that point at lines.
+
+Two parsers, one format. The fast path parses with yaml-rs (Rust, YAML 1.2) and validates
+with pydantic; it keeps only (file, document index) per document. Positions are needed only
+when something is wrong, so `Positions` re-reads just those files with PyYAML's composer
+(which keeps line and column of every node) configured for the same YAML 1.2 core schema.
+`tests/test_load_agreement.py` holds the two to the same answers.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+import yaml_rs
+from pydantic import ValidationError
+
+from reconciler.findings import Finding, Path, error
+from reconciler.model.base import API_VERSION, Document
+from reconciler.model.kinds import KINDS
+from reconciler.model.repo import Repo, Source
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+ALIAS_LIMITS = yaml_rs.AliasLimits(
+    max_total_replayed_events=10_000,
+    max_replay_stack_depth=16,
+    max_alias_expansions_per_anchor=100,
+)
+_DOC_SEPARATOR = re.compile(r"^---", re.M)
+_RS_POSITION = re.compile(r"line (\d+), column (\d+)")
+SKIP_DIRS = {".git", ".tenantry", ".venv", "node_modules", "__pycache__"}
+
+
+@dataclass
+class Loaded:
+    repo: Repo
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    root: str = "."
+
+
+def discover(root: str) -> list[str]:
+    """Every *.yaml / *.yml below root (or root itself if it is a file), in a stable order."""
+    if os.path.isfile(root):
+        return [root]
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        found.extend(
+            os.path.join(dirpath, name)
+            for name in sorted(filenames)
+            if name.endswith((".yaml", ".yml"))
+        )
+    return found
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Parsing builds millions of small objects that all live until the end; the cyclic
+    garbage collector would walk them again and again for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load(root: str, files: Iterable[str] | None = None) -> Loaded:
+    """Load and validate every document below `root` (or only `files`)."""
+    paths = list(files) if files is not None else discover(root)
+    loaded = Loaded(Repo(), files=paths, root=root)
+    with gc_paused():
+        for path in paths:
+            for doc, source in _documents(path, loaded.findings):
+                _add(loaded, doc, source)
+        loaded.repo.index()
+    return loaded
+
+
+def load_text(text: str, file: str = "<memory>") -> Loaded:
+    """Load documents from one YAML string; used by the admission webhook and tests."""
+    loaded = Loaded(Repo(), files=[file])
+    for raw, source in _parse(text, file, loaded.findings):
+        _add(loaded, raw, source)
+    loaded.repo.index()
+    return loaded
+
+
+def _add(loaded: Loaded, raw: Any, source: Source) -> None:
+    doc = validate_document(raw, source, loaded.findings)
+    if doc is None:
+        return
+    earlier = loaded.repo.add(doc, source)
+    if earlier is not None:
+        loaded.findings.append(
+            error(
+                "duplicate",
+                source,
+                ("metadata", "name"),
+                f"{doc.kind} '{doc.name}' is declared twice; the first is in {earlier.file}"
+                f" (document {earlier.index + 1})",
+                "rename one of them or delete the copy",
+            )
+        )
+
+
+def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            findings.append(
+                _file_error(path, 1, 1, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+            )
+            return
+        data = FsPath(path).read_bytes()
+    except OSError as exc:
+        findings.append(_file_error(path, 1, 1, f"cannot read file: {exc.strerror}"))
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        findings.append(
+            _file_error(path, line, column, f"file is not UTF-8 (byte 0x{data[exc.start]:02x})")
+        )
+        return
+    yield from _parse(text, path, findings)
+
+
+def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
+    if "\t" in text and re.search(r"^\t", text, re.M):
+        line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
+        findings.append(_file_error(path, line, 1, "tab used for indentation; use spaces"))
+        return
+    try:
+        result = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
+    except yaml_rs.YAMLDecodeError as exc:
+        findings.append(_parse_error(path, text, str(exc)))
+        return
+    except RecursionError:
+        findings.append(_file_error(path, 1, 1, "YAML nested too deeply"))
+        return
+    if result is None:
+        return
+    if isinstance(result, list) and _DOC_SEPARATOR.search(text):
+        docs = result
+    else:
+        docs = [result]
+    for index, raw in enumerate(docs):
+        if raw is not None:
+            yield raw, Source(path, index)
+
+
+def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Document | None:
+    """One raw mapping → a typed document, or findings at the offending fields."""
+    if not isinstance(raw, dict):
+        findings.append(
+            error("schema", source, (), "a document must be a mapping with apiVersion, kind, "
+                  "metadata and spec")
+        )
+        return None
+    if raw.get("apiVersion") != API_VERSION:
+        findings.append(
+            error(
+                "schema",
+                source,
+                ("apiVersion",),
+                f"apiVersion must be {API_VERSION}, not {raw.get('apiVersion')!r}",
+            )
+        )
+        return None
+    model = KINDS.get(raw.get("kind"))  # type: ignore[arg-type]
+    if model is None:
+        findings.append(
+            error(
+                "schema",
+                source,
+                ("kind",),
+                f"unknown kind {raw.get('kind')!r}; expected one of {', '.join(KINDS)}",
+            )
+        )
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for problem in exc.errors(include_url=False):
+            findings.append(_schema_finding(source, problem))  # type: ignore[arg-type]
+        return None
+
+
+# Friendly names for the patterns of reconciler.model.base, so a finding says what is wanted.
+_PATTERN_NAMES = {
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": "a DNS-1123 name: lower-case letters, digits and '-',"
+    " starting and ending with a letter or digit",
+    r"^\+[1-9][0-9]{6,14}$": "an E.164 phone number such as \"+442079460001\" (quote it)",
+    r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$": "a MAC address such as \"02:00:00:00:00:01\"",
+    r"^[^\x00-\x1f\x7f]*$": "one line of text without control characters",
+    r"^[^\x00-\x1f\x7f]+$": "one line of text without control characters",
+    r"^[A-Za-z0-9 ._:/@+()#,-]*$": "text of letters, digits, spaces and ._:/@+()#,- only"
+    " (it is sent to devices)",
+    r"^[0-9]{1,4}-[0-9]{1,4}$": "a VLAN range such as \"100-899\"",
+}
+
+
+def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
+    loc: Path = tuple(problem["loc"])
+    shown = ".".join(str(p) for p in loc if not _is_union_tag(p))
+    message = problem["msg"]
+    kind = problem["type"]
+    if kind == "string_pattern_mismatch":
+        pattern = problem.get("ctx", {}).get("pattern", "")
+        message = f"must be {_PATTERN_NAMES.get(pattern, 'text matching ' + pattern)}"
+    elif kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "missing":
+        message = "required field is missing"
+    value = problem.get("input")
+    got = "" if kind in {"missing", "extra_forbidden"} or isinstance(value, dict | list) else (
+        f" (got {value!r})"
+    )
+    return error("schema", source, loc, f"{shown or 'document'}: {message}{got}")
+
+
+def _is_union_tag(part: object) -> bool:
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part or part in {"str", "int"})
+
+
+def _file_error(path: str, line: int, column: int, message: str) -> Finding:
+    return error("load", None, (), message).at(path, line, column)
+
+
+def _parse_error(path: str, text: str, rs_message: str) -> Finding:
+    """yaml-rs says what is wrong; PyYAML's marks often say where more precisely."""
+    try:
+        for _ in yaml.compose_all(text, Loader=PositionLoader):
+            pass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None:
+            what = exc.problem or exc.context or "invalid YAML"
+            return _file_error(path, mark.line + 1, mark.column + 1, f"invalid YAML: {what}")
+    first = rs_message.splitlines()[-1].strip() or rs_message
+    found = _RS_POSITION.search(rs_message)
+    line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+    reason = first if "duplicate" not in rs_message else rs_message.splitlines()[0]
+    return _file_error(path, line, column, f"invalid YAML: {reason}")
+
+
+# ---------------------------------------------------------------- position-aware re-reading
+
+
+class PositionLoader(yaml.SafeLoader):
+    """PyYAML configured for the YAML 1.2 core schema (as yaml-rs), refusing duplicate keys."""
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        node = super().compose_node(parent, index)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, Any] = {}
+            for key, _value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise yaml.constructor.ConstructorError(
+                            "while reading a mapping",
+                            node.start_mark,
+                            f"duplicate key {key.value!r} (first at line "
+                            f"{seen[key.value].start_mark.line + 1})",
+                            key.start_mark,
+                        )
+                    seen[key.value] = key
+        return node
+
+
+for _tag, _regexp, _first in [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (
+        "tag:yaml.org,2002:int",
+        r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
+        list("-+0123456789"),
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+]:
+    PositionLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+def _construct_int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    value = str(loader.construct_scalar(node))
+    if value.startswith("0o"):
+        return int(value[2:], 8)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value)
+
+
+PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)  # type: ignore[arg-type]
+
+
+class Positions:
+    """Lazily maps (file, document index, field path) to (line, column), one file at a time."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[Any]] = {}
+
+    def _nodes(self, file: str) -> list[Any]:
+        if file not in self._files:
+            try:
+                text = FsPath(file).read_text(encoding="utf-8")
+                nodes = list(yaml.compose_all(text, Loader=PositionLoader))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                nodes = []
+            self._files[file] = nodes
+        return self._files[file]
+
+    def remember(self, file: str, text: str) -> None:
+        """Register in-memory text (webhook, tests) so findings on it can be located."""
+        try:
+            self._files[file] = list(yaml.compose_all(text, Loader=PositionLoader))
+        except yaml.YAMLError:
+            self._files[file] = []
+
+    def locate(self, source: Source, path: Path) -> tuple[int, int]:
+        nodes = self._nodes(source.file)
+        if source.index >= len(nodes) or nodes[source.index] is None:
+            return 1, 1
+        node = nodes[source.index]
+        for part in path:
+            child = _child(node, part)
+            if child is None:
+                continue  # a union tag or a missing field: stay at the closest parent
+            node = child
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def resolve(self, findings: Iterable[Finding]) -> list[Finding]:
+        out = []
+        for finding in findings:
+            if finding.file or finding.source is None:
+                out.append(finding)
+                continue
+            line, column = self.locate(finding.source, finding.path)
+            out.append(finding.at(finding.source.file, line, column))
+        return out
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if key.value == part:
+                return value if not isinstance(value, yaml.ScalarNode) or value.value else key
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None

@@ -1,0 +1,322 @@
+"""The five kinds of desired-state document (DESIGN §1)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from reconciler.model.base import (
+    E164,
+    Count,
+    DeviceText,
+    Document,
+    Email,
+    Host,
+    Mac,
+    Money,
+    Name,
+    Spec,
+    Text,
+    VlanId,
+)
+
+# ------------------------------------------------------------------------------------ Site
+
+# A driver module name: render, cisco_iosxe, openvswitch, frr, kamailio, freeradius.
+Platform = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+
+
+class VlanPool(Spec):
+    range: Annotated[str, Field(pattern=r"^[0-9]{1,4}-[0-9]{1,4}$")]
+    reserved: list[VlanId] = Field(default_factory=list)
+    parking: VlanId
+    voice: VlanId | None = None  # shared voice VLAN for handsets on ports with the voice role
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        first, last = self.range.split("-")
+        return int(first), int(last)
+
+
+class PrivateSupernet(Spec):
+    cidr: IPv4Network
+    prefix_length: Annotated[int, Field(ge=8, le=30)]
+
+
+class PublicPool(Spec):
+    name: Name
+    cidr: IPv4Network
+    gateway: IPv4Address
+    exclude: list[IPv4Address] = Field(default_factory=list)
+
+
+class NumberBlock(Spec):
+    first: E164
+    last: E164
+
+
+class Router(Spec):
+    name: Name
+    platform: Platform
+    host: Host
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+
+class SwitchPort(Spec):
+    interface: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9/._-]*$", max_length=64)]
+    floor_port: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)]
+
+
+class Switch(Spec):
+    name: Name
+    platform: Platform
+    host: Host
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    ports: list[SwitchPort] = Field(default_factory=list)
+
+
+class Space(Spec):
+    name: Name
+    floor_ports: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)]] = (
+        Field(default_factory=list)
+    )
+
+
+class Telephony(Spec):
+    name: Name
+    platform: Platform
+    host: Host
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+
+class SiteSpec(Spec):
+    display_name: Text
+    admins: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1)
+    cooling_off_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    vlans: VlanPool
+    private_supernet: PrivateSupernet
+    public_pools: list[PublicPool] = Field(default_factory=list)
+    number_blocks: list[NumberBlock] = Field(default_factory=list)
+    router: Router | None = None
+    telephony: Telephony | None = None
+    wifi: Telephony | None = None
+    switches: list[Switch] = Field(default_factory=list)
+    spaces: list[Space] = Field(default_factory=list)
+
+
+class Site(Document):
+    KIND = "Site"
+    kind: Literal["Site"]
+    spec: SiteSpec
+
+
+# ------------------------------------------------------------------------ ServiceDefinition
+
+
+class Category(StrEnum):
+    INTERNET = "internet"
+    VOICE = "voice"
+    PUBLIC_IP = "public-ip"
+    WIFI = "wifi"
+    BANDWIDTH = "bandwidth"
+    CALL_FEATURE = "call-feature"
+    OTHER = "other"
+
+
+class PortRole(StrEnum):
+    INTERNET = "internet"
+    PUBLIC_IP = "public-ip"
+    VOICE = "voice"
+    WIFI_AP = "wifi-ap"
+    AV = "av"
+    OTHER = "other"
+
+
+class QuantityRule(Spec):
+    """EngageIP's Quantity component: min, max (0 = no maximum), default, included units."""
+
+    min: Count = 0
+    max: Count = 0
+    default: Count | None = None
+    included: Count = 0
+
+
+class AnyOf(Spec):
+    any_of: list[Name] = Field(min_length=1)
+
+
+Requirement = Name | AnyOf
+
+
+class SwitchPorts(Spec):
+    count: Annotated[int, Field(ge=1, le=48)]
+    role: PortRole
+
+
+class Infrastructure(Spec):
+    """Provisioned infrastructure per unit of the service (seed 000: the five device types)."""
+
+    switch_ports: SwitchPorts | None = None
+    phone_numbers: Count = 0
+    public_ips: Annotated[Count, Field(alias="publicIPs")] = 0
+    public_prefix_length: Annotated[int, Field(ge=29, le=30)] | None = None
+    wifi_devices: Count = 0
+    wifi_users: Count = 0
+
+
+class ServiceDefinitionSpec(Spec):
+    category: Category
+    description: Text
+    cost: Money
+    rrp: Money
+    quantity: QuantityRule = Field(default_factory=QuantityRule)
+    requires: list[Requirement] = Field(default_factory=list)
+    excludes: list[Name] = Field(default_factory=list)
+    max_per_occupier: Annotated[int, Field(ge=1)] | None = None
+    infrastructure: Infrastructure = Field(default_factory=Infrastructure)
+    inactive: bool = False
+
+
+class ServiceDefinition(Document):
+    KIND = "ServiceDefinition"
+    kind: Literal["ServiceDefinition"]
+    spec: ServiceDefinitionSpec
+
+
+# --------------------------------------------------------------------------------- Occupier
+
+
+class Handset(StrEnum):
+    DIGITAL = "digital"  # logged out remotely by the reconciler
+    ANALOG = "analog"  # must be logged out by hand (D2)
+    SOFTPHONE = "softphone"
+
+
+class User(Spec):
+    name: Name
+    email: Email
+    wifi: bool | list[Name] = False  # true: at every site of the occupier; or a list of sites
+    number: E164 | None = None
+
+
+class WifiDevice(Spec):
+    name: Name
+    mac: Mac
+    site: Name
+
+
+class FloorPortActivation(Spec):
+    site: Name
+    floor_port: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)]
+    role: PortRole
+    device: DeviceText = ""
+
+
+class NumberActivation(Spec):
+    site: Name
+    number: E164
+    handset: Handset = Handset.DIGITAL
+    logged_in: bool = False
+
+
+class Activations(Spec):
+    floor_ports: list[FloorPortActivation] = Field(default_factory=list)
+    numbers: list[NumberActivation] = Field(default_factory=list)
+
+
+class MainNumber(Spec):
+    site: Name
+    number: E164
+
+
+class Decommission(Spec):
+    confirm: str
+    irreversible: bool
+    at: date | None = None
+
+
+class OccupierSpec(Spec):
+    display_name: Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]+$", max_length=200)]
+    users: list[User] = Field(default_factory=list)
+    wifi_devices: list[WifiDevice] = Field(default_factory=list)
+    activations: Activations = Field(default_factory=Activations)
+    main_numbers: list[MainNumber] = Field(default_factory=list)
+    decommission: Decommission | None = None
+
+
+class Occupier(Document):
+    KIND = "Occupier"
+    kind: Literal["Occupier"]
+    spec: OccupierSpec
+
+
+# --------------------------------------------------------------------------------- Contract
+
+
+class AtEnd(StrEnum):
+    KEEP = "keep"  # services continue after the contract ends (seed 000)
+    DEPROVISION = "deprovision"
+
+
+class ContractSpec(Spec):
+    occupier: Name
+    site: Name
+    start: date
+    end: date | None = None
+    spaces: list[Name] = Field(default_factory=list)
+    at_end: AtEnd = AtEnd.KEEP
+
+
+class Contract(Document):
+    KIND = "Contract"
+    kind: Literal["Contract"]
+    spec: ContractSpec
+
+
+# ---------------------------------------------------------------------------------- Service
+
+
+class ScheduledChange(Spec):
+    on: date
+    quantity: Count | None = None
+    definition: Name | None = None
+    price: Money | None = None
+
+
+class ServiceSpec(Spec):
+    occupier: Name
+    site: Name
+    contract: Name | None = None
+    definition: Name
+    quantity: Count | None = None
+    price: Money | None = None
+    start: date | None = None  # only to be refused when it differs from the contract (S2)
+    replaces: Name | None = None
+    changes: list[ScheduledChange] = Field(default_factory=list)
+
+
+class Service(Document):
+    KIND = "Service"
+    kind: Literal["Service"]
+    spec: ServiceSpec
+
+
+KINDS: dict[str, type[Document]] = {
+    cls.KIND: cls for cls in (Site, ServiceDefinition, Occupier, Contract, Service)
+}
+
+__all__ = [
+    "KINDS",
+    "Contract",
+    "Decimal",
+    "IPv4Address",
+    "Occupier",
+    "Service",
+    "ServiceDefinition",
+    "Site",
+]

@@ -1,0 +1,88 @@
+"""The indexed set of all documents of a desired-state repo: what every rule reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from reconciler.model.base import Document
+from reconciler.model.kinds import Contract, Occupier, Service, ServiceDefinition, Site
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a document came from: the file and its position among the file's documents."""
+
+    file: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass
+class Repo:
+    sites: dict[str, Site] = field(default_factory=dict)
+    definitions: dict[str, ServiceDefinition] = field(default_factory=dict)
+    occupiers: dict[str, Occupier] = field(default_factory=dict)
+    contracts: dict[str, Contract] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    sources: dict[Ref, Source] = field(default_factory=dict)
+    # Indexes built once by `index()`; rules only read them.
+    contracts_at: dict[tuple[str, str], list[Contract]] = field(default_factory=dict)
+    services_at: dict[tuple[str, str], list[Service]] = field(default_factory=dict)
+    contracts_of: dict[str, list[Contract]] = field(default_factory=dict)
+
+    def add(self, doc: Document, source: Source) -> Source | None:
+        """Add a document; return the source of an earlier one of the same kind and name."""
+        table: dict[str, Document] = self._table(doc.kind)  # type: ignore[assignment]
+        ref = Ref(doc.kind, doc.name)
+        if doc.name in table:
+            return self.sources[ref]
+        table[doc.name] = doc
+        self.sources[ref] = source
+        return None
+
+    def _table(self, kind: str) -> dict[str, Site] | dict[str, ServiceDefinition] | dict[
+        str, Occupier
+    ] | dict[str, Contract] | dict[str, Service]:
+        return {
+            "Site": self.sites,
+            "ServiceDefinition": self.definitions,
+            "Occupier": self.occupiers,
+            "Contract": self.contracts,
+            "Service": self.services,
+        }[kind]
+
+    def index(self) -> Repo:
+        contracts_at: defaultdict[tuple[str, str], list[Contract]] = defaultdict(list)
+        contracts_of: defaultdict[str, list[Contract]] = defaultdict(list)
+        for contract in self.contracts.values():
+            contracts_at[contract.spec.occupier, contract.spec.site].append(contract)
+            contracts_of[contract.spec.occupier].append(contract)
+        services_at: defaultdict[tuple[str, str], list[Service]] = defaultdict(list)
+        for service in self.services.values():
+            services_at[service.spec.occupier, service.spec.site].append(service)
+        self.contracts_at = dict(contracts_at)
+        self.contracts_of = dict(contracts_of)
+        self.services_at = dict(services_at)
+        return self
+
+    def source(self, doc: Document) -> Source | None:
+        return self.sources.get(Ref(doc.kind, doc.name))
+
+    def sites_of(self, occupier: str) -> list[str]:
+        """Every site where the occupier has or had a contract, in a stable order."""
+        return sorted({c.spec.site for c in self.contracts_of.get(occupier, ())})
+
+    def all_documents(self) -> list[Document]:
+        out: list[Document] = []
+        for table in (self.sites, self.definitions, self.occupiers, self.contracts, self.services):
+            out.extend(table.values())
+        return out

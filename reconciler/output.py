@@ -1,0 +1,102 @@
+"""Findings for people and machines: human, json, junit, sarif, github annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from reconciler.findings import Finding
+from reconciler.rules import RULES
+
+FORMATS = ("human", "json", "junit", "sarif", "github")
+
+
+def render(findings: Sequence[Finding], fmt: str, checked: int = 0) -> str:
+    return {
+        "human": _human,
+        "json": _json,
+        "junit": _junit,
+        "sarif": _sarif,
+        "github": _github,
+    }[fmt](findings, checked)
+
+
+def _human(findings: Sequence[Finding], checked: int) -> str:
+    lines = [f.text() for f in findings]
+    errors = sum(f.is_error for f in findings)
+    warnings = len(findings) - errors
+    lines.append(f"{checked} documents checked: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)
+
+
+def _as_dict(f: Finding) -> dict[str, object]:
+    return {
+        "rule": f.rule, "severity": str(f.severity), "file": f.file, "line": f.line,
+        "column": f.column, "path": ".".join(str(p) for p in f.path), "message": f.message,
+        "hint": f.hint,
+    }
+
+
+def _json(findings: Sequence[Finding], checked: int) -> str:
+    return json.dumps({"documents": checked, "findings": [_as_dict(f) for f in findings]},
+                      indent=2)
+
+
+def _junit(findings: Sequence[Finding], checked: int) -> str:
+    errors = [f for f in findings if f.is_error]
+    cases = []
+    for f in errors:
+        name = quoteattr(f"{f.file}:{f.line} [{f.rule}]")
+        cases.append(f'    <testcase classname="tenantry.{f.rule}" name={name}>\n'
+                     f'      <failure message={quoteattr(f.message)}>{escape(f.text())}</failure>\n'
+                     "    </testcase>")
+    if not errors:
+        cases.append('    <testcase classname="tenantry" name="validate"/>')
+    body = "\n".join(cases)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites><testsuite name="tenantry validate" tests="{max(len(errors), 1)}" '
+            f'failures="{len(errors)}">\n{body}\n</testsuite></testsuites>')
+
+
+def _sarif(findings: Sequence[Finding], checked: int) -> str:
+    rules = sorted({f.rule for f in findings})
+    doc = {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tenantry",
+                "rules": [{"id": r, "shortDescription": {"text": _describe(r)}} for r in rules],
+            }},
+            "results": [{
+                "ruleId": f.rule,
+                "level": "error" if f.is_error else "warning",
+                "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": f.file},
+                    "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
+                }}],
+            } for f in findings],
+        }],
+    }
+    return json.dumps(doc, indent=2)
+
+
+def _describe(rule: str) -> str:
+    fn = RULES.get(rule)
+    doc = (fn.__doc__ or "").strip().splitlines() if fn else []
+    return doc[0] if doc else rule
+
+
+def _github(findings: Sequence[Finding], checked: int) -> str:
+    def esc(value: str) -> str:
+        return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    lines = []
+    for f in findings:
+        level = "error" if f.is_error else "warning"
+        props = f"file={esc(f.file)},line={f.line},col={f.column},title=tenantry {f.rule}"
+        message = f.message + (f" (hint: {f.hint})" if f.hint else "")
+        lines.append(f"::{level} {props}::{esc(message)}")
+    return "\n".join(lines)

@@ -1,0 +1,25 @@
+"""What the rules know besides the documents: the date, who asks, and recorded state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from reconciler.model.repo import Ref
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    actor: str | None = None
+    # Documents the change touches (a pull request against its base); None: all of them.
+    changed: frozenset[Ref] | None = None
+    # Services that existed before this change (ledger or base); None: unknown.
+    existing_services: frozenset[str] | None = None
+    # Recorded statuses, from the ledger or the documents' `status` (kubectl).
+    service_status: Mapping[str, str] = field(default_factory=dict)
+    occupier_phase: Mapping[str, str] = field(default_factory=dict)
+
+    def touched(self, ref: Ref) -> bool:
+        return self.changed is None or ref in self.changed

@@ -1,0 +1,366 @@
+"""Service rules S1–S10 (seeds 000, 003, 004)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+
+from reconciler.catalogue import (
+    Infra,
+    Status,
+    allocated,
+    contract_of,
+    in_use,
+    live,
+    quantity_of,
+    service_status,
+    terms_on,
+    wifi_sites,
+)
+from reconciler.findings import Finding, error, warning
+from reconciler.model.kinds import AnyOf, Service, ServiceDefinition
+from reconciler.model.repo import Repo
+from reconciler.rules.context import Context
+
+
+def s1_contract(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """A service is charged against a contract of the same occupier at the same site; with
+    exactly one contract there it is chosen automatically."""
+    for service in repo.services.values():
+        spec = service.spec
+        src = repo.source(service)
+        if spec.contract is not None:
+            contract = repo.contracts.get(spec.contract)
+            if contract is None:
+                yield error("S1", src, ("spec", "contract"),
+                            f"service {service.name}: contract '{spec.contract}' does not exist")
+            elif (contract.spec.occupier, contract.spec.site) != (spec.occupier, spec.site):
+                yield error(
+                    "S1", src, ("spec", "contract"),
+                    f"service {service.name} is for {spec.occupier} at {spec.site}, but contract "
+                    f"{contract.name} is {contract.spec.occupier}'s at {contract.spec.site}",
+                    "charge the service against a contract of the same occupier and site",
+                )
+            continue
+        candidates = repo.contracts_at.get((spec.occupier, spec.site), [])
+        if not candidates:
+            yield error("S1", src, ("spec", "occupier"),
+                        f"service {service.name}: occupier {spec.occupier} has no contract at "
+                        f"site {spec.site}", "add a Contract first")
+        elif len(candidates) > 1:
+            names = ", ".join(sorted(c.name for c in candidates))
+            yield error("S1", src, ("spec",),
+                        f"service {service.name}: {spec.occupier} has {len(candidates)} contracts "
+                        f"at {spec.site} ({names}); say which one it is charged against",
+                        "set spec.contract")
+
+
+def s2_start_date(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """The start date comes from the contract and cannot be overridden."""
+    for service in repo.services.values():
+        contract = contract_of(repo, service)
+        start = service.spec.start
+        if contract is not None and start is not None and start != contract.spec.start:
+            yield error(
+                "S2", repo.source(service), ("spec", "start"),
+                f"service {service.name} starts {start}, but its start date comes from contract "
+                f"{contract.name} ({contract.spec.start}) and cannot be overridden",
+                "remove spec.start",
+            )
+
+
+def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """Price defaults to rrp; a price under cost is allowed but warned about."""
+    for service in repo.services.values():
+        definition = repo.definitions.get(service.spec.definition)
+        price = service.spec.price
+        if definition is not None and price is not None and price < definition.spec.cost:
+            yield warning(
+                "S3", repo.source(service), ("spec", "price"),
+                f"service {service.name} is priced {price} per unit, under the cost of "
+                f"{definition.name} ({definition.spec.cost})",
+            )
+
+
+def _quantity_problem(definition: ServiceDefinition, quantity: int) -> str | None:
+    rule = definition.spec.quantity
+    if quantity < rule.min:
+        return f"at least {rule.min}"
+    if rule.max and quantity > rule.max:
+        return f"at most {rule.max}"
+    return None
+
+
+def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """Quantity within min..max (0 = no max); the default applies when omitted; an inactive
+    definition cannot be newly assigned, while existing lines stay."""
+    for definition in repo.definitions.values():
+        rule = definition.spec.quantity
+        src = repo.source(definition)
+        if rule.max and rule.min > rule.max:
+            yield error("S4", src, ("spec", "quantity"),
+                        f"{definition.name}: quantity min {rule.min} is above max {rule.max}")
+        if rule.default is not None and _quantity_problem(definition, rule.default):
+            yield error("S4", src, ("spec", "quantity", "default"),
+                        f"{definition.name}: default quantity {rule.default} is outside "
+                        f"{rule.min}..{rule.max or 'no max'}")
+    for service in repo.services.values():
+        definition = repo.definitions.get(service.spec.definition)
+        if definition is None:
+            continue
+        src = repo.source(service)
+        quantity = quantity_of(service, definition)
+        problem = _quantity_problem(definition, quantity)
+        if problem:
+            yield error("S4", src, ("spec", "quantity"),
+                        f"service {service.name}: quantity {quantity} of {definition.name} must "
+                        f"be {problem}")
+        if definition.spec.inactive:
+            if ctx.existing_services is None:
+                yield warning("S4", src, ("spec", "definition"),
+                              f"service {service.name} uses inactive definition "
+                              f"{definition.name}; only existing lines may keep it")
+            elif service.name not in ctx.existing_services:
+                yield error("S4", src, ("spec", "definition"),
+                            f"service {service.name}: {definition.name} is inactive and cannot "
+                            f"be newly assigned", "choose an active service definition")
+
+
+def _live_services(repo: Repo, ctx: Context) -> dict[tuple[str, str], list[Service]]:
+    out: dict[tuple[str, str], list[Service]] = {}
+    for key, services in repo.services_at.items():
+        kept = [s for s in services if live(service_status(repo, s, ctx.today))]
+        if kept:
+            out[key] = kept
+    return out
+
+
+def _replacement_pair(a: Service, b: Service) -> bool:
+    return a.spec.replaces == b.name or b.spec.replaces == a.name
+
+
+def _requirement_names(entry: str | AnyOf) -> list[str]:
+    return list(entry.any_of) if isinstance(entry, AnyOf) else [entry]
+
+
+def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """Dependent services (`requires`), mutually exclusive ones (`excludes`) and the limit per
+    occupier (`maxPerOccupier`): an occupier's service set at a site that breaks one is
+    rejected, naming both services."""
+    for (occupier, site), services in _live_services(repo, ctx).items():
+        by_definition: dict[str, list[Service]] = defaultdict(list)
+        for service in services:
+            by_definition[service.spec.definition].append(service)
+        for service in services:
+            definition = repo.definitions.get(service.spec.definition)
+            if definition is None:
+                continue
+            src = repo.source(service)
+            for entry in definition.spec.requires:
+                names = _requirement_names(entry)
+                if not any(by_definition.get(n) for n in names):
+                    wanted = " or ".join(names)
+                    yield error(
+                        "S5", src, ("spec", "definition"),
+                        f"service {service.name} ({definition.name}) requires {wanted} for "
+                        f"{occupier} at {site}, and there is none",
+                        f"add a {names[0]} service, or remove {service.name}",
+                    )
+            for other in services:
+                if other.name <= service.name or _replacement_pair(service, other):
+                    continue
+                other_def = repo.definitions.get(other.spec.definition)
+                if other_def is None:
+                    continue
+                if (other_def.name in definition.spec.excludes
+                        or definition.name in other_def.spec.excludes):
+                    yield error(
+                        "S5", src, ("spec", "definition"),
+                        f"services {service.name} ({definition.name}) and {other.name} "
+                        f"({other_def.name}) are mutually exclusive for {occupier} at {site}",
+                        "remove one of them, or mark the new one `replaces: <old>` to upgrade",
+                    )
+        for name, lines in by_definition.items():
+            definition = repo.definitions.get(name)
+            limit = definition.spec.max_per_occupier if definition else None
+            if limit is None:
+                continue
+            ordered = sorted(lines, key=lambda s: s.name)
+            total = 0
+            for service in ordered:
+                total += quantity_of(service, definition)
+                if total > limit and not any(_replacement_pair(service, o) for o in ordered):
+                    first = ordered[0]
+                    others = f" and {first.name}" if first is not service else ""
+                    yield error(
+                        "S5", repo.source(service), ("spec", "quantity"),
+                        f"{occupier} may have at most {limit} {name} at {site}: service "
+                        f"{service.name}{others} exceed it",
+                        f"remove {service.name}",
+                    )
+                    break
+
+
+_INFRA_HINT = {
+    Infra.SWITCH_PORTS: "deactivate a floor port first (remove it from activations.floorPorts)",
+    Infra.PHONE_NUMBERS: "deactivate the number first (remove it from activations.numbers)",
+    Infra.WIFI_DEVICES: "delete a Wi-Fi device first",
+    Infra.WIFI_USERS: "remove Wi-Fi from a user first",
+}
+
+
+def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """X ≤ Y: nothing can be activated beyond what the services allocate, and services cannot be
+    removed or reduced below what is in use (today, or on the date of a scheduled change)."""
+    for occupier in repo.occupiers.values():
+        if occupier.spec.decommission is not None:
+            continue  # D3 deactivates everything; nothing to count
+        sites = {a.site for a in occupier.spec.activations.floor_ports}
+        sites |= {a.site for a in occupier.spec.activations.numbers}
+        sites |= {d.site for d in occupier.spec.wifi_devices}
+        for user in occupier.spec.users:
+            sites |= set(wifi_sites(repo, occupier, user.wifi))
+        for site in sorted(sites):
+            used = in_use(repo, occupier, site)
+            days = [ctx.today] + sorted(
+                {c.on for s in repo.services_at.get((occupier.name, site), ())
+                 for c in s.spec.changes if c.on > ctx.today}
+            )
+            for day in days:
+                alloc = allocated(repo, occupier.name, site, day, ctx.today)
+                finding = _over_allocation(repo, occupier.name, site, used, alloc, day, ctx.today)
+                if finding is not None:
+                    yield finding
+                    break
+
+
+def _over_allocation(repo: Repo, occupier: str, site: str, used: dict[str, int],
+                     alloc: dict[str, int], day: date, today: date) -> Finding | None:
+    doc = repo.occupiers[occupier]
+    src = repo.source(doc)
+    when = "" if day == today else f" from {day} (scheduled change)"
+    for kind in (Infra.SWITCH_PORTS, Infra.PHONE_NUMBERS, Infra.WIFI_DEVICES, Infra.WIFI_USERS):
+        x, y = used.get(kind, 0), alloc.get(kind, 0)
+        if x > y:
+            path, what = _last_activation(doc, kind, site)
+            return error(
+                "S7", src, path,
+                f"{kind} {x}/{y} for {occupier} at {site}{when}: {x} in use but the services "
+                f"allocate {y}{what}", _INFRA_HINT[kind] + " or add a service",
+            )
+    for key, x in used.items():
+        if key.startswith("port:") and x > alloc.get(key, 0):
+            role = key.removeprefix("port:")
+            path, _ = _last_activation(doc, Infra.SWITCH_PORTS, site, role)
+            return error(
+                "S7", src, path,
+                f"{x} floor ports with role {role} are active for {occupier} at {site}{when}, "
+                f"but its services allocate {alloc.get(key, 0)} with that role",
+                "add a service whose ports have that role, or change the activation's role",
+            )
+    return None
+
+
+def _last_activation(doc: object, kind: Infra, site: str,
+                     role: str | None = None) -> tuple[tuple[str | int, ...], str]:
+    from reconciler.model.kinds import Occupier
+
+    assert isinstance(doc, Occupier)
+    spec = doc.spec
+    if kind is Infra.PHONE_NUMBERS:
+        idx = [i for i, n in enumerate(spec.activations.numbers) if n.site == site]
+        return ("spec", "activations", "numbers", idx[-1]), (
+            f"; deactivate {spec.activations.numbers[idx[-1]].number} first")
+    if kind is Infra.SWITCH_PORTS:
+        idx = [i for i, p in enumerate(spec.activations.floor_ports)
+               if p.site == site and (role is None or p.role == role)]
+        return ("spec", "activations", "floorPorts", idx[-1]), (
+            f"; deactivate floor port {spec.activations.floor_ports[idx[-1]].floor_port} first")
+    if kind is Infra.WIFI_DEVICES:
+        idx = [i for i, d in enumerate(spec.wifi_devices) if d.site == site]
+        return ("spec", "wifiDevices", idx[-1]), ""
+    return ("spec", "users"), ""
+
+
+def s8_replaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """Upgrade is make-before-break: `replaces` names a service of the same occupier and site."""
+    replaced_by: dict[str, str] = {}
+    for service in sorted(repo.services.values(), key=lambda s: s.name):
+        old_name = service.spec.replaces
+        if old_name is None:
+            continue
+        src = repo.source(service)
+        old = repo.services.get(old_name)
+        if old is None or old is service:
+            yield error("S8", src, ("spec", "replaces"),
+                        f"service {service.name} replaces '{old_name}', which is not a service"
+                        + (" (it names itself)" if old is service else ""))
+        elif (old.spec.occupier, old.spec.site) != (service.spec.occupier, service.spec.site):
+            yield error("S8", src, ("spec", "replaces"),
+                        f"service {service.name} replaces {old_name}, which belongs to "
+                        f"{old.spec.occupier} at {old.spec.site}, not {service.spec.occupier} at "
+                        f"{service.spec.site}")
+        elif old_name in replaced_by:
+            yield error("S8", src, ("spec", "replaces"),
+                        f"services {replaced_by[old_name]} and {service.name} both replace "
+                        f"{old_name}; only one upgrade at a time")
+        else:
+            replaced_by[old_name] = service.name
+
+
+def s9_dates(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """Contract status (Active / Scheduled / Inactive) needs a start before its end."""
+    for contract in repo.contracts.values():
+        end = contract.spec.end
+        if end is not None and end < contract.spec.start:
+            yield error("S9", repo.source(contract), ("spec", "end"),
+                        f"contract {contract.name} ends ({end}) before it starts "
+                        f"({contract.spec.start})")
+
+
+def s10_scheduled_changes(repo: Repo, ctx: Context) -> Iterator[Finding]:
+    """A scheduled change takes effect on its date: dates ordered and after the contract starts,
+    the changed definition exists and is active, the changed quantity fits its rule."""
+    for service in repo.services.values():
+        changes = service.spec.changes
+        if not changes:
+            continue
+        src = repo.source(service)
+        contract = contract_of(repo, service)
+        previous: date | None = None
+        for index, change in enumerate(changes):
+            path = ("spec", "changes", index)
+            if previous is not None and change.on <= previous:
+                yield error("S10", src, (*path, "on"),
+                            f"service {service.name}: change dates must increase ({change.on} "
+                            f"after {previous})")
+            previous = change.on
+            if contract is not None and change.on <= contract.spec.start:
+                yield error("S10", src, (*path, "on"),
+                            f"service {service.name}: change on {change.on} is not after the "
+                            f"contract start {contract.spec.start}", "change the service itself")
+            if change.quantity is None and change.definition is None and change.price is None:
+                yield error("S10", src, path,
+                            f"service {service.name}: change on {change.on} changes nothing")
+            if change.definition is not None:
+                new = repo.definitions.get(change.definition)
+                if new is None:
+                    yield error("S10", src, (*path, "definition"),
+                                f"service {service.name}: change to unknown definition "
+                                f"'{change.definition}'")
+                    continue
+                if new.spec.inactive:
+                    yield error("S10", src, (*path, "definition"),
+                                f"service {service.name}: {new.name} is inactive and cannot be "
+                                f"newly assigned")
+            definition, quantity, _ = terms_on(repo, service, change.on)
+            if definition is not None:
+                problem = _quantity_problem(definition, quantity)
+                if problem:
+                    yield error("S10", src, (*path, "quantity"),
+                                f"service {service.name}: on {change.on} quantity {quantity} of "
+                                f"{definition.name} must be {problem}")
+
+
+__all__ = ["Status"]

@@ -1,0 +1,63 @@
+"""validate = load → rules → positions. The one entry point the CLI, CI and webhook share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from reconciler.findings import Finding, sort_key
+from reconciler.load import Loaded, Positions, gc_paused, load
+from reconciler.model.repo import Repo
+from reconciler.rules import Context, check
+
+
+@dataclass
+class Validation:
+    loaded: Loaded
+    findings: list[Finding]
+
+    @property
+    def repo(self) -> Repo:
+        return self.loaded.repo
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def recorded_context(repo: Repo, context: Context) -> Context:
+    """Add statuses carried by the documents themselves (read back from a cluster)."""
+    phases = dict(context.occupier_phase)
+    for occupier in repo.occupiers.values():
+        phase = (occupier.status or {}).get("phase")
+        if isinstance(phase, str):
+            phases.setdefault(occupier.name, phase)
+    statuses = dict(context.service_status)
+    for service in repo.services.values():
+        phase = (service.status or {}).get("phase")
+        if isinstance(phase, str):
+            statuses.setdefault(service.name, phase)
+    return replace(context, occupier_phase=phases, service_status=statuses)
+
+
+def run_rules(loaded: Loaded, context: Context) -> list[Finding]:
+    """Rules run only on a repo that loaded cleanly: a document that failed its schema would
+    otherwise show up again as a dangling reference."""
+    if any(f.is_error for f in loaded.findings):
+        return list(loaded.findings)
+    with gc_paused():
+        return loaded.findings + check(loaded.repo, recorded_context(loaded.repo, context))
+
+
+def validate(path: str, today: date, actor: str | None = None,
+             files: Iterable[str] | None = None, context: Context | None = None) -> Validation:
+    loaded = load(path, files)
+    ctx = context or Context(today=today, actor=actor)
+    findings = Positions().resolve(run_rules(loaded, ctx))
+    findings.sort(key=sort_key)
+    return Validation(loaded, findings)
