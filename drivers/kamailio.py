@@ -1,0 +1,428 @@
+"""Telephony driver: the number plan of a Kamailio SIP server.
+
+Kamailio routes on an in-memory `htable` named ``numbers`` (value ``"state,occupier"``):
+an active number is relayed, a number in cooling-off gets 410, an unknown one 404. The same
+table lives in SQLite (the htable's ``dbtable``), so a restarted Kamailio comes back with the
+last applied plan without waiting for tenantry. This driver therefore manages two copies:
+
+* the **database** — the persistent record, changed in one transaction;
+* the **runtime** table — changed live over JSON-RPC/HTTP (``htable.sets`` / ``htable.delete``),
+  because the htable reads its database only at start-up.
+
+Each copy gets its own pure `remediation`, so a Kamailio that lost its table (restarted
+without its database, or a failed push) is re-pushed in full while the database is left
+alone, and a converged server receives nothing. Digital handsets are logged out remotely by
+removing their registrations (``ul.rm``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sqlite3
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from drivers.base import (
+    Credentials,
+    DriverError,
+    Endpoint,
+    NumberIntent,
+    TelephonyIntent,
+    Transcript,
+)
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# The htable packs columns with ',' and the routing script splits on it.
+OCCUPIER = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$|^$")
+STATES = ("active", "cooling-off")
+DEFAULT_RPC_PORT = 5080
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS numbers (
+    number     TEXT PRIMARY KEY NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off')),
+    occupier   TEXT NOT NULL DEFAULT '',
+    until      TEXT,
+    updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+"""
+
+
+def create_schema(db_path: str | Path) -> None:
+    """Create the number table Kamailio's htable loads (deployment / lab set-up, not apply:
+    the driver refuses to invent a database at a mistyped path)."""
+    con = sqlite3.connect(db_path)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")  # Kamailio reads while the driver writes
+        con.executescript(SCHEMA)
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------ the pure part
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The state of one number as one copy of the table knows it."""
+
+    state: str
+    occupier: str = ""
+    until: str | None = None  # kept in the database only, for the record
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One change to one copy of the table."""
+
+    action: Literal["activate", "cool-off", "delete"]
+    number: str
+    occupier: str = ""
+    until: str | None = None
+
+    def __str__(self) -> str:
+        if self.action == "delete":
+            return f"delete {self.number}"
+        tail = f" until {self.until}" if self.until else ""
+        return f"{self.action} {self.number} occupier={self.occupier or '-'}{tail}"
+
+
+def remediation(running: Mapping[str, Entry], intended: Mapping[str, Entry]) -> list[Operation]:
+    """The operations that turn `running` into `intended` (both: number → Entry).
+
+    Pure: applying the result to `running` gives `intended`, and equal inputs give [].
+    Deletions come first so a number is never briefly doubled, then sets, each by number.
+    """
+    ops = [Operation("delete", n) for n in sorted(running.keys() - intended.keys())]
+    for number in sorted(intended):
+        want = intended[number]
+        if running.get(number) != want:
+            action: Literal["activate", "cool-off"] = (
+                "activate" if want.state == "active" else "cool-off"
+            )
+            ops.append(Operation(action, number, want.occupier, want.until))
+    return ops
+
+
+def apply_operations(running: Mapping[str, Entry], ops: Iterable[Operation]) -> dict[str, Entry]:
+    """What a table looks like after `ops` (the round trip that tests `remediation`)."""
+    table = dict(running)
+    for op in ops:
+        if op.action == "delete":
+            table.pop(op.number, None)
+        else:
+            state = "active" if op.action == "activate" else "cooling-off"
+            table[op.number] = Entry(state, op.occupier, op.until)
+    return table
+
+
+def runtime_view(table: Mapping[str, Entry]) -> dict[str, Entry]:
+    """The part of an entry the htable holds (no `until`)."""
+    return {n: Entry(e.state, e.occupier) for n, e in table.items()}
+
+
+def intended_table(intent: TelephonyIntent, device: str) -> dict[str, Entry]:
+    """Validate the intent (the driver is the last line before the server)."""
+    table: dict[str, Entry] = {}
+    for n in intent.numbers:
+        _check_number(n, device)
+        if n.number in table:
+            raise DriverError(device, f"number {n.number} listed twice", temporary=False)
+        table[n.number] = Entry(n.state, n.occupier, n.until)
+    for number in intent.logout:
+        if not E164.match(number):
+            raise DriverError(device, f"not an E.164 number: {number!r}", temporary=False)
+    return table
+
+
+def _check_number(n: NumberIntent, device: str) -> None:
+    if not E164.match(n.number):
+        raise DriverError(device, f"not an E.164 number: {n.number!r}", temporary=False)
+    if n.state not in STATES:
+        raise DriverError(device, f"{n.number}: unknown state {n.state!r}", temporary=False)
+    if not OCCUPIER.match(n.occupier):
+        raise DriverError(device, f"{n.number}: bad occupier name {n.occupier!r}", temporary=False)
+    if n.until is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", n.until):
+        raise DriverError(device, f"{n.number}: until must be a date", temporary=False)
+
+
+# ------------------------------------------------------------------ JSON-RPC over HTTP
+
+# The seam where tests put a failing or recording transport: (url, body, headers, timeout)
+# → response body. The default is urllib.
+Transport = Callable[[str, bytes, Mapping[str, str], float], bytes]
+
+
+def urllib_transport(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> bytes:
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data: bytes = response.read()
+            return data
+    except urllib.error.HTTPError as exc:
+        # jsonrpcs reports a JSON-RPC error with the same HTTP status (404, 500, ...) and
+        # the error document as the body: that is an answer, not an unreachable server
+        answer: bytes = exc.read()
+        if answer.lstrip().startswith(b"{"):
+            return answer
+        raise
+
+
+class RpcRejected(Exception):
+    """Kamailio answered with a JSON-RPC error."""
+
+    def __init__(self, method: str, code: int, message: str) -> None:
+        super().__init__(f"{method}: {code} {message}")
+        self.code = code
+        self.message = message
+
+
+class RpcClient:
+    """Kamailio's jsonrpcs module over HTTP (xhttp), one request per call."""
+
+    def __init__(
+        self,
+        url: str,
+        device: str,
+        *,
+        timeout: float = 2.0,
+        transport: Transport = urllib_transport,
+        credentials: Credentials | None = None,
+    ) -> None:
+        self.url = url
+        self.device = device
+        self.timeout = timeout
+        self.transport = transport
+        self.headers = {"Content-Type": "application/json"}
+        if credentials is not None and credentials.password is not None:
+            # for a TLS proxy in front of the RPC port; Kamailio itself trusts 127.0.0.1
+            token = f"{credentials.username}:{credentials.password}".encode()
+            self.headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
+        self._id = 0
+
+    def call(self, method: str, *params: str) -> Any:
+        """Return the result, raise RpcRejected on a JSON-RPC error and a temporary
+        DriverError when the server cannot be reached or answers garbage."""
+        self._id += 1
+        body = json.dumps(
+            {"jsonrpc": "2.0", "method": method, "params": list(params), "id": self._id}
+        ).encode()
+        try:
+            raw = self.transport(self.url, body, self.headers, self.timeout)
+            doc = json.loads(raw.decode())
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            raise DriverError(self.device, f"JSON-RPC {self.url} unreachable: {exc}") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DriverError(self.device, f"{method}: answer is not JSON-RPC") from exc
+        if not isinstance(doc, dict):
+            raise DriverError(self.device, f"{method}: answer is not JSON-RPC")
+        if "error" in doc:
+            err = doc["error"] if isinstance(doc["error"], dict) else {}
+            raise RpcRejected(method, int(err.get("code", 0)), str(err.get("message", "")))
+        return doc.get("result")
+
+
+# ------------------------------------------------------------------ the driver
+
+
+class KamailioDriver:
+    """Reconcile a Kamailio number plan: read both copies → remediation → push → verify.
+
+    `db_path` is the SQLite file the htable loads (the driver runs beside Kamailio, as the
+    RPC port only listens on the loopback). `rpc_url` defaults to
+    ``http://<endpoint.host>:<endpoint.port or 5080>/RPC``. Numbers not starting with one
+    of `managed_prefixes` are never touched.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        rpc_url: str | None = None,
+        timeout: float = 2.0,
+        transport: Transport = urllib_transport,
+        managed_prefixes: tuple[str, ...] = ("+",),
+        htable: str = "numbers",
+        location_table: str = "location",
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.rpc_url = rpc_url
+        self.timeout = timeout
+        self.transport = transport
+        self.managed_prefixes = managed_prefixes
+        self.htable = htable
+        self.location_table = location_table
+
+    def apply(self, intent: TelephonyIntent, credentials: Credentials | None) -> Transcript:
+        device = intent.endpoint.name
+        intended = intended_table(intent, device)
+        for number in intended:
+            if not self._managed(number):
+                raise DriverError(
+                    device, f"{number} is outside the managed prefixes", temporary=False
+                )
+        rpc = RpcClient(
+            self._url(intent.endpoint),
+            device,
+            timeout=self.timeout,
+            transport=self.transport,
+            credentials=credentials,
+        )
+        t = Transcript(device=device, sessions=1)
+
+        # read: nothing is written before both copies and the handsets have been read
+        with self._db(device) as db:
+            stored = self._read_db(db, t)
+            live = self._read_runtime(rpc, t)
+            logged_in = [n for n in dict.fromkeys(intent.logout) if self._registered(rpc, n, t)]
+
+            db_ops = remediation(stored, intended)
+            rt_ops = remediation(live, runtime_view(intended))
+            if not live and intended:
+                t.reads.append("runtime table empty: full re-push")
+
+            # push: the database in one transaction (old or new, never half), then the
+            # runtime; a failure in between is repaired by the next run's runtime diff
+            self._write_db(db, db_ops, device, t)
+        for op in rt_ops:
+            self._push_runtime(rpc, op, t)
+        for number in logged_in:
+            self._call(rpc, t, "ul.rm", self.location_table, number)
+
+        self._verify(intended, intent.logout, rpc, device)
+        return t
+
+    # -- helpers
+
+    def _managed(self, number: str) -> bool:
+        return number.startswith(self.managed_prefixes)
+
+    def _url(self, endpoint: Endpoint) -> str:
+        if self.rpc_url:
+            return self.rpc_url
+        return f"http://{endpoint.host}:{endpoint.port or DEFAULT_RPC_PORT}/RPC"
+
+    @contextmanager
+    def _db(self, device: str) -> Iterator[sqlite3.Connection]:
+        if not self.db_path.exists():
+            raise DriverError(device, f"number database {self.db_path} missing", temporary=False)
+        try:
+            con = sqlite3.connect(
+                self.db_path.resolve().as_uri() + "?mode=rw",
+                uri=True,
+                timeout=5.0,
+                isolation_level=None,
+            )
+        except sqlite3.Error as exc:
+            raise DriverError(device, f"number database: {exc}") from exc
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _read_db(self, db: sqlite3.Connection, t: Transcript) -> dict[str, Entry]:
+        t.reads.append("db: SELECT number, state, occupier, until FROM numbers")
+        try:
+            rows = db.execute("SELECT number, state, occupier, until FROM numbers").fetchall()
+        except sqlite3.OperationalError as exc:
+            raise DriverError(t.device, f"number database: {exc}", temporary=_busy(exc)) from exc
+        return {n: Entry(s, o or "", u) for n, s, o, u in rows if self._managed(n)}
+
+    def _read_runtime(self, rpc: RpcClient, t: Transcript) -> dict[str, Entry]:
+        result = self._call(rpc, t, "htable.dump", self.htable, read=True)
+        table: dict[str, Entry] = {}
+        for bucket in result or []:
+            for item in bucket.get("slot", []):
+                name, value = str(item.get("name")), str(item.get("value"))
+                if self._managed(name):
+                    state, _, occupier = value.partition(",")
+                    table[name] = Entry(state, occupier)
+        return table
+
+    def _registered(self, rpc: RpcClient, number: str, t: Transcript) -> bool:
+        try:
+            self._call(rpc, t, "ul.lookup", self.location_table, number, read=True)
+        except DriverError as exc:
+            if "not found" in exc.reason.lower():
+                return False
+            raise
+        return True
+
+    def _write_db(
+        self, db: sqlite3.Connection, ops: list[Operation], device: str, t: Transcript
+    ) -> None:
+        if not ops:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for op in ops:
+                    if op.action == "delete":
+                        db.execute("DELETE FROM numbers WHERE number = ?", (op.number,))
+                    else:
+                        state = "active" if op.action == "activate" else "cooling-off"
+                        db.execute(
+                            "INSERT INTO numbers (number, state, occupier, until, updated_at)"
+                            " VALUES (?, ?, ?, ?, datetime('now')) ON CONFLICT(number) DO UPDATE"
+                            " SET state = excluded.state, occupier = excluded.occupier,"
+                            " until = excluded.until, updated_at = excluded.updated_at",
+                            (op.number, state, op.occupier, op.until),
+                        )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise DriverError(device, f"number database: {exc}", temporary=_busy(exc)) from exc
+        t.commands.extend(f"db: {op}" for op in ops)
+
+    def _push_runtime(self, rpc: RpcClient, op: Operation, t: Transcript) -> None:
+        if op.action == "delete":
+            try:
+                self._call(rpc, t, "htable.delete", self.htable, op.number)
+            except DriverError as exc:
+                if "key not found" not in exc.reason.lower():  # already gone is fine
+                    raise
+            return
+        state = "active" if op.action == "activate" else "cooling-off"
+        self._call(rpc, t, "htable.sets", self.htable, op.number, f"{state},{op.occupier}")
+
+    def _call(
+        self, rpc: RpcClient, t: Transcript, method: str, *params: str, read: bool = False
+    ) -> Any:
+        (t.reads if read else t.commands).append(f"rpc: {method} {' '.join(params)}")
+        try:
+            return rpc.call(method, *params)
+        except RpcRejected as exc:
+            # the server understood and refused: retrying the same request will not help
+            raise DriverError(
+                t.device, f"{method} rejected: {exc.code} {exc.message}", temporary=False
+            ) from exc
+
+    def _verify(
+        self, intended: dict[str, Entry], logout: tuple[str, ...], rpc: RpcClient, device: str
+    ) -> None:
+        check = Transcript(device=device)
+        with self._db(device) as db:
+            stored = self._read_db(db, check)
+        live = self._read_runtime(rpc, check)
+        if stored != intended or live != runtime_view(intended):
+            raise DriverError(
+                device, "verify: number table differs after apply (concurrent change?)"
+            )
+        still = [n for n in logout if self._registered(rpc, n, check)]
+        if still:
+            raise DriverError(device, f"verify: handsets still registered: {', '.join(still)}")
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """A locked database is worth a retry; a missing table or column is not."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text or "unable to open" in text

@@ -1,0 +1,193 @@
+"""The Kamailio driver against a real Kamailio, with real SIP calls placed by SIPp."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+import pytest
+
+from drivers.base import DriverError, NumberIntent, TelephonyIntent
+from drivers.kamailio import KamailioDriver, Transport, urllib_transport
+
+from .voicelab import KamailioLab
+
+pytestmark = pytest.mark.lab
+
+N1 = "+442079460001"
+N2 = "+442079460002"
+
+
+def intent(
+    lab: KamailioLab, *numbers: NumberIntent, logout: tuple[str, ...] = ()
+) -> TelephonyIntent:
+    return TelephonyIntent(endpoint=lab.endpoint, numbers=numbers, logout=logout)
+
+
+def active(number: str, occupier: str = "acme") -> NumberIntent:
+    return NumberIntent(number=number, state="active", occupier=occupier)
+
+
+def cooling(number: str, occupier: str = "acme") -> NumberIntent:
+    return NumberIntent(number=number, state="cooling-off", occupier=occupier, until="2026-03-01")
+
+
+def db_rows(lab: KamailioLab) -> dict[str, tuple[str, str]]:
+    with sqlite3.connect(lab.db_path) as db:
+        rows = db.execute("SELECT number, state, occupier FROM numbers").fetchall()
+    return {n: (s, o) for n, s, o in rows}
+
+
+def test_number_lifecycle_with_real_calls(kamailio_lab: KamailioLab) -> None:
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    assert lab.call(N1, 404).ok, "unknown number must get 404 before apply"
+
+    t = driver.apply(intent(lab, active(N1)), None)
+    assert t.commands == [
+        f"db: activate {N1} occupier=acme",
+        f"rpc: htable.sets numbers {N1} active,acme",
+    ]
+    call = lab.call(N1, 200)
+    assert call.ok, "active number must be answered"
+    assert lab.call("02079460001", 200).ok, "national format reaches the same number"
+    assert driver.apply(intent(lab, active(N1)), None).commands == [], "second apply sends nothing"
+
+    t = driver.apply(intent(lab, cooling(N1)), None)
+    assert t.commands == [
+        f"db: cool-off {N1} occupier=acme until 2026-03-01",
+        f"rpc: htable.sets numbers {N1} cooling-off,acme",
+    ]
+    assert lab.call(N1, 410).ok, "cooling-off number is refused with 410"
+
+    t = driver.apply(intent(lab), None)
+    assert t.commands == [f"db: delete {N1}", f"rpc: htable.delete numbers {N1}"]
+    assert lab.call(N1, 404).ok, "a number removed from the intent is unknown again"
+    assert db_rows(lab) == {}
+    # the PBX saw exactly the two answered calls, each tagged with the occupier
+    pbx = lab.pbx_log.read_text(errors="replace")
+    assert pbx.count("INVITE sip:") == 2
+    assert pbx.count("X-Tenant: acme") == 2
+
+
+def test_only_the_difference_is_pushed(kamailio_lab: KamailioLab) -> None:
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    driver.apply(intent(lab, active(N1), active(N2, "globex")), None)
+    t = driver.apply(intent(lab, active(N1), cooling(N2, "globex")), None)
+    assert all(N1 not in c for c in t.commands), t.commands
+    assert lab.call(N1, 200).ok
+    assert lab.call(N2, 410).ok
+
+
+def test_restart_with_database_keeps_the_plan(kamailio_lab: KamailioLab) -> None:
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    driver.apply(intent(lab, active(N1), cooling(N2)), None)
+    lab.restart()
+    assert lab.call(N1, 200).ok, "Kamailio reloads the table from SQLite at start"
+    assert lab.call(N2, 410).ok
+    assert driver.apply(intent(lab, active(N1), cooling(N2)), None).commands == []
+
+
+def test_restart_with_empty_table_is_repushed(kamailio_lab: KamailioLab) -> None:
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    want = intent(lab, active(N1), cooling(N2))
+    driver.apply(want, None)
+    lab.restart(load_db=False)  # came up without its database
+    assert lab.call(N1, 404).ok, "the restarted server has lost the number"
+
+    t = driver.apply(want, None)
+    assert "runtime table empty: full re-push" in t.reads
+    assert t.commands == [
+        f"rpc: htable.sets numbers {N1} active,acme",
+        f"rpc: htable.sets numbers {N2} cooling-off,acme",
+    ], "the database is already right: only the runtime table is re-pushed"
+    assert lab.call(N1, 200).ok
+    assert lab.call(N2, 410).ok
+    assert driver.apply(want, None).commands == []
+
+
+def test_logout_removes_the_handset_registration(kamailio_lab: KamailioLab) -> None:
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    driver.apply(intent(lab, active(N1)), None)
+    assert lab.register(N1), "the digital handset registers"
+    assert lab.registered(N1)
+    assert lab.call(N1, 200).ok, "calls reach the registered handset"
+
+    t = driver.apply(intent(lab, cooling(N1), logout=(N1,)), None)
+    assert f"rpc: ul.rm location {N1}" in t.commands
+    assert not lab.registered(N1)
+    assert lab.call(N1, 410).ok
+    assert driver.apply(intent(lab, cooling(N1), logout=(N1,)), None).commands == []
+
+
+def test_unreachable_server_is_temporary_and_changes_nothing(kamailio_lab: KamailioLab) -> None:
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    driver.apply(intent(lab, active(N1)), None)
+    lab.stop()
+    with pytest.raises(DriverError) as err:
+        driver.apply(intent(lab, active(N1), active(N2)), None)
+    assert err.value.temporary
+    assert "unreachable" in err.value.reason
+    assert db_rows(lab) == {N1: ("active", "acme")}, "nothing written without the server"
+    lab.start()
+    driver.apply(intent(lab, active(N1), active(N2)), None)
+    assert lab.call(N2, 200).ok
+
+
+def test_failure_mid_push_converges_on_the_next_run(kamailio_lab: KamailioLab) -> None:
+    lab = kamailio_lab
+    sent: list[str] = []
+
+    def flaky(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> bytes:
+        if b"htable.sets" in body:
+            sent.append("sets")
+            if len(sent) == 2:
+                raise ConnectionResetError("connection lost mid-apply")
+        return urllib_transport(url, body, headers, timeout)
+
+    transport: Transport = flaky
+    want = intent(lab, active(N1), active(N2))
+    with pytest.raises(DriverError) as err:
+        KamailioDriver(lab.db_path, transport=transport).apply(want, None)
+    assert err.value.temporary
+    assert lab.call(N1, 200).ok, "the first push reached the server"
+    assert lab.call(N2, 404).ok, "the second did not"
+
+    t = lab.driver().apply(want, None)
+    assert t.commands == [f"rpc: htable.sets numbers {N2} active,acme"]
+    assert lab.call(N2, 200).ok
+
+
+def test_rejected_operation_is_permanent(kamailio_lab: KamailioLab) -> None:
+    lab = kamailio_lab
+    with pytest.raises(DriverError) as err:
+        lab.driver(htable="no_such_table").apply(intent(lab, active(N1)), None)
+    assert not err.value.temporary
+    assert "rejected" in err.value.reason
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        NumberIntent(number="02079460001", state="active"),
+        NumberIntent(number=N1, state="ported"),
+        NumberIntent(number=N1, state="active", occupier="acme,evil"),
+    ],
+)
+def test_invalid_intent_is_refused_before_anything_is_sent(
+    kamailio_lab: KamailioLab, bad: NumberIntent
+) -> None:
+    lab = kamailio_lab
+    with pytest.raises(DriverError) as err:
+        lab.driver().apply(intent(lab, bad), None)
+    assert not err.value.temporary
+    assert db_rows(lab) == {}
+
+
+def test_numbers_outside_the_managed_prefixes_are_left_alone(kamailio_lab: KamailioLab) -> None:
+    lab = kamailio_lab
+    lab.rpc("htable.sets", "numbers", "+33140000000", "active,other-site")
+    driver = lab.driver(managed_prefixes=("+44207946",))
+    driver.apply(intent(lab, active(N1)), None)
+    t = driver.apply(intent(lab), None)
+    assert t.commands == [f"db: delete {N1}", f"rpc: htable.delete numbers {N1}"]
+    assert lab.call("+33140000000", 200).ok
