@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import sqlite3
 import urllib.error
@@ -260,7 +261,20 @@ class KamailioDriver:
         self.htable = htable
         self.location_table = location_table
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KamailioDriver:
+        """``TENANTRY_KAMAILIO_DB`` names the number database; ``TENANTRY_KAMAILIO_RPC_URL``
+        (optional) overrides the URL built from the Site's endpoint."""
+        env = os.environ if environ is None else environ
+        if "TENANTRY_KAMAILIO_DB" not in env:
+            raise DriverError("kamailio", "TENANTRY_KAMAILIO_DB is not set", temporary=False)
+        return cls(
+            env["TENANTRY_KAMAILIO_DB"], rpc_url=env.get("TENANTRY_KAMAILIO_RPC_URL") or None
+        )
+
     def apply(self, intent: TelephonyIntent, credentials: Credentials | None) -> Transcript:
+        """Read the database, the live table and the handsets to log out; push the two
+        remediations and the logouts; verify. Nothing is written before every read succeeded."""
         device = intent.endpoint.name
         intended = intended_table(intent, device)
         for number in intended:

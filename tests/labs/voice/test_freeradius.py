@@ -248,3 +248,16 @@ def test_invalid_intent_is_refused(
     with pytest.raises(DriverError) as err:
         lab.driver(SECRETS).apply(intent, None)
     assert not err.value.temporary
+
+
+def test_driver_from_environment(radius_lab: RadiusLab) -> None:
+    from drivers.freeradius import FreeRadiusDriver
+
+    lab = radius_lab
+    env = {
+        "TENANTRY_RADIUS_DB": str(lab.db_path),
+        "TENANTRY_WIFI_SECRET_ALICE_WIFI": "pw-a",
+        "TENANTRY_WIFI_SECRET_BOB_WIFI": "pw-b",
+    }
+    FreeRadiusDriver.from_env(env).apply(two_occupiers(lab), None)
+    assert lab.auth_user("alice", "pw-a").vlan == "101"

@@ -191,3 +191,12 @@ def test_numbers_outside_the_managed_prefixes_are_left_alone(kamailio_lab: Kamai
     t = driver.apply(intent(lab), None)
     assert t.commands == [f"db: delete {N1}", f"rpc: htable.delete numbers {N1}"]
     assert lab.call("+33140000000", 200).ok
+
+
+def test_driver_from_environment(kamailio_lab: KamailioLab) -> None:
+    lab = kamailio_lab
+    driver = KamailioDriver.from_env({"TENANTRY_KAMAILIO_DB": str(lab.db_path)})
+    driver.apply(intent(lab, active(N1)), None)  # RPC URL from the endpoint (host, port)
+    assert lab.call(N1, 200).ok
+    with pytest.raises(DriverError):
+        KamailioDriver.from_env({})

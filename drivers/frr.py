@@ -1,0 +1,204 @@
+"""FRR routers: static routes for occupiers' public addresses, driven with vtysh.
+
+    `vtysh -c 'show running-config'` → parse the top-level static routes → remediation →
+    ONE vtysh call (`configure terminal` + every change) → re-read and verify
+
+A real deployment runs vtysh on the router host over SSH (transport "ssh", the default); a
+reconciler that runs on the router itself uses transport "local". The vtysh command line is an
+option, e.g. `ip netns exec rtr vtysh --vty_socket /run/frr-rtr` when FRR lives in a namespace.
+
+Only routes inside `RouterIntent.managed_prefixes` are removed when not intended; anything else
+in the routing table is never touched. New routes are added before old ones are removed
+(make before break). vtysh stops at the first rejected line, so on a rejection the managed
+routes are put back to what ran before (best effort) and the error is permanent.
+
+Gateways (`RouterIntent.gateways`) need a VLAN sub-interface that the OS creates; they are
+rendered by `render` but not pushed here yet (a warning is logged when an intent has them).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from drivers._ssh import CommandRunner, LocalShell, SshOptions, SshShell, quote
+from drivers.base import Credentials, DriverError, RouterIntent, Transcript, safe_text
+
+PLATFORM = "frr"
+log = logging.getLogger(__name__)
+IfaceName = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,14}$")
+_TEMPORARY = re.compile(r"Exiting: failed to connect|connection refused|No such file", re.I)
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, order=True)
+class StaticRoute:
+    """One running or intended static route, as FRR writes it in its running-config."""
+
+    prefix: str  # normalised network, "203.0.113.8/29"
+    next_hop: str
+    extra: str = ""  # distance, tag, ... as written after the next hop
+
+    @property
+    def network(self) -> IpNetwork:
+        return ipaddress.ip_network(self.prefix)
+
+    @property
+    def line(self) -> str:
+        keyword = "ip" if self.network.version == 4 else "ipv6"
+        return " ".join(x for x in (keyword, "route", self.prefix, self.next_hop, self.extra) if x)
+
+
+def check_intent(intent: RouterIntent) -> None:
+    device = intent.endpoint.name
+    try:
+        for r in intent.routes:
+            ipaddress.ip_network(r.prefix, strict=False)
+            if not IfaceName.match(r.next_hop):
+                ipaddress.ip_address(r.next_hop)
+            safe_text(r.description)
+        for p in intent.managed_prefixes:
+            ipaddress.ip_network(p, strict=False)
+        for g in intent.gateways:
+            ipaddress.ip_interface(g.address)
+            safe_text(g.description)
+    except ValueError as exc:
+        raise DriverError(device, f"invalid router intent: {exc}", temporary=False) from None
+
+
+def intended_routes(intent: RouterIntent) -> set[StaticRoute]:
+    return {
+        StaticRoute(str(ipaddress.ip_network(r.prefix, strict=False)), r.next_hop)
+        for r in intent.routes
+    }
+
+
+def parse_static_routes(text: str) -> set[StaticRoute]:
+    """Top-level `ip route` / `ipv6 route` lines (routes inside `vrf` blocks are indented)."""
+    routes = set()
+    for line in text.splitlines():
+        words = line.rstrip().split(" ")
+        if len(words) >= 4 and words[0] in ("ip", "ipv6") and words[1] == "route":
+            try:
+                net = ipaddress.ip_network(words[2], strict=False)
+            except ValueError:
+                continue
+            routes.add(StaticRoute(str(net), words[3], " ".join(words[4:])))
+    return routes
+
+
+def managed(route: StaticRoute, prefixes: Iterable[str]) -> bool:
+    net = route.network
+    for p in prefixes:
+        pool = ipaddress.ip_network(p, strict=False)
+        if pool.version == net.version and net.subnet_of(pool):  # type: ignore[arg-type]
+            return True
+    return False
+
+
+def remediation(running: set[StaticRoute], intended: RouterIntent) -> list[str]:
+    """vtysh configuration lines (after `configure terminal`); [] when converged."""
+    want = intended_routes(intended)
+    add = sorted(want - running)
+    remove = sorted(r for r in running - want if managed(r, intended.managed_prefixes))
+    return [r.line for r in add] + [f"no {r.line}" for r in remove]
+
+
+def _restore(running_now: set[StaticRoute], before: set[StaticRoute],
+             prefixes: Sequence[str]) -> list[str]:
+    """Lines that put the managed routes back to `before`."""
+    now = {r for r in running_now if managed(r, prefixes)}
+    old = {r for r in before if managed(r, prefixes)}
+    return [r.line for r in sorted(old - now)] + [f"no {r.line}" for r in sorted(now - old)]
+
+
+class FrrDriver:
+    """RouterDriver for FRR, via vtysh over SSH (default) or on this host."""
+
+    platform = PLATFORM
+
+    def __init__(self, ssh: SshOptions | None = None, *, transport: str | None = None,
+                 vtysh: Sequence[str] | str | None = None) -> None:
+        """`transport` and `vtysh` default to TENANTRY_FRR_TRANSPORT / TENANTRY_FRR_VTYSH."""
+        transport = transport or os.environ.get("TENANTRY_FRR_TRANSPORT", "ssh")
+        if transport not in ("ssh", "local"):
+            raise ValueError(f"transport must be ssh or local, not {transport!r}")
+        vtysh = vtysh or os.environ.get("TENANTRY_FRR_VTYSH", "vtysh")
+        self.vtysh = tuple(shlex.split(vtysh) if isinstance(vtysh, str) else vtysh)
+        self.ssh = ssh or SshOptions.from_env()
+        self.transport = transport
+
+    def _connect(self, intent: RouterIntent, credentials: Credentials | None) -> CommandRunner:
+        if self.transport == "local":
+            return LocalShell(intent.endpoint)
+        return SshShell(intent.endpoint, credentials, self.ssh)
+
+    def _vtysh(self, shell: CommandRunner, device: str, commands: Sequence[str]) -> str:
+        argv = list(self.vtysh)
+        for c in commands:
+            argv += ["-c", c]
+        rc, out = shell.run(quote(argv))
+        if rc != 0:
+            raise DriverError(device, f"vtysh: {out.strip()[:500] or f'exit {rc}'}",
+                              temporary=bool(_TEMPORARY.search(out)))
+        return out
+
+    def _read(self, shell: CommandRunner, device: str, transcript: Transcript
+              ) -> set[StaticRoute]:
+        out = self._vtysh(shell, device, ["show running-config"])
+        transcript.reads.append("show running-config")
+        return parse_static_routes(out)
+
+    def apply(self, intent: RouterIntent, credentials: Credentials | None) -> Transcript:
+        check_intent(intent)
+        device = intent.endpoint.name
+        if intent.gateways:
+            log.warning("%s: %d gateway(s) not pushed by the frr driver", device,
+                        len(intent.gateways))
+        transcript = Transcript(device=device)
+        shell = self._connect(intent, credentials)
+        transcript.sessions += shell.sessions
+        try:
+            before = self._read(shell, device, transcript)
+            lines = remediation(before, intent)
+            if not lines:
+                return transcript
+            transcript.commands.extend(lines)
+            try:
+                self._vtysh(shell, device, ["configure terminal", *lines])
+            except DriverError as exc:
+                if not exc.temporary:
+                    self._roll_back(shell, device, before, intent, transcript)
+                raise
+            after = self._read(shell, device, transcript)
+            left = remediation(after, intent)
+            if left:
+                raise DriverError(device, f"not converged after push: {left}", temporary=False)
+            return transcript
+        finally:
+            shell.close()
+
+    def _roll_back(self, shell: CommandRunner, device: str, before: set[StaticRoute],
+                   intent: RouterIntent, transcript: Transcript) -> None:
+        prefixes = [*intent.managed_prefixes, *(r.prefix for r in intent.routes)]
+        try:
+            now = self._read(shell, device, transcript)
+            back = _restore(now, before, prefixes)
+            if back:
+                transcript.commands.extend(back)
+                self._vtysh(shell, device, ["configure terminal", *back])
+        except DriverError:
+            log.warning("%s: roll back after a rejected change failed", device)
+
+    def read(self, intent: RouterIntent, credentials: Credentials | None) -> set[StaticRoute]:
+        """Running static routes (all of them, managed or not)."""
+        shell = self._connect(intent, credentials)
+        try:
+            return self._read(shell, intent.endpoint.name, Transcript(intent.endpoint.name))
+        finally:
+            shell.close()

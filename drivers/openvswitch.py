@@ -1,0 +1,249 @@
+"""Open vSwitch access ports, driven with ovs-vsctl / ovs-ofctl on the switch host.
+
+    one `ovs-vsctl list` (ports, interfaces, bridges as JSON) → remediation(running, intended)
+    → ofctl `down` for ports being disabled → ONE ovs-vsctl transaction for every tag and
+    description → ofctl `up` for ports being enabled → re-read and verify
+
+The ovs-vsctl transaction is atomic in OVSDB, so all managed ports get their new VLANs or none
+do. Admin state is not stored in OVSDB (`ovs-ofctl mod-port ... down` is lost when
+ovs-vswitchd restarts), so it is read back from `Interface.admin_state`, which follows the real
+netdev flag; a restarted switch shows the parked port `up` again, still in the parking VLAN,
+and the next run takes it down again. Descriptions live in Port `external_ids`
+(`tenantry-description`), since OVS has no description field.
+
+A voice VLAN makes the port `native-untagged` with the data VLAN as native and only the voice
+VLAN trunked (phones tag their traffic); without one the port is a plain access port.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from drivers._ssh import CommandRunner, LocalShell, SshOptions, SshShell, quote
+from drivers.base import (
+    Credentials,
+    DriverError,
+    PortIntent,
+    SwitchIntent,
+    Transcript,
+    safe_text,
+)
+
+PLATFORM = "openvswitch"
+PORT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+NOT_ACCESS = 0  # running port with trunks/other VLAN mode: never equals an intent
+DESCRIPTION_KEY = "tenantry-description"
+_TEMPORARY = re.compile(r"database connection failed|connection refused|timed out|No such file",
+                        re.I)
+
+
+def check_intent(intent: SwitchIntent) -> None:
+    device = intent.endpoint.name
+    for port in intent.ports:
+        if not PORT_NAME.match(port.interface):
+            raise DriverError(device, f"unsafe port name {port.interface!r}", temporary=False)
+        try:
+            safe_text(port.description)
+        except ValueError as exc:
+            raise DriverError(device, f"{port.interface}: {exc}", temporary=False) from None
+        for vlan in (port.vlan, port.voice_vlan):
+            if vlan is not None and not 1 <= vlan <= 4094:
+                raise DriverError(device, f"{port.interface}: VLAN {vlan} out of range",
+                                  temporary=False)
+
+
+# ------------------------------------------------------------------ parse
+
+
+def _atom_set(value: Any) -> list[Any]:
+    """OVSDB JSON: ["set", [...]] for 0 or 2+ elements, the bare atom for exactly one."""
+    if isinstance(value, list) and value and value[0] == "set":
+        return list(value[1])
+    return [value]
+
+
+def _rows(table: Mapping[str, Any]) -> list[dict[str, Any]]:
+    headings = table["headings"]
+    return [dict(zip(headings, row, strict=True)) for row in table["data"]]
+
+
+def parse_list_output(text: str) -> tuple[dict[str, PortIntent], dict[str, str]]:
+    """Running ports and port → bridge from the three JSON tables of READ_COMMAND."""
+    tables = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if len(tables) != 3:
+        raise ValueError(f"expected 3 tables from ovs-vsctl, got {len(tables)}")
+    ports, interfaces, bridges = (_rows(t) for t in tables)
+    admin = {row["name"]: row["admin_state"] for row in interfaces}
+    uuid_to_port: dict[str, str] = {}
+    running: dict[str, PortIntent] = {}
+    for row in ports:
+        name = row["name"]
+        uuid_to_port[row["_uuid"][1]] = name
+        tags = _atom_set(row["tag"])
+        modes = _atom_set(row["vlan_mode"])
+        trunks = [t for t in _atom_set(row["trunks"]) if isinstance(t, int)]
+        ids = dict(row["external_ids"][1])
+        mode = modes[0] if modes else "access"
+        vlan, voice = NOT_ACCESS, None
+        if tags and isinstance(tags[0], int):
+            if mode == "access" and not trunks:
+                vlan = tags[0]
+            elif mode == "native-untagged" and len(trunks) == 1:
+                vlan, voice = tags[0], trunks[0]
+        state = _atom_set(admin.get(name, []))
+        running[name] = PortIntent(
+            interface=name,
+            vlan=vlan,
+            description=str(ids.get(DESCRIPTION_KEY, "")),
+            enabled=bool(state) and state[0] == "up",
+            voice_vlan=voice,
+        )
+    port_bridge: dict[str, str] = {}
+    for row in bridges:
+        for ref in _atom_set(row["ports"]):
+            if isinstance(ref, list) and ref[0] == "uuid" and ref[1] in uuid_to_port:
+                port_bridge[uuid_to_port[ref[1]]] = row["name"]
+    return running, port_bridge
+
+
+# ------------------------------------------------------------------ remediation
+
+
+def remediation(
+    running: Mapping[str, PortIntent],
+    intended: SwitchIntent,
+    bridges: Mapping[str, str],
+    *,
+    vsctl: str = "ovs-vsctl",
+    ofctl: str = "ovs-ofctl",
+) -> list[str]:
+    """Shell command lines that turn `running` into `intended`; [] when converged.
+
+    Order: ports being disabled go down first, then one atomic ovs-vsctl transaction, then
+    ports being enabled come up, so a port is never up in a VLAN it should not be in.
+    """
+    downs: list[str] = []
+    ups: list[str] = []
+    txn: list[str] = []
+    for want in sorted(intended.ports, key=lambda p: p.interface):
+        have = running.get(want.interface)
+        name = want.interface
+        if have is None or have.vlan != want.vlan or have.voice_vlan != want.voice_vlan:
+            if want.voice_vlan is None:
+                txn += ["--", "set", "port", name, f"tag={want.vlan}", "vlan_mode=access",
+                        "trunks=[]"]
+            else:
+                txn += ["--", "set", "port", name, f"tag={want.vlan}",
+                        "vlan_mode=native-untagged", f"trunks={want.voice_vlan}"]
+        have_desc = have.description if have else ""
+        if want.description != have_desc:
+            if want.description:
+                txn += ["--", "set", "port", name,
+                        f'external_ids:{DESCRIPTION_KEY}="{want.description}"']
+            else:
+                txn += ["--", "remove", "port", name, "external_ids", DESCRIPTION_KEY]
+        have_enabled = have.enabled if have else False
+        if want.enabled != have_enabled:
+            target = downs if not want.enabled else ups
+            target.append(quote([ofctl, "mod-port", bridges.get(name, "?"), name,
+                                 "up" if want.enabled else "down"]))
+    lines = list(downs)
+    if txn:
+        lines.append(quote([vsctl, "--timeout=10", *txn]))
+    return lines + ups
+
+
+# ------------------------------------------------------------------ the driver
+
+READ_ARGS = (
+    "--timeout=10", "--format=json",
+    "--", "--columns=_uuid,name,tag,vlan_mode,trunks,external_ids", "list", "Port",
+    "--", "--columns=name,admin_state", "list", "Interface",
+    "--", "--columns=name,ports", "list", "Bridge",
+)
+
+
+class OpenVSwitchDriver:
+    """SwitchDriver for Open vSwitch hosts, over SSH (or locally with transport="local")."""
+
+    platform = PLATFORM
+
+    def __init__(self, ssh: SshOptions | None = None, *, transport: str = "ssh",
+                 vsctl: str = "ovs-vsctl", ofctl: str = "ovs-ofctl",
+                 settle_s: float = 2.0) -> None:
+        if transport not in ("ssh", "local"):
+            raise ValueError(f"transport must be ssh or local, not {transport!r}")
+        self.ssh = ssh or SshOptions.from_env()
+        self.transport = transport
+        self.vsctl = vsctl
+        self.ofctl = ofctl
+        self.settle_s = settle_s  # how long verify waits for admin_state to follow
+
+    def _connect(self, intent: SwitchIntent, credentials: Credentials | None) -> CommandRunner:
+        if self.transport == "local":
+            return LocalShell(intent.endpoint)
+        return SshShell(intent.endpoint, credentials, self.ssh)
+
+    def _run(self, shell: CommandRunner, device: str, command: str) -> str:
+        rc, out = shell.run(command)
+        if rc != 0:
+            raise DriverError(device, f"{command!r} exited {rc}: {out.strip()[:500]}",
+                              temporary=bool(_TEMPORARY.search(out)))
+        return out
+
+    def _read(self, shell: CommandRunner, intent: SwitchIntent, transcript: Transcript
+              ) -> tuple[dict[str, PortIntent], dict[str, str]]:
+        device = intent.endpoint.name
+        command = quote([self.vsctl, *READ_ARGS])
+        out = self._run(shell, device, command)
+        transcript.reads.append(command)
+        try:
+            running, bridges = parse_list_output(out)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise DriverError(device, f"cannot parse ovs-vsctl output: {exc}") from None
+        missing = [p.interface for p in intent.ports if p.interface not in running]
+        if missing:
+            raise DriverError(device, f"no such port on the switch: {', '.join(missing)}",
+                              temporary=False)
+        return running, bridges
+
+    def apply(self, intent: SwitchIntent, credentials: Credentials | None) -> Transcript:
+        check_intent(intent)
+        device = intent.endpoint.name
+        transcript = Transcript(device=device)
+        shell = self._connect(intent, credentials)
+        transcript.sessions += shell.sessions
+        try:
+            running, bridges = self._read(shell, intent, transcript)
+            lines = remediation(running, intent, bridges, vsctl=self.vsctl, ofctl=self.ofctl)
+            for line in lines:
+                transcript.commands.append(line)
+                self._run(shell, device, line)
+            if not lines:
+                return transcript
+            deadline = time.monotonic() + self.settle_s
+            while True:
+                running, bridges = self._read(shell, intent, transcript)
+                left = remediation(running, intent, bridges, vsctl=self.vsctl, ofctl=self.ofctl)
+                if not left:
+                    return transcript
+                if time.monotonic() > deadline:
+                    raise DriverError(device, f"not converged after push: {left}",
+                                      temporary=False)
+                time.sleep(0.05)
+        finally:
+            shell.close()
+
+    def read(self, intent: SwitchIntent, credentials: Credentials | None
+             ) -> dict[str, PortIntent]:
+        transcript = Transcript(device=intent.endpoint.name)
+        shell = self._connect(intent, credentials)
+        try:
+            running, _ = self._read(shell, intent, transcript)
+        finally:
+            shell.close()
+        return {p.interface: running[p.interface] for p in intent.ports}
