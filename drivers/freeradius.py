@@ -229,14 +229,14 @@ def intended_rows(intent: WifiIntent, secrets: SecretStore, prefix: str, device:
 class FreeRadiusDriver:
     """Reconcile the Wi-Fi accounts of the managed groups in FreeRADIUS's SQLite database.
 
-    `db_path` is the file rlm_sql reads. Passwords come from `secrets` (default: the
-    environment, see `EnvSecretStore`). Groups are named `group_prefix` + the intent's group
-    name, and every group with that prefix is managed.
+    `db_path` (default: env TENANTRY_RADIUS_DB) is the file rlm_sql reads. Passwords come
+    from `secrets` (default: the environment, see `EnvSecretStore`). Groups are named
+    `group_prefix` + the intent's group name, and every group with that prefix is managed.
     """
 
     def __init__(
         self,
-        db_path: str | Path,
+        db_path: str | Path | None = None,
         *,
         secrets: SecretStore | None = None,
         group_prefix: str = "occ-",
@@ -244,7 +244,8 @@ class FreeRadiusDriver:
     ) -> None:
         if not group_prefix:
             raise ValueError("group_prefix must not be empty: it fences the managed groups")
-        self.db_path = Path(db_path)
+        # None: TENANTRY_RADIUS_DB at apply time, so the registry can build the driver bare
+        self.db_path = None if db_path is None else Path(db_path)
         self.secrets = secrets if secrets is not None else EnvSecretStore()
         self.group_prefix = group_prefix
         self.timeout = timeout
@@ -294,11 +295,18 @@ class FreeRadiusDriver:
 
     @contextmanager
     def _connect(self, device: str) -> Iterator[sqlite3.Connection]:
-        if not self.db_path.exists():
-            raise DriverError(device, f"RADIUS database {self.db_path} missing", temporary=False)
+        path = self.db_path
+        if path is None:
+            if not os.environ.get("TENANTRY_RADIUS_DB"):
+                raise DriverError(
+                    device, "no database: pass db_path or set TENANTRY_RADIUS_DB", temporary=False
+                )
+            path = Path(os.environ["TENANTRY_RADIUS_DB"])
+        if not path.exists():
+            raise DriverError(device, f"RADIUS database {path} missing", temporary=False)
         try:
             con = sqlite3.connect(
-                self.db_path.resolve().as_uri() + "?mode=rw",
+                path.resolve().as_uri() + "?mode=rw",
                 uri=True,
                 timeout=self.timeout,
                 isolation_level=None,

@@ -236,15 +236,15 @@ class RpcClient:
 class KamailioDriver:
     """Reconcile a Kamailio number plan: read both copies → remediation → push → verify.
 
-    `db_path` is the SQLite file the htable loads (the driver runs beside Kamailio, as the
-    RPC port only listens on the loopback). `rpc_url` defaults to
-    ``http://<endpoint.host>:<endpoint.port or 5080>/RPC``. Numbers not starting with one
-    of `managed_prefixes` are never touched.
+    `db_path` (default: env TENANTRY_KAMAILIO_DB) is the SQLite file the htable loads: the
+    driver runs beside Kamailio, whose RPC port listens on the loopback only. `rpc_url`
+    (default: env TENANTRY_KAMAILIO_RPC_URL, else ``http://<endpoint.host>:<endpoint.port or
+    5080>/RPC``). Numbers not starting with one of `managed_prefixes` are never touched.
     """
 
     def __init__(
         self,
-        db_path: str | Path,
+        db_path: str | Path | None = None,
         *,
         rpc_url: str | None = None,
         timeout: float = 2.0,
@@ -253,7 +253,8 @@ class KamailioDriver:
         htable: str = "numbers",
         location_table: str = "location",
     ) -> None:
-        self.db_path = Path(db_path)
+        # None: TENANTRY_KAMAILIO_DB at apply time, so the registry can build the driver bare
+        self.db_path = None if db_path is None else Path(db_path)
         self.rpc_url = rpc_url
         self.timeout = timeout
         self.transport = transport
@@ -321,15 +322,24 @@ class KamailioDriver:
     def _url(self, endpoint: Endpoint) -> str:
         if self.rpc_url:
             return self.rpc_url
+        if os.environ.get("TENANTRY_KAMAILIO_RPC_URL"):
+            return os.environ["TENANTRY_KAMAILIO_RPC_URL"]
         return f"http://{endpoint.host}:{endpoint.port or DEFAULT_RPC_PORT}/RPC"
 
     @contextmanager
     def _db(self, device: str) -> Iterator[sqlite3.Connection]:
-        if not self.db_path.exists():
-            raise DriverError(device, f"number database {self.db_path} missing", temporary=False)
+        path = self.db_path
+        if path is None:
+            if not os.environ.get("TENANTRY_KAMAILIO_DB"):
+                raise DriverError(
+                    device, "no database: pass db_path or set TENANTRY_KAMAILIO_DB", temporary=False
+                )
+            path = Path(os.environ["TENANTRY_KAMAILIO_DB"])
+        if not path.exists():
+            raise DriverError(device, f"number database {path} missing", temporary=False)
         try:
             con = sqlite3.connect(
-                self.db_path.resolve().as_uri() + "?mode=rw",
+                path.resolve().as_uri() + "?mode=rw",
                 uri=True,
                 timeout=5.0,
                 isolation_level=None,

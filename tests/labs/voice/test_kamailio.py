@@ -200,3 +200,15 @@ def test_driver_from_environment(kamailio_lab: KamailioLab) -> None:
     assert lab.call(N1, 200).ok
     with pytest.raises(DriverError):
         KamailioDriver.from_env({})
+
+
+def test_bare_driver_reads_the_environment(
+    kamailio_lab: KamailioLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab = kamailio_lab
+    with pytest.raises(DriverError) as err:
+        KamailioDriver().apply(intent(lab, active(N1)), None)
+    assert not err.value.temporary and "TENANTRY_KAMAILIO_DB" in err.value.reason
+    monkeypatch.setenv("TENANTRY_KAMAILIO_DB", str(lab.db_path))
+    KamailioDriver().apply(intent(lab, active(N1)), None)
+    assert lab.call(N1, 200).ok
