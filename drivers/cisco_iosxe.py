@@ -148,9 +148,11 @@ def _port_remediation(running: PortIntent | None, want: PortIntent) -> list[str]
     if want.voice_vlan != have_voice:
         body.append(f"switchport voice vlan {want.voice_vlan}" if want.voice_vlan is not None
                     else "no switchport voice vlan")
-    have_desc = running.description if running else ""
-    if want.description != have_desc:
-        body.append(f"description {want.description}" if want.description else "no description")
+    # whitespace runs are not significant: some CLIs collapse them when storing a description
+    want_desc = " ".join(want.description.split())
+    have_desc = " ".join(running.description.split()) if running else ""
+    if want_desc != have_desc:
+        body.append(f"description {want_desc}" if want_desc else "no description")
     have_enabled = running.enabled if running else True
     if want.enabled != have_enabled:
         if want.enabled:

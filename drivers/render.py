@@ -60,9 +60,11 @@ def render_router(intent: RouterIntent) -> str:
             lines.append(f" description {safe_text(gw.description)}")
         lines += [f" ip address {ipaddress.ip_interface(gw.address)}", "exit", "!"]
     routes = sorted(
-        (ipaddress.ip_network(r.prefix, strict=False), r.next_hop) for r in intent.routes
+        ((net.version, net, r.next_hop) for r in intent.routes
+         for net in [ipaddress.ip_network(r.prefix, strict=False)]),
+        key=lambda x: (x[0], x[1].network_address.packed, x[1].prefixlen, x[2]),
     )
-    for net, next_hop in routes:
+    for _, net, next_hop in routes:
         keyword = "ip" if net.version == 4 else "ipv6"
         lines.append(f"{keyword} route {net} {safe_text(next_hop)}")
     return "\n".join([*lines, "!", "end"]) + "\n"
