@@ -14,6 +14,8 @@ PLATFORMS: dict[str, str] = {
     "cisco_iosxe": "drivers.cisco_iosxe:CiscoIosxeDriver",
     "openvswitch": "drivers.openvswitch:OpenVSwitchDriver",
     "frr": "drivers.frr:FrrDriver",
+    "kamailio": "drivers.kamailio:KamailioDriver",
+    "freeradius": "drivers.freeradius:FreeRadiusDriver",
 }
 ALIASES: dict[str, str] = {"ios": "cisco_iosxe", "iosxe": "cisco_iosxe", "ovs": "openvswitch"}
 
