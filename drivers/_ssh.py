@@ -35,6 +35,7 @@ _UNREACHABLE = re.compile(
     r"connection refused|timed? ?out|no route|unreachable|name or service|resolve|reset by peer",
     re.I,
 )
+_HOST_KEY = re.compile(r"host key|REMOTE HOST IDENTIFICATION", re.I)
 _DROPPED = re.compile(r"\bEOF\b|broken pipe|closed|reset", re.I)
 
 
@@ -61,6 +62,8 @@ class SshOptions:
 def classify(device: str, exc: BaseException, during: str) -> DriverError:
     """Turn a scrapli/OS failure into a DriverError that says whether a retry can help."""
     text = str(exc) or type(exc).__name__
+    if _HOST_KEY.search(text):  # a changed or unknown key needs a human, not a retry
+        return DriverError(device, f"host key not trusted ({during}): {text}", temporary=False)
     if _AUTH.search(text):
         return DriverError(device, f"authentication failed ({during}): {text}", temporary=False)
     if _UNREACHABLE.search(text) or isinstance(exc, TimeoutError):

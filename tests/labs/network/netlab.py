@@ -180,6 +180,13 @@ class Sshd:
         run("/usr/sbin/sshd", "-f", str(cfg), "-E", str(self.run_dir / "sshd.log"))
         wait_tcp(self.port, 10)
         self.pid = int((self.run_dir / "sshd.pid").read_text().strip())
+        host_key = (self.run_dir / "host_ed25519.pub").read_text().split()
+        self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {host_key[0]} {host_key[1]}\n")
+
+    @property
+    def known_hosts(self) -> Path:
+        """A known_hosts file with this server's key, for strict host-key checking."""
+        return self.run_dir / "known_hosts"
 
     def stop(self) -> None:
         kill_pid(self.pid)

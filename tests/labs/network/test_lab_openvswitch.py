@@ -4,6 +4,7 @@ network namespaces, configuration goes over SSH to a private sshd on 127.0.0.1."
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,18 @@ def test_local_transport(ovs_lab: OvsLab, monkeypatch: pytest.MonkeyPatch) -> No
     t = driver.apply(want, None)
     assert t.sessions == 0
     assert driver.apply(want, None).commands == []
+
+
+def test_strict_host_key_checking_with_known_hosts(ovs_lab: OvsLab, tmp_path: Path) -> None:
+    """The production default: strict checking; the lab's key is known, a stranger's is not."""
+    assert ovs_lab.sshd is not None
+    want = floor(ovs_lab, a1=(A, "acme", True), a2=(A, "acme", True))
+    known = OpenVSwitchDriver(SshOptions(known_hosts_file=str(ovs_lab.sshd.known_hosts)))
+    known.apply(want, ovs_lab.credentials())
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    stranger = OpenVSwitchDriver(SshOptions(known_hosts_file=str(empty), timeout_s=5))
+    with pytest.raises(DriverError) as err:
+        stranger.apply(want, ovs_lab.credentials())
+    assert "host key" in err.value.reason
+    assert err.value.temporary is False  # an unknown host key is not retried
