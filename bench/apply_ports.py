@@ -38,19 +38,24 @@ def main() -> int:
         t0 = time.monotonic()
         for lab in labs:
             lab.start()
-        print(f"started {a.switches} switches x {a.ports} ports in "
-              f"{time.monotonic() - t0:.2f} s")
+        print(f"started {a.switches} switches x {a.ports} ports in {time.monotonic() - t0:.2f} s")
         driver = CiscoIosxeDriver(SshOptions(strict_host_key=False, timeout_s=30))
 
         def assigned(lab: FakeCiscoLab) -> SwitchIntent:
-            ports = tuple(PortIntent(f"GigabitEthernet0/{n}", 100 + n % 8, f"occupier {n % 8}",
-                                     True, 40 if n % 2 else None)
-                          for n in range(1, a.ports + 1))
+            ports = tuple(
+                PortIntent(
+                    f"GigabitEthernet0/{n}",
+                    100 + n % 8,
+                    f"occupier {n % 8}",
+                    True,
+                    40 if n % 2 else None,
+                )
+                for n in range(1, a.ports + 1)
+            )
             return SwitchIntent(lab.endpoint(), ports, vlans=(*range(100, 108), 40, 999))
 
         def parked(lab: FakeCiscoLab) -> SwitchIntent:
-            ports = tuple(PortIntent(f"GigabitEthernet0/{n}", 999)
-                          for n in range(1, a.ports + 1))
+            ports = tuple(PortIntent(f"GigabitEthernet0/{n}", 999) for n in range(1, a.ports + 1))
             return SwitchIntent(lab.endpoint(), ports, vlans=(999,))
 
         for label, make in (("assign", assigned), ("re-apply", assigned), ("park", parked)):
@@ -58,15 +63,16 @@ def main() -> int:
             jobs = [(make(lab), lab.credentials()) for lab in labs]
             if a.parallel:
                 with ThreadPoolExecutor(len(jobs)) as pool:
-                    results: list[Transcript] = list(
-                        pool.map(lambda j: driver.apply(*j), jobs))
+                    results: list[Transcript] = list(pool.map(lambda j: driver.apply(*j), jobs))
             else:
                 results = [driver.apply(*j) for j in jobs]
             dt = time.monotonic() - t0
-            print(f"{label:<9} ports={a.switches * a.ports} "
-                  f"sessions={sum(r.sessions for r in results)} "
-                  f"reads={sum(len(r.reads) for r in results)} "
-                  f"config_lines={sum(len(r.commands) for r in results)} seconds={dt:.2f}")
+            print(
+                f"{label:<9} ports={a.switches * a.ports} "
+                f"sessions={sum(r.sessions for r in results)} "
+                f"reads={sum(len(r.reads) for r in results)} "
+                f"config_lines={sum(len(r.commands) for r in results)} seconds={dt:.2f}"
+            )
     finally:
         for lab in labs:
             lab.stop()

@@ -74,15 +74,37 @@ def service_status(repo: Repo, service: Service, today: date) -> Status:
     """S2/S9: Scheduled until the contract starts; Inactive once the contract has ended with
     `atEnd: deprovision` or the occupier is decommissioned; otherwise Active (occupiers keep
     their services after a contract ends unless it says to deprovision)."""
-    contract = contract_of(repo, service)
-    if contract is None:
-        return Status.INACTIVE
-    if decommissioned(repo.occupiers.get(service.spec.occupier), today):
-        return Status.INACTIVE
-    status = contract_status(contract, today)
-    if status is Status.INACTIVE and contract.spec.at_end is AtEnd.KEEP:
-        return Status.ACTIVE
-    return status
+    return statuses(repo, today)[service.metadata.name]
+
+
+def statuses(repo: Repo, today: date) -> dict[str, Status]:
+    """The status of every service on `today`, computed in one pass and remembered."""
+    key = ("statuses", today)
+    known = repo.memo.get(key)
+    if known is not None:
+        return known  # type: ignore[return-value]
+    gone = {name for name, occupier in repo.occupiers.items() if decommissioned(occupier, today)}
+    by_contract: dict[str, Status] = {}
+    for name, contract in repo.contracts.items():
+        status = contract_status(contract, today)
+        if status is Status.INACTIVE and contract.spec.at_end is AtEnd.KEEP:
+            status = Status.ACTIVE
+        by_contract[name] = status
+    only_contract = {
+        key: contracts[0].metadata.name
+        for key, contracts in repo.contracts_at.items()
+        if len(contracts) == 1
+    }
+    result: dict[str, Status] = {}
+    for name, service in repo.services.items():
+        spec = service.spec
+        charged_to = spec.contract or only_contract.get((spec.occupier, spec.site))
+        if charged_to is None or charged_to not in by_contract or spec.occupier in gone:
+            result[name] = Status.INACTIVE
+        else:
+            result[name] = by_contract[charged_to]
+    repo.memo[key] = result
+    return result
 
 
 def live(status: Status) -> bool:
@@ -120,6 +142,27 @@ def quantity_of(service: Service, definition: ServiceDefinition | None) -> int:
     return rule.default if rule.default is not None else max(rule.min, 1)
 
 
+def per_unit(definition: ServiceDefinition) -> dict[str, int]:
+    """What one unit of a definition allocates, keyed like `allocated`."""
+    infra = definition.spec.infrastructure
+    unit: dict[str, int] = {}
+    if infra.switch_ports is not None:
+        unit[Infra.SWITCH_PORTS] = infra.switch_ports.count
+        unit[f"port:{infra.switch_ports.role}"] = infra.switch_ports.count
+    public = infra.public_ips or (
+        2 ** (32 - infra.public_prefix_length) - 3 if infra.public_prefix_length else 0
+    )
+    for kind, count in (
+        (Infra.PHONE_NUMBERS, infra.phone_numbers),
+        (Infra.PUBLIC_IPS, public),
+        (Infra.WIFI_DEVICES, infra.wifi_devices),
+        (Infra.WIFI_USERS, infra.wifi_users),
+    ):
+        if count:
+            unit[kind] = count
+    return unit
+
+
 def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> Counter[str]:
     """Y of S6: what the occupier's live services at the site allocate on `day`. Keys are the
     Infra values, plus `port:<role>` per switch-port role."""
@@ -127,28 +170,27 @@ def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> C
     for service in repo.services_at.get((occupier, site), ()):
         if not live(service_status(repo, service, today)):
             continue
-        definition, quantity, _ = terms_on(repo, service, day)
+        if service.spec.changes:
+            definition, quantity, _ = terms_on(repo, service, day)
+        else:
+            definition = repo.definitions.get(service.spec.definition)
+            quantity = quantity_of(service, definition)
         if definition is None:
             continue
-        infra = definition.spec.infrastructure
-        if infra.switch_ports is not None:
-            ports = infra.switch_ports.count * quantity
-            total[Infra.SWITCH_PORTS] += ports
-            total[f"port:{infra.switch_ports.role}"] += ports
-        total[Infra.PHONE_NUMBERS] += infra.phone_numbers * quantity
-        public = infra.public_ips or (
-            2 ** (32 - infra.public_prefix_length) - 3 if infra.public_prefix_length else 0
-        )
-        total[Infra.PUBLIC_IPS] += public * quantity
-        total[Infra.WIFI_DEVICES] += infra.wifi_devices * quantity
-        total[Infra.WIFI_USERS] += infra.wifi_users * quantity
+        key = ("unit", definition.metadata.name)
+        unit = repo.memo.get(key)
+        if unit is None:
+            unit = repo.memo[key] = per_unit(definition)
+        for kind, count in unit.items():  # type: ignore[attr-defined]
+            total[kind] += count * quantity
     return total
 
 
-def wifi_sites(repo: Repo, occupier: Occupier, wifi: bool | list[str]) -> list[str]:
+def wifi_sites(repo: Repo, occupier: Occupier, wifi: bool | tuple[str, ...]) -> list[str]:
+    """Sites where a user has Wi-Fi Secure: `true` means every site of the occupier."""
     if wifi is True:
         return repo.sites_of(occupier.name)
-    return list(wifi) if isinstance(wifi, list) else []
+    return list(wifi) if isinstance(wifi, tuple) else []
 
 
 def in_use(repo: Repo, occupier: Occupier, site: str) -> Counter[str]:

@@ -64,13 +64,17 @@ def discover(root: str) -> list[str]:
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Parsing builds millions of small objects that all live until the end; the cyclic
-    garbage collector would walk them again and again for nothing."""
+    garbage collector would walk them again and again for nothing (it doubled the run time).
+    On the way out they are frozen (moved out of the collector's sight) so that re-enabling
+    collection does not scan them all at once; they are plain acyclic data, freed by
+    reference counting when the Repo goes away."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()
 
 
@@ -152,10 +156,7 @@ def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any,
         return
     if result is None:
         return
-    if isinstance(result, list) and _DOC_SEPARATOR.search(text):
-        docs = result
-    else:
-        docs = [result]
+    docs = result if isinstance(result, list) and _DOC_SEPARATOR.search(text) else [result]
     for index, raw in enumerate(docs):
         if raw is not None:
             yield raw, Source(path, index)
@@ -165,8 +166,12 @@ def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Docu
     """One raw mapping → a typed document, or findings at the offending fields."""
     if not isinstance(raw, dict):
         findings.append(
-            error("schema", source, (), "a document must be a mapping with apiVersion, kind, "
-                  "metadata and spec")
+            error(
+                "schema",
+                source,
+                (),
+                "a document must be a mapping with apiVersion, kind, metadata and spec",
+            )
         )
         return None
     if raw.get("apiVersion") != API_VERSION:
@@ -202,13 +207,13 @@ def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Docu
 _PATTERN_NAMES = {
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": "a DNS-1123 name: lower-case letters, digits and '-',"
     " starting and ending with a letter or digit",
-    r"^\+[1-9][0-9]{6,14}$": "an E.164 phone number such as \"+442079460001\" (quote it)",
-    r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$": "a MAC address such as \"02:00:00:00:00:01\"",
+    r"^\+[1-9][0-9]{6,14}$": 'an E.164 phone number such as "+442079460001" (quote it)',
+    r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$": 'a MAC address such as "02:00:00:00:00:01"',
     r"^[^\x00-\x1f\x7f]*$": "one line of text without control characters",
     r"^[^\x00-\x1f\x7f]+$": "one line of text without control characters",
     r"^[A-Za-z0-9 ._:/@+()#,-]*$": "text of letters, digits, spaces and ._:/@+()#,- only"
     " (it is sent to devices)",
-    r"^[0-9]{1,4}-[0-9]{1,4}$": "a VLAN range such as \"100-899\"",
+    r"^[0-9]{1,4}-[0-9]{1,4}$": 'a VLAN range such as "100-899"',
 }
 
 
@@ -225,8 +230,10 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
     elif kind == "missing":
         message = "required field is missing"
     value = problem.get("input")
-    got = "" if kind in {"missing", "extra_forbidden"} or isinstance(value, dict | list) else (
-        f" (got {value!r})"
+    got = (
+        ""
+        if kind in {"missing", "extra_forbidden"} or isinstance(value, dict | list)
+        else (f" (got {value!r})")
     )
     return error("schema", source, loc, f"{shown or 'document'}: {message}{got}")
 
@@ -262,9 +269,9 @@ def _parse_error(path: str, text: str, rs_message: str) -> Finding:
 class PositionLoader(yaml.SafeLoader):
     """PyYAML configured for the YAML 1.2 core schema (as yaml-rs), refusing duplicate keys."""
 
-    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own class-level registry
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         node = super().compose_node(parent, index)
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, Any] = {}
@@ -309,7 +316,7 @@ def _construct_int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     return int(value)
 
 
-PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)  # type: ignore[arg-type]
+PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)
 
 
 class Positions:

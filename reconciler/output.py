@@ -32,15 +32,19 @@ def _human(findings: Sequence[Finding], checked: int) -> str:
 
 def _as_dict(f: Finding) -> dict[str, object]:
     return {
-        "rule": f.rule, "severity": str(f.severity), "file": f.file, "line": f.line,
-        "column": f.column, "path": ".".join(str(p) for p in f.path), "message": f.message,
+        "rule": f.rule,
+        "severity": str(f.severity),
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "path": ".".join(str(p) for p in f.path),
+        "message": f.message,
         "hint": f.hint,
     }
 
 
 def _json(findings: Sequence[Finding], checked: int) -> str:
-    return json.dumps({"documents": checked, "findings": [_as_dict(f) for f in findings]},
-                      indent=2)
+    return json.dumps({"documents": checked, "findings": [_as_dict(f) for f in findings]}, indent=2)
 
 
 def _junit(findings: Sequence[Finding], checked: int) -> str:
@@ -48,15 +52,19 @@ def _junit(findings: Sequence[Finding], checked: int) -> str:
     cases = []
     for f in errors:
         name = quoteattr(f"{f.file}:{f.line} [{f.rule}]")
-        cases.append(f'    <testcase classname="tenantry.{f.rule}" name={name}>\n'
-                     f'      <failure message={quoteattr(f.message)}>{escape(f.text())}</failure>\n'
-                     "    </testcase>")
+        cases.append(
+            f'    <testcase classname="tenantry.{f.rule}" name={name}>\n'
+            f"      <failure message={quoteattr(f.message)}>{escape(f.text())}</failure>\n"
+            "    </testcase>"
+        )
     if not errors:
         cases.append('    <testcase classname="tenantry" name="validate"/>')
     body = "\n".join(cases)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuites><testsuite name="tenantry validate" tests="{max(len(errors), 1)}" '
-            f'failures="{len(errors)}">\n{body}\n</testsuite></testsuites>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuites><testsuite name="tenantry validate" tests="{max(len(errors), 1)}" '
+        f'failures="{len(errors)}">\n{body}\n</testsuite></testsuites>'
+    )
 
 
 def _sarif(findings: Sequence[Finding], checked: int) -> str:
@@ -64,21 +72,37 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
     doc = {
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "tenantry",
-                "rules": [{"id": r, "shortDescription": {"text": _describe(r)}} for r in rules],
-            }},
-            "results": [{
-                "ruleId": f.rule,
-                "level": "error" if f.is_error else "warning",
-                "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f.file},
-                    "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
-                }}],
-            } for f in findings],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "tenantry",
+                        "rules": [
+                            {"id": r, "shortDescription": {"text": _describe(r)}} for r in rules
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": f.rule,
+                        "level": "error" if f.is_error else "warning",
+                        "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": f.file},
+                                    "region": {
+                                        "startLine": max(f.line, 1),
+                                        "startColumn": max(f.column, 1),
+                                    },
+                                }
+                            }
+                        ],
+                    }
+                    for f in findings
+                ],
+            }
+        ],
     }
     return json.dumps(doc, indent=2)
 

@@ -29,8 +29,10 @@ def file_name(kind: str) -> str:
 
 
 def render_all() -> dict[str, str]:
-    return {file_name(kind): json.dumps(schema_for(kind), indent=2, sort_keys=True) + "\n"
-            for kind in KINDS}
+    return {
+        file_name(kind): json.dumps(schema_for(kind), indent=2, sort_keys=True) + "\n"
+        for kind in KINDS
+    }
 
 
 def write(directory: Path) -> list[Path]:
@@ -45,5 +47,8 @@ def write(directory: Path) -> list[Path]:
 
 
 def stale(directory: Path) -> list[str]:
-    return [name for name, text in render_all().items()
-            if not (directory / name).exists() or (directory / name).read_text() != text]
+    return [
+        name
+        for name, text in render_all().items()
+        if not (directory / name).exists() or (directory / name).read_text() != text
+    ]

@@ -16,9 +16,7 @@ from pydantic.alias_generators import to_camel
 API_VERSION = "tenantry.dev/v1alpha1"
 
 # DNS-1123 label, as Kubernetes requires of metadata.name.
-Name = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
-]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 # Free text shown to people and, for some fields, sent to devices as a description: one line,
 # no control characters, no characters a CLI would interpret.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$", max_length=200)]
@@ -49,16 +47,16 @@ class Spec(BaseModel):
 
 class Metadata(Spec):
     name: Name
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
     # Fields that Kubernetes adds when a document is read back with kubectl; ignored.
     namespace: str | None = None
     uid: str | None = None
     resource_version: str | None = None
     generation: int | None = None
     creation_timestamp: str | None = None
-    finalizers: list[str] = Field(default_factory=list)
-    managed_fields: list[Any] | None = None
+    finalizers: tuple[str, ...] = ()
+    managed_fields: tuple[Any, ...] | None = None
 
 
 class Document(Spec):

@@ -33,7 +33,7 @@ Platform = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 class VlanPool(Spec):
     range: Annotated[str, Field(pattern=r"^[0-9]{1,4}-[0-9]{1,4}$")]
-    reserved: list[VlanId] = Field(default_factory=list)
+    reserved: tuple[VlanId, ...] = ()
     parking: VlanId
     voice: VlanId | None = None  # shared voice VLAN for handsets on ports with the voice role
 
@@ -52,7 +52,7 @@ class PublicPool(Spec):
     name: Name
     cidr: IPv4Network
     gateway: IPv4Address
-    exclude: list[IPv4Address] = Field(default_factory=list)
+    exclude: tuple[IPv4Address, ...] = ()
 
 
 class NumberBlock(Spec):
@@ -77,14 +77,12 @@ class Switch(Spec):
     platform: Platform
     host: Host
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
-    ports: list[SwitchPort] = Field(default_factory=list)
+    ports: tuple[SwitchPort, ...] = ()
 
 
 class Space(Spec):
     name: Name
-    floor_ports: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)]] = (
-        Field(default_factory=list)
-    )
+    floor_ports: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)], ...] = ()
 
 
 class Telephony(Spec):
@@ -96,17 +94,17 @@ class Telephony(Spec):
 
 class SiteSpec(Spec):
     display_name: Text
-    admins: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1)
+    admins: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = Field(min_length=1)
     cooling_off_days: Annotated[int, Field(ge=0, le=3650)] = 90
     vlans: VlanPool
     private_supernet: PrivateSupernet
-    public_pools: list[PublicPool] = Field(default_factory=list)
-    number_blocks: list[NumberBlock] = Field(default_factory=list)
+    public_pools: tuple[PublicPool, ...] = ()
+    number_blocks: tuple[NumberBlock, ...] = ()
     router: Router | None = None
     telephony: Telephony | None = None
     wifi: Telephony | None = None
-    switches: list[Switch] = Field(default_factory=list)
-    spaces: list[Space] = Field(default_factory=list)
+    switches: tuple[Switch, ...] = ()
+    spaces: tuple[Space, ...] = ()
 
 
 class Site(Document):
@@ -147,7 +145,7 @@ class QuantityRule(Spec):
 
 
 class AnyOf(Spec):
-    any_of: list[Name] = Field(min_length=1)
+    any_of: tuple[Name, ...] = Field(min_length=1)
 
 
 Requirement = Name | AnyOf
@@ -174,11 +172,11 @@ class ServiceDefinitionSpec(Spec):
     description: Text
     cost: Money
     rrp: Money
-    quantity: QuantityRule = Field(default_factory=QuantityRule)
-    requires: list[Requirement] = Field(default_factory=list)
-    excludes: list[Name] = Field(default_factory=list)
+    quantity: QuantityRule = QuantityRule()
+    requires: tuple[Requirement, ...] = ()
+    excludes: tuple[Name, ...] = ()
     max_per_occupier: Annotated[int, Field(ge=1)] | None = None
-    infrastructure: Infrastructure = Field(default_factory=Infrastructure)
+    infrastructure: Infrastructure = Infrastructure()
     inactive: bool = False
 
 
@@ -200,7 +198,7 @@ class Handset(StrEnum):
 class User(Spec):
     name: Name
     email: Email
-    wifi: bool | list[Name] = False  # true: at every site of the occupier; or a list of sites
+    wifi: bool | tuple[Name, ...] = False  # true: at every site of the occupier; or a list of sites
     number: E164 | None = None
 
 
@@ -225,8 +223,8 @@ class NumberActivation(Spec):
 
 
 class Activations(Spec):
-    floor_ports: list[FloorPortActivation] = Field(default_factory=list)
-    numbers: list[NumberActivation] = Field(default_factory=list)
+    floor_ports: tuple[FloorPortActivation, ...] = ()
+    numbers: tuple[NumberActivation, ...] = ()
 
 
 class MainNumber(Spec):
@@ -242,10 +240,10 @@ class Decommission(Spec):
 
 class OccupierSpec(Spec):
     display_name: Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]+$", max_length=200)]
-    users: list[User] = Field(default_factory=list)
-    wifi_devices: list[WifiDevice] = Field(default_factory=list)
-    activations: Activations = Field(default_factory=Activations)
-    main_numbers: list[MainNumber] = Field(default_factory=list)
+    users: tuple[User, ...] = ()
+    wifi_devices: tuple[WifiDevice, ...] = ()
+    activations: Activations = Activations()
+    main_numbers: tuple[MainNumber, ...] = ()
     decommission: Decommission | None = None
 
 
@@ -268,7 +266,7 @@ class ContractSpec(Spec):
     site: Name
     start: date
     end: date | None = None
-    spaces: list[Name] = Field(default_factory=list)
+    spaces: tuple[Name, ...] = ()
     at_end: AtEnd = AtEnd.KEEP
 
 
@@ -297,7 +295,7 @@ class ServiceSpec(Spec):
     price: Money | None = None
     start: date | None = None  # only to be refused when it differs from the contract (S2)
     replaces: Name | None = None
-    changes: list[ScheduledChange] = Field(default_factory=list)
+    changes: tuple[ScheduledChange, ...] = ()
 
 
 class Service(Document):

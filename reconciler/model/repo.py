@@ -26,6 +26,15 @@ class Ref:
         return f"{self.kind}/{self.name}"
 
 
+_TABLES = {
+    "Site": "sites",
+    "ServiceDefinition": "definitions",
+    "Occupier": "occupiers",
+    "Contract": "contracts",
+    "Service": "services",
+}
+
+
 @dataclass
 class Repo:
     sites: dict[str, Site] = field(default_factory=dict)
@@ -38,27 +47,20 @@ class Repo:
     contracts_at: dict[tuple[str, str], list[Contract]] = field(default_factory=dict)
     services_at: dict[tuple[str, str], list[Service]] = field(default_factory=dict)
     contracts_of: dict[str, list[Contract]] = field(default_factory=dict)
+    # Facts derived from the documents (statuses on a date, sites of an occupier), computed
+    # once per repo by reconciler.catalogue: many rules ask the same question.
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
 
     def add(self, doc: Document, source: Source) -> Source | None:
         """Add a document; return the source of an earlier one of the same kind and name."""
-        table: dict[str, Document] = self._table(doc.kind)  # type: ignore[assignment]
-        ref = Ref(doc.kind, doc.name)
-        if doc.name in table:
+        table: dict[str, Document] = getattr(self, _TABLES[doc.kind])
+        name = doc.metadata.name
+        ref = Ref(doc.kind, name)
+        if name in table:
             return self.sources[ref]
-        table[doc.name] = doc
+        table[name] = doc
         self.sources[ref] = source
         return None
-
-    def _table(self, kind: str) -> dict[str, Site] | dict[str, ServiceDefinition] | dict[
-        str, Occupier
-    ] | dict[str, Contract] | dict[str, Service]:
-        return {
-            "Site": self.sites,
-            "ServiceDefinition": self.definitions,
-            "Occupier": self.occupiers,
-            "Contract": self.contracts,
-            "Service": self.services,
-        }[kind]
 
     def index(self) -> Repo:
         contracts_at: defaultdict[tuple[str, str], list[Contract]] = defaultdict(list)
@@ -72,6 +74,7 @@ class Repo:
         self.contracts_at = dict(contracts_at)
         self.contracts_of = dict(contracts_of)
         self.services_at = dict(services_at)
+        self.memo.clear()
         return self
 
     def source(self, doc: Document) -> Source | None:
@@ -79,7 +82,10 @@ class Repo:
 
     def sites_of(self, occupier: str) -> list[str]:
         """Every site where the occupier has or had a contract, in a stable order."""
-        return sorted({c.spec.site for c in self.contracts_of.get(occupier, ())})
+        key = ("sites_of", occupier)
+        if key not in self.memo:
+            self.memo[key] = sorted({c.spec.site for c in self.contracts_of.get(occupier, ())})
+        return self.memo[key]  # type: ignore[return-value]
 
     def all_documents(self) -> list[Document]:
         out: list[Document] = []

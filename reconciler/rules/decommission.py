@@ -19,15 +19,22 @@ def d1_request(repo: Repo, ctx: Context) -> Iterator[Finding]:
         request = occupier.spec.decommission
         if request is None:
             continue
-        src = repo.source(occupier)
         if request.confirm != occupier.spec.display_name:
-            yield error("D1", src, ("spec", "decommission", "confirm"),
-                        f"decommission of {occupier.name}: confirm must be exactly "
-                        f"'{occupier.spec.display_name}', not '{request.confirm}'")
+            yield error(
+                "D1",
+                repo.source(occupier),
+                ("spec", "decommission", "confirm"),
+                f"decommission of {occupier.name}: confirm must be exactly "
+                f"'{occupier.spec.display_name}', not '{request.confirm}'",
+            )
         if request.irreversible is not True:
-            yield error("D1", src, ("spec", "decommission", "irreversible"),
-                        f"decommission of {occupier.name}: set irreversible: true to confirm "
-                        "that it cannot be undone")
+            yield error(
+                "D1",
+                repo.source(occupier),
+                ("spec", "decommission", "irreversible"),
+                f"decommission of {occupier.name}: set irreversible: true to confirm "
+                "that it cannot be undone",
+            )
 
 
 def d2_preconditions(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -40,37 +47,53 @@ def d2_preconditions(repo: Repo, ctx: Context) -> Iterator[Finding]:
         phase = ctx.occupier_phase.get(occupier.name, "Active")
         if phase in DECOMMISSION_PHASES:
             continue  # already under way: D5 keeps it read-only
-        src = repo.source(occupier)
         path = ("spec", "decommission")
         day = request.at or ctx.today
         for contract in repo.contracts_of.get(occupier.name, ()):
             if contract.spec.start == day:
-                yield error("D2", src, path,
-                            f"cannot decommission {occupier.name}: contract {contract.name} "
-                            f"starts on {day}", "decommission on another day")
+                yield error(
+                    "D2",
+                    repo.source(occupier),
+                    path,
+                    f"cannot decommission {occupier.name}: contract {contract.name} "
+                    f"starts on {day}",
+                    "decommission on another day",
+                )
         for index, number in enumerate(occupier.spec.activations.numbers):
             if number.logged_in and number.handset is not Handset.DIGITAL:
-                yield error("D2", src, ("spec", "activations", "numbers", index, "loggedIn"),
-                            f"cannot decommission {occupier.name}: the {number.handset} handset "
-                            f"of {number.number} is logged in and cannot be logged out remotely",
-                            "log it out at the handset, then set loggedIn: false")
+                yield error(
+                    "D2",
+                    repo.source(occupier),
+                    ("spec", "activations", "numbers", index, "loggedIn"),
+                    f"cannot decommission {occupier.name}: the {number.handset} handset "
+                    f"of {number.number} is logged in and cannot be logged out remotely",
+                    "log it out at the handset, then set loggedIn: false",
+                )
         for key, services in repo.services_at.items():
             if key[0] != occupier.name:
                 continue
             for service in services:
                 status = ctx.service_status.get(service.name)
                 if status in ("Failed", "Updating"):
-                    yield error("D2", src, path,
-                                f"cannot decommission {occupier.name}: service {service.name} "
-                                f"is {status}", "wait for it to finish or fix it first")
+                    yield error(
+                        "D2",
+                        repo.source(occupier),
+                        path,
+                        f"cannot decommission {occupier.name}: service {service.name} is {status}",
+                        "wait for it to finish or fix it first",
+                    )
         if ctx.actor is not None:
             for site_name in repo.sites_of(occupier.name):
                 site = repo.sites.get(site_name)
                 if site is not None and ctx.actor not in site.spec.admins:
-                    yield error("D2", src, path,
-                                f"cannot decommission {occupier.name}: {ctx.actor} is not an "
-                                f"admin of {site_name}, where it has a contract",
-                                f"ask one of {', '.join(site.spec.admins)}")
+                    yield error(
+                        "D2",
+                        repo.source(occupier),
+                        path,
+                        f"cannot decommission {occupier.name}: {ctx.actor} is not an "
+                        f"admin of {site_name}, where it has a contract",
+                        f"ask one of {', '.join(site.spec.admins)}",
+                    )
 
 
 def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -80,5 +103,9 @@ def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
             continue
         occupier = repo.occupiers.get(name)
         if occupier is not None and occupier.spec.decommission is None:
-            yield error("D5", repo.source(occupier), ("spec",),
-                        f"occupier {name} is {phase}: the decommission cannot be withdrawn")
+            yield error(
+                "D5",
+                repo.source(occupier),
+                ("spec",),
+                f"occupier {name} is {phase}: the decommission cannot be withdrawn",
+            )

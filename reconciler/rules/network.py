@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from ipaddress import IPv4Network
 
-from reconciler.catalogue import contract_status, live, service_status
+from reconciler.catalogue import contract_of, contract_status, live, service_status
 from reconciler.findings import Finding, error
-from reconciler.model.kinds import AnyOf, Category, Site
+from reconciler.model.kinds import AnyOf, Category, Contract
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 
@@ -16,83 +17,125 @@ from reconciler.rules.context import Context
 def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Every name a document uses must be declared: no dangling references."""
     for contract in repo.contracts.values():
-        src = repo.source(contract)
         if contract.spec.occupier not in repo.occupiers:
-            yield error("ref", src, ("spec", "occupier"),
-                        f"contract {contract.name}: occupier '{contract.spec.occupier}' is not "
-                        "declared")
+            yield error(
+                "ref",
+                repo.source(contract),
+                ("spec", "occupier"),
+                f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
+            )
         if contract.spec.site not in repo.sites:
-            yield error("ref", src, ("spec", "site"),
-                        f"contract {contract.name}: site '{contract.spec.site}' is not declared")
+            yield error(
+                "ref",
+                repo.source(contract),
+                ("spec", "site"),
+                f"contract {contract.name}: site '{contract.spec.site}' is not declared",
+            )
     for service in repo.services.values():
-        src = repo.source(service)
-        for field, table in (("occupier", repo.occupiers), ("site", repo.sites),
-                             ("definition", repo.definitions)):
+        for field, table in (
+            ("occupier", repo.occupiers),
+            ("site", repo.sites),
+            ("definition", repo.definitions),
+        ):
             value = getattr(service.spec, field)
             if value not in table:
-                yield error("ref", src, ("spec", field),
-                            f"service {service.name}: {field} '{value}' is not declared")
+                yield error(
+                    "ref",
+                    repo.source(service),
+                    ("spec", field),
+                    f"service {service.name}: {field} '{value}' is not declared",
+                )
     for definition in repo.definitions.values():
-        src = repo.source(definition)
         for index, entry in enumerate(definition.spec.requires):
             names = entry.any_of if isinstance(entry, AnyOf) else [entry]
             for name in names:
                 if name not in repo.definitions:
-                    yield error("ref", src, ("spec", "requires", index),
-                                f"{definition.name} requires unknown definition '{name}'")
+                    yield error(
+                        "ref",
+                        repo.source(definition),
+                        ("spec", "requires", index),
+                        f"{definition.name} requires unknown definition '{name}'",
+                    )
         for index, name in enumerate(definition.spec.excludes):
             if name not in repo.definitions:
-                yield error("ref", src, ("spec", "excludes", index),
-                            f"{definition.name} excludes unknown definition '{name}'")
+                yield error(
+                    "ref",
+                    repo.source(definition),
+                    ("spec", "excludes", index),
+                    f"{definition.name} excludes unknown definition '{name}'",
+                )
     for occupier in repo.occupiers.values():
-        src = repo.source(occupier)
         spec = occupier.spec
-        located = [("activations", "floorPorts", i, a.site)
-                   for i, a in enumerate(spec.activations.floor_ports)]
-        located += [("activations", "numbers", i, a.site)
-                    for i, a in enumerate(spec.activations.numbers)]
-        located += [("wifiDevices", i, "", d.site) for i, d in enumerate(spec.wifi_devices)]
-        located += [("mainNumbers", i, "", m.site) for i, m in enumerate(spec.main_numbers)]
-        for *path, site in located:
+        located: list[tuple[tuple[str | int, ...], str]] = [
+            (("activations", "floorPorts", i), a.site)
+            for i, a in enumerate(spec.activations.floor_ports)
+        ]
+        located += [
+            (("activations", "numbers", i), a.site) for i, a in enumerate(spec.activations.numbers)
+        ]
+        located += [(("wifiDevices", i), d.site) for i, d in enumerate(spec.wifi_devices)]
+        located += [(("mainNumbers", i), m.site) for i, m in enumerate(spec.main_numbers)]
+        for path, site in located:
             if site not in repo.sites:
-                where = tuple(p for p in path if p != "")
-                yield error("ref", src, ("spec", *where, "site"),
-                            f"occupier {occupier.name}: site '{site}' is not declared")
+                yield error(
+                    "ref",
+                    repo.source(occupier),
+                    ("spec", *path, "site"),
+                    f"occupier {occupier.name}: site '{site}' is not declared",
+                )
 
 
 def n1_vlans_and_prefixes(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Each occupier gets its own VLAN from the site range (never a reserved one) and its own
     prefix from the site supernet: the pools must be well-formed for that."""
     for site in repo.sites.values():
-        src = repo.source(site)
         vlans = site.spec.vlans
         first, last = vlans.bounds
         if not 1 <= first <= last <= 4094:
-            yield error("N1", src, ("spec", "vlans", "range"),
-                        f"site {site.name}: VLAN range {vlans.range} must be within 1-4094, "
-                        "first ≤ last")
+            yield error(
+                "N1",
+                repo.source(site),
+                ("spec", "vlans", "range"),
+                f"site {site.name}: VLAN range {vlans.range} must be within 1-4094, first ≤ last",
+            )
             continue
         for index, vlan in enumerate(vlans.reserved):
             if not first <= vlan <= last:
-                yield error("N1", src, ("spec", "vlans", "reserved", index),
-                            f"site {site.name}: reserved VLAN {vlan} is outside the range "
-                            f"{vlans.range}")
+                yield error(
+                    "N1",
+                    repo.source(site),
+                    ("spec", "vlans", "reserved", index),
+                    f"site {site.name}: reserved VLAN {vlan} is outside the range {vlans.range}",
+                )
         for field in ("parking", "voice"):
             vlan = getattr(vlans, field)
             if vlan is not None and first <= vlan <= last and vlan not in vlans.reserved:
-                yield error("N1", src, ("spec", "vlans", field),
-                            f"site {site.name}: {field} VLAN {vlan} is inside the occupier range "
-                            f"{vlans.range}", "reserve it or move it outside the range")
+                yield error(
+                    "N1",
+                    repo.source(site),
+                    ("spec", "vlans", field),
+                    f"site {site.name}: {field} VLAN {vlan} is inside the occupier range "
+                    f"{vlans.range}",
+                    "reserve it or move it outside the range",
+                )
         supernet = site.spec.private_supernet
         if supernet.prefix_length <= supernet.cidr.prefixlen:
-            yield error("N1", src, ("spec", "privateSupernet", "prefixLength"),
-                        f"site {site.name}: per-occupier prefix /{supernet.prefix_length} must "
-                        f"be longer than the supernet {supernet.cidr}")
+            yield error(
+                "N1",
+                repo.source(site),
+                ("spec", "privateSupernet", "prefixLength"),
+                f"site {site.name}: per-occupier prefix /{supernet.prefix_length} must "
+                f"be longer than the supernet {supernet.cidr}",
+            )
         for index, pool in enumerate(site.spec.public_pools):
             if pool.cidr.overlaps(supernet.cidr):
-                yield error("N1", src, ("spec", "publicPools", index, "cidr"),
-                            f"site {site.name}: public pool {pool.cidr} overlaps the private "
-                            f"supernet {supernet.cidr}")
+                yield error(
+                    "N1",
+                    repo.source(site),
+                    ("spec", "publicPools", index, "cidr"),
+                    f"site {site.name}: public pool {pool.cidr} overlaps the private "
+                    f"supernet {supernet.cidr}",
+                )
 
 
 def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -100,51 +143,71 @@ def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
     excluded address, so both must lie inside their pool."""
     seen: list[tuple[IPv4Network, str]] = []
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
-        src = repo.source(site)
         names: set[str] = set()
         for index, pool in enumerate(site.spec.public_pools):
             path = ("spec", "publicPools", index)
             if pool.name in names:
-                yield error("N2", src, (*path, "name"),
-                            f"site {site.name}: public pool name {pool.name} used twice")
+                yield error(
+                    "N2",
+                    repo.source(site),
+                    (*path, "name"),
+                    f"site {site.name}: public pool name {pool.name} used twice",
+                )
             names.add(pool.name)
             net = pool.cidr
-            if pool.gateway not in net or pool.gateway in (net.network_address,
-                                                           net.broadcast_address):
-                yield error("N2", src, (*path, "gateway"),
-                            f"site {site.name}: gateway {pool.gateway} is not a host address of "
-                            f"{net}")
+            if pool.gateway not in net or pool.gateway in (
+                net.network_address,
+                net.broadcast_address,
+            ):
+                yield error(
+                    "N2",
+                    repo.source(site),
+                    (*path, "gateway"),
+                    f"site {site.name}: gateway {pool.gateway} is not a host address of {net}",
+                )
             for i, address in enumerate(pool.exclude):
                 if address not in net:
-                    yield error("N2", src, (*path, "exclude", i),
-                                f"site {site.name}: excluded address {address} is outside {net}")
+                    yield error(
+                        "N2",
+                        repo.source(site),
+                        (*path, "exclude", i),
+                        f"site {site.name}: excluded address {address} is outside {net}",
+                    )
             for other, where in seen:
                 if net.overlaps(other):
-                    yield error("N2", src, (*path, "cidr"),
-                                f"site {site.name}: public pool {net} overlaps {other} ({where})")
+                    yield error(
+                        "N2",
+                        repo.source(site),
+                        (*path, "cidr"),
+                        f"site {site.name}: public pool {net} overlaps {other} ({where})",
+                    )
             seen.append((net, f"{site.name}/{pool.name}"))
     for definition in repo.definitions.values():
         infra = definition.spec.infrastructure
         if infra.public_ips and infra.public_prefix_length:
-            yield error("N2", repo.source(definition), ("spec", "infrastructure"),
-                        f"{definition.name}: give publicIPs or publicPrefixLength, not both")
+            yield error(
+                "N2",
+                repo.source(definition),
+                ("spec", "infrastructure"),
+                f"{definition.name}: give publicIPs or publicPrefixLength, not both",
+            )
     for service in repo.services.values():
-        definition = repo.definitions.get(service.spec.definition)
-        site = repo.sites.get(service.spec.site)
-        if definition is None or site is None:
+        wanted = repo.definitions.get(service.spec.definition)
+        at = repo.sites.get(service.spec.site)
+        if wanted is None or at is None:
             continue
-        infra = definition.spec.infrastructure
-        wants_public = infra.public_ips or infra.public_prefix_length
-        if (wants_public or definition.spec.category is Category.PUBLIC_IP) and not (
-            site.spec.public_pools
+        needs = wanted.spec.infrastructure
+        wants_public = needs.public_ips or needs.public_prefix_length
+        if (wants_public or wanted.spec.category is Category.PUBLIC_IP) and not (
+            at.spec.public_pools
         ):
-            yield error("N2", repo.source(service), ("spec", "definition"),
-                        f"service {service.name} needs public addresses but site {site.name} has "
-                        "no publicPools")
-
-
-def _floor_ports_of_spaces(site: Site) -> dict[str, str]:
-    return {fp: space.name for space in site.spec.spaces for fp in space.floor_ports}
+            yield error(
+                "N2",
+                repo.source(service),
+                ("spec", "definition"),
+                f"service {service.name} needs public addresses but site {at.name} has "
+                "no publicPools",
+            )
 
 
 def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -153,50 +216,75 @@ def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
     occupier's floor ports, and no floor port is used twice."""
     cabled: dict[str, dict[str, str]] = {}
     for site in repo.sites.values():
-        src = repo.source(site)
         space_of: dict[str, str] = {}
         space_names: set[str] = set()
         for s_index, space in enumerate(site.spec.spaces):
             if space.name in space_names:
-                yield error("N3", src, ("spec", "spaces", s_index, "name"),
-                            f"site {site.name}: space {space.name} declared twice")
+                yield error(
+                    "N3",
+                    repo.source(site),
+                    ("spec", "spaces", s_index, "name"),
+                    f"site {site.name}: space {space.name} declared twice",
+                )
             space_names.add(space.name)
             for f_index, floor_port in enumerate(space.floor_ports):
                 if floor_port in space_of:
-                    yield error("N3", src, ("spec", "spaces", s_index, "floorPorts", f_index),
-                                f"site {site.name}: floor port {floor_port} is in both "
-                                f"{space_of[floor_port]} and {space.name}")
+                    yield error(
+                        "N3",
+                        repo.source(site),
+                        ("spec", "spaces", s_index, "floorPorts", f_index),
+                        f"site {site.name}: floor port {floor_port} is in both "
+                        f"{space_of[floor_port]} and {space.name}",
+                    )
                 space_of[floor_port] = space.name
         behind: dict[str, str] = {}
         switch_names: set[str] = set()
         for w_index, switch in enumerate(site.spec.switches):
             if switch.name in switch_names:
-                yield error("N3", src, ("spec", "switches", w_index, "name"),
-                            f"site {site.name}: switch {switch.name} declared twice")
+                yield error(
+                    "N3",
+                    repo.source(site),
+                    ("spec", "switches", w_index, "name"),
+                    f"site {site.name}: switch {switch.name} declared twice",
+                )
             switch_names.add(switch.name)
             interfaces: set[str] = set()
             for p_index, port in enumerate(switch.ports):
                 path = ("spec", "switches", w_index, "ports", p_index)
                 if port.interface in interfaces:
-                    yield error("N3", src, (*path, "interface"),
-                                f"site {site.name}: {switch.name} {port.interface} is listed "
-                                "twice")
+                    yield error(
+                        "N3",
+                        repo.source(site),
+                        (*path, "interface"),
+                        f"site {site.name}: {switch.name} {port.interface} is listed twice",
+                    )
                 interfaces.add(port.interface)
                 if port.floor_port in behind:
-                    yield error("N3", src, (*path, "floorPort"),
-                                f"site {site.name}: floor port {port.floor_port} is behind both "
-                                f"{behind[port.floor_port]} and {switch.name} {port.interface}")
+                    yield error(
+                        "N3",
+                        repo.source(site),
+                        (*path, "floorPort"),
+                        f"site {site.name}: floor port {port.floor_port} is behind both "
+                        f"{behind[port.floor_port]} and {switch.name} {port.interface}",
+                    )
                 behind[port.floor_port] = f"{switch.name} {port.interface}"
                 if port.floor_port not in space_of:
-                    yield error("N3", src, (*path, "floorPort"),
-                                f"site {site.name}: floor port {port.floor_port} is not in any "
-                                "space")
+                    yield error(
+                        "N3",
+                        repo.source(site),
+                        (*path, "floorPort"),
+                        f"site {site.name}: floor port {port.floor_port} is not in any space",
+                    )
         for s_index, space in enumerate(site.spec.spaces):
             for f_index, floor_port in enumerate(space.floor_ports):
                 if floor_port not in behind:
-                    yield error("N3", src, ("spec", "spaces", s_index, "floorPorts", f_index),
-                                f"site {site.name}: floor port {floor_port} is not behind any "
-                                "switch port", "add it to a switch's ports")
+                    yield error(
+                        "N3",
+                        repo.source(site),
+                        ("spec", "spaces", s_index, "floorPorts", f_index),
+                        f"site {site.name}: floor port {floor_port} is not behind any switch port",
+                        "add it to a switch's ports",
+                    )
         cabled[site.name] = space_of
     yield from _contract_spaces(repo, ctx)
     yield from _activated_floor_ports(repo, ctx, cabled)
@@ -204,43 +292,47 @@ def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 def _contract_spaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
+    spaces = {site.name: {s.name for s in site.spec.spaces} for site in repo.sites.values()}
     for contract in sorted(repo.contracts.values(), key=lambda c: c.name):
         site = repo.sites.get(contract.spec.site)
         if site is None:
             continue
-        names = {s.name for s in site.spec.spaces}
+        names = spaces[site.name]
         for index, space in enumerate(contract.spec.spaces):
             if space not in names:
-                yield error("N3", repo.source(contract), ("spec", "spaces", index),
-                            f"contract {contract.name}: site {site.name} has no space '{space}'")
+                yield error(
+                    "N3",
+                    repo.source(contract),
+                    ("spec", "spaces", index),
+                    f"contract {contract.name}: site {site.name} has no space '{space}'",
+                )
                 continue
             if not live(contract_status(contract, ctx.today)):
                 continue
             for other_name in holders[site.name, space]:
                 other = repo.contracts[other_name]
                 if other.spec.occupier != contract.spec.occupier and _overlap(contract, other):
-                    yield error("N3", repo.source(contract), ("spec", "spaces", index),
-                                f"space {space} at {site.name} is leased to both "
-                                f"{other.spec.occupier} ({other.name}) and "
-                                f"{contract.spec.occupier} ({contract.name}) at the same time")
+                    yield error(
+                        "N3",
+                        repo.source(contract),
+                        ("spec", "spaces", index),
+                        f"space {space} at {site.name} is leased to both "
+                        f"{other.spec.occupier} ({other.name}) and "
+                        f"{contract.spec.occupier} ({contract.name}) at the same time",
+                    )
             holders[site.name, space].append(contract.name)
 
 
-def _overlap(a: object, b: object) -> bool:
-    from datetime import date
-
-    from reconciler.model.kinds import Contract
-
-    assert isinstance(a, Contract) and isinstance(b, Contract)
+def _overlap(a: Contract, b: Contract) -> bool:
     far = date.max
     return a.spec.start <= (b.spec.end or far) and b.spec.start <= (a.spec.end or far)
 
 
-def _activated_floor_ports(repo: Repo, ctx: Context,
-                           cabled: dict[str, dict[str, str]]) -> Iterator[Finding]:
+def _activated_floor_ports(
+    repo: Repo, ctx: Context, cabled: dict[str, dict[str, str]]
+) -> Iterator[Finding]:
     used: dict[tuple[str, str], str] = {}
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
-        src = repo.source(occupier)
         for index, activation in enumerate(occupier.spec.activations.floor_ports):
             path = ("spec", "activations", "floorPorts", index, "floorPort")
             space_of = cabled.get(activation.site)
@@ -248,34 +340,44 @@ def _activated_floor_ports(repo: Repo, ctx: Context,
                 continue  # unknown site: reported by `ref`
             key = (activation.site, activation.floor_port)
             if key in used:
-                yield error("N3", src, path,
-                            f"floor port {activation.floor_port} at {activation.site} is "
-                            f"activated by both {used[key]} and {occupier.name}")
+                yield error(
+                    "N3",
+                    repo.source(occupier),
+                    path,
+                    f"floor port {activation.floor_port} at {activation.site} is "
+                    f"activated by both {used[key]} and {occupier.name}",
+                )
                 continue
             used[key] = occupier.name
             space = space_of.get(activation.floor_port)
             if space is None:
-                yield error("N3", src, path,
-                            f"occupier {occupier.name}: site {activation.site} has no floor port "
-                            f"{activation.floor_port}")
+                yield error(
+                    "N3",
+                    repo.source(occupier),
+                    path,
+                    f"occupier {occupier.name}: site {activation.site} has no floor port "
+                    f"{activation.floor_port}",
+                )
                 continue
-            leased = {
-                s for c in repo.contracts_at.get((occupier.name, activation.site), ())
-                if live(contract_status(c, ctx.today)) or _kept(repo, occupier.name, c.name, ctx)
-                for s in c.spec.spaces
-            }
-            if space not in leased:
-                yield error("N3", src, path,
-                            f"occupier {occupier.name}: floor port {activation.floor_port} is in "
-                            f"{space}, which is not a space of its contracts at "
-                            f"{activation.site}")
+            contracts = repo.contracts_at.get((occupier.name, activation.site), ())
+            if not any(
+                space in c.spec.spaces
+                and (live(contract_status(c, ctx.today)) or _kept(repo, c, ctx))
+                for c in contracts
+            ):
+                yield error(
+                    "N3",
+                    repo.source(occupier),
+                    path,
+                    f"occupier {occupier.name}: floor port {activation.floor_port} is in "
+                    f"{space}, which is not a space of its contracts at "
+                    f"{activation.site}",
+                )
 
 
-def _kept(repo: Repo, occupier: str, contract: str, ctx: Context) -> bool:
+def _kept(repo: Repo, contract: Contract, ctx: Context) -> bool:
     """An ended `keep` contract still carries live services, so its spaces stay usable."""
     return any(
-        s.spec.contract in (None, contract) and live(service_status(repo, s, ctx.today))
-        for site_services in (repo.services_at.get((occupier, c.spec.site), ())
-                              for c in repo.contracts_of.get(occupier, ()) if c.name == contract)
-        for s in site_services
+        contract_of(repo, s) is contract and live(service_status(repo, s, ctx.today))
+        for s in repo.services_at.get((contract.spec.occupier, contract.spec.site), ())
     )

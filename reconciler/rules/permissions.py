@@ -30,7 +30,11 @@ def p1_site_admins(repo: Repo, ctx: Context) -> Iterator[Finding]:
         for site_name in sites_touched(repo, doc):
             site = repo.sites.get(site_name)
             if site is not None and ctx.actor not in site.spec.admins:
-                yield error("P1", repo.source(doc), ("metadata", "name"),
-                            f"{ctx.actor} is not an admin of site {site_name}, which "
-                            f"{doc.kind} {doc.name} touches",
-                            f"ask one of {', '.join(site.spec.admins)} to make or approve it")
+                yield error(
+                    "P1",
+                    repo.source(doc),
+                    ("metadata", "name"),
+                    f"{ctx.actor} is not an admin of site {site_name}, which "
+                    f"{doc.kind} {doc.name} touches",
+                    f"ask one of {', '.join(site.spec.admins)} to make or approve it",
+                )

@@ -19,7 +19,7 @@ from reconciler.catalogue import (
     wifi_sites,
 )
 from reconciler.findings import Finding, error, warning
-from reconciler.model.kinds import AnyOf, Service, ServiceDefinition
+from reconciler.model.kinds import AnyOf, Occupier, Service, ServiceDefinition
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 
@@ -29,15 +29,20 @@ def s1_contract(repo: Repo, ctx: Context) -> Iterator[Finding]:
     exactly one contract there it is chosen automatically."""
     for service in repo.services.values():
         spec = service.spec
-        src = repo.source(service)
         if spec.contract is not None:
             contract = repo.contracts.get(spec.contract)
             if contract is None:
-                yield error("S1", src, ("spec", "contract"),
-                            f"service {service.name}: contract '{spec.contract}' does not exist")
+                yield error(
+                    "S1",
+                    repo.source(service),
+                    ("spec", "contract"),
+                    f"service {service.name}: contract '{spec.contract}' does not exist",
+                )
             elif (contract.spec.occupier, contract.spec.site) != (spec.occupier, spec.site):
                 yield error(
-                    "S1", src, ("spec", "contract"),
+                    "S1",
+                    repo.source(service),
+                    ("spec", "contract"),
                     f"service {service.name} is for {spec.occupier} at {spec.site}, but contract "
                     f"{contract.name} is {contract.spec.occupier}'s at {contract.spec.site}",
                     "charge the service against a contract of the same occupier and site",
@@ -45,15 +50,24 @@ def s1_contract(repo: Repo, ctx: Context) -> Iterator[Finding]:
             continue
         candidates = repo.contracts_at.get((spec.occupier, spec.site), [])
         if not candidates:
-            yield error("S1", src, ("spec", "occupier"),
-                        f"service {service.name}: occupier {spec.occupier} has no contract at "
-                        f"site {spec.site}", "add a Contract first")
+            yield error(
+                "S1",
+                repo.source(service),
+                ("spec", "occupier"),
+                f"service {service.name}: occupier {spec.occupier} has no contract at "
+                f"site {spec.site}",
+                "add a Contract first",
+            )
         elif len(candidates) > 1:
             names = ", ".join(sorted(c.name for c in candidates))
-            yield error("S1", src, ("spec",),
-                        f"service {service.name}: {spec.occupier} has {len(candidates)} contracts "
-                        f"at {spec.site} ({names}); say which one it is charged against",
-                        "set spec.contract")
+            yield error(
+                "S1",
+                repo.source(service),
+                ("spec",),
+                f"service {service.name}: {spec.occupier} has {len(candidates)} contracts "
+                f"at {spec.site} ({names}); say which one it is charged against",
+                "set spec.contract",
+            )
 
 
 def s2_start_date(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -63,7 +77,9 @@ def s2_start_date(repo: Repo, ctx: Context) -> Iterator[Finding]:
         start = service.spec.start
         if contract is not None and start is not None and start != contract.spec.start:
             yield error(
-                "S2", repo.source(service), ("spec", "start"),
+                "S2",
+                repo.source(service),
+                ("spec", "start"),
                 f"service {service.name} starts {start}, but its start date comes from contract "
                 f"{contract.name} ({contract.spec.start}) and cannot be overridden",
                 "remove spec.start",
@@ -77,7 +93,9 @@ def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
         price = service.spec.price
         if definition is not None and price is not None and price < definition.spec.cost:
             yield warning(
-                "S3", repo.source(service), ("spec", "price"),
+                "S3",
+                repo.source(service),
+                ("spec", "price"),
                 f"service {service.name} is priced {price} per unit, under the cost of "
                 f"{definition.name} ({definition.spec.cost})",
             )
@@ -97,34 +115,53 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
     definition cannot be newly assigned, while existing lines stay."""
     for definition in repo.definitions.values():
         rule = definition.spec.quantity
-        src = repo.source(definition)
         if rule.max and rule.min > rule.max:
-            yield error("S4", src, ("spec", "quantity"),
-                        f"{definition.name}: quantity min {rule.min} is above max {rule.max}")
+            yield error(
+                "S4",
+                repo.source(definition),
+                ("spec", "quantity"),
+                f"{definition.name}: quantity min {rule.min} is above max {rule.max}",
+            )
         if rule.default is not None and _quantity_problem(definition, rule.default):
-            yield error("S4", src, ("spec", "quantity", "default"),
-                        f"{definition.name}: default quantity {rule.default} is outside "
-                        f"{rule.min}..{rule.max or 'no max'}")
+            yield error(
+                "S4",
+                repo.source(definition),
+                ("spec", "quantity", "default"),
+                f"{definition.name}: default quantity {rule.default} is outside "
+                f"{rule.min}..{rule.max or 'no max'}",
+            )
     for service in repo.services.values():
-        definition = repo.definitions.get(service.spec.definition)
-        if definition is None:
+        used = repo.definitions.get(service.spec.definition)
+        if used is None:
             continue
-        src = repo.source(service)
-        quantity = quantity_of(service, definition)
-        problem = _quantity_problem(definition, quantity)
+        quantity = quantity_of(service, used)
+        problem = _quantity_problem(used, quantity)
         if problem:
-            yield error("S4", src, ("spec", "quantity"),
-                        f"service {service.name}: quantity {quantity} of {definition.name} must "
-                        f"be {problem}")
-        if definition.spec.inactive:
+            yield error(
+                "S4",
+                repo.source(service),
+                ("spec", "quantity"),
+                f"service {service.name}: quantity {quantity} of {used.name} must "
+                f"be {problem}",
+            )
+        if used.spec.inactive:
             if ctx.existing_services is None:
-                yield warning("S4", src, ("spec", "definition"),
-                              f"service {service.name} uses inactive definition "
-                              f"{definition.name}; only existing lines may keep it")
+                yield warning(
+                    "S4",
+                    repo.source(service),
+                    ("spec", "used"),
+                    f"service {service.name} uses inactive definition "
+                    f"{used.name}; only existing lines may keep it",
+                )
             elif service.name not in ctx.existing_services:
-                yield error("S4", src, ("spec", "definition"),
-                            f"service {service.name}: {definition.name} is inactive and cannot "
-                            f"be newly assigned", "choose an active service definition")
+                yield error(
+                    "S4",
+                    repo.source(service),
+                    ("spec", "used"),
+                    f"service {service.name}: {used.name} is inactive and cannot "
+                    f"be newly assigned",
+                    "choose an active service definition",
+                )
 
 
 def _live_services(repo: Repo, ctx: Context) -> dict[tuple[str, str], list[Service]]:
@@ -156,31 +193,19 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
             definition = repo.definitions.get(service.spec.definition)
             if definition is None:
                 continue
-            src = repo.source(service)
             for entry in definition.spec.requires:
                 names = _requirement_names(entry)
-                if not any(by_definition.get(n) for n in names):
+                if not any(n in by_definition for n in names):
                     wanted = " or ".join(names)
                     yield error(
-                        "S5", src, ("spec", "definition"),
+                        "S5",
+                        repo.source(service),
+                        ("spec", "definition"),
                         f"service {service.name} ({definition.name}) requires {wanted} for "
                         f"{occupier} at {site}, and there is none",
                         f"add a {names[0]} service, or remove {service.name}",
                     )
-            for other in services:
-                if other.name <= service.name or _replacement_pair(service, other):
-                    continue
-                other_def = repo.definitions.get(other.spec.definition)
-                if other_def is None:
-                    continue
-                if (other_def.name in definition.spec.excludes
-                        or definition.name in other_def.spec.excludes):
-                    yield error(
-                        "S5", src, ("spec", "definition"),
-                        f"services {service.name} ({definition.name}) and {other.name} "
-                        f"({other_def.name}) are mutually exclusive for {occupier} at {site}",
-                        "remove one of them, or mark the new one `replaces: <old>` to upgrade",
-                    )
+        yield from _exclusions(repo, occupier, site, by_definition)
         for name, lines in by_definition.items():
             definition = repo.definitions.get(name)
             limit = definition.spec.max_per_occupier if definition else None
@@ -194,12 +219,40 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     first = ordered[0]
                     others = f" and {first.name}" if first is not service else ""
                     yield error(
-                        "S5", repo.source(service), ("spec", "quantity"),
+                        "S5",
+                        repo.source(service),
+                        ("spec", "quantity"),
                         f"{occupier} may have at most {limit} {name} at {site}: service "
                         f"{service.name}{others} exceed it",
                         f"remove {service.name}",
                     )
                     break
+
+
+def _exclusions(
+    repo: Repo, occupier: str, site: str, by_definition: dict[str, list[Service]]
+) -> Iterator[Finding]:
+    """Mutually exclusive definitions present together (either side may declare it)."""
+    pairs: set[tuple[str, str]] = set()
+    for name in by_definition:
+        definition = repo.definitions.get(name)
+        for other in definition.spec.excludes if definition else ():
+            if other in by_definition and other != name:
+                pairs.add((min(name, other), max(name, other)))
+    for first, second in sorted(pairs):
+        for a in by_definition[first]:
+            for b in by_definition[second]:
+                if _replacement_pair(a, b):
+                    continue  # S8: the upgrade and the line it replaces coexist meanwhile
+                one, two = sorted((a, b), key=lambda s: s.name)
+                yield error(
+                    "S5",
+                    repo.source(two),
+                    ("spec", "definition"),
+                    f"services {one.name} ({one.spec.definition}) and {two.name} "
+                    f"({two.spec.definition}) are mutually exclusive for {occupier} at {site}",
+                    "remove one of them, or mark the new one `replaces: <old>` to upgrade",
+                )
 
 
 _INFRA_HINT = {
@@ -223,10 +276,17 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
             sites |= set(wifi_sites(repo, occupier, user.wifi))
         for site in sorted(sites):
             used = in_use(repo, occupier, site)
-            days = [ctx.today] + sorted(
-                {c.on for s in repo.services_at.get((occupier.name, site), ())
-                 for c in s.spec.changes if c.on > ctx.today}
-            )
+            days = [
+                ctx.today,
+                *sorted(
+                    {
+                        c.on
+                        for s in repo.services_at.get((occupier.name, site), ())
+                        for c in s.spec.changes
+                        if c.on > ctx.today
+                    }
+                ),
+            ]
             for day in days:
                 alloc = allocated(repo, occupier.name, site, day, ctx.today)
                 finding = _over_allocation(repo, occupier.name, site, used, alloc, day, ctx.today)
@@ -235,26 +295,37 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     break
 
 
-def _over_allocation(repo: Repo, occupier: str, site: str, used: dict[str, int],
-                     alloc: dict[str, int], day: date, today: date) -> Finding | None:
+def _over_allocation(
+    repo: Repo,
+    occupier: str,
+    site: str,
+    used: dict[str, int],
+    alloc: dict[str, int],
+    day: date,
+    today: date,
+) -> Finding | None:
     doc = repo.occupiers[occupier]
-    src = repo.source(doc)
     when = "" if day == today else f" from {day} (scheduled change)"
     for kind in (Infra.SWITCH_PORTS, Infra.PHONE_NUMBERS, Infra.WIFI_DEVICES, Infra.WIFI_USERS):
         x, y = used.get(kind, 0), alloc.get(kind, 0)
         if x > y:
             path, what = _last_activation(doc, kind, site)
             return error(
-                "S7", src, path,
+                "S7",
+                repo.source(doc),
+                path,
                 f"{kind} {x}/{y} for {occupier} at {site}{when}: {x} in use but the services "
-                f"allocate {y}{what}", _INFRA_HINT[kind] + " or add a service",
+                f"allocate {y}{what}",
+                _INFRA_HINT[kind] + " or add a service",
             )
     for key, x in used.items():
         if key.startswith("port:") and x > alloc.get(key, 0):
             role = key.removeprefix("port:")
             path, _ = _last_activation(doc, Infra.SWITCH_PORTS, site, role)
             return error(
-                "S7", src, path,
+                "S7",
+                repo.source(doc),
+                path,
                 f"{x} floor ports with role {role} are active for {occupier} at {site}{when}, "
                 f"but its services allocate {alloc.get(key, 0)} with that role",
                 "add a service whose ports have that role, or change the activation's role",
@@ -262,21 +333,24 @@ def _over_allocation(repo: Repo, occupier: str, site: str, used: dict[str, int],
     return None
 
 
-def _last_activation(doc: object, kind: Infra, site: str,
-                     role: str | None = None) -> tuple[tuple[str | int, ...], str]:
-    from reconciler.model.kinds import Occupier
-
-    assert isinstance(doc, Occupier)
+def _last_activation(
+    doc: Occupier, kind: Infra, site: str, role: str | None = None
+) -> tuple[tuple[str | int, ...], str]:
     spec = doc.spec
     if kind is Infra.PHONE_NUMBERS:
         idx = [i for i, n in enumerate(spec.activations.numbers) if n.site == site]
         return ("spec", "activations", "numbers", idx[-1]), (
-            f"; deactivate {spec.activations.numbers[idx[-1]].number} first")
+            f"; deactivate {spec.activations.numbers[idx[-1]].number} first"
+        )
     if kind is Infra.SWITCH_PORTS:
-        idx = [i for i, p in enumerate(spec.activations.floor_ports)
-               if p.site == site and (role is None or p.role == role)]
+        idx = [
+            i
+            for i, p in enumerate(spec.activations.floor_ports)
+            if p.site == site and (role is None or p.role == role)
+        ]
         return ("spec", "activations", "floorPorts", idx[-1]), (
-            f"; deactivate floor port {spec.activations.floor_ports[idx[-1]].floor_port} first")
+            f"; deactivate floor port {spec.activations.floor_ports[idx[-1]].floor_port} first"
+        )
     if kind is Infra.WIFI_DEVICES:
         idx = [i for i, d in enumerate(spec.wifi_devices) if d.site == site]
         return ("spec", "wifiDevices", idx[-1]), ""
@@ -286,25 +360,37 @@ def _last_activation(doc: object, kind: Infra, site: str,
 def s8_replaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Upgrade is make-before-break: `replaces` names a service of the same occupier and site."""
     replaced_by: dict[str, str] = {}
-    for service in sorted(repo.services.values(), key=lambda s: s.name):
+    upgrades = [s for s in repo.services.values() if s.spec.replaces is not None]
+    for service in sorted(upgrades, key=lambda s: s.name):
         old_name = service.spec.replaces
         if old_name is None:
             continue
-        src = repo.source(service)
         old = repo.services.get(old_name)
         if old is None or old is service:
-            yield error("S8", src, ("spec", "replaces"),
-                        f"service {service.name} replaces '{old_name}', which is not a service"
-                        + (" (it names itself)" if old is service else ""))
+            yield error(
+                "S8",
+                repo.source(service),
+                ("spec", "replaces"),
+                f"service {service.name} replaces '{old_name}', which is not a service"
+                + (" (it names itself)" if old is service else ""),
+            )
         elif (old.spec.occupier, old.spec.site) != (service.spec.occupier, service.spec.site):
-            yield error("S8", src, ("spec", "replaces"),
-                        f"service {service.name} replaces {old_name}, which belongs to "
-                        f"{old.spec.occupier} at {old.spec.site}, not {service.spec.occupier} at "
-                        f"{service.spec.site}")
+            yield error(
+                "S8",
+                repo.source(service),
+                ("spec", "replaces"),
+                f"service {service.name} replaces {old_name}, which belongs to "
+                f"{old.spec.occupier} at {old.spec.site}, not {service.spec.occupier} at "
+                f"{service.spec.site}",
+            )
         elif old_name in replaced_by:
-            yield error("S8", src, ("spec", "replaces"),
-                        f"services {replaced_by[old_name]} and {service.name} both replace "
-                        f"{old_name}; only one upgrade at a time")
+            yield error(
+                "S8",
+                repo.source(service),
+                ("spec", "replaces"),
+                f"services {replaced_by[old_name]} and {service.name} both replace "
+                f"{old_name}; only one upgrade at a time",
+            )
         else:
             replaced_by[old_name] = service.name
 
@@ -314,9 +400,12 @@ def s9_dates(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for contract in repo.contracts.values():
         end = contract.spec.end
         if end is not None and end < contract.spec.start:
-            yield error("S9", repo.source(contract), ("spec", "end"),
-                        f"contract {contract.name} ends ({end}) before it starts "
-                        f"({contract.spec.start})")
+            yield error(
+                "S9",
+                repo.source(contract),
+                ("spec", "end"),
+                f"contract {contract.name} ends ({end}) before it starts ({contract.spec.start})",
+            )
 
 
 def s10_scheduled_changes(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -326,41 +415,65 @@ def s10_scheduled_changes(repo: Repo, ctx: Context) -> Iterator[Finding]:
         changes = service.spec.changes
         if not changes:
             continue
-        src = repo.source(service)
         contract = contract_of(repo, service)
         previous: date | None = None
         for index, change in enumerate(changes):
             path = ("spec", "changes", index)
             if previous is not None and change.on <= previous:
-                yield error("S10", src, (*path, "on"),
-                            f"service {service.name}: change dates must increase ({change.on} "
-                            f"after {previous})")
+                yield error(
+                    "S10",
+                    repo.source(service),
+                    (*path, "on"),
+                    f"service {service.name}: change dates must increase ({change.on} "
+                    f"after {previous})",
+                )
             previous = change.on
             if contract is not None and change.on <= contract.spec.start:
-                yield error("S10", src, (*path, "on"),
-                            f"service {service.name}: change on {change.on} is not after the "
-                            f"contract start {contract.spec.start}", "change the service itself")
+                yield error(
+                    "S10",
+                    repo.source(service),
+                    (*path, "on"),
+                    f"service {service.name}: change on {change.on} is not after the "
+                    f"contract start {contract.spec.start}",
+                    "change the service itself",
+                )
             if change.quantity is None and change.definition is None and change.price is None:
-                yield error("S10", src, path,
-                            f"service {service.name}: change on {change.on} changes nothing")
+                yield error(
+                    "S10",
+                    repo.source(service),
+                    path,
+                    f"service {service.name}: change on {change.on} changes nothing",
+                )
             if change.definition is not None:
                 new = repo.definitions.get(change.definition)
                 if new is None:
-                    yield error("S10", src, (*path, "definition"),
-                                f"service {service.name}: change to unknown definition "
-                                f"'{change.definition}'")
+                    yield error(
+                        "S10",
+                        repo.source(service),
+                        (*path, "definition"),
+                        f"service {service.name}: change to unknown definition "
+                        f"'{change.definition}'",
+                    )
                     continue
                 if new.spec.inactive:
-                    yield error("S10", src, (*path, "definition"),
-                                f"service {service.name}: {new.name} is inactive and cannot be "
-                                f"newly assigned")
+                    yield error(
+                        "S10",
+                        repo.source(service),
+                        (*path, "definition"),
+                        f"service {service.name}: {new.name} is inactive and cannot be "
+                        f"newly assigned",
+                    )
             definition, quantity, _ = terms_on(repo, service, change.on)
             if definition is not None:
                 problem = _quantity_problem(definition, quantity)
                 if problem:
-                    yield error("S10", src, (*path, "quantity"),
-                                f"service {service.name}: on {change.on} quantity {quantity} of "
-                                f"{definition.name} must be {problem}")
+                    yield error(
+                        "S10",
+                        repo.source(service),
+                        (*path, "quantity"),
+                        f"service {service.name}: on {change.on} quantity {quantity} of "
+                        f"{definition.name} must be {problem}",
+                    )
 
 
 __all__ = ["Status"]

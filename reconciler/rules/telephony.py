@@ -24,8 +24,9 @@ def valid_number(number: str) -> bool:
 
 
 def in_block(number: str, block: NumberBlock) -> bool:
-    return (len(number) == len(block.first) == len(block.last)
-            and block.first <= number <= block.last)
+    return (
+        len(number) == len(block.first) == len(block.last) and block.first <= number <= block.last
+    )
 
 
 def site_has_number(site: Site, number: str) -> bool:
@@ -40,13 +41,22 @@ def t1_main_number(repo: Repo, ctx: Context) -> Iterator[Finding]:
         for index, main in enumerate(occupier.spec.main_numbers):
             path = ("spec", "mainNumbers", index)
             if main.site in sites:
-                yield error("T1", repo.source(occupier), (*path, "site"),
-                            f"occupier {occupier.name} declares two main numbers at {main.site}")
+                yield error(
+                    "T1",
+                    repo.source(occupier),
+                    (*path, "site"),
+                    f"occupier {occupier.name} declares two main numbers at {main.site}",
+                )
             sites.add(main.site)
             if (main.site, main.number) not in active:
-                yield error("T1", repo.source(occupier), (*path, "number"),
-                            f"occupier {occupier.name}: main number {main.number} is not one of "
-                            f"its active numbers at {main.site}", "activate it first")
+                yield error(
+                    "T1",
+                    repo.source(occupier),
+                    (*path, "number"),
+                    f"occupier {occupier.name}: main number {main.number} is not one of "
+                    f"its active numbers at {main.site}",
+                    "activate it first",
+                )
 
 
 def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -58,43 +68,68 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
             path = ("spec", "numberBlocks", index)
             for end in ("first", "last"):
                 if not valid_number(getattr(block, end)):
-                    yield error("T2", repo.source(site), (*path, end),
-                                f"site {site.name}: {getattr(block, end)} is not a valid phone "
-                                "number")
+                    yield error(
+                        "T2",
+                        repo.source(site),
+                        (*path, end),
+                        f"site {site.name}: {getattr(block, end)} is not a valid phone number",
+                    )
             if len(block.first) != len(block.last) or block.first > block.last:
-                yield error("T2", repo.source(site), path,
-                            f"site {site.name}: number block {block.first}..{block.last} must "
-                            "have first ≤ last, of the same length")
+                yield error(
+                    "T2",
+                    repo.source(site),
+                    path,
+                    f"site {site.name}: number block {block.first}..{block.last} must "
+                    "have first ≤ last, of the same length",
+                )
             for other in blocks[:index]:
                 if in_block(block.first, other) or in_block(other.first, block):
-                    yield error("T2", repo.source(site), path,
-                                f"site {site.name}: number blocks {other.first}.. and "
-                                f"{block.first}.. overlap")
+                    yield error(
+                        "T2",
+                        repo.source(site),
+                        path,
+                        f"site {site.name}: number blocks {other.first}.. and "
+                        f"{block.first}.. overlap",
+                    )
     holders: dict[str, str] = {}
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
-        src = repo.source(occupier)
         numbers = occupier.spec.activations.numbers
         mine = {n.number for n in numbers}
         for index, activation in enumerate(numbers):
-            path = ("spec", "activations", "numbers", index, "number")
-            site = repo.sites.get(activation.site)
-            if site is None:
+            at = ("spec", "activations", "numbers", index, "number")
+            home = repo.sites.get(activation.site)
+            if home is None:
                 continue
-            if not site_has_number(site, activation.number):
-                reason = ("is not a valid phone number" if not valid_number(activation.number)
-                          else f"is not in a number block of site {site.name}")
-                yield error("T2", src, path,
-                            f"occupier {occupier.name}: {activation.number} {reason}")
+            if not site_has_number(home, activation.number):
+                reason = (
+                    "is not a valid phone number"
+                    if not valid_number(activation.number)
+                    else f"is not in a number block of site {home.name}"
+                )
+                yield error(
+                    "T2",
+                    repo.source(occupier),
+                    at,
+                    f"occupier {occupier.name}: {activation.number} {reason}",
+                )
             holder = holders.setdefault(activation.number, occupier.name)
             if holder != occupier.name:
-                yield error("T2", src, path,
-                            f"number {activation.number} is activated by both {holder} and "
-                            f"{occupier.name}")
+                yield error(
+                    "T2",
+                    repo.source(occupier),
+                    at,
+                    f"number {activation.number} is activated by both {holder} and {occupier.name}",
+                )
         for index, user in enumerate(occupier.spec.users):
             if user.number is not None and user.number not in mine:
-                yield error("T2", src, ("spec", "users", index, "number"),
-                            f"user {user.name} of {occupier.name} is assigned {user.number}, "
-                            "which the occupier has not activated", "activate the number first")
+                yield error(
+                    "T2",
+                    repo.source(occupier),
+                    ("spec", "users", index, "number"),
+                    f"user {user.name} of {occupier.name} is assigned {user.number}, "
+                    "which the occupier has not activated",
+                    "activate the number first",
+                )
 
 
 def _mac_key(mac: str) -> str:
@@ -106,27 +141,41 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
     Wi-Fi is only at sites where the occupier has a contract."""
     seen: dict[tuple[str, str], str] = {}
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
-        src = repo.source(occupier)
         sites = set(repo.sites_of(occupier.name))
         for index, device in enumerate(occupier.spec.wifi_devices):
             path = ("spec", "wifiDevices", index)
             key = (device.site, _mac_key(device.mac))
             if key in seen:
-                yield error("T3", src, (*path, "mac"),
-                            f"MAC {device.mac} at {device.site} is used by both {seen[key]} and "
-                            f"{occupier.name}/{device.name}")
+                yield error(
+                    "T3",
+                    repo.source(occupier),
+                    (*path, "mac"),
+                    f"MAC {device.mac} at {device.site} is used by both {seen[key]} and "
+                    f"{occupier.name}/{device.name}",
+                )
             seen.setdefault(key, f"{occupier.name}/{device.name}")
             if device.site in repo.sites and device.site not in sites:
-                yield error("T3", src, (*path, "site"),
-                            f"Wi-Fi device {device.name}: {occupier.name} has no contract at "
-                            f"{device.site}")
+                yield error(
+                    "T3",
+                    repo.source(occupier),
+                    (*path, "site"),
+                    f"Wi-Fi device {device.name}: {occupier.name} has no contract at {device.site}",
+                )
         names: set[str] = set()
         for index, user in enumerate(occupier.spec.users):
             if user.name in names:
-                yield error("T3", src, ("spec", "users", index, "name"),
-                            f"occupier {occupier.name}: user {user.name} declared twice")
+                yield error(
+                    "T3",
+                    repo.source(occupier),
+                    ("spec", "users", index, "name"),
+                    f"occupier {occupier.name}: user {user.name} declared twice",
+                )
             names.add(user.name)
             for site in wifi_sites(repo, occupier, user.wifi):
                 if site not in sites:
-                    yield error("T3", src, ("spec", "users", index, "wifi"),
-                                f"user {user.name}: {occupier.name} has no contract at {site}")
+                    yield error(
+                        "T3",
+                        repo.source(occupier),
+                        ("spec", "users", index, "wifi"),
+                        f"user {user.name}: {occupier.name} has no contract at {site}",
+                    )

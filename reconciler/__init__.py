@@ -1,0 +1,1 @@
+"""tenantry: the reconciler (pure core + thin shells)."""
