@@ -186,14 +186,30 @@ def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> C
     return total
 
 
-def wifi_sites(repo: Repo, occupier: Occupier, wifi: bool | tuple[str, ...]) -> list[str]:
-    """Sites where a user has Wi-Fi Secure: `true` means every site of the occupier."""
+def current_sites(repo: Repo, occupier: str, today: date) -> list[str]:
+    """Sites where the occupier is now: a contract that has not ended, or ended with `keep`."""
+    key = ("current_sites", occupier, today)
+    if key not in repo.memo:
+        repo.memo[key] = sorted(
+            {
+                c.spec.site
+                for c in repo.contracts_of.get(occupier, ())
+                if contract_status(c, today) is not Status.INACTIVE or c.spec.at_end is AtEnd.KEEP
+            }
+        )
+    return repo.memo[key]  # type: ignore[return-value]
+
+
+def wifi_sites(
+    repo: Repo, occupier: Occupier, wifi: bool | tuple[str, ...], today: date
+) -> list[str]:
+    """Sites where a user has Wi-Fi Secure: `true` means every site where the occupier is."""
     if wifi is True:
-        return repo.sites_of(occupier.name)
+        return current_sites(repo, occupier.name, today)
     return list(wifi) if isinstance(wifi, tuple) else []
 
 
-def in_use(repo: Repo, occupier: Occupier, site: str) -> Counter[str]:
+def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[str]:
     """X of S6: what the occupier has declared in use at the site."""
     total: Counter[str] = Counter()
     spec = occupier.spec
@@ -204,7 +220,7 @@ def in_use(repo: Repo, occupier: Occupier, site: str) -> Counter[str]:
     total[Infra.PHONE_NUMBERS] = sum(1 for n in spec.activations.numbers if n.site == site)
     total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
     total[Infra.WIFI_USERS] = sum(
-        1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi)
+        1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today)
     )
     return total
 
@@ -214,7 +230,7 @@ def infrastructure(
 ) -> dict[Infra, Usage]:
     """The Provisioned infrastructure row of seed 000: X/Y for the five types."""
     doc = repo.occupiers.get(occupier)
-    used = in_use(repo, doc, site) if doc is not None else Counter[str]()
+    used = in_use(repo, doc, site, today) if doc is not None else Counter[str]()
     used[Infra.PUBLIC_IPS] = public_in_use
     alloc = allocated(repo, occupier, site, today, today)
     return {kind: Usage(used[kind], alloc[kind]) for kind in Infra}

@@ -229,6 +229,8 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
         message = "unknown field"
     elif kind == "missing":
         message = "required field is missing"
+    elif kind == "string_type" and isinstance(problem.get("input"), int | float):
+        message += "; quote the value so YAML reads it as text"
     value = problem.get("input")
     got = (
         ""
@@ -251,6 +253,8 @@ def _parse_error(path: str, text: str, rs_message: str) -> Finding:
     try:
         for _ in yaml.compose_all(text, Loader=PositionLoader):
             pass
+    except RecursionError:
+        pass  # PyYAML gives up on deep nesting; yaml-rs's own position is the best we have
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 API_VERSION = "tenantry.dev/v1alpha1"
@@ -25,9 +25,13 @@ DeviceText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._:/@+()#,-]
 # checked against the site's number blocks (rules T2/T3), with `phonenumbers` on the blocks.
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Mac = Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")]
-VlanId = Annotated[int, Field(ge=1, le=4094)]
+# Numbers and booleans are taken as YAML typed them: "2" is not 2 and "yes" is not true
+# (YAML 1.2), exactly as the JSON Schemas say.
+StrictInt = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+VlanId = Annotated[int, Strict(), Field(ge=1, le=4094)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-Count = Annotated[int, Field(ge=0, le=100_000)]
+Count = Annotated[int, Strict(), Field(ge=0, le=100_000)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Host = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.:_-]+$", max_length=253)]
 Day = date
@@ -40,7 +44,9 @@ class Spec(BaseModel):
         extra="forbid",
         frozen=True,
         alias_generator=to_camel,
-        populate_by_name=True,
+        # YAML uses the camelCase names only, as the JSON Schemas say.
+        validate_by_alias=True,
+        validate_by_name=False,
         str_strip_whitespace=False,
     )
 

@@ -16,11 +16,13 @@ from reconciler.model.base import (
     DeviceText,
     Document,
     Email,
+    Flag,
     Host,
     Mac,
     Money,
     Name,
     Spec,
+    StrictInt,
     Text,
     VlanId,
 )
@@ -45,7 +47,7 @@ class VlanPool(Spec):
 
 class PrivateSupernet(Spec):
     cidr: IPv4Network
-    prefix_length: Annotated[int, Field(ge=8, le=30)]
+    prefix_length: Annotated[StrictInt, Field(ge=8, le=30)]
 
 
 class PublicPool(Spec):
@@ -64,7 +66,7 @@ class Router(Spec):
     name: Name
     platform: Platform
     host: Host
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
 
 
 class SwitchPort(Spec):
@@ -76,7 +78,7 @@ class Switch(Spec):
     name: Name
     platform: Platform
     host: Host
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
     ports: tuple[SwitchPort, ...] = ()
 
 
@@ -89,13 +91,13 @@ class Telephony(Spec):
     name: Name
     platform: Platform
     host: Host
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = None
 
 
 class SiteSpec(Spec):
     display_name: Text
     admins: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = Field(min_length=1)
-    cooling_off_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    cooling_off_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 90
     vlans: VlanPool
     private_supernet: PrivateSupernet
     public_pools: tuple[PublicPool, ...] = ()
@@ -152,7 +154,7 @@ Requirement = Name | AnyOf
 
 
 class SwitchPorts(Spec):
-    count: Annotated[int, Field(ge=1, le=48)]
+    count: Annotated[StrictInt, Field(ge=1, le=48)]
     role: PortRole
 
 
@@ -162,7 +164,7 @@ class Infrastructure(Spec):
     switch_ports: SwitchPorts | None = None
     phone_numbers: Count = 0
     public_ips: Annotated[Count, Field(alias="publicIPs")] = 0
-    public_prefix_length: Annotated[int, Field(ge=29, le=30)] | None = None
+    public_prefix_length: Annotated[StrictInt, Field(ge=29, le=30)] | None = None
     wifi_devices: Count = 0
     wifi_users: Count = 0
 
@@ -175,9 +177,9 @@ class ServiceDefinitionSpec(Spec):
     quantity: QuantityRule = QuantityRule()
     requires: tuple[Requirement, ...] = ()
     excludes: tuple[Name, ...] = ()
-    max_per_occupier: Annotated[int, Field(ge=1)] | None = None
+    max_per_occupier: Annotated[StrictInt, Field(ge=1)] | None = None
     infrastructure: Infrastructure = Infrastructure()
-    inactive: bool = False
+    inactive: Flag = False
 
 
 class ServiceDefinition(Document):
@@ -198,7 +200,7 @@ class Handset(StrEnum):
 class User(Spec):
     name: Name
     email: Email
-    wifi: bool | tuple[Name, ...] = False  # true: at every site of the occupier; or a list of sites
+    wifi: Flag | tuple[Name, ...] = False  # true: at every site of the occupier; or a list of sites
     number: E164 | None = None
 
 
@@ -219,7 +221,7 @@ class NumberActivation(Spec):
     site: Name
     number: E164
     handset: Handset = Handset.DIGITAL
-    logged_in: bool = False
+    logged_in: Flag = False
 
 
 class Activations(Spec):
@@ -234,7 +236,7 @@ class MainNumber(Spec):
 
 class Decommission(Spec):
     confirm: str
-    irreversible: bool
+    irreversible: Flag
     at: date | None = None
 
 

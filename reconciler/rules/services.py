@@ -141,8 +141,7 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 "S4",
                 repo.source(service),
                 ("spec", "quantity"),
-                f"service {service.name}: quantity {quantity} of {used.name} must "
-                f"be {problem}",
+                f"service {service.name}: quantity {quantity} of {used.name} must be {problem}",
             )
         if used.spec.inactive:
             if ctx.existing_services is None:
@@ -158,8 +157,7 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     "S4",
                     repo.source(service),
                     ("spec", "used"),
-                    f"service {service.name}: {used.name} is inactive and cannot "
-                    f"be newly assigned",
+                    f"service {service.name}: {used.name} is inactive and cannot be newly assigned",
                     "choose an active service definition",
                 )
 
@@ -273,9 +271,9 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
         sites |= {a.site for a in occupier.spec.activations.numbers}
         sites |= {d.site for d in occupier.spec.wifi_devices}
         for user in occupier.spec.users:
-            sites |= set(wifi_sites(repo, occupier, user.wifi))
+            sites |= set(wifi_sites(repo, occupier, user.wifi, ctx.today))
         for site in sorted(sites):
-            used = in_use(repo, occupier, site)
+            used = in_use(repo, occupier, site, ctx.today)
             days = [
                 ctx.today,
                 *sorted(

@@ -171,7 +171,7 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     f"occupier {occupier.name}: user {user.name} declared twice",
                 )
             names.add(user.name)
-            for site in wifi_sites(repo, occupier, user.wifi):
+            for site in wifi_sites(repo, occupier, user.wifi, ctx.today):
                 if site not in sites:
                     yield error(
                         "T3",
