@@ -47,7 +47,14 @@ setup_network() {
   "$VENV/bin/python" -c "import fake_switches, scrapli, twisted; print('network venv ok')"
 }
 
-ALL_COMPONENTS="network"
+# ------------------------------------------------------------------ postgres (shared ledger)
+# The tests start a throwaway cluster as the `postgres` user in a temp directory; the Debian
+# `main` cluster is never used.
+setup_postgres() {
+  apt_install postgresql
+}
+
+ALL_COMPONENTS="network postgres"
 
 main() {
   [ "$(id -u)" = 0 ] || { echo "run as root (apt-get, network namespaces)" >&2; exit 1; }
