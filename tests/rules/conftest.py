@@ -151,11 +151,15 @@ class Result:
         return Path(finding.file).read_text().splitlines()[finding.line - 1]
 
 
-def assert_at(result: Result, finding: Finding, kind: str, name: str, text: str = "") -> None:
-    """The finding points into the file holding `kind/name`, at a line containing `text`."""
+def assert_at(
+    result: Result, finding: Finding, kind: str, name: str, text: str = "", span: int = 1
+) -> None:
+    """The finding points into the file holding `kind/name`, at a line containing `text` (or,
+    for a finding on a list item, within the item's first `span` lines)."""
     assert finding.file == result.file_of(kind, name), finding.text()
     assert finding.line > 0 and finding.column > 0, finding.text()
-    assert text in result.line_text(finding), (finding.text(), result.line_text(finding))
+    lines = Path(finding.file).read_text().splitlines()[finding.line - 1 : finding.line - 1 + span]
+    assert any(text in line for line in lines), (finding.text(), lines)
 
 
 class World:
