@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from reconciler import output, schemas
+from drivers.credentials import CredentialStore
+from drivers.registry import create_driver
+from drivers.render import RenderDriver
+from reconciler import gitbase, output, present, schemas
+from reconciler.apply import apply as apply_plan
+from reconciler.ledger import Holdings, LedgerError, open_ledger
+from reconciler.load import Positions, load
+from reconciler.plan import Intent, device_changes, items_of, make_plan, pool_usage
+from reconciler.validate import Validation
 from reconciler.validate import validate as run_validate
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
@@ -107,6 +115,161 @@ def run() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+ledger_option = click.option(
+    "--state",
+    "state",
+    envvar="TENANTRY_LEDGER",
+    default=".tenantry/state.db",
+    show_default=True,
+    help="The ledger: a SQLite file, or a postgresql:// URL.",
+)
+
+
+def _validated(path: str, today: date, actor: str | None) -> Validation:
+    """Validation happens before anything else: invalid input never reaches a device."""
+    result = run_validate(path, today, actor)
+    if not result.ok:
+        click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
+        raise SystemExit(EXIT_FAILED)
+    return result
+
+
+@main.command()
+@path_argument
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="GIT_REF",
+    help="Plan only what changed since this commit (a pull request's base).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+)
+@ledger_option
+@today_option
+@actor_option
+def plan(
+    path: str, base_ref: str | None, fmt: str, state: str, today: str | None, actor: str | None
+) -> int:
+    """Show what `apply` would allocate, configure and release. Never writes anything.
+    Exit 0: no changes; 2: changes; 1: invalid input."""
+    day = _today(today)
+    head = _validated(path, day, actor)
+    ledger = open_ledger(state, create=False)
+    holdings = ledger.holdings() if ledger else Holdings()
+    applied = ledger.applied() if ledger else {}
+    if base_ref is not None:
+        try:
+            tmp, base_path = gitbase.checkout(path, base_ref)
+        except gitbase.GitError as exc:
+            raise click.UsageError(f"--base {base_ref}: {exc}") from None
+        with tmp:
+            base = load(base_path)
+        base_plan = make_plan(base.repo, holdings, day)
+        holdings = base_plan.after
+        applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
+    result = make_plan(head.repo, holdings, day)
+    changes = device_changes(result, applied)
+    findings = Positions().resolve([f for f in head.findings if not f.is_error] + result.findings)
+    existing = set(holdings.by_key)
+    if fmt == "json":
+        click.echo(present.as_json(result, changes, existing, findings))
+    elif fmt == "markdown":
+        click.echo(
+            present.markdown(
+                result, changes, existing, findings, pool_usage(head.repo, result.after)
+            )
+        )
+    else:
+        click.echo(present.text(result, changes, existing, findings))
+    if result.errors:
+        return EXIT_FAILED
+    return EXIT_CHANGES if (result.changes or changes) else EXIT_OK
+
+
+@main.command("apply")
+@path_argument
+@click.option(
+    "--drivers",
+    type=click.Choice(["render", "devices"]),
+    default="render",
+    envvar="TENANTRY_DRIVERS",
+    show_default=True,
+    help="render: write each device's configuration to --out; devices: use each "
+    "device's platform driver (SSH, RPC, SQL).",
+)
+@click.option(
+    "--out",
+    default="rendered",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the render driver writes.",
+)
+@click.option(
+    "--parallel",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Devices configured at the same time.",
+)
+@ledger_option
+@today_option
+@actor_option
+def apply_command(
+    path: str,
+    drivers: str,
+    out: str,
+    parallel: int,
+    state: str,
+    today: str | None,
+    actor: str | None,
+) -> int:
+    """Validate, plan, then allocate in the ledger and configure every device."""
+    day = _today(today)
+    head = _validated(path, day, actor)
+    try:
+        ledger = open_ledger(state)
+    except LedgerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    assert ledger is not None
+    render = RenderDriver(out)
+
+    def driver_for(intent: Intent) -> object:
+        if drivers == "render":
+            return render
+        return create_driver(intent.endpoint.platform)
+
+    store = CredentialStore()
+
+    def progress(device: str, outcome: str) -> None:
+        click.echo(f"  {device}: {outcome}", err=True)
+
+    try:
+        result = apply_plan(head.repo, ledger, day, driver_for, store.get, parallel, progress)
+    except LedgerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    findings = Positions().resolve(result.plan.findings)
+    for finding in findings:
+        click.echo(finding.text())
+    if result.plan.errors:
+        click.echo("nothing applied: the plan has errors")
+        return EXIT_FAILED
+    for device, reason in sorted(result.failures.items()):
+        click.echo(f"FAILED {device}: {reason}")
+    click.echo(
+        f"Applied: {len(result.plan.allocations)} allocated or changed, {result.released} "
+        f"released, {result.commands} commands to {len(result.transcripts)} devices, "
+        f"{len(result.failures)} failed, in {result.seconds:.2f}s."
+    )
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 if __name__ == "__main__":

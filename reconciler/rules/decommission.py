@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler.findings import Finding, error
+from reconciler.model.base import Document
 from reconciler.model.kinds import Handset
-from reconciler.model.repo import Repo
+from reconciler.model.repo import Ref, Repo
 from reconciler.rules.context import Context
 
 DECOMMISSION_PHASES = ("Decommissioned", "DecommissionPending", "DecommissionFailed")
@@ -97,15 +98,34 @@ def d2_preconditions(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 
 def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
-    """A decommission, once under way, cannot be withdrawn or edited."""
+    """A decommission, once under way, cannot be withdrawn or edited: when the change is known
+    (`ctx.changed`), none of the occupier's documents may be in it."""
     for name, phase in ctx.occupier_phase.items():
         if phase not in DECOMMISSION_PHASES:
             continue
         occupier = repo.occupiers.get(name)
-        if occupier is not None and occupier.spec.decommission is None:
+        if occupier is None:
+            continue
+        if occupier.spec.decommission is None:
             yield error(
                 "D5",
                 repo.source(occupier),
                 ("spec",),
                 f"occupier {name} is {phase}: the decommission cannot be withdrawn",
             )
+            continue
+        if ctx.changed is None:
+            continue
+        own: list[Document] = [occupier, *repo.contracts_of.get(name, ())]
+        own += [
+            s for (holder, _), lines in repo.services_at.items() if holder == name for s in lines
+        ]
+        for doc in own:
+            if Ref(doc.kind, doc.name) in ctx.changed:
+                yield error(
+                    "D5",
+                    repo.source(doc),
+                    ("metadata", "name"),
+                    f"occupier {name} is {phase} and read-only: {doc.kind} {doc.name} "
+                    "cannot be changed",
+                )

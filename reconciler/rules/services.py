@@ -148,7 +148,7 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 yield warning(
                     "S4",
                     repo.source(service),
-                    ("spec", "used"),
+                    ("spec", "definition"),
                     f"service {service.name} uses inactive definition "
                     f"{used.name}; only existing lines may keep it",
                 )
@@ -156,7 +156,7 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 yield error(
                     "S4",
                     repo.source(service),
-                    ("spec", "used"),
+                    ("spec", "definition"),
                     f"service {service.name}: {used.name} is inactive and cannot be newly assigned",
                     "choose an active service definition",
                 )

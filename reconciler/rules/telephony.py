@@ -95,6 +95,7 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
         numbers = occupier.spec.activations.numbers
         mine = {n.number for n in numbers}
+        activated: set[str] = set()
         for index, activation in enumerate(numbers):
             at = ("spec", "activations", "numbers", index, "number")
             home = repo.sites.get(activation.site)
@@ -112,6 +113,16 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     at,
                     f"occupier {occupier.name}: {activation.number} {reason}",
                 )
+            if activation.number in activated:
+                yield error(
+                    "T2",
+                    repo.source(occupier),
+                    at,
+                    f"occupier {occupier.name} activates {activation.number} twice",
+                    "remove the second activation",
+                )
+                continue
+            activated.add(activation.number)
             holder = holders.setdefault(activation.number, occupier.name)
             if holder != occupier.name:
                 yield error(

@@ -1,0 +1,106 @@
+"""Pure allocators, one per resource, in the shape of Cluster API's in-cluster IPAM:
+(pool, what is held, request) → the next free value, or None when the pool is exhausted.
+
+They never remember anything: the ledger records holders and its UNIQUE constraints make an
+allocation unique; these functions only decide which value is next, always the lowest free
+one, so the same repo and ledger give the same answer (N4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from ipaddress import IPv4Address, IPv4Network
+
+from reconciler.model.kinds import NumberBlock, PublicPool
+
+
+def next_vlan(
+    first: int, last: int, reserved: Collection[int], held: Collection[int]
+) -> int | None:
+    """N1: the lowest VLAN of the site range that is neither reserved nor held."""
+    for vlan in range(first, last + 1):
+        if vlan not in reserved and vlan not in held:
+            return vlan
+    return None
+
+
+def next_prefix(
+    supernet: IPv4Network, length: int, held: Iterable[IPv4Network]
+) -> IPv4Network | None:
+    """N1: the lowest /length of the supernet that overlaps nothing held."""
+    taken = sorted(held, key=lambda n: (n.network_address, n.prefixlen))
+    for candidate in supernet.subnets(new_prefix=length):
+        if not any(candidate.overlaps(net) for net in taken):
+            return candidate
+    return None
+
+
+def gateway_of(prefix: IPv4Network) -> IPv4Address:
+    """The router's address in an occupier prefix (first host); never handed to a device."""
+    return next(prefix.hosts())
+
+
+def next_hop_of(prefix: IPv4Network) -> IPv4Address:
+    """Where the router sends an occupier's public addresses: the second host of its prefix
+    (the occupier's own router or firewall)."""
+    hosts = prefix.hosts()
+    next(hosts)
+    return next(hosts)
+
+
+def _unusable(pool: PublicPool) -> set[IPv4Address]:
+    net = pool.cidr
+    return {net.network_address, net.broadcast_address, pool.gateway, *pool.exclude}
+
+
+def next_public(
+    pools: Sequence[PublicPool], held: Iterable[IPv4Network], length: int = 32
+) -> IPv4Network | None:
+    """N2: the lowest free public address (/32) or aligned block (/30, /29) of the site's pools,
+    never the network, broadcast, gateway or an excluded address."""
+    taken = list(held)
+    for pool in pools:
+        unusable = _unusable(pool)
+        for candidate in pool.cidr.subnets(new_prefix=length):
+            if any(addr in candidate for addr in unusable):
+                continue
+            if not any(candidate.overlaps(net) for net in taken):
+                return candidate
+    return None
+
+
+def numbers_of(blocks: Sequence[NumberBlock]) -> Iterator[str]:
+    """Every number of the site's blocks in order, keeping the leading '+' and width."""
+    for block in blocks:
+        width = len(block.first) - 1
+        for value in range(int(block.first[1:]), int(block.last[1:]) + 1):
+            yield f"+{value:0{width}d}"
+
+
+def next_numbers(
+    blocks: Sequence[NumberBlock],
+    held: Collection[str],
+    cooling_until: Mapping[str, date],
+    today: date,
+    count: int,
+) -> list[str]:
+    """T2: the lowest `count` numbers that are not held and not in cooling-off on `today`.
+    Returns fewer when the blocks run out."""
+    found: list[str] = []
+    if count <= 0:
+        return found
+    for number in numbers_of(blocks):
+        until = cooling_until.get(number)
+        if number in held or (until is not None and until > today):
+            continue
+        found.append(number)
+        if len(found) == count:
+            break
+    return found
+
+
+def next_ports(candidates: Sequence[str], held: Collection[str], count: int) -> list[str]:
+    """N3: the first `count` floor ports of the occupier's spaces (in the site's order) that
+    nobody holds."""
+    return [fp for fp in candidates if fp not in held][: max(count, 0)]

@@ -1,0 +1,162 @@
+"""The executor: plan → ledger → drivers → statuses. The shell around the pure planner.
+
+Order of events, chosen so that a failure (or a `kill -9`) at any point leaves each device in
+its old or its new state and the next run converges, with nothing leaked or held twice:
+
+1. one exclusive ledger transaction: read holdings, plan, write new allocations (the database
+   refuses a second holder), mark the services being provisioned Updating;
+2. every device gets its whole intent (one session per device, devices in parallel);
+3. a second transaction carries out the releases of the sites whose devices all succeeded —
+   a VLAN or address is free again only once no device uses it any more — and records
+   Active / Failed per service, with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from drivers.base import DriverError, Transcript
+from reconciler.catalogue import statuses
+from reconciler.ledger.sql import LedgerConflict, SqlLedger
+from reconciler.model.repo import Repo
+from reconciler.plan import Intent, Plan, items_of, make_plan
+
+DriverFactory = Callable[[Intent], Any]
+CredentialLookup = Callable[[str], Any]
+Progress = Callable[[str, str], None]  # (device, "ok" | "failed: reason")
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    transcripts: dict[str, Transcript] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    released: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.plan.errors
+
+    @property
+    def commands(self) -> int:
+        return sum(len(t.commands) for t in self.transcripts.values())
+
+
+def apply(
+    repo: Repo,
+    ledger: SqlLedger,
+    today: date,
+    driver_for: DriverFactory,
+    credentials: CredentialLookup,
+    parallel: int = 4,
+    progress: Progress | None = None,
+    applied: Mapping[str, Mapping[str, str]] | None = None,
+    attempts: int = 3,
+) -> ApplyResult:
+    started = time.perf_counter()
+    sites = sorted(repo.sites)
+    plan = _allocate(repo, ledger, today, sites, attempts)
+    result = ApplyResult(plan)
+    if plan.errors:
+        return result
+    last = applied if applied is not None else ledger.applied()
+    targets = {name: intent for name, intent in plan.intents.items()}
+    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+        futures = {
+            pool.submit(_push, name, intent, driver_for, credentials): name
+            for name, intent in sorted(targets.items())
+        }
+        for future in as_completed(futures):
+            name = futures[future]
+            transcript, failure = future.result()
+            if failure is None:
+                result.transcripts[name] = transcript
+                items = items_of(targets[name])
+                if dict(last.get(name, {})) != items:
+                    ledger.record_applied(name, items)
+            else:
+                result.failures[name] = failure
+            if progress is not None:
+                progress(name, "ok" if failure is None else f"failed: {failure}")
+    failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
+    result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int) -> Plan:
+    known = ledger.statuses("Service")
+    for attempt in range(attempts):
+        try:
+            with ledger.transaction(sites) as tx:
+                holdings = tx.holdings()
+                plan = make_plan(repo, holdings, today)
+                if plan.errors:
+                    return plan
+                tx.apply(plan.allocations, holdings)
+                for service in plan.services:
+                    if getattr(known.get(service), "status", None) != "Active":
+                        tx.set_status("Service", service, "Updating")
+                return plan
+        except LedgerConflict:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _push(
+    name: str, intent: Intent, driver_for: DriverFactory, credentials: CredentialLookup
+) -> tuple[Transcript, str | None]:
+    try:
+        driver = driver_for(intent)
+        return driver.apply(intent, credentials(name)), None
+    except DriverError as exc:
+        return Transcript(device=name), exc.reason
+    except Exception as exc:
+        return Transcript(device=name), f"{type(exc).__name__}: {exc}"
+
+
+def _finish(
+    repo: Repo,
+    ledger: SqlLedger,
+    today: date,
+    plan: Plan,
+    sites: list[str],
+    failed_sites: set[str],
+    failures: Mapping[str, str],
+) -> int:
+    reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
+    known = ledger.statuses("Service")
+    activated = ledger.statuses("Activated")
+    with ledger.transaction(sites) as tx:
+        current = tx.holdings()
+        releases = [
+            r
+            for r in plan.releases
+            if r.allocation.site not in failed_sites
+            and current.by_key.get(r.allocation.key) == r.allocation
+        ]
+        tx.apply(releases, current)
+        for service, status in statuses(repo, today).items():
+            site = repo.services[service].spec.site
+            record = (
+                ("Failed", reasons.get(site, ""))
+                if (service in plan.services and site in failed_sites)
+                else ("Active", "")
+                if service in plan.services
+                else (str(status), "")
+            )
+            before = known.get(service)
+            if before is None or (before.status, before.reason) != record:
+                tx.set_status("Service", service, *record)
+            if record[0] == "Active" and service not in activated:
+                # S2/S3: a service whose contract started in the past is charged from here
+                tx.set_status("Activated", service, today.isoformat())
+    return len(releases)

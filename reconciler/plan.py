@@ -1,0 +1,673 @@
+"""The planner: (repo, holdings, today) → what to allocate, release and configure. Pure.
+
+It decides, occupier by occupier and site by site in name order, what each occupier needs on
+`today` (from its Active services, scheduled changes applied), keeps what it already holds
+(N4: nothing moves unless released), takes the lowest free value for what is missing, and
+releases the rest. Device intents are then derived from the holdings as they will be, so the
+drivers converge every device on that one picture.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from ipaddress import IPv4Network
+
+from drivers.base import (
+    Endpoint,
+    GatewayIntent,
+    NumberIntent,
+    PortIntent,
+    RouteIntent,
+    RouterIntent,
+    SwitchIntent,
+    TelephonyIntent,
+    WifiDeviceIntent,
+    WifiGroupIntent,
+    WifiIntent,
+    WifiUserIntent,
+)
+from reconciler import allocate
+from reconciler.catalogue import Status, decommissioned, statuses, terms_on, wifi_sites
+from reconciler.findings import Finding, error, warning
+from reconciler.ledger.model import Allocation, Change, Holdings, Kind, Release, State
+from reconciler.model.kinds import Handset, Occupier, PortRole, Site
+from reconciler.model.repo import Repo
+
+Intent = SwitchIntent | RouterIntent | TelephonyIntent | WifiIntent
+POOL_WARNING = 0.9
+
+
+@dataclass
+class Need:
+    """What one occupier needs at one site today."""
+
+    network: bool = False
+    ports: Counter[str] = field(default_factory=Counter)  # role → count (Y)
+    public_ips: int = 0
+    public_blocks: list[int] = field(default_factory=list)  # prefix lengths
+    numbers: int = 0  # Y
+    services: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    allocations: list[Allocation] = field(default_factory=list)  # new values and state changes
+    releases: list[Release] = field(default_factory=list)  # carried out after the devices
+    findings: list[Finding] = field(default_factory=list)
+    after: Holdings = field(default_factory=Holdings)
+    intents: dict[str, Intent] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)  # service → site, provisioned now
+    sites_of_device: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [*self.allocations, *self.releases]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+
+def needs(repo: Repo, today: date) -> dict[tuple[str, str], Need]:
+    """S2/S9/S10: only Active services are provisioned, with their terms on `today`. A
+    `replaces` upgrade is counted together with the line it replaces until that one is
+    removed from the repo (make-before-break, S8)."""
+    status = statuses(repo, today)
+    out: dict[tuple[str, str], Need] = {}
+    for name, service in repo.services.items():
+        if status.get(name) is not Status.ACTIVE:
+            continue
+        definition, quantity, _ = terms_on(repo, service, today)
+        if definition is None or quantity <= 0:
+            continue
+        need = out.setdefault((service.spec.occupier, service.spec.site), Need())
+        need.network = True
+        need.services.append(name)
+        infra = definition.spec.infrastructure
+        if infra.switch_ports is not None:
+            need.ports[infra.switch_ports.role] += infra.switch_ports.count * quantity
+        need.public_ips += infra.public_ips * quantity
+        if infra.public_prefix_length:
+            need.public_blocks.extend([infra.public_prefix_length] * quantity)
+        need.numbers += infra.phone_numbers * quantity
+    return out
+
+
+def make_plan(repo: Repo, holdings: Holdings, today: date) -> Plan:
+    plan = Plan()
+    wanted = needs(repo, today)
+    for key, wants in wanted.items():
+        for service in wants.services:
+            plan.services[service] = key[1]
+    holders_at: dict[str, set[str]] = defaultdict(set)
+    for row in holdings.rows:
+        if row.holder:
+            holders_at[row.site].add(row.holder)
+    for occupier_name, site_name in wanted:
+        holders_at[site_name].add(occupier_name)
+    taken: dict[tuple[str, Kind], set[str]] = defaultdict(set)
+    for row in holdings.rows:
+        taken[row.site, row.kind].add(row.value)
+    for site_name in sorted(holders_at):
+        site = repo.sites.get(site_name)
+        cooling: dict[str, date] = {}
+        for row in holdings.rows:
+            if row.site == site_name and row.state is State.COOLING_OFF and row.until:
+                if row.until <= today:
+                    plan.releases.append(Release(row))  # T2: back to available
+                else:
+                    cooling[row.value] = row.until
+        for occupier in sorted(holders_at[site_name]):
+            held = holdings.of.get((site_name, occupier), [])
+            need = wanted.get((occupier, site_name))
+            doc = repo.occupiers.get(occupier)
+            if site is None or need is None or decommissioned(doc, today):
+                _release_all(plan, held, site, today)
+                continue
+            _Allocator(plan, repo, site, occupier, doc, need, held, taken, cooling, today).run()
+    plan.after = _after(holdings, plan)
+    plan.intents, plan.sites_of_device = intents(repo, plan.after, today)
+    plan.findings.extend(pool_warnings(repo, holdings, plan.after))
+    return plan
+
+
+def _release_all(plan: Plan, held: Iterable[Allocation], site: Site | None, today: date) -> None:
+    cooling_days = site.spec.cooling_off_days if site else 0
+    for row in sorted(held, key=lambda a: (a.kind, a.value)):
+        until = today + timedelta(days=cooling_days) if row.kind is Kind.NUMBER else None
+        plan.releases.append(Release(row, until))
+
+
+class _Allocator:
+    """Keeps, takes and releases the values of one occupier at one site."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        repo: Repo,
+        site: Site,
+        occupier: str,
+        doc: Occupier | None,
+        need: Need,
+        held: list[Allocation],
+        taken: dict[tuple[str, Kind], set[str]],
+        cooling: dict[str, date],
+        today: date,
+    ) -> None:
+        self.plan, self.repo, self.site, self.occupier, self.doc = plan, repo, site, occupier, doc
+        self.need, self.today, self.taken, self.cooling = need, today, taken, cooling
+        self.held: dict[Kind, list[Allocation]] = defaultdict(list)
+        for row in held:
+            self.held[row.kind].append(row)
+
+    def run(self) -> None:
+        self.network()
+        self.public()
+        self.numbers()
+        self.ports()
+
+    # -- helpers
+    def take(self, kind: Kind, value: str, state: State = State.HELD, role: str = "") -> None:
+        self.taken[self.site.name, kind].add(value)
+        self.plan.allocations.append(
+            Allocation(self.site.name, kind, value, self.occupier, state, role)
+        )
+
+    def keep(self, row: Allocation, state: State, role: str = "") -> None:
+        if (row.state, row.role) != (state, role):
+            self.plan.allocations.append(
+                Allocation(row.site, row.kind, row.value, row.holder, state, role)
+            )
+
+    def release(self, row: Allocation) -> None:
+        until = (
+            self.today + timedelta(days=self.site.spec.cooling_off_days)
+            if row.kind is Kind.NUMBER
+            else None
+        )
+        self.plan.releases.append(Release(row, until))
+
+    def exhausted(self, what: str) -> None:
+        self.plan.findings.append(
+            error(
+                "N4",
+                self.repo.source(self.doc) if self.doc else None,
+                (),
+                f"site {self.site.name} has no free {what} left for {self.occupier}",
+                "extend the site's pool",
+            )
+        )
+
+    # -- N1
+    def network(self) -> None:
+        vlans = self.held[Kind.VLAN]
+        if vlans:
+            for extra in vlans[1:]:
+                self.release(extra)
+        else:
+            first, last = self.site.spec.vlans.bounds
+            held = {int(v) for v in self.taken.get((self.site.name, Kind.VLAN), set())}
+            vlan = allocate.next_vlan(first, last, set(self.site.spec.vlans.reserved), held)
+            if vlan is None:
+                self.exhausted("VLAN")
+            else:
+                self.take(Kind.VLAN, str(vlan))
+        prefixes = self.held[Kind.PREFIX]
+        if prefixes:
+            for extra in prefixes[1:]:
+                self.release(extra)
+            return
+        supernet = self.site.spec.private_supernet
+        held_nets = [IPv4Network(v) for v in self.taken.get((self.site.name, Kind.PREFIX), ())]
+        prefix = allocate.next_prefix(supernet.cidr, supernet.prefix_length, held_nets)
+        if prefix is None:
+            self.exhausted("private prefix")
+        else:
+            self.take(Kind.PREFIX, str(prefix))
+
+    # -- N2
+    def public(self) -> None:
+        want = [32] * self.need.public_ips + sorted(self.need.public_blocks)
+        have = sorted(self.held[Kind.PUBLIC], key=lambda a: IPv4Network(a.value))
+        remaining = list(want)
+        for row in have:
+            length = IPv4Network(row.value).prefixlen
+            if length in remaining:
+                remaining.remove(length)
+            else:
+                self.release(row)
+        for length in remaining:
+            held_nets = [IPv4Network(v) for v in self.taken.get((self.site.name, Kind.PUBLIC), ())]
+            net = allocate.next_public(self.site.spec.public_pools, held_nets, length)
+            if net is None:
+                self.exhausted(f"public /{length}")
+            else:
+                self.take(Kind.PUBLIC, str(net))
+
+    # -- T1, T2
+    def numbers(self) -> None:
+        declared = (
+            {n.number: n for n in self.doc.spec.activations.numbers if n.site == self.site.name}
+            if self.doc
+            else {}
+        )
+        mains = (
+            {m.number for m in self.doc.spec.main_numbers if m.site == self.site.name}
+            if self.doc
+            else set()
+        )
+        held = {row.value: row for row in self.held[Kind.NUMBER]}
+        total = max(self.need.numbers, len(declared))
+        chosen: list[str] = []
+        for number in sorted(declared):
+            taken = self.taken.get((self.site.name, Kind.NUMBER), set())
+            if number not in held and number in taken:
+                until = self.cooling.get(number)
+                why = f"in cooling-off until {until}" if until else "held by another occupier"
+                self.plan.findings.append(
+                    error(
+                        "T2",
+                        self.repo.source(self.doc) if self.doc else None,
+                        ("spec", "activations", "numbers"),
+                        f"{number} cannot be activated for {self.occupier}: it is {why}",
+                    )
+                )
+                continue
+            chosen.append(number)
+        for number in sorted(held):
+            if len(chosen) >= total:
+                break
+            if number not in chosen:
+                chosen.append(number)
+        missing = total - len(chosen)
+        if missing > 0:
+            fresh = allocate.next_numbers(
+                self.site.spec.number_blocks,
+                self.taken.get((self.site.name, Kind.NUMBER), set()),
+                self.cooling,
+                self.today,
+                missing,
+            )
+            if len(fresh) < missing:
+                self.exhausted("phone numbers")
+            chosen.extend(fresh)
+        # T1: with no number declared active, the first voice service activates them all.
+        auto = not declared
+        main = min(mains) if mains else None
+        if main is None and chosen:
+            actives = sorted(chosen if auto else declared)
+            main = actives[0] if actives else None
+        for number in chosen:
+            state = State.ACTIVE if auto or number in declared else State.RESERVED
+            role = "main" if number == main else ""
+            if number in held:
+                self.keep(held[number], state, role)
+            else:
+                self.take(Kind.NUMBER, number, state, role)
+        for number, row in sorted(held.items()):
+            if number not in chosen:
+                self.release(row)
+
+    # -- N3
+    def ports(self) -> None:
+        activations = (
+            [a for a in self.doc.spec.activations.floor_ports if a.site == self.site.name]
+            if self.doc
+            else []
+        )
+        held = {row.value: row for row in self.held[Kind.PORT]}
+        chosen: dict[str, tuple[State, str]] = {}
+        busy_elsewhere = self.taken.get((self.site.name, Kind.PORT), set()) - set(held)
+        for activation in activations:
+            if activation.floor_port in busy_elsewhere:
+                self.plan.findings.append(
+                    error(
+                        "N3",
+                        self.repo.source(self.doc) if self.doc else None,
+                        ("spec", "activations", "floorPorts"),
+                        f"floor port {activation.floor_port} at {self.site.name} is held by "
+                        f"another occupier; it cannot be activated for {self.occupier}",
+                    )
+                )
+                continue
+            chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
+        active_roles = Counter(role for _, role in chosen.values())
+        spaces = self._spaces()
+        candidates = [
+            fp
+            for space in self.site.spec.spaces
+            if space.name in spaces
+            for fp in space.floor_ports
+        ]
+        for role in sorted(self.need.ports):
+            missing = self.need.ports[role] - active_roles[role]
+            for fp, row in sorted(held.items()):
+                if missing <= 0:
+                    break
+                if fp not in chosen and row.role == role:
+                    chosen[fp] = (State.RESERVED, role)
+                    missing -= 1
+            if missing > 0:
+                busy = self.taken.get((self.site.name, Kind.PORT), set()) | set(chosen)
+                fresh = allocate.next_ports(candidates, busy, missing)
+                if len(fresh) < missing:
+                    self.exhausted(f"floor ports for role {role}")
+                for fp in fresh:
+                    chosen[fp] = (State.RESERVED, role)
+        for fp, (state, role) in chosen.items():
+            if fp in held:
+                self.keep(held[fp], state, role)
+            else:
+                self.take(Kind.PORT, fp, state, role)
+        for fp, row in sorted(held.items()):
+            if fp not in chosen:
+                self.release(row)
+
+    def _spaces(self) -> set[str]:
+        return {
+            s
+            for c in self.repo.contracts_at.get((self.occupier, self.site.name), ())
+            for s in c.spec.spaces
+        }
+
+
+def _after(holdings: Holdings, plan: Plan) -> Holdings:
+    rows = dict(holdings.by_key)
+    for release in plan.releases:
+        row = release.allocation
+        if row.kind is Kind.NUMBER and release.until is not None:
+            rows[row.key] = Allocation(
+                row.site, row.kind, row.value, "", State.COOLING_OFF, "", release.until
+            )
+        else:
+            rows.pop(row.key, None)
+    for row in plan.allocations:
+        rows[row.key] = row
+    return Holdings.of_rows(rows[k] for k in sorted(rows))
+
+
+# --------------------------------------------------------------------------- device intents
+
+
+def _endpoint(device: object) -> Endpoint:
+    return Endpoint(device.name, device.platform, device.host, device.port)  # type: ignore[attr-defined]
+
+
+def _description(occupier: str, device: str) -> str:
+    text = f"{occupier} {device}".strip()
+    return "".join(ch for ch in text if ch.isalnum() or ch in " ._:/@+()#,-")[:80]
+
+
+def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent], dict[str, str]]:
+    """Every managed device's intended state, from the holdings as they will be."""
+    out: dict[str, Intent] = {}
+    site_of: dict[str, str] = {}
+    for site in sorted(repo.sites.values(), key=lambda s: s.name):
+        network = _networks(after, site.name)
+        for switch in site.spec.switches:
+            out[switch.name] = _switch(repo, site, switch, after, network)
+            site_of[switch.name] = site.name
+        if site.spec.router is not None:
+            out[site.spec.router.name] = _router(site, after, network)
+            site_of[site.spec.router.name] = site.name
+        if site.spec.telephony is not None:
+            out[site.spec.telephony.name] = _telephony(repo, site, after)
+            site_of[site.spec.telephony.name] = site.name
+        if site.spec.wifi is not None:
+            out[site.spec.wifi.name] = _wifi(repo, site, after, network, today)
+            site_of[site.spec.wifi.name] = site.name
+    return out, site_of
+
+
+def _networks(after: Holdings, site: str) -> dict[str, tuple[int, IPv4Network | None]]:
+    vlans: dict[str, int] = {}
+    prefixes: dict[str, IPv4Network] = {}
+    for row in after.rows:
+        if row.site != site or not row.holder:
+            continue
+        if row.kind is Kind.VLAN:
+            vlans[row.holder] = int(row.value)
+        elif row.kind is Kind.PREFIX:
+            prefixes[row.holder] = IPv4Network(row.value)
+    return {holder: (vlan, prefixes.get(holder)) for holder, vlan in vlans.items()}
+
+
+def _switch(
+    repo: Repo,
+    site: Site,
+    switch: object,
+    after: Holdings,
+    network: dict[str, tuple[int, IPv4Network | None]],
+) -> SwitchIntent:
+    vlans = site.spec.vlans
+    devices: dict[tuple[str, str], str] = {}
+    for occupier in repo.occupiers.values():
+        for activation in occupier.spec.activations.floor_ports:
+            if activation.site == site.name:
+                devices[occupier.name, activation.floor_port] = activation.device
+    ports = []
+    used_vlans = {vlans.parking}
+    for port in switch.ports:  # type: ignore[attr-defined]
+        row = after.by_key.get((site.name, Kind.PORT, port.floor_port))
+        if row is None or row.state is not State.ACTIVE or row.holder not in network:
+            ports.append(PortIntent(port.interface, vlans.parking))
+            continue
+        vlan = network[row.holder][0]
+        used_vlans.add(vlan)
+        voice = vlans.voice if row.role == PortRole.VOICE and vlans.voice else None
+        if voice:
+            used_vlans.add(voice)
+        ports.append(
+            PortIntent(
+                port.interface,
+                vlan,
+                _description(row.holder, devices.get((row.holder, port.floor_port), "")),
+                True,
+                voice,
+            )
+        )
+    return SwitchIntent(_endpoint(switch), tuple(ports), tuple(sorted(used_vlans)))
+
+
+def _router(
+    site: Site, after: Holdings, network: dict[str, tuple[int, IPv4Network | None]]
+) -> RouterIntent:
+    gateways = []
+    routes = []
+    for holder, (vlan, prefix) in sorted(network.items()):
+        if prefix is None:
+            continue
+        gateways.append(
+            GatewayIntent(vlan, f"{allocate.gateway_of(prefix)}/{prefix.prefixlen}", holder)
+        )
+    for row in after.rows:
+        if row.site == site.name and row.kind is Kind.PUBLIC and row.holder in network:
+            prefix = network[row.holder][1]
+            if prefix is not None:
+                routes.append(RouteIntent(row.value, str(allocate.next_hop_of(prefix)), row.holder))
+    assert site.spec.router is not None
+    return RouterIntent(
+        _endpoint(site.spec.router),
+        tuple(sorted(routes, key=lambda r: r.prefix)),
+        tuple(gateways),
+        tuple(str(p.cidr) for p in site.spec.public_pools),
+    )
+
+
+def _telephony(repo: Repo, site: Site, after: Holdings) -> TelephonyIntent:
+    numbers = []
+    logout = []
+    for row in after.rows:
+        if row.site != site.name or row.kind is not Kind.NUMBER:
+            continue
+        if row.state is State.ACTIVE:
+            numbers.append(NumberIntent(row.value, "active", row.holder))
+        elif row.state is State.COOLING_OFF:
+            numbers.append(
+                NumberIntent(
+                    row.value, "cooling-off", "", row.until.isoformat() if row.until else None
+                )
+            )
+    for occupier in repo.occupiers.values():
+        if occupier.spec.decommission is None:
+            continue
+        for n in occupier.spec.activations.numbers:
+            if n.site == site.name and n.logged_in and n.handset is Handset.DIGITAL:
+                logout.append(n.number)
+    assert site.spec.telephony is not None
+    return TelephonyIntent(_endpoint(site.spec.telephony), tuple(numbers), tuple(sorted(logout)))
+
+
+def _wifi(
+    repo: Repo,
+    site: Site,
+    after: Holdings,
+    network: dict[str, tuple[int, IPv4Network | None]],
+    today: date,
+) -> WifiIntent:
+    groups, users, devices = [], [], []
+    for holder, (vlan, _) in sorted(network.items()):
+        occupier = repo.occupiers.get(holder)
+        if occupier is None or decommissioned(occupier, today):
+            continue
+        groups.append(WifiGroupIntent(holder, vlan))
+        for user in occupier.spec.users:
+            if site.name in wifi_sites(repo, occupier, user.wifi, today):
+                users.append(
+                    WifiUserIntent(f"{user.name}.{holder}", holder, f"{holder}/{user.name}")
+                )
+        for device in occupier.spec.wifi_devices:
+            if device.site == site.name:
+                mac = device.mac.replace(":", "-").upper()
+                devices.append(WifiDeviceIntent(mac, holder))
+    assert site.spec.wifi is not None
+    return WifiIntent(_endpoint(site.spec.wifi), tuple(groups), tuple(users), tuple(devices))
+
+
+# --------------------------------------------------------------------------- pools
+
+
+@dataclass(frozen=True)
+class PoolUse:
+    site: str
+    pool: str
+    used: int
+    size: int
+
+    @property
+    def ratio(self) -> float:
+        return self.used / self.size if self.size else 0.0
+
+
+def pool_usage(repo: Repo, holdings: Holdings) -> list[PoolUse]:
+    """Utilization per site of VLANs, prefixes, public addresses, numbers and floor ports."""
+    out = []
+    for site in sorted(repo.sites.values(), key=lambda s: s.name):
+        spec = site.spec
+        first, last = spec.vlans.bounds
+        vlan_size = max(last - first + 1 - len(set(spec.vlans.reserved)), 0)
+        supernet = spec.private_supernet
+        prefix_size = (
+            2 ** (supernet.prefix_length - supernet.cidr.prefixlen)
+            if supernet.prefix_length > supernet.cidr.prefixlen
+            else 0
+        )
+        public_size = sum(
+            p.cidr.num_addresses - len(allocate._unusable(p)) for p in spec.public_pools
+        )
+        public_used = sum(
+            IPv4Network(v).num_addresses for v in holdings.values(site.name, Kind.PUBLIC)
+        )
+        number_size = sum(1 for _ in allocate.numbers_of(spec.number_blocks))
+        port_size = sum(len(s.floor_ports) for s in spec.spaces)
+        out += [
+            PoolUse(site.name, "VLANs", len(holdings.values(site.name, Kind.VLAN)), vlan_size),
+            PoolUse(
+                site.name, "prefixes", len(holdings.values(site.name, Kind.PREFIX)), prefix_size
+            ),
+            PoolUse(site.name, "public IPs", public_used, public_size),
+            PoolUse(
+                site.name, "numbers", len(holdings.values(site.name, Kind.NUMBER)), number_size
+            ),
+            PoolUse(
+                site.name, "floor ports", len(holdings.values(site.name, Kind.PORT)), port_size
+            ),
+        ]
+    return out
+
+
+def pool_warnings(repo: Repo, before: Holdings, after: Holdings) -> list[Finding]:
+    """A change that pushes a pool to 90 % or more is worth a warning in the pull request."""
+    old = {(u.site, u.pool): u for u in pool_usage(repo, before)}
+    found = []
+    for use in pool_usage(repo, after):
+        prior = old.get((use.site, use.pool))
+        if use.size and use.ratio >= POOL_WARNING and (prior is None or use.used > prior.used):
+            site = repo.sites[use.site]
+            found.append(
+                warning(
+                    "N4",
+                    repo.source(site),
+                    ("spec",),
+                    f"site {use.site}: {use.pool} at {use.used}/{use.size} "
+                    f"({use.ratio:.0%}) after this change",
+                    "extend the pool",
+                )
+            )
+    return found
+
+
+# --------------------------------------------------------------------------- what changes
+
+
+def items_of(intent: Intent) -> dict[str, str]:
+    """A device intent as flat items, to compare with what was last applied (for `plan`)."""
+    items: dict[str, str] = {}
+    if isinstance(intent, SwitchIntent):
+        for p in intent.ports:
+            state = "up" if p.enabled else "down"
+            voice = f" voice {p.voice_vlan}" if p.voice_vlan else ""
+            desc = f' "{p.description}"' if p.description else ""
+            items[f"port {p.interface}"] = f"vlan {p.vlan} {state}{voice}{desc}"
+    elif isinstance(intent, RouterIntent):
+        for g in intent.gateways:
+            items[f"gateway vlan {g.vlan}"] = f"{g.address} {g.description}".strip()
+        for r in intent.routes:
+            items[f"route {r.prefix}"] = f"via {r.next_hop} {r.description}".strip()
+    elif isinstance(intent, TelephonyIntent):
+        for n in intent.numbers:
+            until = f" until {n.until}" if n.until else ""
+            items[f"number {n.number}"] = f"{n.state} {n.occupier}{until}".strip()
+        for number in intent.logout:
+            items[f"logout {number}"] = "handset"
+    else:
+        for group in intent.groups:
+            items[f"group {group.name}"] = f"vlan {group.vlan}"
+        for u in intent.users:
+            items[f"user {u.username}"] = u.group
+        for d in intent.devices:
+            items[f"device {d.mac}"] = d.group
+    return items
+
+
+@dataclass(frozen=True)
+class DeviceChange:
+    device: str
+    item: str
+    old: str | None  # None: added
+    new: str | None  # None: removed
+
+
+def device_changes(plan: Plan, applied: dict[str, dict[str, str]]) -> list[DeviceChange]:
+    """What each device will be told, compared with what it was last given successfully."""
+    out = []
+    for device in sorted(plan.intents):
+        new = items_of(plan.intents[device])
+        old = applied.get(device, {})
+        for item in sorted(set(new) | set(old)):
+            if new.get(item) != old.get(item):
+                out.append(DeviceChange(device, item, old.get(item), new.get(item)))
+    return out
