@@ -6,14 +6,16 @@ from typing import Any
 from reconciler.findings import Severity
 from tests.rules.conftest import World, assert_at, definition, service, site
 
-POOL: dict[str, Any] = {"name": "transit", "cidr": "203.0.113.0/26", "gateway": "203.0.113.1",
-                        "exclude": ["203.0.113.2"]}
+POOL: dict[str, Any] = {
+    "name": "transit",
+    "cidr": "203.0.113.0/26",
+    "gateway": "203.0.113.1",
+    "exclude": ["203.0.113.2"],
+}
 
 
 def test_n2_public_ip_service_at_a_site_with_pools_is_fine(world: World) -> None:
-    result = world.with_(
-        service("acme-net", "internet-lan-100"), service("acme-pip", "public-ip")
-    )
+    result = world.with_(service("acme-net", "internet-lan-100"), service("acme-pip", "public-ip"))
     assert result.of("N2") == []
 
 
@@ -66,8 +68,9 @@ def test_n2_pools_of_two_sites_must_not_overlap(world: World) -> None:
 
 
 def test_n2_definition_with_public_ips_and_prefix_is_rejected(world: World) -> None:
-    result = world.with_(definition("odd-ip", "public-ip", infrastructure={
-        "publicIPs": 1, "publicPrefixLength": 29}))
+    result = world.with_(
+        definition("odd-ip", "public-ip", infrastructure={"publicIPs": 1, "publicPrefixLength": 29})
+    )
     finding = result.one("N2")
     assert "odd-ip: give publicIPs or publicPrefixLength, not both" in finding.message
     assert_at(result, finding, "ServiceDefinition", "odd-ip", "publicIPs: 1")
@@ -80,6 +83,8 @@ def test_n2_public_ip_service_at_a_site_without_pools_is_rejected(world: World) 
         service("acme-pip", "public-ip"),
     )
     finding = result.one("N2")
-    assert "service acme-pip needs public addresses but site london-bridge has no publicPools" \
+    assert (
+        "service acme-pip needs public addresses but site london-bridge has no publicPools"
         in finding.message
+    )
     assert_at(result, finding, "Service", "acme-pip", "definition: public-ip")

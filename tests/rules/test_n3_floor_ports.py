@@ -10,8 +10,7 @@ from tests.rules.conftest import SITE, World, assert_at, contract, occupier, ser
 
 
 def _activate(*ports: str, role: str = "internet") -> dict[str, Any]:
-    return {"floorPorts": [{"site": "london-bridge", "floorPort": p, "role": role}
-                           for p in ports]}
+    return {"floorPorts": [{"site": "london-bridge", "floorPort": p, "role": role} for p in ports]}
 
 
 def _switches() -> list[dict[str, Any]]:
@@ -35,8 +34,10 @@ def test_n3_space_declared_twice_is_rejected(world: World) -> None:
 
 
 def test_n3_floor_port_in_two_spaces_is_rejected_naming_both(world: World) -> None:
-    spaces = [{"name": "suite-301", "floorPorts": ["F3-01", "F3-02", "F3-03", "F3-04"]},
-              {"name": "suite-302", "floorPorts": ["F3-04", "F3-05", "F3-06"]}]
+    spaces = [
+        {"name": "suite-301", "floorPorts": ["F3-01", "F3-02", "F3-03", "F3-04"]},
+        {"name": "suite-302", "floorPorts": ["F3-04", "F3-05", "F3-06"]},
+    ]
     result = world.with_(site(spaces=spaces))
     finding = result.one("N3")
     assert "floor port F3-04 is in both suite-301 and suite-302" in finding.message
@@ -66,8 +67,10 @@ def test_n3_floor_port_behind_two_switch_ports_is_rejected_naming_both(world: Wo
     switches[0]["ports"][5]["floorPort"] = "F3-05"
     result = world.with_(site(switches=switches))
     messages = result.messages("N3")
-    assert "floor port F3-05 is behind both lb-sw1 GigabitEthernet1/0/5 and lb-sw1 " \
+    assert (
+        "floor port F3-05 is behind both lb-sw1 GigabitEthernet1/0/5 and lb-sw1 "
         "GigabitEthernet1/0/6" in messages
+    )
     assert "floor port F3-06 is not behind any switch port" in messages
 
 
@@ -97,8 +100,9 @@ def test_n3_contract_for_an_unknown_space_is_rejected(world: World) -> None:
 
 
 def test_n3_space_leased_to_two_occupiers_at_once_is_rejected_naming_both(world: World) -> None:
-    result = world.with_(occupier("globex"), contract("globex-lb", occupier="globex",
-                                                      start="2026-06-01"))
+    result = world.with_(
+        occupier("globex"), contract("globex-lb", occupier="globex", start="2026-06-01")
+    )
     finding = result.one("N3")
     assert (
         "space suite-301 at london-bridge is leased to both acme (acme-lb) and globex "

@@ -59,8 +59,9 @@ def test_s1_contract_at_another_site_is_rejected(world: World) -> None:
 
 
 def test_s1_no_contract_at_the_site_is_rejected(world: World) -> None:
-    result = world.with_(occupier("globex"), service("globex-net", "internet-lan-100",
-                                                     occupier="globex"))
+    result = world.with_(
+        occupier("globex"), service("globex-net", "internet-lan-100", occupier="globex")
+    )
     finding = result.one("S1")
     assert finding.is_error
     assert "occupier globex has no contract at site london-bridge" in finding.message

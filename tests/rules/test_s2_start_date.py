@@ -38,7 +38,8 @@ def test_s2_start_is_compared_with_the_named_contract(world: World) -> None:
 
 def test_s2_future_contract_start_makes_the_service_scheduled(world: World) -> None:
     result = world.with_(
-        contract(start="2027-02-01"), service("acme-net", "internet-lan-100"),
+        contract(start="2027-02-01"),
+        service("acme-net", "internet-lan-100"),
     )
     assert result.of("S2") == []
     repo = result.repo

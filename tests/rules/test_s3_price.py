@@ -42,7 +42,9 @@ def test_s3_price_under_cost_still_validates_with_exit_code_0(world: World) -> N
         service("acme-net", "internet-lan-100"),
         service("acme-pip", "public-ip", price="4.99"),
     )
-    run = CliRunner().invoke(main, ["validate", str(result.root), "--today", TODAY.isoformat()])
+    run = CliRunner(env={"TENANTRY_ACTOR": None}).invoke(
+        main, ["validate", str(result.root), "--today", TODAY.isoformat()]
+    )
     assert run.exit_code == 0, run.output
     assert "warning[S3]" in run.output and "acme-pip" in run.output
 

@@ -7,9 +7,7 @@ from tests.rules.conftest import World, assert_at, contract, definition, occupie
 
 
 def test_s5_public_ip_with_internet_is_fine(world: World) -> None:
-    result = world.with_(
-        service("acme-net", "internet-lan-100"), service("acme-pip", "public-ip")
-    )
+    result = world.with_(service("acme-net", "internet-lan-100"), service("acme-pip", "public-ip"))
     assert result.of("S5") == []
 
 
@@ -63,9 +61,7 @@ def test_s5_public_ip_without_internet_is_rejected(world: World) -> None:
 
 
 def test_s5_any_of_requirement_is_met_by_either_service(world: World) -> None:
-    result = world.with_(
-        service("acme-net", "internet-lan-1000"), service("acme-pip", "public-ip")
-    )
+    result = world.with_(service("acme-net", "internet-lan-1000"), service("acme-pip", "public-ip"))
     assert result.of("S5") == []
 
 

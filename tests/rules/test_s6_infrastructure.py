@@ -20,16 +20,17 @@ def test_s6_occupier_without_services_has_nothing_allocated(world: World) -> Non
     row = infrastructure(repo, "acme", "london-bridge", TODAY)
     assert row == {kind: Usage(0, 0) for kind in Infra}
     assert list(row) == [
-        Infra.SWITCH_PORTS, Infra.PHONE_NUMBERS, Infra.PUBLIC_IPS, Infra.WIFI_DEVICES,
+        Infra.SWITCH_PORTS,
+        Infra.PHONE_NUMBERS,
+        Infra.PUBLIC_IPS,
+        Infra.WIFI_DEVICES,
         Infra.WIFI_USERS,
     ]
 
 
 def test_s6_public_ip_and_internet_lan_show_switch_ports_0_of_3(world: World) -> None:
     """The seed's example: no services, add one Public IP and one Internet (LAN only)."""
-    repo = _repo(
-        world, service("acme-net", "internet-lan-100"), service("acme-pip", "public-ip")
-    )
+    repo = _repo(world, service("acme-net", "internet-lan-100"), service("acme-pip", "public-ip"))
     row = infrastructure(repo, "acme", "london-bridge", TODAY)
     assert row[Infra.SWITCH_PORTS] == Usage(in_use=0, allocated=3)
     assert str(row[Infra.SWITCH_PORTS]) == "0/3"
@@ -50,10 +51,11 @@ def test_s6_activations_count_as_in_use(world: World) -> None:
                 ],
                 "numbers": [{"site": "london-bridge", "number": "+442079460001"}],
             },
-            wifiDevices=[{"name": "printer", "mac": "00:11:22:33:44:55",
-                          "site": "london-bridge"}],
-            users=[{"name": "ann", "email": "ann@acme.example", "wifi": True},
-                   {"name": "bob", "email": "bob@acme.example"}],
+            wifiDevices=[{"name": "printer", "mac": "00:11:22:33:44:55", "site": "london-bridge"}],
+            users=[
+                {"name": "ann", "email": "ann@acme.example", "wifi": True},
+                {"name": "bob", "email": "bob@acme.example"},
+            ],
         ),
         service("acme-net", "internet-lan-100"),
         service("acme-voice", "voice-line", quantity=2),

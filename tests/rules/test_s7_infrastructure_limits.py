@@ -15,8 +15,7 @@ def _numbers(*numbers: str) -> dict[str, Any]:
 
 
 def _ports(*ports: tuple[str, str]) -> dict[str, Any]:
-    return {"floorPorts": [{"site": "london-bridge", "floorPort": p, "role": r}
-                           for p, r in ports]}
+    return {"floorPorts": [{"site": "london-bridge", "floorPort": p, "role": r} for p, r in ports]}
 
 
 def test_s7_active_number_within_the_voice_allocation_is_fine(world: World) -> None:
@@ -63,8 +62,9 @@ def test_s7_reducing_voice_below_the_active_numbers_is_rejected(world: World) ->
 def test_s7_scheduled_reduction_below_what_is_in_use_is_rejected(world: World) -> None:
     result = world.with_(
         occupier(activations=_numbers(NUMBER, "+442079460002")),
-        service("acme-voice", "voice-line", quantity=2,
-                changes=[{"on": "2027-01-01", "quantity": 1}]),
+        service(
+            "acme-voice", "voice-line", quantity=2, changes=[{"on": "2027-01-01", "quantity": 1}]
+        ),
     )
     finding = result.one("S7")
     assert "telephony 2/1 for acme at london-bridge from 2027-01-01 (scheduled change)" in (
@@ -86,8 +86,11 @@ def test_s7_more_floor_ports_than_switch_ports_allocated_is_rejected(world: Worl
 
 def test_s7_public_ip_and_internet_allow_three_ports_by_role(world: World) -> None:
     result = world.with_(
-        occupier(activations=_ports(
-            ("F3-01", "internet"), ("F3-02", "public-ip"), ("F3-03", "public-ip"))),
+        occupier(
+            activations=_ports(
+                ("F3-01", "internet"), ("F3-02", "public-ip"), ("F3-03", "public-ip")
+            )
+        ),
         service("acme-net", "internet-lan-100"),
         service("acme-pip", "public-ip"),
     )
@@ -108,8 +111,11 @@ def test_s7_floor_port_with_a_role_no_service_allocates_is_rejected(world: World
 
 
 def test_s7_wifi_device_without_allocation_is_rejected(world: World) -> None:
-    result = world.with_(occupier(wifiDevices=[
-        {"name": "printer", "mac": "00:11:22:33:44:55", "site": "london-bridge"}]))
+    result = world.with_(
+        occupier(
+            wifiDevices=[{"name": "printer", "mac": "00:11:22:33:44:55", "site": "london-bridge"}]
+        )
+    )
     finding = result.one("S7")
     assert "Wi-Fi devices 1/0 for acme at london-bridge" in finding.message
     assert finding.hint.startswith("delete a Wi-Fi device first")
@@ -127,8 +133,10 @@ def test_s7_wifi_users_beyond_allocation_are_rejected(world: World) -> None:
 
 
 def test_s7_decommissioned_occupier_is_not_counted(world: World) -> None:
-    result = world.with_(occupier(
-        activations=_numbers(NUMBER),
-        decommission={"confirm": "Acme Ltd", "irreversible": True},
-    ))
+    result = world.with_(
+        occupier(
+            activations=_numbers(NUMBER),
+            decommission={"confirm": "Acme Ltd", "irreversible": True},
+        )
+    )
     assert result.of("S7") == []

@@ -32,9 +32,7 @@ def test_s9_open_ended_contract_stays_active(world: World) -> None:
 
 
 def test_s9_services_keep_running_after_a_keep_contract_ends(world: World) -> None:
-    repo = _repo(
-        world, contract(end="2026-06-30"), service("acme-net", "internet-lan-100")
-    )
+    repo = _repo(world, contract(end="2026-06-30"), service("acme-net", "internet-lan-100"))
     assert repo.contracts["acme-lb"].spec.at_end == "keep"
     today = date(2026, 11, 23)
     assert contract_status(repo.contracts["acme-lb"], today) is Status.INACTIVE
@@ -54,9 +52,7 @@ def test_s9_services_become_inactive_after_a_deprovision_contract_ends(world: Wo
 
 def test_s9_service_of_a_future_contract_is_scheduled(world: World) -> None:
     repo = _repo(world, contract(start="2027-01-01"), service("acme-net", "internet-lan-100"))
-    assert service_status(repo, repo.services["acme-net"], date(2026, 11, 23)) is (
-        Status.SCHEDULED
-    )
+    assert service_status(repo, repo.services["acme-net"], date(2026, 11, 23)) is (Status.SCHEDULED)
 
 
 def test_s9_services_of_a_decommissioned_occupier_are_inactive(world: World) -> None:
@@ -78,7 +74,5 @@ def test_s9_contract_ending_before_it_starts_is_rejected(world: World) -> None:
     result = world.with_(contract(start="2026-01-01", end="2025-12-31"))
     finding = result.one("S9")
     assert finding.severity is Severity.ERROR
-    assert finding.message == (
-        "contract acme-lb ends (2025-12-31) before it starts (2026-01-01)"
-    )
+    assert finding.message == ("contract acme-lb ends (2025-12-31) before it starts (2026-01-01)")
     assert_at(result, finding, "Contract", "acme-lb", "end: '2025-12-31'")

@@ -19,8 +19,9 @@ def _voice() -> dict[str, Any]:
 
 def test_t1_main_number_among_the_active_numbers_is_fine(world: World) -> None:
     result = world.with_(
-        occupier(activations=_numbers(ONE, TWO),
-                 mainNumbers=[{"site": "london-bridge", "number": TWO}]),
+        occupier(
+            activations=_numbers(ONE, TWO), mainNumbers=[{"site": "london-bridge", "number": TWO}]
+        ),
         _voice(),
     )
     assert result.of("T1") == []
@@ -32,8 +33,7 @@ def test_t1_no_declared_main_number_is_fine(world: World) -> None:
 
 def test_t1_main_number_that_is_not_active_is_rejected(world: World) -> None:
     result = world.with_(
-        occupier(activations=_numbers(ONE),
-                 mainNumbers=[{"site": "london-bridge", "number": TWO}]),
+        occupier(activations=_numbers(ONE), mainNumbers=[{"site": "london-bridge", "number": TWO}]),
         _voice(),
     )
     finding = result.one("T1")
@@ -47,8 +47,13 @@ def test_t1_main_number_that_is_not_active_is_rejected(world: World) -> None:
 
 def test_t1_two_main_numbers_at_one_site_are_rejected(world: World) -> None:
     result = world.with_(
-        occupier(activations=_numbers(ONE, TWO), mainNumbers=[
-            {"site": "london-bridge", "number": ONE}, {"site": "london-bridge", "number": TWO}]),
+        occupier(
+            activations=_numbers(ONE, TWO),
+            mainNumbers=[
+                {"site": "london-bridge", "number": ONE},
+                {"site": "london-bridge", "number": TWO},
+            ],
+        ),
         _voice(),
     )
     finding = result.one("T1")

@@ -20,8 +20,10 @@ def _voice(owner: str = "acme", quantity: int = 2) -> dict[str, Any]:
 
 def test_t2_numbers_from_the_site_block_are_fine(world: World) -> None:
     result = world.with_(
-        occupier(activations=_numbers(ONE, TWO),
-                 users=[{"name": "ann", "email": "ann@acme.example", "number": ONE}]),
+        occupier(
+            activations=_numbers(ONE, TWO),
+            users=[{"name": "ann", "email": "ann@acme.example", "number": ONE}],
+        ),
         _voice(),
     )
     assert result.of("T2") == []
@@ -44,9 +46,14 @@ def test_t2_block_with_first_after_last_is_rejected(world: World) -> None:
 
 
 def test_t2_overlapping_blocks_are_rejected(world: World) -> None:
-    result = world.with_(site(numberBlocks=[
-        {"first": "+442079460000", "last": "+442079460199"},
-        {"first": "+442079460100", "last": "+442079460299"}]))
+    result = world.with_(
+        site(
+            numberBlocks=[
+                {"first": "+442079460000", "last": "+442079460199"},
+                {"first": "+442079460100", "last": "+442079460299"},
+            ]
+        )
+    )
     finding = result.one("T2")
     assert "number blocks +442079460000.. and +442079460100.. overlap" in finding.message
     assert_at(result, finding, "Site", "london-bridge", "+442079460100")
@@ -71,7 +78,8 @@ def test_t2_number_activated_by_two_occupiers_is_rejected_naming_both(world: Wor
         occupier(activations=_numbers(ONE)),
         occupier("globex", activations=_numbers(ONE)),
         contract("globex-lb", occupier="globex", spaces=["suite-302"]),
-        _voice(), _voice("globex"),
+        _voice(),
+        _voice("globex"),
     )
     finding = result.one("T2")
     assert f"number {ONE} is activated by both acme and globex" in finding.message
@@ -90,8 +98,10 @@ def test_t2_number_activated_twice_by_one_occupier_is_rejected(world: World) -> 
 
 def test_t2_user_number_the_occupier_has_not_activated_is_rejected(world: World) -> None:
     result = world.with_(
-        occupier(activations=_numbers(ONE),
-                 users=[{"name": "ann", "email": "ann@acme.example", "number": TWO}]),
+        occupier(
+            activations=_numbers(ONE),
+            users=[{"name": "ann", "email": "ann@acme.example", "number": TWO}],
+        ),
         _voice(),
     )
     finding = result.one("T2")
