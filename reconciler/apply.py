@@ -24,7 +24,7 @@ from drivers.base import DriverError, Transcript
 from reconciler.catalogue import statuses
 from reconciler.ledger.sql import LedgerConflict, SqlLedger
 from reconciler.model.repo import Repo
-from reconciler.plan import Intent, Plan, items_of, make_plan
+from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
 DriverFactory = Callable[[Intent], Any]
 CredentialLookup = Callable[[str], Any]
@@ -96,7 +96,8 @@ def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], atte
         try:
             with ledger.transaction(sites) as tx:
                 holdings = tx.holdings()
-                plan = make_plan(repo, holdings, today)
+                active = {n for n, r in known.items() if r.status == "Active"}
+                plan = make_plan(repo, holdings, today, active)
                 if plan.errors:
                     return plan
                 tx.apply(plan.allocations, holdings)
@@ -144,15 +145,18 @@ def _finish(
             and current.by_key.get(r.allocation.key) == r.allocation
         ]
         tx.apply(releases, current)
+        retired = replaced(repo, {n for n, r in known.items() if r.status == "Active"})
         for service, status in statuses(repo, today).items():
             site = repo.services[service].spec.site
-            record = (
-                ("Failed", reasons.get(site, ""))
-                if (service in plan.services and site in failed_sites)
-                else ("Active", "")
-                if service in plan.services
-                else (str(status), "")
-            )
+            record: tuple[str, str]
+            if service in plan.services and site in failed_sites:
+                record = ("Failed", reasons.get(site, ""))
+            elif service in plan.services:
+                record = ("Active", "")
+            elif service in retired:
+                record = ("Inactive", f"replaced by {retired[service]}")
+            else:
+                record = (str(status), "")
             before = known.get(service)
             if before is None or (before.status, before.reason) != record:
                 tx.set_status("Service", service, *record)

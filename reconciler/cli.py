@@ -15,6 +15,7 @@ from drivers.credentials import CredentialStore
 from drivers.registry import create_driver
 from drivers.render import RenderDriver
 from reconciler import gitbase, output, present, schemas
+from reconciler import report as reports
 from reconciler.apply import apply as apply_plan
 from reconciler.ledger import Holdings, LedgerError, open_ledger
 from reconciler.load import Positions, load
@@ -164,6 +165,11 @@ def plan(
     ledger = open_ledger(state, create=False)
     holdings = ledger.holdings() if ledger else Holdings()
     applied = ledger.applied() if ledger else {}
+    active = (
+        {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
+        if ledger
+        else set()
+    )
     if base_ref is not None:
         try:
             tmp, base_path = gitbase.checkout(path, base_ref)
@@ -171,10 +177,10 @@ def plan(
             raise click.UsageError(f"--base {base_ref}: {exc}") from None
         with tmp:
             base = load(base_path)
-        base_plan = make_plan(base.repo, holdings, day)
+        base_plan = make_plan(base.repo, holdings, day, active)
         holdings = base_plan.after
         applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
-    result = make_plan(head.repo, holdings, day)
+    result = make_plan(head.repo, holdings, day, active)
     changes = device_changes(result, applied)
     findings = Positions().resolve([f for f in head.findings if not f.is_error] + result.findings)
     existing = set(holdings.by_key)
@@ -270,6 +276,97 @@ def apply_command(
         f"{len(result.failures)} failed, in {result.seconds:.2f}s."
     )
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+REPORTS = ("services", "pools", "charges")
+
+
+@main.command()
+@click.argument("args", nargs=-1, metavar="[services|pools|charges] [PATH]")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--contract-status",
+    type=click.Choice(["Active", "Scheduled", "Inactive"]),
+    help="Only services whose contract has this status (S9).",
+)
+@click.option(
+    "--service-status",
+    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed"]),
+    help="Only services with this status (S9).",
+)
+@click.option("--month", metavar="YYYY-MM", help="The month of `report charges`.")
+@ledger_option
+@today_option
+def report(
+    args: tuple[str, ...],
+    fmt: str,
+    contract_status: str | None,
+    service_status: str | None,
+    month: str | None,
+    state: str,
+    today: str | None,
+) -> int:
+    """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
+    (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
+    what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)
+    if len(rest) > 1:
+        raise click.UsageError(f"unexpected arguments: {' '.join(rest[1:])}")
+    path = rest[0] if rest else "."
+    if not os.path.exists(path):
+        raise click.UsageError(f"path {path!r} does not exist")
+    day = _today(today)
+    loaded = load(path)
+    if any(f.is_error for f in loaded.findings):
+        _validated(path, day, None)
+    ledger = open_ledger(state, create=False)
+    holdings = ledger.holdings() if ledger else Holdings()
+    rows: list[dict[str, object]]
+    if what == "pools":
+        rows = [
+            {
+                "site": u.site,
+                "pool": u.pool,
+                "used": u.used,
+                "size": u.size,
+                "percent": round(u.ratio * 100, 1),
+                "warning": u.ratio >= 0.9,
+            }
+            for u in pool_usage(loaded.repo, holdings)
+        ]
+    elif what == "charges":
+        if month is None:
+            raise click.UsageError("report charges needs --month YYYY-MM")
+        try:
+            year, mon = (int(x) for x in month.split("-"))
+            date(year, mon, 1)
+        except ValueError:
+            raise click.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--month") from None
+        activated = (
+            {name: date.fromisoformat(r.status) for name, r in ledger.statuses("Activated").items()}
+            if ledger
+            else {}
+        )
+        rows = [vars(r) for r in reports.charges(loaded.repo, year, mon, activated)]
+    else:
+        recorded = (
+            {n: (r.status, r.reason) for n, r in ledger.statuses("Service").items()}
+            if ledger
+            else {}
+        )
+        rows = [
+            vars(r)
+            for r in reports.services(loaded.repo, day, holdings, recorded)
+            if (contract_status is None or r.contract_status == contract_status)
+            and (service_status is None or r.status == service_status)
+        ]
+    click.echo(output.table(rows, fmt))
+    return EXIT_OK
 
 
 if __name__ == "__main__":

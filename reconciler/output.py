@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 from reconciler.findings import Finding
@@ -124,3 +128,31 @@ def _github(findings: Sequence[Finding], checked: int) -> str:
         message = f.message + (f" (hint: {f.hint})" if f.hint else "")
         lines.append(f"::{level} {props}::{esc(message)}")
     return "\n".join(lines)
+
+
+def table(rows: Sequence[Mapping[str, object]], fmt: str) -> str:
+    """Report rows as an aligned text table, JSON or CSV."""
+    if fmt == "json":
+        return json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows], indent=2)
+    if not rows:
+        return "" if fmt == "csv" else "(nothing to report)"
+    headers = list(rows[0])
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows([[_plain(r[h]) for h in headers] for r in rows])
+        return buffer.getvalue().rstrip("\n")
+    cells = [[str(_plain(r[h])) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

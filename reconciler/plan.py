@@ -10,7 +10,7 @@ drivers converge every device on that one picture.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from ipaddress import IPv4Network
@@ -71,14 +71,25 @@ class Plan:
         return [f for f in self.findings if f.is_error]
 
 
-def needs(repo: Repo, today: date) -> dict[tuple[str, str], Need]:
-    """S2/S9/S10: only Active services are provisioned, with their terms on `today`. A
-    `replaces` upgrade is counted together with the line it replaces until that one is
-    removed from the repo (make-before-break, S8)."""
+def replaced(repo: Repo, active: Collection[str]) -> dict[str, str]:
+    """S8 make-before-break: a line is retired once the service replacing it is Active on the
+    devices (recorded by a previous apply); until then both are provisioned."""
+    return {
+        s.spec.replaces: s.name
+        for s in repo.services.values()
+        if s.spec.replaces and s.name in active
+    }
+
+
+def needs(
+    repo: Repo, today: date, active: Collection[str] = frozenset()
+) -> dict[tuple[str, str], Need]:
+    """S2/S9/S10: only Active services are provisioned, with their terms on `today`."""
     status = statuses(repo, today)
+    retired = replaced(repo, active)
     out: dict[tuple[str, str], Need] = {}
     for name, service in repo.services.items():
-        if status.get(name) is not Status.ACTIVE:
+        if status.get(name) is not Status.ACTIVE or name in retired:
             continue
         definition, quantity, _ = terms_on(repo, service, today)
         if definition is None or quantity <= 0:
@@ -96,9 +107,12 @@ def needs(repo: Repo, today: date) -> dict[tuple[str, str], Need]:
     return out
 
 
-def make_plan(repo: Repo, holdings: Holdings, today: date) -> Plan:
+def make_plan(
+    repo: Repo, holdings: Holdings, today: date, active: Collection[str] = frozenset()
+) -> Plan:
+    """`active`: services a previous apply recorded Active (for S8)."""
     plan = Plan()
-    wanted = needs(repo, today)
+    wanted = needs(repo, today, active)
     for key, wants in wanted.items():
         for service in wants.services:
             plan.services[service] = key[1]

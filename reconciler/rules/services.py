@@ -19,7 +19,7 @@ from reconciler.catalogue import (
     wifi_sites,
 )
 from reconciler.findings import Finding, error, warning
-from reconciler.model.kinds import AnyOf, Occupier, Service, ServiceDefinition
+from reconciler.model.kinds import AnyOf, AtEnd, Occupier, Service, ServiceDefinition
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 
@@ -175,6 +175,22 @@ def _replacement_pair(a: Service, b: Service) -> bool:
     return a.spec.replaces == b.name or b.spec.replaces == a.name
 
 
+def _together(repo: Repo, a: Service, b: Service) -> bool:
+    """Whether two services can be live on the same day: a service runs from its contract's
+    start, until the contract's end only when the contract deprovisions at its end."""
+    periods = []
+    for service in (a, b):
+        contract = contract_of(repo, service)
+        if contract is None:
+            periods.append((date.min, date.max))
+            continue
+        spec = contract.spec
+        end = spec.end if spec.end is not None and spec.at_end is AtEnd.DEPROVISION else None
+        periods.append((spec.start, end or date.max))
+    (start_a, end_a), (start_b, end_b) = periods
+    return start_a <= end_b and start_b <= end_a
+
+
 def _requirement_names(entry: str | AnyOf) -> list[str]:
     return list(entry.any_of) if isinstance(entry, AnyOf) else [entry]
 
@@ -210,11 +226,11 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
             if limit is None:
                 continue
             ordered = sorted(lines, key=lambda s: s.name)
-            total = 0
-            for service in ordered:
-                total += quantity_of(service, definition)
+            for index, service in enumerate(ordered):
+                together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
+                total = sum(quantity_of(o, definition) for o in together)
                 if total > limit and not any(_replacement_pair(service, o) for o in ordered):
-                    first = ordered[0]
+                    first = together[0]
                     others = f" and {first.name}" if first is not service else ""
                     yield error(
                         "S5",
@@ -242,6 +258,8 @@ def _exclusions(
             for b in by_definition[second]:
                 if _replacement_pair(a, b):
                     continue  # S8: the upgrade and the line it replaces coexist meanwhile
+                if not _together(repo, a, b):
+                    continue  # one ends (deprovisioned) before the other starts
                 one, two = sorted((a, b), key=lambda s: s.name)
                 yield error(
                     "S5",
