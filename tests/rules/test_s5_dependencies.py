@@ -136,3 +136,33 @@ def test_s5_replacement_pair_is_exempt_from_max_per_occupier(world: World) -> No
         service("acme-pip-new", "public-ip", replaces="acme-pip-old"),
     )
     assert result.of("S5") == []
+
+
+def _renewal(keep: bool) -> tuple[dict[str, object], dict[str, object]]:
+    old = contract(end="2026-12-31", **({} if keep else {"atEnd": "deprovision"}))
+    new = contract("acme-lb-2", start="2027-01-01", spaces=["suite-301"])
+    return old, new
+
+
+def test_s5_renewal_that_deprovisions_the_old_contract_may_switch_speed(world: World) -> None:
+    result = world.with_(
+        *_renewal(keep=False),
+        service("old-net", "internet-lan-100", contract="acme-lb"),
+        service("new-net", "internet-lan-1000", contract="acme-lb-2"),
+        service("old-pip", "public-ip", contract="acme-lb"),
+        service("new-pip", "public-ip", contract="acme-lb-2"),
+    )
+    assert result.of("S5") == []
+
+
+def test_s5_renewal_that_keeps_the_old_services_still_excludes(world: World) -> None:
+    result = world.with_(
+        *_renewal(keep=True),
+        service("old-net", "internet-lan-100", contract="acme-lb"),
+        service("new-net", "internet-lan-1000", contract="acme-lb-2"),
+        service("old-pip", "public-ip", contract="acme-lb"),
+        service("new-pip", "public-ip", contract="acme-lb-2"),
+    )
+    messages = result.messages("S5")
+    assert "new-net (internet-lan-1000) and old-net (internet-lan-100) are mutually" in messages
+    assert "at most 1 public-ip at london-bridge: service old-pip and new-pip" in messages
