@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import date
@@ -224,6 +225,13 @@ def plan(
     type=click.IntRange(1, 64),
     help="Devices configured at the same time.",
 )
+@click.option(
+    "--transcript",
+    "transcript_file",
+    type=click.Path(dir_okay=False),
+    help="Write what each device was sent (sessions, reads, configuration commands) and "
+    "each device failure as JSON to this file.",
+)
 @ledger_option
 @today_option
 @actor_option
@@ -232,6 +240,7 @@ def apply_command(
     drivers: str,
     out: str,
     parallel: int,
+    transcript_file: str | None,
     state: str,
     today: str | None,
     actor: str | None,
@@ -270,6 +279,13 @@ def apply_command(
         return EXIT_FAILED
     for device, reason in sorted(result.failures.items()):
         click.echo(f"FAILED {device}: {reason}")
+    if transcript_file:
+        devices = {
+            name: {"sessions": t.sessions, "reads": t.reads, "commands": t.commands}
+            for name, t in sorted(result.transcripts.items())
+        }
+        record = {"devices": devices, "failures": dict(sorted(result.failures.items()))}
+        Path(transcript_file).write_text(json.dumps(record, indent=2) + "\n")
     click.echo(
         f"Applied: {len(result.plan.allocations)} allocated or changed, {result.released} "
         f"released, {result.commands} commands to {len(result.transcripts)} devices, "
