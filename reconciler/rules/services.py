@@ -230,16 +230,20 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
                 total = sum(quantity_of(o, definition) for o in together)
                 if total > limit and not any(_replacement_pair(service, o) for o in ordered):
-                    first = together[0]
-                    others = f" and {first.name}" if first is not service else ""
-                    yield error(
-                        "S5",
-                        repo.source(service),
-                        ("spec", "quantity"),
-                        f"{occupier} may have at most {limit} {name} at {site}: service "
-                        f"{service.name}{others} exceed it",
-                        f"remove {service.name}",
-                    )
+                    # every line of the group is flagged, so the pull request's new line is
+                    # annotated whatever its name, and each message names the others
+                    for line in together:
+                        others = ", ".join(o.name for o in together if o is not line)
+                        who = f"{line.name} and {others} exceed" if others else (
+                            f"{line.name} exceeds")
+                        yield error(
+                            "S5",
+                            repo.source(line),
+                            ("spec", "definition"),
+                            f"{occupier} may have at most {limit} {name} at {site}: service "
+                            f"{who} it",
+                            "remove one of them",
+                        )
                     break
 
 
