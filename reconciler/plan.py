@@ -118,6 +118,7 @@ def make_plan(
             plan.services[service] = key[1]
     holders_at: dict[str, set[str]] = defaultdict(set)
     for row in holdings.rows:
+        holders_at.setdefault(row.site, set())  # only cooling-off numbers: still ends them
         if row.holder:
             holders_at[row.site].add(row.holder)
     for occupier_name, site_name in wanted:
@@ -132,6 +133,7 @@ def make_plan(
             if row.site == site_name and row.state is State.COOLING_OFF and row.until:
                 if row.until <= today:
                     plan.releases.append(Release(row))  # T2: back to available
+                    taken[site_name, Kind.NUMBER].discard(row.value)  # ... in this run already
                 else:
                     cooling[row.value] = row.until
         for occupier in sorted(holders_at[site_name]):
@@ -313,7 +315,9 @@ class _Allocator:
         main = min(mains) if mains else None
         if main is None and chosen:
             actives = sorted(chosen if auto else declared)
-            main = actives[0] if actives else None
+            # N4: an implicit main number stays put when a lower number joins
+            kept = [n for n in actives if n in held and held[n].role == "main"]
+            main = kept[0] if kept else actives[0] if actives else None
         for number in chosen:
             state = State.ACTIVE if auto or number in declared else State.RESERVED
             role = "main" if number == main else ""
