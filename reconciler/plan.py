@@ -60,6 +60,7 @@ class Plan:
     after: Holdings = field(default_factory=Holdings)
     intents: dict[str, Intent] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)  # service → site, provisioned now
+    decommissions: list[str] = field(default_factory=list)  # occupiers being decommissioned
     sites_of_device: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,6 +142,8 @@ def make_plan(
             need = wanted.get((occupier, site_name))
             doc = repo.occupiers.get(occupier)
             if site is None or need is None or decommissioned(doc, today):
+                if held and decommissioned(doc, today) and occupier not in plan.decommissions:
+                    plan.decommissions.append(occupier)
                 _release_all(plan, held, site, today)
                 continue
             _Allocator(plan, repo, site, occupier, doc, need, held, taken, cooling, today).run()
@@ -432,7 +435,7 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
             out[site.spec.router.name] = _router(site, after, network)
             site_of[site.spec.router.name] = site.name
         if site.spec.telephony is not None:
-            out[site.spec.telephony.name] = _telephony(repo, site, after)
+            out[site.spec.telephony.name] = _telephony(repo, site, after, today)
             site_of[site.spec.telephony.name] = site.name
         if site.spec.wifi is not None:
             out[site.spec.wifi.name] = _wifi(repo, site, after, network, today)
@@ -515,7 +518,7 @@ def _router(
     )
 
 
-def _telephony(repo: Repo, site: Site, after: Holdings) -> TelephonyIntent:
+def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> TelephonyIntent:
     numbers = []
     logout = []
     for row in after.rows:
@@ -530,7 +533,7 @@ def _telephony(repo: Repo, site: Site, after: Holdings) -> TelephonyIntent:
                 )
             )
     for occupier in repo.occupiers.values():
-        if occupier.spec.decommission is None:
+        if not decommissioned(occupier, today):  # D2: on the decommission date, not before
             continue
         for n in occupier.spec.activations.numbers:
             if n.site == site.name and n.logged_in and n.handset is Handset.DIGITAL:
@@ -657,8 +660,8 @@ def items_of(intent: Intent) -> dict[str, str]:
             items[f"route {r.prefix}"] = f"via {r.next_hop} {r.description}".strip()
     elif isinstance(intent, TelephonyIntent):
         for n in intent.numbers:
-            until = f" until {n.until}" if n.until else ""
-            items[f"number {n.number}"] = f"{n.state} {n.occupier}{until}".strip()
+            until = f"until {n.until}" if n.until else ""
+            items[f"number {n.number}"] = " ".join(x for x in (n.state, n.occupier, until) if x)
         for number in intent.logout:
             items[f"logout {number}"] = "handset"
     else:

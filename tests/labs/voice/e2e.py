@@ -106,6 +106,8 @@ class Occ:
     numbers: list[str] = field(default_factory=list)  # declared activations
     services: dict[str, tuple[str, int]] = field(default_factory=dict)
     decommission: bool = False
+    decommission_at: date | None = None
+    logged_in: tuple[str, ...] = ()  # numbers with a digital handset logged in
 
     def spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"displayName": self.display}
@@ -116,11 +118,16 @@ class Occ:
         if self.numbers:
             spec["activations"] = {
                 "numbers": [
-                    {"number": n, "site": SITE, "handset": "softphone"} for n in self.numbers
+                    {"number": n, "site": SITE, "handset": "digital", "loggedIn": True}
+                    if n in self.logged_in
+                    else {"number": n, "site": SITE, "handset": "softphone"}
+                    for n in self.numbers
                 ]
             }
         if self.decommission:
             spec["decommission"] = {"confirm": self.display, "irreversible": True}
+            if self.decommission_at is not None:
+                spec["decommission"]["at"] = self.decommission_at
         return spec
 
     def documents(self) -> list[dict[str, Any]]:

@@ -211,6 +211,43 @@ def test_decommission_refuses_the_number_and_rejects_the_wifi_user(desk: Desk) -
     assert_converged(desk)
 
 
+def test_decommission_logs_digital_handsets_out_on_its_date(desk: Desk) -> None:
+    """D2: a logged-in digital handset is logged out remotely (its registration removed),
+    on the decommission date and not before."""
+    kam = desk.kamailio
+    acme = acme_voice(desk)
+    acme.logged_in = (N1,)
+    ok(desk.apply())
+    assert kam.register(N1) and kam.registered(N1)
+
+    acme.decommission, acme.decommission_at = True, date(2026, 3, 10)
+    ok(desk.apply())
+    assert kam.registered(N1), "logged out before the decommission date"
+    assert kam.call(N1, 200).ok
+    assert_converged(desk)
+
+    on_the_day = date(2026, 3, 10)
+    ok(desk.apply(on_the_day))
+    assert not kam.registered(N1)
+    assert desk.ledger() == {N1: ("", "cooling-off", "2026-04-09")}
+    assert kam.call(N1, 410).ok
+    assert_converged(desk, on_the_day)
+
+
+def test_restarted_kamailio_without_its_table_is_repaired_by_apply(desk: Desk) -> None:
+    kam = desk.kamailio
+    acme_voice(desk)
+    ok(desk.apply())
+    kam.restart()  # with its database: the plan survives without tenantry
+    assert kam.call(N1, 200).ok
+    kam.restart(load_db=False)  # lost its table
+    assert kam.call(N1, 404).ok
+    run = ok(desk.apply())
+    assert run.applied["commands"] == 1, str(run)  # the runtime table only
+    assert kam.call(N1, 200).ok
+    assert_converged(desk)
+
+
 # ------------------------------------------------------------------------------ Wi-Fi
 
 
