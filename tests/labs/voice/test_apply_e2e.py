@@ -288,6 +288,31 @@ def test_wifi_users_and_devices_get_the_occupier_vlan(desk: Desk) -> None:
     assert_converged(desk)
 
 
+def test_missing_wifi_secret_fails_that_device_only_and_the_next_apply_converges(
+    desk: Desk,
+) -> None:
+    rad = desk.radius
+    acme = acme_voice(desk)
+    acme.users.append(user("sam", "acme"))
+    acme.services["acme-wifi"] = ("wifi-user", 2)
+    del desk.secrets["acme/sam"]
+    run = desk.apply()
+    assert run.code == 1, str(run)
+    assert "FAILED lab-radius: user sam.acme: no secret 'acme/sam'" in run.out, str(run)
+    assert "TENANTRY_WIFI_SECRET_ACME_SAM" in run.out
+    assert run.applied["failed"] == 1
+    assert desk.kamailio.call(N1, 200).ok, "the SIP server is configured regardless"
+    assert rad.auth_user("jo.acme", SECRETS["acme/jo"]).code == "Access-Reject", "nothing half"
+
+    desk.secrets["acme/sam"] = SECRETS["acme/sam"]
+    run = ok(desk.apply())
+    assert all(password not in run.out for password in SECRETS.values())
+    for name in ("jo", "sam"):
+        reply = rad.auth_user(f"{name}.acme", SECRETS[f"acme/{name}"])
+        assert (reply.code, reply.vlan) == ("Access-Accept", desk.vlan_of("acme")), name
+    assert_converged(desk)
+
+
 # ------------------------------------------------------------------------------ S7
 
 
