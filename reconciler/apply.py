@@ -163,4 +163,8 @@ def _finish(
             if record[0] == "Active" and service not in activated:
                 # S2/S3: a service whose contract started in the past is charged from here
                 tx.set_status("Activated", service, today.isoformat())
+        for service, before in known.items():
+            # deleted from the repo: once every device converged it is no longer provisioned
+            if service not in repo.services and not failed_sites and before.status != "Inactive":
+                tx.set_status("Service", service, "Inactive", "removed from the desired state")
     return len(releases)

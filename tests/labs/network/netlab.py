@@ -179,7 +179,13 @@ class Sshd:
         run("/usr/sbin/sshd", "-t", "-f", str(cfg))
         run("/usr/sbin/sshd", "-f", str(cfg), "-E", str(self.run_dir / "sshd.log"))
         wait_tcp(self.port, 10)
-        self.pid = int((self.run_dir / "sshd.pid").read_text().strip())
+        # sshd binds its port before it writes the pid file: wait for a complete one
+        pidfile, deadline = self.run_dir / "sshd.pid", time.monotonic() + 10
+        while not (pidfile.exists() and pidfile.read_text().strip().isdigit()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sshd wrote no pid file {pidfile}")
+            time.sleep(0.01)
+        self.pid = int(pidfile.read_text().strip())
         host_key = (self.run_dir / "host_ed25519.pub").read_text().split()
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {host_key[0]} {host_key[1]}\n")
 
