@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from drivers.base import DriverError, Transcript
+from reconciler import decommission
 from reconciler.catalogue import statuses
 from reconciler.ledger.sql import LedgerConflict, SqlLedger
 from reconciler.model.repo import Repo
@@ -92,6 +93,7 @@ def apply(
 
 def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int) -> Plan:
     known = ledger.statuses("Service")
+    occupiers = _occupier_records(ledger)
     for attempt in range(attempts):
         try:
             with ledger.transaction(sites) as tx:
@@ -104,6 +106,8 @@ def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], atte
                 for service in plan.services:
                     if getattr(known.get(service), "status", None) != "Active":
                         tx.set_status("Service", service, "Updating")
+                for name, record in decommission.starting(repo, today, occupiers).items():
+                    tx.set_status("Occupier", name, record.phase, record.encode())
                 return plan
         except LedgerConflict:
             if attempt == attempts - 1:
@@ -136,6 +140,7 @@ def _finish(
     reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
     known = ledger.statuses("Service")
     activated = ledger.statuses("Activated")
+    occupiers = _occupier_records(ledger)
     with ledger.transaction(sites) as tx:
         current = tx.holdings()
         releases = [
@@ -167,4 +172,14 @@ def _finish(
             # deleted from the repo: once every device converged it is no longer provisioned
             if service not in repo.services and not failed_sites and before.status != "Inactive":
                 tx.set_status("Service", service, "Inactive", "removed from the desired state")
+        for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
+            if done != occupiers.get(name):
+                tx.set_status("Occupier", name, done.phase, done.encode())
     return len(releases)
+
+
+def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:
+    return {
+        name: decommission.Record.decode(r.status, r.reason)
+        for name, r in ledger.statuses("Occupier").items()
+    }

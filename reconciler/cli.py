@@ -21,7 +21,8 @@ from reconciler.apply import apply as apply_plan
 from reconciler.ledger import Holdings, LedgerError, open_ledger
 from reconciler.load import Positions, load
 from reconciler.plan import Intent, device_changes, items_of, make_plan, pool_usage
-from reconciler.validate import Validation
+from reconciler.rules import Context
+from reconciler.validate import Validation, ledger_context
 from reconciler.validate import validate as run_validate
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
@@ -81,9 +82,18 @@ def main() -> None:
 )
 @today_option
 @actor_option
-def validate(path: str, fmt: str, today: str | None, actor: str | None) -> int:
+@click.option(
+    "--state",
+    "state",
+    envvar="TENANTRY_LEDGER",
+    default=".tenantry/state.db",
+    show_default=True,
+    help="The ledger, read (never written) for recorded statuses.",
+)
+def validate(path: str, fmt: str, today: str | None, actor: str | None, state: str) -> int:
     """Check every document below PATH against the schema and the catalogue rules."""
-    result = run_validate(path, _today(today), actor)
+    day = _today(today)
+    result = run_validate(path, day, actor, context=_context(state, day, actor))
     text = output.render(result.findings, fmt, checked=len(result.repo.sources))
     if text:
         click.echo(text)
@@ -119,6 +129,14 @@ def run() -> None:
     os._exit(code)
 
 
+def _context(state: str | None, today: date, actor: str | None) -> Context:
+    try:
+        ledger = open_ledger(state, create=False) if state else None
+    except LedgerError:
+        ledger = None
+    return ledger_context(ledger, today, actor)
+
+
 ledger_option = click.option(
     "--state",
     "state",
@@ -129,9 +147,9 @@ ledger_option = click.option(
 )
 
 
-def _validated(path: str, today: date, actor: str | None) -> Validation:
+def _validated(path: str, today: date, actor: str | None, state: str | None = None) -> Validation:
     """Validation happens before anything else: invalid input never reaches a device."""
-    result = run_validate(path, today, actor)
+    result = run_validate(path, today, actor, context=_context(state, today, actor))
     if not result.ok:
         click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
         raise SystemExit(EXIT_FAILED)
@@ -162,7 +180,7 @@ def plan(
     """Show what `apply` would allocate, configure and release. Never writes anything.
     Exit 0: no changes; 2: changes; 1: invalid input."""
     day = _today(today)
-    head = _validated(path, day, actor)
+    head = _validated(path, day, actor, state)
     ledger = open_ledger(state, create=False)
     holdings = ledger.holdings() if ledger else Holdings()
     applied = ledger.applied() if ledger else {}
@@ -247,7 +265,7 @@ def apply_command(
 ) -> int:
     """Validate, plan, then allocate in the ledger and configure every device."""
     day = _today(today)
-    head = _validated(path, day, actor)
+    head = _validated(path, day, actor, state)
     try:
         ledger = open_ledger(state)
     except LedgerError as exc:
@@ -382,6 +400,57 @@ def report(
             and (service_status is None or r.status == service_status)
         ]
     click.echo(output.table(rows, fmt))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- Kubernetes (issue 6)
+
+
+@main.command("crds")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="charts/tenantry/crds", show_default=True
+)
+@click.option("--check", is_flag=True, help="Exit 1 if the files are not up to date.")
+def crds_command(out: str, check: bool) -> int:
+    """Write the CustomResourceDefinitions generated from the models (for the Helm chart)."""
+    from reconciler import crds
+
+    directory = Path(out)
+    if check:
+        stale = crds.stale(directory)
+        for name in stale:
+            click.echo(f"{directory / name}: out of date; run `tenantry crds`")
+        return EXIT_FAILED if stale else EXIT_OK
+    for written in crds.write(directory):
+        click.echo(f"wrote {written}")
+    return EXIT_OK
+
+
+@main.command("operator", context_settings={"ignore_unknown_options": True})
+@click.option("--standalone", is_flag=True, help="No peering: the only replica (development).")
+@click.option(
+    "--peering", "peering", metavar="NAME", help="kopf peering object (several replicas)."
+)
+@click.option("--priority", type=int, default=0, show_default=True, help="Peering priority.")
+@click.option(
+    "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
+)
+def operator_command(
+    standalone: bool, peering: str | None, priority: int, liveness: str | None
+) -> int:
+    """Run the Kubernetes operator and its admission webhook (settings: TENANTRY_* env)."""
+    import kopf
+
+    import reconciler.operator.handlers  # noqa: F401 - registers the handlers
+
+    kopf.configure(verbose=bool(os.environ.get("TENANTRY_VERBOSE")))
+    kopf.run(
+        clusterwide=True,
+        standalone=standalone or None,
+        peering_name=peering,
+        priority=priority,
+        liveness_endpoint=liveness,
+    )
     return EXIT_OK
 
 

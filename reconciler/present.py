@@ -77,13 +77,23 @@ def summary(plan: Plan, changes: Sequence[DeviceChange]) -> str:
     )
 
 
+def decommission_lines(plan: Plan) -> list[str]:
+    """D3 in words, so a reviewer sees the whole effect before merging."""
+    return [
+        f"occupier {name}: decommission at every site — contracts end, services become "
+        "inactive, numbers go to cooling-off, ports are parked, routes and public IPs removed, "
+        "VLAN and prefix released, users' Wi-Fi accounts and Wi-Fi devices deleted"
+        for name in sorted(plan.decommissions)
+    ]
+
+
 def text(
     plan: Plan,
     changes: Sequence[DeviceChange],
     existing: set[tuple[str, str, str]],
     findings: Sequence[Finding],
 ) -> str:
-    lines = []
+    lines = decommission_lines(plan)
     for site, groups in grouped(plan, changes, existing).items():
         lines.append(f"site {site}")
         for who, entries in groups.items():
@@ -105,6 +115,7 @@ def markdown(
     pools: Sequence[PoolUse],
 ) -> str:
     lines = ["<!-- tenantry-plan -->", f"**tenantry plan:** {summary(plan, changes)}", ""]
+    lines += [f"⚠️ {line}" for line in decommission_lines(plan)]
     for finding in findings:
         icon = "❌" if finding.is_error else "⚠️"
         lines.append(f"{icon} `{finding.file}:{finding.line}` **{finding.rule}** {finding.message}")

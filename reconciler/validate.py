@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
+from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
+from reconciler.ledger.sql import SqlLedger
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context, check
@@ -45,6 +47,25 @@ def recorded_context(repo: Repo, context: Context) -> Context:
         if isinstance(phase, str):
             statuses.setdefault(service.name, phase)
     return replace(context, occupier_phase=phases, service_status=statuses)
+
+
+def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> Context:
+    """What the ledger recorded that the rules need: service statuses (D2), decommission
+    phases (D2, D5) and the documents as they were when a decommission started (D5)."""
+    if ledger is None:
+        return Context(today=today, actor=actor)
+    services = {name: r.status for name, r in ledger.statuses("Service").items()}
+    records = {
+        name: Record.decode(r.status, r.reason) for name, r in ledger.statuses("Occupier").items()
+    }
+    return Context(
+        today=today,
+        actor=actor,
+        service_status=services,
+        occupier_phase={name: r.phase for name, r in records.items()},
+        fingerprints={name: r.docs for name, r in records.items() if r.docs},
+        existing_services=frozenset(services) if services else None,
+    )
 
 
 def run_rules(loaded: Loaded, context: Context) -> list[Finding]:

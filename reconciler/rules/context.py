@@ -20,6 +20,9 @@ class Context:
     # Recorded statuses, from the ledger or the documents' `status` (kubectl).
     service_status: Mapping[str, str] = field(default_factory=dict)
     occupier_phase: Mapping[str, str] = field(default_factory=dict)
+    # Documents of each occupier under decommission as they were when it started, by
+    # "Kind/name" → hash (reconciler.decommission.fingerprints): any edit since is refused.
+    fingerprints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def touched(self, ref: Ref) -> bool:
         return self.changed is None or ref in self.changed

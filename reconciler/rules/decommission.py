@@ -114,6 +114,21 @@ def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"occupier {name} is {phase}: the decommission cannot be withdrawn",
             )
             continue
+        recorded = ctx.fingerprints.get(name)
+        if ctx.changed is None and recorded:
+            from reconciler.decommission import Record, edited
+
+            for ref in edited(repo, name, Record(phase, {}, recorded)):
+                kind, _, doc_name = ref.partition("/")
+                yield error(
+                    "D5",
+                    repo.sources.get(Ref(kind, doc_name)),
+                    ("spec",),
+                    f"occupier {name} is {phase} and read-only: {ref} was changed after the "
+                    "decommission started",
+                    "restore it as it was",
+                )
+            continue
         if ctx.changed is None:
             continue
         own: list[Document] = [occupier, *repo.contracts_of.get(name, ())]
