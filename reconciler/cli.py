@@ -15,11 +15,12 @@ import click
 from drivers.credentials import CredentialStore
 from drivers.registry import create_driver
 from drivers.render import RenderDriver
-from reconciler import gitbase, output, present, schemas
+from reconciler import edits, gitbase, output, present, schemas
 from reconciler import report as reports
 from reconciler.apply import apply as apply_plan
 from reconciler.ledger import Holdings, LedgerError, open_ledger
 from reconciler.load import Positions, load
+from reconciler.model.repo import Ref
 from reconciler.plan import Intent, device_changes, items_of, make_plan, pool_usage
 from reconciler.rules import Context
 from reconciler.validate import Validation, ledger_context
@@ -312,6 +313,50 @@ def apply_command(
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+@main.command("decommission")
+@click.argument("occupier")
+@click.argument("path", default=".", type=click.Path(exists=True))
+@click.option("--at", "at", metavar="YYYY-MM-DD", help="Schedule it for this day (D1).")
+@ledger_option
+@today_option
+@actor_option
+@click.pass_context
+def decommission_command(
+    ctx: click.Context,
+    occupier: str,
+    path: str,
+    at: str | None,
+    state: str,
+    today: str | None,
+    actor: str | None,
+) -> int:
+    """Write the decommission request (D1) into OCCUPIER's document, then show the plan.
+    Commit the change and open a pull request: that is the confirmation step."""
+    loaded = load(path)
+    doc = loaded.repo.occupiers.get(occupier)
+    source = loaded.repo.sources.get(Ref("Occupier", occupier))
+    if doc is None or source is None:
+        raise click.UsageError(f"no Occupier named {occupier!r} below {path}")
+    if doc.spec.decommission is not None:
+        click.echo(f"{source.file}: {occupier} already has a decommission request")
+        return EXIT_FAILED
+    when = _today(at) if at else None
+    try:
+        edits.request_decommission(source, doc.spec.display_name, when)
+    except edits.EditError as exc:
+        click.echo(f"{source.file}: {exc}")
+        return EXIT_FAILED
+    click.echo(
+        f"{source.file}: decommission of {occupier} requested"
+        + (f" for {when}" if when else "")
+        + "\n"
+    )
+    result: int = ctx.invoke(
+        plan, path=path, base_ref=None, fmt="human", state=state, today=today, actor=actor
+    )
+    return result
+
+
 REPORTS = ("services", "pools", "charges")
 
 
@@ -335,6 +380,11 @@ REPORTS = ("services", "pools", "charges")
     help="Only services with this status (S9).",
 )
 @click.option("--month", metavar="YYYY-MM", help="The month of `report charges`.")
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Include decommissioned occupiers: contracts, services, charges (D4).",
+)
 @ledger_option
 @today_option
 def report(
@@ -343,6 +393,7 @@ def report(
     contract_status: str | None,
     service_status: str | None,
     month: str | None,
+    history: bool,
     state: str,
     today: str | None,
 ) -> int:
@@ -395,7 +446,7 @@ def report(
         )
         rows = [
             vars(r)
-            for r in reports.services(loaded.repo, day, holdings, recorded)
+            for r in reports.services(loaded.repo, day, holdings, recorded, history)
             if (contract_status is None or r.contract_status == contract_status)
             and (service_status is None or r.status == service_status)
         ]

@@ -13,6 +13,7 @@ from reconciler.catalogue import (
     Status,
     contract_of,
     contract_status,
+    decommissioned,
     infrastructure,
     statuses,
     terms_on,
@@ -46,9 +47,15 @@ def chargeable(quantity: int, included: int) -> int:
 
 
 def services(
-    repo: Repo, today: date, holdings: Holdings, recorded: Mapping[str, tuple[str, str]]
+    repo: Repo,
+    today: date,
+    holdings: Holdings,
+    recorded: Mapping[str, tuple[str, str]],
+    history: bool = False,
 ) -> list[ServiceRow]:
-    """One row per service line, with the occupier's provisioned infrastructure at the site."""
+    """One row per service line, with the occupier's provisioned infrastructure at the site.
+    Decommissioned occupiers appear only with `history` (D4): their contracts, services and
+    prices are kept; their network, numbers, users and devices are not shown."""
     status_now = statuses(repo, today)
     rows = []
     usage: dict[tuple[str, str], str] = {}
@@ -57,6 +64,9 @@ def services(
     ):
         service = repo.services[name]
         occupier, site = service.spec.occupier, service.spec.site
+        gone = decommissioned(repo.occupiers.get(occupier), today)
+        if gone and not history:
+            continue
         contract = contract_of(repo, service)
         definition, quantity, price = terms_on(repo, service, today)
         unit = price if price is not None else Decimal(0)
@@ -65,6 +75,8 @@ def services(
         if status_now[name] is not Status.ACTIVE:
             status, reason = str(status_now[name]), ""
         key = (occupier, site)
+        if gone:
+            usage[key] = ""
         if key not in usage:
             public = sum(1 for a in holdings.held_by(site, occupier, Kind.PUBLIC))
             usage[key] = ", ".join(
@@ -76,7 +88,7 @@ def services(
                 occupier,
                 site,
                 contract.name if contract else "",
-                str(contract_status(contract, today)) if contract else "",
+                "Inactive" if gone else str(contract_status(contract, today)) if contract else "",
                 name,
                 definition.name if definition else service.spec.definition,
                 quantity,
