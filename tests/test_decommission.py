@@ -116,8 +116,13 @@ def test_d3_d5_decommission_across_two_sites_then_read_only(repo: Path, tmp_path
     assert code == 1 and "error[D5]" in out and "read-only" in out
 
 
+def umbrella_record(ledger: Any) -> Record:
+    found = ledger.statuses("Occupier")["umbrella"]
+    return Record.decode(found.status, found.reason)
+
+
 def request(repo: Path, occupier: str) -> None:
-    code, out = run(
+    _, out = run(
         "decommission", occupier, str(repo), "--today", DAY, "--state", str(repo.parent / "none.db")
     )
     assert "requested" in out
@@ -197,11 +202,7 @@ def test_d5_failed_site_task_is_reported_and_only_it_is_retried(repo: Path, tmp_
     today = date.fromisoformat(DAY)
     result = apply(loaded.repo, ledger, today, drivers(True), lambda _: None)
     assert not result.ok and all(d.startswith("mw-") for d in result.failures)
-    record = Record.decode(
-        *[(r.status, r.reason) for n, r in ledger.statuses("Occupier").items() if n == "umbrella"][
-            0
-        ]
-    )
+    record = umbrella_record(ledger)
     assert record.phase == "DecommissionFailed"
     assert record.tasks["london-bridge"] == "done"
     assert record.tasks["manchester-works"].startswith("mw-")
@@ -212,11 +213,7 @@ def test_d5_failed_site_task_is_reported_and_only_it_is_retried(repo: Path, tmp_
     assert again.ok
     touched = {d for d, t in again.transcripts.items() if t.commands}
     assert touched and all(d.startswith("mw-") for d in touched)  # London is left alone
-    record = Record.decode(
-        *[(r.status, r.reason) for n, r in ledger.statuses("Occupier").items() if n == "umbrella"][
-            0
-        ]
-    )
+    record = umbrella_record(ledger)
     assert record.phase == "Decommissioned"
     assert not [a for a in ledger.holdings().rows if a.holder == "umbrella"]
     numbers = [
