@@ -92,9 +92,7 @@ class Site:
                     "platform": s.platform,
                     "host": "127.0.0.1",
                     "port": s.port,
-                    "ports": [
-                        {"interface": i, "floorPort": fp} for i, fp in s.interfaces.items()
-                    ],
+                    "ports": [{"interface": i, "floorPort": fp} for i, fp in s.interfaces.items()],
                 }
                 for s in self.switches
             ],
