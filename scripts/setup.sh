@@ -10,6 +10,7 @@ VENV=${VENV:-$ROOT/.venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
 "$VENV/bin/pip" install -q -e ".[test]"
+VENV="$VENV" bash scripts/setup-k8s.sh
 if [ "$(id -u)" = 0 ]; then
   VENV="$VENV" bash scripts/setup-labs.sh
   VENV="$VENV" bash scripts/setup-voice-labs.sh

@@ -1,0 +1,32 @@
+{{- define "tenantry.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tenantry.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tenantry.labels" -}}
+app.kubernetes.io/name: {{ include "tenantry.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "tenantry.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tenantry.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "tenantry.ledgerSecret" -}}
+{{- default (printf "%s-ledger" (include "tenantry.fullname" .)) .Values.ledger.existingSecret -}}
+{{- end -}}
+
+{{- define "tenantry.credentialsSecret" -}}
+{{- default (printf "%s-credentials" (include "tenantry.fullname" .)) .Values.credentials.existingSecret -}}
+{{- end -}}

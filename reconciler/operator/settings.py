@@ -1,0 +1,53 @@
+"""Operator settings, from the environment (the Helm chart sets them from its values)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Settings:
+    ledger: str = ".tenantry/state.db"  # a SQLite file, or postgresql://… for several replicas
+    drivers: str = "render"  # render | devices
+    render_dir: str = "rendered"
+    today: date | None = None  # fixed date (tests); None: the real date, read per reconcile
+    parallel: int = 4
+    resync_seconds: float = 300.0  # the timer: reconcile even when nothing changed
+    trusted: tuple[str, ...] = ()  # users exempt from P1 (the GitOps agent; CI checked P1)
+    webhook_port: int = 0  # 0: no admission server
+    webhook_host: str = "127.0.0.1"  # the name the apiserver calls (managed config only)
+    webhook_addr: str = "0.0.0.0"
+    webhook_tls_dir: str = ""  # tls.crt/tls.key (Helm Secret) or cert.pem/key.pem
+    webhook_managed: str = ""  # name of a ValidatingWebhookConfiguration kopf keeps itself
+    metrics_port: int = 0  # 0: no Prometheus endpoint
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = dict(os.environ if env is None else env)
+
+        def get(name: str, default: str) -> str:
+            value = e.get(f"TENANTRY_{name}", "")
+            return value if value != "" else default
+
+        today = get("TODAY", "")
+        return cls(
+            ledger=get("LEDGER", cls.ledger),
+            drivers=get("DRIVERS", cls.drivers),
+            render_dir=get("RENDER_DIR", cls.render_dir),
+            today=date.fromisoformat(today) if today else None,
+            parallel=int(get("PARALLEL", str(cls.parallel))),
+            resync_seconds=float(get("RESYNC_SECONDS", str(cls.resync_seconds))),
+            trusted=tuple(u.strip() for u in get("WEBHOOK_TRUSTED", "").split(",") if u.strip()),
+            webhook_port=int(get("WEBHOOK_PORT", "0")),
+            webhook_host=get("WEBHOOK_HOST", cls.webhook_host),
+            webhook_addr=get("WEBHOOK_ADDR", cls.webhook_addr),
+            webhook_tls_dir=get("WEBHOOK_TLS_DIR", ""),
+            webhook_managed=get("WEBHOOK_MANAGED", ""),
+            metrics_port=int(get("METRICS_PORT", "0")),
+        )
+
+    def day(self) -> date:
+        return self.today or date.today()

@@ -1,0 +1,187 @@
+"""The operator's plain functions without a cluster: desired-state documents as cluster
+objects → snapshot → rules → apply (render drivers, SQLite ledger) → statuses; and the
+admission webhook's decisions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.load import _parse, discover
+from reconciler.model.repo import Ref
+from reconciler.operator import admission, reconcile
+from reconciler.operator.cluster import snapshot
+from reconciler.operator.settings import Settings
+
+DESIRED = Path(__file__).parents[2] / "desired-state"
+TODAY = date(2026, 11, 23)
+
+
+def cluster_objects() -> list[dict[str, Any]]:
+    """The desired-state documents as the apiserver would hold them."""
+    out = []
+    for path in discover(str(DESIRED)):
+        for raw, _ in _parse(Path(path).read_text(), path, []):
+            body = json.loads(json.dumps(raw, default=str))
+            body["metadata"].update(
+                uid=f"uid-{body['metadata']['name']}", generation=1, resourceVersion="1"
+            )
+            out.append(body)
+    return out
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> reconcile.Engine:
+    return reconcile.Engine(
+        Settings(ledger=str(tmp_path / "state.db"), render_dir=str(tmp_path / "out"), today=TODAY)
+    )
+
+
+def test_reconcile_desired_state_all_ready(engine: reconcile.Engine, tmp_path: Path) -> None:
+    objects = cluster_objects()
+    outcome = engine.reconcile(lambda: objects)
+    assert not outcome.blocked and not outcome.temporary, outcome.invalid
+    written: dict[Ref, dict[str, Any]] = {}
+    events: list[tuple[str, str, str]] = []
+    reconcile.publish(
+        outcome,
+        lambda ref, s: written.__setitem__(ref, s),
+        lambda body, t, r, m: events.append((body["metadata"]["name"], r, m)),
+    )
+    assert len(written) == len(objects)
+    acme = written[Ref("Occupier", "acme")]
+    assert acme["phase"] == "Active" and acme["observedGeneration"] == 1
+    assert [c["type"] for c in acme["conditions"]] == ["Ready", "Reconciling", "Stalled"]
+    assert acme["conditions"][0]["status"] == "True"
+    site = acme["sites"][0]
+    assert site["site"] == "london-bridge" and site["vlan"] and site["prefix"]
+    assert site["publicIPs"] and site["ports"] and site["numbers"]
+    assert acme["ports"] == site["infrastructure"]["switchPorts"]
+    assert any(r == "Allocated" and n == "acme" for n, r, _ in events)
+    assert (tmp_path / "out").is_dir()
+    # converges (a make-before-break upgrade takes two runs, S8), then writes nothing
+    counts = []
+    for _ in range(3):
+        again = engine.reconcile(lambda: [dict(o, status=written[_ref(o)]) for o in objects])
+        counts.append(
+            reconcile.publish(again, lambda r, s: written.__setitem__(r, s), lambda *_: None)
+        )
+    assert counts[-1] == 0, counts
+
+
+def _ref(body: dict[str, Any]) -> Ref:
+    return Ref(body["kind"], body["metadata"]["name"])
+
+
+def test_invalid_object_stalls_and_blocks_the_rest(engine: reconcile.Engine) -> None:
+    objects = cluster_objects()
+    bad = next(o for o in objects if o["metadata"]["name"] == "acme-lb-wifi-users")
+    bad["spec"]["quantity"] = 1  # below the Wi-Fi users in use: S7
+    outcome = engine.reconcile(lambda: objects)
+    verdict = outcome.verdict(Ref("Occupier", "acme"))
+    assert verdict.permanent and "[S7]" in verdict.message
+    other = outcome.verdict(Ref("Occupier", "globex"))
+    assert other.retry and not other.permanent and "Occupier/acme" in other.message
+    status = reconcile.status_of(outcome, Ref("Occupier", "acme"))
+    stalled = {c["type"]: c for c in status["conditions"]}["Stalled"]
+    assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
+
+
+def test_coalesced_runs_reuse_a_later_result(engine: reconcile.Engine) -> None:
+    objects = cluster_objects()
+    first = engine.reconcile(lambda: objects)
+    assert engine.reconcile(lambda: objects) is not first  # a new request: a new run
+
+
+def test_occupier_delete_releases_its_allocations(engine: reconcile.Engine) -> None:
+    objects = cluster_objects()
+    engine.reconcile(lambda: objects)
+    held = [a for a in engine.ledger().holdings().rows if a.holder == "northwind"]
+    assert held
+    leaving = copy.deepcopy(objects)
+    for body in leaving:
+        if _ref(body) == Ref("Occupier", "northwind"):
+            body["metadata"]["deletionTimestamp"] = "2026-11-23T10:00:00Z"
+    outcome = engine.reconcile(lambda: leaving)
+    assert outcome.verdict(Ref("Occupier", "northwind")) == reconcile.Verdict()
+    assert not [a for a in engine.ledger().holdings().rows if a.holder == "northwind"]
+    assert outcome.snap.parked[Ref("Service", "northwind-lb-internet")].startswith("waiting")
+
+
+def test_services_before_their_occupier_wait() -> None:
+    objects = [o for o in cluster_objects() if o["kind"] != "Occupier"]
+    snap = snapshot(objects)
+    assert all(ref.kind in ("Contract", "Service") for ref in snap.parked)
+    assert not snap.repo.services
+
+
+# ---------------------------------------------------------------------------- admission
+
+
+def _service(name: str, definition: str, occupier: str = "acme") -> dict[str, Any]:
+    return {
+        "apiVersion": "tenantry.dev/v1alpha1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"occupier": occupier, "site": "london-bridge", "definition": definition},
+    }
+
+
+def test_webhook_refuses_a_second_public_ip_with_the_s5_message() -> None:
+    found = admission.denials(
+        _service("acme-lb-public-ip-2", "public-ip"), "CREATE", cluster_objects(), TODAY, None
+    )
+    assert [f.rule for f in found] == ["S5"]
+    assert "acme may have at most 1 public-ip at london-bridge" in admission.message(found)
+
+
+def test_webhook_allows_a_valid_change_and_p1_needs_a_site_admin() -> None:
+    ok = _service("acme-lb-av", "meeting-room-av")
+    assert admission.denials(ok, "CREATE", cluster_objects(), TODAY, "ops-team") == []
+    found = admission.denials(ok, "CREATE", cluster_objects(), TODAY, "mallory")
+    assert [f.rule for f in found] == ["P1"]
+    assert "mallory is not an admin of site london-bridge" in found[0].message
+
+
+def test_webhook_tolerates_what_later_objects_cure_only_on_create() -> None:
+    objects = cluster_objects()
+    occupier = next(o for o in objects if _ref(o) == Ref("Occupier", "acme"))
+    rest = [o for o in objects if o["kind"] != "Service" or o["spec"]["occupier"] != "acme"]
+    # the occupier before its services: S7 now, cured when they arrive
+    assert (
+        admission.denials(occupier, "CREATE", [o for o in rest if o is not occupier], TODAY, None)
+        == []
+    )
+    # an UPDATE that activates beyond what the services allocate: refused
+    more = copy.deepcopy(occupier)
+    more["spec"]["users"] += [
+        {"name": f"new{i}", "email": f"n{i}@acme.example", "wifi": True} for i in range(2)
+    ]
+    found = admission.denials(more, "UPDATE", objects, TODAY, None)
+    assert {f.rule for f in found} == {"S7"}
+
+
+def test_webhook_refuses_schema_errors() -> None:
+    bad = _service("acme-x", "public-ip")
+    bad["spec"]["quantity"] = "two"
+    found = admission.denials(bad, "CREATE", cluster_objects(), TODAY, None)
+    assert found and found[0].rule == "schema"
+
+
+@pytest.mark.parametrize(
+    ("user", "groups", "actor"),
+    [
+        ("alice", [], "alice"),
+        ("system:serviceaccount:argocd:argocd-application-controller", [], None),
+        ("bob", ["gitops"], None),
+        ("kmock-admin", [], None),
+    ],
+)
+def test_actor_of(user: str, groups: list[str], actor: str | None) -> None:
+    trusted = ["system:serviceaccount:argocd:*", "group:gitops", "kmock-admin"]
+    assert admission.actor_of({"username": user, "groups": groups}, trusted) == actor
