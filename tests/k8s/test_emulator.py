@@ -8,7 +8,7 @@ import pytest
 
 
 def test_emulator_selftest(capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.k8s import selftest
+    from . import selftest
 
     code = asyncio.run(selftest.main())
     out = capsys.readouterr().out
@@ -24,8 +24,8 @@ def test_impersonated_user_reaches_the_webhook() -> None:
     import kmock
     import yaml
 
-    from tests.k8s.emulator import Emulator
-    from tests.k8s.selftest import HERE
+    from .emulator import Emulator
+    from .selftest import HERE
 
     seen: list[str] = []
 
