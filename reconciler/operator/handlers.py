@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -40,6 +41,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.posting.level = logging.WARNING  # our own events say what changed; not every log
     if SETTINGS.webhook_port:
         certfile, pkeyfile = _certificate(SETTINGS.webhook_tls_dir)
         settings.admission.server = kopf.WebhookServer(

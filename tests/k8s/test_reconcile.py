@@ -185,3 +185,17 @@ def test_webhook_refuses_schema_errors() -> None:
 def test_actor_of(user: str, groups: list[str], actor: str | None) -> None:
     trusted = ["system:serviceaccount:argocd:*", "group:gitops", "kmock-admin"]
     assert admission.actor_of({"username": user, "groups": groups}, trusted) == actor
+
+
+def test_metrics_record_durations_failures_and_pools(engine: reconcile.Engine) -> None:
+    from prometheus_client import generate_latest
+
+    objects = cluster_objects()
+    engine.reconcile(lambda: objects)
+    bad = copy.deepcopy(objects)
+    next(o for o in bad if o["metadata"]["name"] == "acme-lb-wifi-users")["spec"]["quantity"] = 1
+    engine.reconcile(lambda: bad)
+    text = generate_latest().decode()
+    assert "tenantry_reconcile_duration_seconds_count" in text
+    assert 'tenantry_reconcile_failures_total{reason="invalid"}' in text
+    assert 'tenantry_pool_utilization_ratio{pool="VLANs",site="london-bridge"}' in text
