@@ -29,11 +29,36 @@ def next_prefix(
     supernet: IPv4Network, length: int, held: Iterable[IPv4Network]
 ) -> IPv4Network | None:
     """N1: the lowest /length of the supernet that overlaps nothing held."""
-    taken = sorted(held, key=lambda n: (n.network_address, n.prefixlen))
-    for candidate in supernet.subnets(new_prefix=length):
-        if not any(candidate.overlaps(net) for net in taken):
+    return _lowest_free(supernet, length, held, set())
+
+
+def _lowest_free(
+    pool: IPv4Network, length: int, held: Iterable[IPv4Network], unusable: set[IPv4Address]
+) -> IPv4Network | None:
+    """Walks the aligned /length blocks of `pool` as integers (creating a network object only
+    for a candidate that passes), so a pool of thousands stays cheap."""
+    same, other = _split(held, length)
+    starts = {int(net.network_address) for net in same}
+    bad = sorted(int(a) for a in unusable)
+    step = 2 ** (32 - length)
+    first = int(pool.network_address)
+    for start in range(first, first + pool.num_addresses, step):
+        if start in starts or any(start <= a < start + step for a in bad):
+            continue
+        candidate = IPv4Network((start, length))
+        if not any(candidate.overlaps(net) for net in other):
             return candidate
     return None
+
+
+def _split(held: Iterable[IPv4Network], length: int) -> tuple[set[IPv4Network], list[IPv4Network]]:
+    """Held networks of the requested length (a set lookup) and the others (an overlap test):
+    most pools hold one size, so the common case stays a hash lookup per candidate."""
+    same: set[IPv4Network] = set()
+    other: list[IPv4Network] = []
+    for net in held:
+        (same.add(net) if net.prefixlen == length else other.append(net))
+    return same, other
 
 
 def gateway_of(prefix: IPv4Network) -> IPv4Address:
@@ -61,12 +86,9 @@ def next_public(
     never the network, broadcast, gateway or an excluded address."""
     taken = list(held)
     for pool in pools:
-        unusable = _unusable(pool)
-        for candidate in pool.cidr.subnets(new_prefix=length):
-            if any(addr in candidate for addr in unusable):
-                continue
-            if not any(candidate.overlaps(net) for net in taken):
-                return candidate
+        found = _lowest_free(pool.cidr, length, taken, _unusable(pool))
+        if found is not None:
+            return found
     return None
 
 

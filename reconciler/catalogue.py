@@ -116,6 +116,11 @@ def terms_on(
 ) -> tuple[ServiceDefinition | None, int, Decimal | None]:
     """Definition, quantity and price of a service on a date, scheduled changes applied (S10)."""
     definition = repo.definitions.get(service.spec.definition)
+    if not service.spec.changes:  # the common case, on every service of every run
+        price = service.spec.price
+        if price is None and definition is not None:
+            price = definition.spec.rrp
+        return definition, quantity_of(service, definition), price
     quantity = quantity_of(service, definition)
     price = service.spec.price
     for change in sorted(service.spec.changes, key=lambda c: c.on):

@@ -9,6 +9,7 @@ drivers converge every device on that one picture.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -127,11 +128,12 @@ def make_plan(
     taken: dict[tuple[str, Kind], set[str]] = defaultdict(set)
     for row in holdings.rows:
         taken[row.site, row.kind].add(row.value)
+    nets: dict[tuple[str, Kind], list[IPv4Network]] = {}
     for site_name in sorted(holders_at):
         site = repo.sites.get(site_name)
         cooling: dict[str, date] = {}
-        for row in holdings.rows:
-            if row.site == site_name and row.state is State.COOLING_OFF and row.until:
+        for row in holdings.at.get(site_name, ()):
+            if row.state is State.COOLING_OFF and row.until:
                 if row.until <= today:
                     plan.releases.append(Release(row))  # T2: back to available
                     taken[site_name, Kind.NUMBER].discard(row.value)  # ... in this run already
@@ -146,7 +148,9 @@ def make_plan(
                     plan.decommissions.append(occupier)
                 _release_all(plan, held, site, today)
                 continue
-            _Allocator(plan, repo, site, occupier, doc, need, held, taken, cooling, today).run()
+            _Allocator(
+                plan, repo, site, occupier, doc, need, held, taken, nets, cooling, today
+            ).run()
     plan.after = _after(holdings, plan)
     plan.intents, plan.sites_of_device = intents(repo, plan.after, today)
     plan.findings.extend(pool_warnings(repo, holdings, plan.after))
@@ -173,11 +177,13 @@ class _Allocator:
         need: Need,
         held: list[Allocation],
         taken: dict[tuple[str, Kind], set[str]],
+        nets: dict[tuple[str, Kind], list[IPv4Network]],
         cooling: dict[str, date],
         today: date,
     ) -> None:
         self.plan, self.repo, self.site, self.occupier, self.doc = plan, repo, site, occupier, doc
         self.need, self.today, self.taken, self.cooling = need, today, taken, cooling
+        self.nets = nets
         self.held: dict[Kind, list[Allocation]] = defaultdict(list)
         for row in held:
             self.held[row.kind].append(row)
@@ -189,8 +195,17 @@ class _Allocator:
         self.ports()
 
     # -- helpers
+    def networks(self, kind: Kind) -> list[IPv4Network]:
+        """The held prefixes or public blocks of the site, parsed once per plan."""
+        key = (self.site.name, kind)
+        if key not in self.nets:
+            self.nets[key] = [IPv4Network(v) for v in self.taken.get(key, ())]
+        return self.nets[key]
+
     def take(self, kind: Kind, value: str, state: State = State.HELD, role: str = "") -> None:
         self.taken[self.site.name, kind].add(value)
+        if (self.site.name, kind) in self.nets:
+            self.nets[self.site.name, kind].append(IPv4Network(value))
         self.plan.allocations.append(
             Allocation(self.site.name, kind, value, self.occupier, state, role)
         )
@@ -240,8 +255,9 @@ class _Allocator:
                 self.release(extra)
             return
         supernet = self.site.spec.private_supernet
-        held_nets = [IPv4Network(v) for v in self.taken.get((self.site.name, Kind.PREFIX), ())]
-        prefix = allocate.next_prefix(supernet.cidr, supernet.prefix_length, held_nets)
+        prefix = allocate.next_prefix(
+            supernet.cidr, supernet.prefix_length, self.networks(Kind.PREFIX)
+        )
         if prefix is None:
             self.exhausted("private prefix")
         else:
@@ -259,8 +275,9 @@ class _Allocator:
             else:
                 self.release(row)
         for length in remaining:
-            held_nets = [IPv4Network(v) for v in self.taken.get((self.site.name, Kind.PUBLIC), ())]
-            net = allocate.next_public(self.site.spec.public_pools, held_nets, length)
+            net = allocate.next_public(
+                self.site.spec.public_pools, self.networks(Kind.PUBLIC), length
+            )
             if net is None:
                 self.exhausted(f"public /{length}")
             else:
@@ -356,13 +373,7 @@ class _Allocator:
                 continue
             chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
         active_roles = Counter(role for _, role in chosen.values())
-        spaces = self._spaces()
-        candidates = [
-            fp
-            for space in self.site.spec.spaces
-            if space.name in spaces
-            for fp in space.floor_ports
-        ]
+        candidates: list[str] | None = None
         for role in sorted(self.need.ports):
             missing = self.need.ports[role] - active_roles[role]
             for fp, row in sorted(held.items()):
@@ -372,6 +383,14 @@ class _Allocator:
                     chosen[fp] = (State.RESERVED, role)
                     missing -= 1
             if missing > 0:
+                if candidates is None:
+                    spaces = self._spaces()
+                    candidates = [
+                        fp
+                        for space in self.site.spec.spaces
+                        if space.name in spaces
+                        for fp in space.floor_ports
+                    ]
                 busy = self.taken.get((self.site.name, Kind.PORT), set()) | set(chosen)
                 fresh = allocate.next_ports(candidates, busy, missing)
                 if len(fresh) < missing:
@@ -417,19 +436,27 @@ def _endpoint(device: object) -> Endpoint:
     return Endpoint(device.name, device.platform, device.host, device.port)  # type: ignore[attr-defined]
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/@+()#,-]")
+
+
 def _description(occupier: str, device: str) -> str:
-    text = f"{occupier} {device}".strip()
-    return "".join(ch for ch in text if ch.isalnum() or ch in " ._:/@+()#,-")[:80]
+    """The port description: only characters a device CLI cannot interpret (drivers check
+    again with drivers.base.safe_text)."""
+    return _UNSAFE.sub("", f"{occupier} {device}".strip())[:80]
 
 
 def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent], dict[str, str]]:
     """Every managed device's intended state, from the holdings as they will be."""
     out: dict[str, Intent] = {}
     site_of: dict[str, str] = {}
+    devices: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+    for occupier in repo.occupiers.values():
+        for activation in occupier.spec.activations.floor_ports:
+            devices[activation.site][occupier.name, activation.floor_port] = activation.device
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
         network = _networks(after, site.name)
         for switch in site.spec.switches:
-            out[switch.name] = _switch(repo, site, switch, after, network)
+            out[switch.name] = _switch(site, switch, after, network, devices[site.name])
             site_of[switch.name] = site.name
         if site.spec.router is not None:
             out[site.spec.router.name] = _router(site, after, network)
@@ -446,8 +473,8 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
 def _networks(after: Holdings, site: str) -> dict[str, tuple[int, IPv4Network | None]]:
     vlans: dict[str, int] = {}
     prefixes: dict[str, IPv4Network] = {}
-    for row in after.rows:
-        if row.site != site or not row.holder:
+    for row in after.at.get(site, ()):
+        if not row.holder:
             continue
         if row.kind is Kind.VLAN:
             vlans[row.holder] = int(row.value)
@@ -457,18 +484,13 @@ def _networks(after: Holdings, site: str) -> dict[str, tuple[int, IPv4Network | 
 
 
 def _switch(
-    repo: Repo,
     site: Site,
     switch: object,
     after: Holdings,
     network: dict[str, tuple[int, IPv4Network | None]],
+    devices: dict[tuple[str, str], str],
 ) -> SwitchIntent:
     vlans = site.spec.vlans
-    devices: dict[tuple[str, str], str] = {}
-    for occupier in repo.occupiers.values():
-        for activation in occupier.spec.activations.floor_ports:
-            if activation.site == site.name:
-                devices[occupier.name, activation.floor_port] = activation.device
     ports = []
     used_vlans = {vlans.parking}
     for port in switch.ports:  # type: ignore[attr-defined]
@@ -504,8 +526,8 @@ def _router(
         gateways.append(
             GatewayIntent(vlan, f"{allocate.gateway_of(prefix)}/{prefix.prefixlen}", holder)
         )
-    for row in after.rows:
-        if row.site == site.name and row.kind is Kind.PUBLIC and row.holder in network:
+    for row in after.at.get(site.name, ()):
+        if row.kind is Kind.PUBLIC and row.holder in network:
             prefix = network[row.holder][1]
             if prefix is not None:
                 routes.append(RouteIntent(row.value, str(allocate.next_hop_of(prefix)), row.holder))
@@ -521,8 +543,8 @@ def _router(
 def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> TelephonyIntent:
     numbers = []
     logout = []
-    for row in after.rows:
-        if row.site != site.name or row.kind is not Kind.NUMBER:
+    for row in after.at.get(site.name, ()):
+        if row.kind is not Kind.NUMBER:
             continue
         if row.state is State.ACTIVE:
             numbers.append(NumberIntent(row.value, "active", row.holder))
@@ -533,8 +555,8 @@ def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> Telephon
                 )
             )
     for occupier in repo.occupiers.values():
-        if not decommissioned(occupier, today):  # D2: on the decommission date, not before
-            continue
+        if occupier.spec.decommission is None or not decommissioned(occupier, today):
+            continue  # D2: on the decommission date, not before
         for n in occupier.spec.activations.numbers:
             if n.site == site.name and n.logged_in and n.handset is Handset.DIGITAL:
                 logout.append(n.number)
@@ -602,7 +624,9 @@ def pool_usage(repo: Repo, holdings: Holdings) -> list[PoolUse]:
         public_used = sum(
             IPv4Network(v).num_addresses for v in holdings.values(site.name, Kind.PUBLIC)
         )
-        number_size = sum(1 for _ in allocate.numbers_of(spec.number_blocks))
+        number_size = sum(
+            int(b.last[1:]) - int(b.first[1:]) + 1 for b in spec.number_blocks if b.last >= b.first
+        )
         port_size = sum(len(s.floor_ports) for s in spec.spaces)
         out += [
             PoolUse(site.name, "VLANs", len(holdings.values(site.name, Kind.VLAN)), vlan_size),

@@ -60,19 +60,23 @@ class Holdings:
     by_key: dict[tuple[str, str, str], Allocation] = field(default_factory=dict)
     of: dict[tuple[str, str], list[Allocation]] = field(default_factory=dict)  # (site, holder)
     taken: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (site, kind)
+    at: dict[str, list[Allocation]] = field(default_factory=dict)  # site
 
     @classmethod
     def of_rows(cls, rows: Iterable[Allocation]) -> Holdings:
         holdings = cls()
         of: defaultdict[tuple[str, str], list[Allocation]] = defaultdict(list)
         taken: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        at: defaultdict[str, list[Allocation]] = defaultdict(list)
         for row in rows:
             holdings.rows.append(row)
             holdings.by_key[row.key] = row
             of[row.site, row.holder].append(row)
             taken[row.site, row.kind].add(row.value)
+            at[row.site].append(row)
         holdings.of = dict(of)
         holdings.taken = dict(taken)
+        holdings.at = dict(at)
         return holdings
 
     def held_by(self, site: str, holder: str, kind: Kind) -> list[Allocation]:

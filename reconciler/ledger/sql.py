@@ -81,14 +81,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+_KINDS = {k.value: k for k in Kind}
+_STATES = {s.value: s for s in State}
+
+
 def _row(values: Sequence[Any]) -> Allocation:
     site, kind, value, holder, state, role, until = values
     return Allocation(
         site,
-        Kind(kind),
+        _KINDS[kind],  # a dict lookup: Enum(value) costs a microsecond per row
         value,
         holder,
-        State(state),
+        _STATES[state],
         role,
         date.fromisoformat(until) if until else None,
     )

@@ -234,8 +234,11 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     # annotated whatever its name, and each message names the others
                     for line in together:
                         others = ", ".join(o.name for o in together if o is not line)
-                        who = f"{line.name} and {others} exceed" if others else (
-                            f"{line.name} exceeds")
+                        who = (
+                            f"{line.name} and {others} exceed"
+                            if others
+                            else (f"{line.name} exceeds")
+                        )
                         yield error(
                             "S5",
                             repo.source(line),

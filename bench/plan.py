@@ -1,0 +1,84 @@
+"""Benchmark: plan from an empty ledger, apply (render drivers, SQLite ledger), and the no-op
+re-plan, against validate, on a synthetic repo; allocations per second into the ledger.
+
+    python bench/plan.py [--occupiers 10000] [--sites 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate  # noqa: E402
+
+from drivers.render import RenderDriver  # noqa: E402
+from reconciler.apply import apply  # noqa: E402
+from reconciler.ledger import Holdings, open_ledger  # noqa: E402
+from reconciler.load import gc_paused  # noqa: E402
+from reconciler.plan import device_changes, make_plan  # noqa: E402
+from reconciler.validate import validate  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+
+
+def timed(label: str, fn, results: dict[str, float]):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    value = fn()
+    results[label] = time.perf_counter() - start
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--occupiers", type=int, default=10_000)
+    parser.add_argument("--sites", type=int, default=100)
+    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    root = args.workdir / f"repo-{args.occupiers}"
+    if not root.exists():
+        generate(root, args.sites, args.occupiers)
+    tmp = Path(tempfile.mkdtemp(prefix="tenantry-bench-"))
+    t: dict[str, float] = {}
+    try:
+        ledger = open_ledger(str(tmp / "state.db"))
+        assert ledger is not None
+        result = timed("validate", lambda: validate(str(root), TODAY), t)
+        assert result.ok
+        with gc_paused():
+            plan = timed("plan from empty ledger (after validate)",
+                         lambda: make_plan(result.repo, Holdings(), TODAY), t)
+        render = RenderDriver(tmp / "rendered")
+        applied = timed("apply (render, SQLite, after validate)",
+                        lambda: apply(result.repo, ledger, TODAY, lambda _: render,
+                                      lambda _: None, parallel=4), t)
+        assert applied.ok, applied.failures
+
+        def noop() -> int:
+            again = validate(str(root), TODAY)
+            holdings = ledger.holdings()
+            active = {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
+            with gc_paused():
+                replan = make_plan(again.repo, holdings, TODAY, active)
+                changes = device_changes(replan, ledger.applied())
+            return len(replan.changes) + len(changes)
+
+        leftover = timed("no-op plan (validate + ledger + plan)", noop, t)
+        allocations = len(plan.allocations)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for label, seconds in t.items():
+        print(f"{label:<45} {seconds:7.2f}s  {seconds / t['validate']:5.2f}× validate")
+    print(f"allocations written: {allocations} "
+          f"({allocations / t['apply (render, SQLite, after validate)']:.0f}/s including "
+          f"planning, rendering and statuses)")
+    print(f"changes left after apply: {leftover}")
+
+
+if __name__ == "__main__":
+    main()
