@@ -8,7 +8,6 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from xml.sax.saxutils import escape, quoteattr
 
 from reconciler.findings import Finding
 from reconciler.rules import RULES
@@ -52,6 +51,8 @@ def _json(findings: Sequence[Finding], checked: int) -> str:
 
 
 def _junit(findings: Sequence[Finding], checked: int) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
     errors = [f for f in findings if f.is_error]
     cases = []
     for f in errors:

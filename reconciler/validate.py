@@ -7,13 +7,16 @@ import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
-from reconciler.ledger.sql import SqlLedger
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context, check
+
+if TYPE_CHECKING:
+    from reconciler.ledger.sql import SqlLedger
 
 
 @dataclass
