@@ -22,7 +22,7 @@ import yaml
 import yaml_rs
 from pydantic import ValidationError
 
-from reconciler.findings import Finding, Path, error
+from reconciler.findings import Finding, Path, error, warning
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
@@ -35,6 +35,8 @@ ALIAS_LIMITS = yaml_rs.AliasLimits(
 )
 _DOC_SEPARATOR = re.compile(r"^---", re.M)
 _RS_POSITION = re.compile(r"line (\d+), column (\d+)")
+# `on:` as a mapping key: YAML 1.2 (this tool) reads the text "on", YAML 1.1 (kubectl) true.
+_BARE_ON = re.compile(r"(?:^|[{,]|-\s)\s*(?P<key>on):", re.M)
 SKIP_DIRS = {".git", ".tenantry", ".venv", "node_modules", "__pycache__"}
 
 
@@ -146,6 +148,18 @@ def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any,
         line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
         findings.append(_file_error(path, line, 1, "tab used for indentation; use spaces"))
         return
+    bare_on = _BARE_ON.search(text)
+    if bare_on is not None:
+        line = text.count("\n", 0, bare_on.start("key")) + 1
+        column = bare_on.start("key") - text.rfind("\n", 0, bare_on.start("key"))
+        findings.append(
+            warning(
+                "yaml",
+                None,
+                (),
+                'quote the key "on": YAML 1.1 tools such as kubectl read a bare on as true',
+            ).at(path, line, column)
+        )
     try:
         result = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
