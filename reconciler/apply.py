@@ -29,7 +29,7 @@ from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
 DriverFactory = Callable[[Intent], Any]
 CredentialLookup = Callable[[str], Any]
-Progress = Callable[[str, str], None]  # (device, "ok" | "failed: reason")
+Progress = Callable[[str, str], None]  # ("[done/total] device", "ok" | "failed: reason")
 
 
 @dataclass
@@ -84,7 +84,11 @@ def apply(
             else:
                 result.failures[name] = failure
             if progress is not None:
-                progress(name, "ok" if failure is None else f"failed: {failure}")
+                outcome = "ok" if failure is None else f"failed: {failure}"
+                progress(
+                    f"[{len(result.transcripts) + len(result.failures)}/{len(futures)}] {name}",
+                    outcome,
+                )
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
     result.seconds = time.perf_counter() - started
