@@ -1,0 +1,246 @@
+"""`validate --changed-since`: for every kind of one-file change, the findings of the covered
+files are exactly those of a full run (restricted to the same files), in a real git repo whose
+dependency index is kept across the changes (so its refresh is exercised too)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reconciler.incremental import validate_changed
+from reconciler.rules import Context
+from reconciler.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 11, 23)
+SERVICE = """---
+apiVersion: tenantry.dev/v1alpha1
+kind: Service
+metadata:
+  name: {name}
+spec:
+  occupier: {occupier}
+  site: {site}
+  definition: {definition}
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("incremental") / "repo"
+    shutil.copytree(ROOT / "desired-state", where)
+    git(where, "init", "-q", "-b", "main")
+    (where / ".gitignore").write_text(".tenantry/\n")
+    git(where, "add", "-A")
+    git(where, "commit", "-qm", "base")
+    return where
+
+
+def edit(path: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(repo: Path) -> None:
+        file = repo / path
+        text = file.read_text()
+        assert old in text, (path, old)
+        file.write_text(text.replace(old, new, 1))
+
+    return change
+
+
+def append(path: str, text: str) -> Callable[[Path], None]:
+    def change(repo: Path) -> None:
+        with (repo / path).open("a") as handle:
+            handle.write(text)
+
+    return change
+
+
+def delete(path: str) -> Callable[[Path], None]:
+    def change(repo: Path) -> None:
+        (repo / path).unlink()
+
+    return change
+
+
+def create(path: str, text: str) -> Callable[[Path], None]:
+    def change(repo: Path) -> None:
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+
+    return change
+
+
+CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
+    # an occupier's service file: a second Public IP (S5, maxPerOccupier)
+    "S5 second public ip": (
+        append(
+            "occupiers/acme/services.yaml",
+            SERVICE.format(
+                name="acme-lb-public-ip-2",
+                occupier="acme",
+                site="london-bridge",
+                definition="public-ip",
+            ),
+        ),
+        "S5",
+    ),
+    "service added (valid)": (
+        append(
+            "occupiers/acme/services.yaml",
+            SERVICE.format(
+                name="acme-lb-extension",
+                occupier="acme",
+                site="london-bridge",
+                definition="telephony-extension",
+            ),
+        ),
+        None,
+    ),
+    # the finding is on the occupier document, the change in the services file (S7)
+    "S7 service reduced": (
+        edit(
+            "occupiers/acme/services.yaml",
+            "quantity: 4                           #",
+            "quantity: 1 #",
+        ),
+        "S7",
+    ),
+    # acme (first by name) takes globex's number: T2 flags globex, whose file did not change
+    "T2 number taken": (
+        edit(
+            "occupiers/acme/occupier.yaml",
+            '{site: london-bridge, number: "+442079460003", handset: softphone}',
+            '{site: london-bridge, number: "+442079460100", handset: softphone}',
+        ),
+        "T2",
+    ),
+    "N3 floor port taken": (
+        edit(
+            "occupiers/acme/occupier.yaml",
+            "floorPort: F1-06, role: voice",
+            "floorPort: F2-07, role: voice",
+        ),
+        "N3",
+    ),
+    "definition changed": (
+        edit("catalogue/voice.yaml", "phoneNumbers: 1", "phoneNumbers: 0"),
+        "S7",
+    ),
+    "site changed (pools overlap)": (
+        edit("sites/london-bridge.yaml", "cidr: 203.0.113.0/26", "cidr: 198.51.100.0/24"),
+        "N2",
+    ),
+    "site changed (space removed)": (
+        edit("sites/london-bridge.yaml", "name: suite-202", "name: suite-299"),
+        "N3",
+    ),
+    "contracts deleted": (delete("occupiers/globex/contracts.yaml"), "S1"),
+    "new file with a duplicate": (
+        create(
+            "occupiers/zed/services.yaml",
+            SERVICE.format(
+                name="acme-lb-ivr", occupier="acme", site="london-bridge", definition="ivr"
+            ),
+        ),
+        "duplicate",
+    ),
+    "schema error": (edit("occupiers/acme/contracts.yaml", "atEnd: keep", "atEnd: 3"), "schema"),
+}
+
+
+def as_tuples(findings: list) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
+    return [(f.file, f.line, f.column, f.rule, str(f.severity), f.message) for f in findings]
+
+
+@pytest.mark.parametrize("actor", [None, "alice"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_same_findings_as_a_full_run(repo: Path, case: str, actor: str | None) -> None:
+    change, rule = CASES[case]
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "clean", "-qfd", "-e", ".tenantry")
+    change(repo)
+    context = Context(today=TODAY, actor=actor)
+    partial = validate_changed(str(repo), "HEAD", context)
+    full = validate(str(repo), TODAY, actor, context=context)
+    covered = set(partial.covered)
+    expected = [f for f in full.findings if f.file in covered]
+    assert as_tuples(partial.findings) == as_tuples(expected)
+    if rule is not None:
+        assert rule in {f.rule for f in partial.findings}, as_tuples(partial.findings)
+    if not partial.full:
+        assert len(covered) < len({s.file for s in full.repo.sources.values()})
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "clean", "-qfd", "-e", ".tenantry")
+
+
+def test_covers_files_whose_findings_depend_on_the_change(repo: Path) -> None:
+    """T2: the number acme takes is globex's; globex's file did not change but is covered."""
+    CASES["T2 number taken"][0](repo)
+    try:
+        partial = validate_changed(str(repo), "HEAD", Context(today=TODAY))
+        flagged = {Path(f.file).relative_to(repo).as_posix() for f in partial.findings}
+        assert "occupiers/globex/occupier.yaml" in flagged
+        assert not partial.full
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+
+
+def test_committed_changes_count_since_the_ref(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    try:
+        CASES["S5 second public ip"][0](repo)
+        git(repo, "commit", "-qam", "second public ip")
+        nothing = validate_changed(str(repo), "HEAD", Context(today=TODAY))
+        assert nothing.findings == [] and nothing.documents == 0
+        since_main = validate_changed(str(repo), "main", Context(today=TODAY))
+        assert "S5" in {f.rule for f in since_main.findings}
+    finally:
+        git(repo, "checkout", "-q", "main")
+        git(repo, "branch", "-qD", "feature")
+
+
+def test_bench_repo_site_change(tmp_path: Path) -> None:
+    """The bench's shape (one file per occupier): a Site change covers the site's occupiers
+    and every Site, not the other sites' occupiers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.pop(0)
+    repo = tmp_path / "bench"
+    generate(repo, 4, 40)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    context = Context(today=TODAY)
+    for change in (
+        edit("sites/site-001.yaml", "cidr: 100.64.4.0/22", "cidr: 100.64.0.0/22"),
+        edit("occupiers/site-002/occ-003.yaml", "quantity: 2", "quantity: 1"),
+        edit("catalogue/services.yaml", "wifiUsers: 1", "wifiUsers: 0"),
+    ):
+        git(repo, "checkout", "-q", "--", ".")
+        change(repo)
+        partial = validate_changed(str(repo), "HEAD", context)
+        full = validate(str(repo), TODAY, context=context)
+        covered = set(partial.covered)
+        assert partial.findings, "each change makes an error"
+        assert as_tuples(partial.findings) == as_tuples(
+            [f for f in full.findings if f.file in covered]
+        )
+    site_change = validate_changed(str(repo), "HEAD", context)  # the catalogue: everything
+    assert len(site_change.covered) > 40
