@@ -15,14 +15,14 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
-from drivers.render import RenderDriver  # noqa: E402
-from reconciler.apply import apply  # noqa: E402
-from reconciler.ledger import Holdings, open_ledger  # noqa: E402
-from reconciler.load import gc_paused  # noqa: E402
-from reconciler.plan import device_changes, make_plan  # noqa: E402
-from reconciler.validate import validate  # noqa: E402
+from drivers.render import RenderDriver
+from reconciler.apply import apply
+from reconciler.ledger import Holdings, open_ledger
+from reconciler.load import gc_paused
+from reconciler.plan import device_changes, make_plan
+from reconciler.validate import validate
 
 TODAY = date(2026, 11, 23)
 
