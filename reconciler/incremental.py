@@ -4,7 +4,7 @@ The rules stay pure and untouched; they run on a *partial* repo made of the docu
 can affect and everything those documents' findings depend on, and only the findings located in
 the affected ("covered") files are reported. For those files they are the findings of a full run.
 
-What one document depends on is read from a small cache, `<root>/.tenantry/index.v1`: per file,
+What one document depends on is read from a small cache, `<root>/.tenantry/index.sqlite`: per file,
 its stat and, per document, kind, name, owning occupier, the names it refers to and the unique
 keys it claims (a phone number, a MAC at a site, a floor port at a site, a leased space, the
 service it replaces), plus reverse maps key → files. The cache is built from one full load and
@@ -303,7 +303,7 @@ def discover_rel(root: str) -> list[str]:
         found.extend(
             name if rel == "." else os.path.join(rel, name)
             for name in sorted(filenames)
-            if name.endswith((".yaml", ".yml"))
+            if name.endswith((".yaml", ".yml")) and not name.startswith(".")
         )
     return found
 
@@ -312,7 +312,7 @@ def discovered(rel: str) -> bool:
     """Whether discover() would find this relative path."""
     parts = rel.split("/")
     return rel.endswith((".yaml", ".yml")) and not any(
-        p in SKIP_DIRS or p.startswith(".") for p in parts[:-1]
+        p in SKIP_DIRS or p.startswith(".") for p in parts
     )
 
 

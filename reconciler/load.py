@@ -49,7 +49,9 @@ class Loaded:
 
 
 def discover(root: str) -> list[str]:
-    """Every *.yaml / *.yml below root (or root itself if it is a file), in a stable order."""
+    """Every *.yaml / *.yml below root (or root itself if it is a file), in a stable order.
+    Hidden files and directories (.gitlab-ci.yml, .pre-commit-config.yaml, .github/) are
+    never desired state."""
     if os.path.isfile(root):
         return [root]
     found: list[str] = []
@@ -58,7 +60,7 @@ def discover(root: str) -> list[str]:
         found.extend(
             os.path.join(dirpath, name)
             for name in sorted(filenames)
-            if name.endswith((".yaml", ".yml"))
+            if name.endswith((".yaml", ".yml")) and not name.startswith(".")
         )
     return found
 
