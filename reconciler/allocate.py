@@ -63,15 +63,13 @@ def _split(held: Iterable[IPv4Network], length: int) -> tuple[set[IPv4Network], 
 
 def gateway_of(prefix: IPv4Network) -> IPv4Address:
     """The router's address in an occupier prefix (first host); never handed to a device."""
-    return next(prefix.hosts())
+    return IPv4Address(int(prefix.network_address) + 1)
 
 
 def next_hop_of(prefix: IPv4Network) -> IPv4Address:
     """Where the router sends an occupier's public addresses: the second host of its prefix
     (the occupier's own router or firewall)."""
-    hosts = prefix.hosts()
-    next(hosts)
-    return next(hosts)
+    return IPv4Address(int(prefix.network_address) + 2)
 
 
 def _unusable(pool: PublicPool) -> set[IPv4Address]:

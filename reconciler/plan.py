@@ -153,7 +153,8 @@ def make_plan(
             ).run()
     plan.after = _after(holdings, plan)
     plan.intents, plan.sites_of_device = intents(repo, plan.after, today)
-    plan.findings.extend(pool_warnings(repo, holdings, plan.after))
+    if plan.allocations or plan.releases:
+        plan.findings.extend(pool_warnings(repo, holdings, plan.after))
     return plan
 
 
@@ -358,9 +359,9 @@ class _Allocator:
         )
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
-        busy_elsewhere = self.taken.get((self.site.name, Kind.PORT), set()) - set(held)
+        taken = self.taken.get((self.site.name, Kind.PORT), set())
         for activation in activations:
-            if activation.floor_port in busy_elsewhere:
+            if activation.floor_port in taken and activation.floor_port not in held:
                 self.plan.findings.append(
                     error(
                         "N3",
@@ -415,6 +416,8 @@ class _Allocator:
 
 
 def _after(holdings: Holdings, plan: Plan) -> Holdings:
+    if not plan.releases and not plan.allocations:
+        return holdings  # the no-op run of every cron tick: nothing to rebuild
     rows = dict(holdings.by_key)
     for release in plan.releases:
         row = release.allocation
@@ -621,8 +624,8 @@ def pool_usage(repo: Repo, holdings: Holdings) -> list[PoolUse]:
         public_size = sum(
             p.cidr.num_addresses - len(allocate._unusable(p)) for p in spec.public_pools
         )
-        public_used = sum(
-            IPv4Network(v).num_addresses for v in holdings.values(site.name, Kind.PUBLIC)
+        public_used = sum(  # "a.b.c.d/29" → 8, without parsing the address
+            2 ** (32 - int(v.rpartition("/")[2])) for v in holdings.values(site.name, Kind.PUBLIC)
         )
         number_size = sum(
             int(b.last[1:]) - int(b.first[1:]) + 1 for b in spec.number_blocks if b.last >= b.first
