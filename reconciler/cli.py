@@ -142,6 +142,44 @@ def schemas_command(out: str, check: bool) -> int:
     return EXIT_OK
 
 
+@main.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Write into a directory that is not empty.")
+def init_command(directory: str, force: bool) -> int:
+    """Scaffold a desired-state repo in DIRECTORY: a site, a catalogue, an occupier, the JSON
+    Schemas, GitHub Actions and GitLab CI, pre-commit. It passes `tenantry validate` at once."""
+    from reconciler import scaffold
+
+    try:
+        written = scaffold.init(Path(directory), force)
+    except scaffold.InitError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"\nNext: cd {directory} && git init && tenantry validate && pre-commit install")
+    return EXIT_OK
+
+
+@main.command("comment")
+@click.argument("plan_file", metavar="FILE", type=click.File("r"))
+@click.option("--repo", envvar="GITHUB_REPOSITORY", required=True, help="OWNER/NAME.")
+@click.option("--pr", "pr", type=int, required=True, help="Pull-request number.")
+def comment_command(plan_file: Any, repo: str, pr: int) -> int:
+    """Post FILE (`tenantry plan --format markdown`) as the pull request's tenantry comment:
+    the existing one (found by its `<!-- tenantry-plan -->` marker) is updated, not duplicated.
+    Uses the `gh` CLI (GH_TOKEN)."""
+    from reconciler import comment
+
+    try:
+        action = comment.upsert(plan_file.read(), repo, pr)
+    except (RuntimeError, OSError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    click.echo(f"{'updated' if action.method == 'PATCH' else 'created'}: {action.path}")
+    return EXIT_OK
+
+
 def run() -> None:
     """Console entry point. After the work is done the process exits without tearing down
     the loaded repo object by object (tens of thousands of models: a quarter of a second)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -125,7 +126,8 @@ def _github(findings: Sequence[Finding], checked: int) -> str:
     lines = []
     for f in findings:
         level = "error" if f.is_error else "warning"
-        props = f"file={esc(f.file)},line={f.line},col={f.column},title=tenantry {f.rule}"
+        file = os.path.normpath(f.file) if f.file else ""  # "./a.yaml" → "a.yaml"
+        props = f"file={esc(file)},line={f.line},col={f.column},title=tenantry {f.rule}"
         message = f.message + (f" (hint: {f.hint})" if f.hint else "")
         lines.append(f"::{level} {props}::{esc(message)}")
     return "\n".join(lines)
