@@ -360,6 +360,13 @@ class PostgresLedger(SqlLedger):
         finally:
             conn.close()
 
+    def initialized(self) -> bool:
+        """Whether the schema exists; a plan against an empty database writes nothing."""
+        with self.reading() as cursor:
+            cursor.execute("SELECT to_regclass('meta') IS NOT NULL")
+            found = cursor.fetchone()
+        return bool(found and found[0])
+
     @contextmanager
     def _exclusive(self, sites: Sequence[str]) -> Iterator[Any]:
         conn = self.connect()
@@ -387,6 +394,8 @@ def open_ledger(location: str, create: bool = True) -> SqlLedger | None:
     ledger: SqlLedger
     if location.startswith(("postgresql://", "postgres://")):
         ledger = PostgresLedger(location)
+        if not create and not ledger.initialized():
+            return None
     else:
         path = location.removeprefix("sqlite:///")
         if not create and not Path(path).exists():

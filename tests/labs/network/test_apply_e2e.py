@@ -18,8 +18,10 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -446,6 +448,12 @@ def test_kill_9_mid_apply_then_apply_converges_without_leaks(
     # its public IP (route removed, address released)
     w.globex = False
     w.acme_public_ip = False
+    # the Cisco switch hangs: it accepts the TCP connection and never speaks, so this apply is
+    # certainly still running (between its two ledger transactions) when it is killed
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)
+    w.cisco_port = hung.getsockname()[1]
     w.write()
     argv = [
         *w.cli,
@@ -464,13 +472,19 @@ def test_kill_9_mid_apply_then_apply_converges_without_leaks(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=w.base_env()
     )
     assert proc.stderr is not None
-    seen = []
+    seen: list[str] = []
+    killer = threading.Timer(3.0, lambda: os.kill(proc.pid, signal.SIGKILL))
+    killer.start()  # at the latest once the hung switch holds the run
     for line in proc.stderr:
         seen.append(line)
-        if re.match(r"^\s+\S+: ok", line):  # the first device is done, the next one is busy
+        if re.match(r"^\s+(\[\d+/\d+\] )?\S+: ok", line):  # first device done, next busy
             os.kill(proc.pid, signal.SIGKILL)
             break
     proc.wait(30)
+    killer.cancel()
+    hung.close()
+    w.cisco_port = None
+    w.write()
     assert proc.returncode == -signal.SIGKILL, seen
     # killed between the two ledger transactions: globex's values are not released yet
     assert any(h[3] == "globex" for h in w.holdings())
