@@ -129,15 +129,21 @@ def validate(
 @click.option("--check", is_flag=True, help="Exit 1 if the files are not up to date.")
 def schemas_command(out: str, check: bool) -> int:
     """Write one JSON Schema per kind (for editors and CI)."""
-    from reconciler import schemas
+    from reconciler.schemas import render_all
 
-    directory = Path(out)
+    return _write_or_check(Path(out), render_all(), check, "tenantry schemas")
+
+
+def _write_or_check(directory: Path, files: dict[str, str], check: bool, command: str) -> int:
+    """Generated, checked-in files: write what changed, or with --check fail on stale ones."""
+    from reconciler import generated
+
     if check:
-        stale = schemas.stale(directory)
+        stale = generated.stale(directory, files)
         for name in stale:
-            click.echo(f"{directory / name}: out of date; run `tenantry schemas`")
+            click.echo(f"{directory / name}: out of date; run `{command}`")
         return EXIT_FAILED if stale else EXIT_OK
-    for path in schemas.write(directory):
+    for path in generated.write(directory, files):
         click.echo(f"wrote {path}")
     return EXIT_OK
 
@@ -548,17 +554,9 @@ def report(
 @click.option("--check", is_flag=True, help="Exit 1 if the files are not up to date.")
 def crds_command(out: str, check: bool) -> int:
     """Write the CustomResourceDefinitions generated from the models (for the Helm chart)."""
-    from reconciler import crds
+    from reconciler.crds import render_all
 
-    directory = Path(out)
-    if check:
-        stale = crds.stale(directory)
-        for name in stale:
-            click.echo(f"{directory / name}: out of date; run `tenantry crds`")
-        return EXIT_FAILED if stale else EXIT_OK
-    for written in crds.write(directory):
-        click.echo(f"wrote {written}")
-    return EXIT_OK
+    return _write_or_check(Path(out), render_all(), check, "tenantry crds")
 
 
 @main.command("operator", context_settings={"ignore_unknown_options": True})

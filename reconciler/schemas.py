@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reconciler import generated
 from reconciler.model.base import API_VERSION
 from reconciler.model.kinds import KINDS
 
@@ -36,19 +37,8 @@ def render_all() -> dict[str, str]:
 
 
 def write(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in render_all().items():
-        path = directory / name
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-            written.append(path)
-    return written
+    return generated.write(directory, render_all())
 
 
 def stale(directory: Path) -> list[str]:
-    return [
-        name
-        for name, text in render_all().items()
-        if not (directory / name).exists() or (directory / name).read_text() != text
-    ]
+    return generated.stale(directory, render_all())
