@@ -61,15 +61,21 @@ def _split(held: Iterable[IPv4Network], length: int) -> tuple[set[IPv4Network], 
     return same, other
 
 
-def gateway_of(prefix: IPv4Network) -> IPv4Address:
+def _base(prefix: IPv4Network | str) -> int:
+    if isinstance(prefix, IPv4Network):
+        return int(prefix.network_address)
+    return int(IPv4Address(prefix.partition("/")[0]))  # the planner keeps prefixes as text
+
+
+def gateway_of(prefix: IPv4Network | str) -> IPv4Address:
     """The router's address in an occupier prefix (first host); never handed to a device."""
-    return IPv4Address(int(prefix.network_address) + 1)
+    return IPv4Address(_base(prefix) + 1)
 
 
-def next_hop_of(prefix: IPv4Network) -> IPv4Address:
+def next_hop_of(prefix: IPv4Network | str) -> IPv4Address:
     """Where the router sends an occupier's public addresses: the second host of its prefix
     (the occupier's own router or firewall)."""
-    return IPv4Address(int(prefix.network_address) + 2)
+    return IPv4Address(_base(prefix) + 2)
 
 
 def _unusable(pool: PublicPool) -> set[IPv4Address]:

@@ -267,10 +267,10 @@ class _Allocator:
     # -- N2
     def public(self) -> None:
         want = [32] * self.need.public_ips + sorted(self.need.public_blocks)
-        have = sorted(self.held[Kind.PUBLIC], key=lambda a: IPv4Network(a.value))
+        have = sorted(self.held[Kind.PUBLIC], key=lambda a: _address_key(a.value))
         remaining = list(want)
         for row in have:
-            length = IPv4Network(row.value).prefixlen
+            length = _length(row.value)
             if length in remaining:
                 remaining.remove(length)
             else:
@@ -473,16 +473,27 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
     return out, site_of
 
 
-def _networks(after: Holdings, site: str) -> dict[str, tuple[int, IPv4Network | None]]:
+def _length(value: str) -> int:
+    """The prefix length of "a.b.c.d/n" without parsing the address."""
+    return int(value.rpartition("/")[2])
+
+
+def _address_key(value: str) -> tuple[int, ...]:
+    """Numeric order of "a.b.c.d/n" values, without building network objects."""
+    address, _, length = value.partition("/")
+    return (*(int(part) for part in address.split(".")), int(length or 32))
+
+
+def _networks(after: Holdings, site: str) -> dict[str, tuple[int, str | None]]:
     vlans: dict[str, int] = {}
-    prefixes: dict[str, IPv4Network] = {}
+    prefixes: dict[str, str] = {}
     for row in after.at.get(site, ()):
         if not row.holder:
             continue
         if row.kind is Kind.VLAN:
             vlans[row.holder] = int(row.value)
         elif row.kind is Kind.PREFIX:
-            prefixes[row.holder] = IPv4Network(row.value)
+            prefixes[row.holder] = row.value
     return {holder: (vlan, prefixes.get(holder)) for holder, vlan in vlans.items()}
 
 
@@ -490,7 +501,7 @@ def _switch(
     site: Site,
     switch: object,
     after: Holdings,
-    network: dict[str, tuple[int, IPv4Network | None]],
+    network: dict[str, tuple[int, str | None]],
     devices: dict[tuple[str, str], str],
 ) -> SwitchIntent:
     vlans = site.spec.vlans
@@ -519,7 +530,7 @@ def _switch(
 
 
 def _router(
-    site: Site, after: Holdings, network: dict[str, tuple[int, IPv4Network | None]]
+    site: Site, after: Holdings, network: dict[str, tuple[int, str | None]]
 ) -> RouterIntent:
     gateways = []
     routes = []
@@ -527,7 +538,7 @@ def _router(
         if prefix is None:
             continue
         gateways.append(
-            GatewayIntent(vlan, f"{allocate.gateway_of(prefix)}/{prefix.prefixlen}", holder)
+            GatewayIntent(vlan, f"{allocate.gateway_of(prefix)}/{_length(prefix)}", holder)
         )
     for row in after.at.get(site.name, ()):
         if row.kind is Kind.PUBLIC and row.holder in network:
@@ -571,7 +582,7 @@ def _wifi(
     repo: Repo,
     site: Site,
     after: Holdings,
-    network: dict[str, tuple[int, IPv4Network | None]],
+    network: dict[str, tuple[int, str | None]],
     today: date,
 ) -> WifiIntent:
     groups, users, devices = [], [], []
