@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from datetime import date
 from ipaddress import IPv4Network
 
-from reconciler.catalogue import contract_of, contract_status, live, service_status
+from reconciler.catalogue import (
+    contract_of,
+    contract_status,
+    decommissioned,
+    live,
+    service_status,
+)
 from reconciler.findings import Finding, error
 from reconciler.model.kinds import AnyOf, Category, Contract
 from reconciler.model.repo import Repo
@@ -309,6 +315,8 @@ def _contract_spaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 continue
             if not live(contract_status(contract, ctx.today)):
                 continue
+            if decommissioned(repo.occupiers.get(contract.spec.occupier), ctx.today):
+                continue  # D3: its contracts ended, its spaces are free for the next occupier
             for other_name in holders[site.name, space]:
                 other = repo.contracts[other_name]
                 if other.spec.occupier != contract.spec.occupier and _overlap(contract, other):
@@ -333,6 +341,8 @@ def _activated_floor_ports(
 ) -> Iterator[Finding]:
     used: dict[tuple[str, str], str] = {}
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
+        if decommissioned(occupier, ctx.today):
+            continue  # D3: its floor ports are released (the documents stay, read-only)
         for index, activation in enumerate(occupier.spec.activations.floor_ports):
             path = ("spec", "activations", "floorPorts", index, "floorPort")
             space_of = cabled.get(activation.site)

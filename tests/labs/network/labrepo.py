@@ -5,8 +5,12 @@ lab as Python data — sites with switches (host 127.0.0.1 + the lab's random po
 occupiers with their floor-port activations and services — and `write_repo` turns it into the
 YAML that `tenantry apply` reads: catalogue/, sites/<site>.yaml, occupiers/<name>/*.yaml.
 
-The catalogue is the lab's own: `lan-port` (one internet port per unit) and `public-ip` (one
-routed public address, needs a lan-port).
+The catalogue is the lab's own: `lan-port` (one internet port per unit), `public-ip` (one
+routed public address, needs a lan-port) and `voice-line` (one phone number from the site's
+number block; no telephony server: the numbers live in the ledger only).
+
+`write_occupier` adds or rewrites one occupier's files and leaves the rest of the repo alone
+(e.g. an occupier file that `tenantry decommission` edited).
 """
 
 from __future__ import annotations
@@ -50,6 +54,19 @@ CATALOGUE = [
             "infrastructure": {"publicIPs": 1},
         },
     },
+    {
+        "apiVersion": API,
+        "kind": "ServiceDefinition",
+        "metadata": {"name": "voice-line"},
+        "spec": {
+            "category": "voice",
+            "description": "One phone number",
+            "cost": "1.00",
+            "rrp": "4.00",
+            "quantity": {"min": 1, "max": 0},
+            "infrastructure": {"phoneNumbers": 1},
+        },
+    },
 ]
 
 
@@ -79,11 +96,14 @@ class Site:
     supernet: str = "10.64.0.0/16"
     prefix_length: int = 24
     public_pool: str | None = None  # e.g. "203.0.113.8/29": gateway = first address + 1
+    number_block: tuple[str, str] | None = None  # first, last (E.164)
+    cooling_off_days: int | None = None  # None: the schema's default
+    admins: tuple[str, ...] = ("lab",)
 
     def doc(self) -> dict[str, object]:
         spec: dict[str, object] = {
             "displayName": f"Lab {self.name}",
-            "admins": ["lab"],
+            "admins": list(self.admins),
             "vlans": {"range": self.vlan_range, "parking": self.parking},
             "privateSupernet": {"cidr": self.supernet, "prefixLength": self.prefix_length},
             "switches": [
@@ -105,6 +125,10 @@ class Site:
             spec["publicPools"] = [
                 {"name": "lab", "cidr": self.public_pool, "gateway": str(net.network_address + 1)}
             ]
+        if self.number_block is not None:
+            spec["numberBlocks"] = [{"first": self.number_block[0], "last": self.number_block[1]}]
+        if self.cooling_off_days is not None:
+            spec["coolingOffDays"] = self.cooling_off_days
         if self.router is not None:
             spec["router"] = {
                 "name": self.router.name,
@@ -124,6 +148,8 @@ class Tenancy:
     ports: dict[str, str] = field(default_factory=dict)  # activated floor port → device text
     reserved_ports: int = 0  # lan-port units beyond the activated ports
     public_ip: bool = False
+    numbers: int = 0  # voice-line units (numbers from the site's block)
+    analog_logged_in: tuple[str, ...] = ()  # declared numbers with an analog handset logged in
 
 
 @dataclass
@@ -137,14 +163,22 @@ class Occupier:
             for t in self.tenancies
             for fp, device in t.ports.items()
         ]
+        numbers = [
+            {"site": t.site, "number": n, "handset": "analog", "loggedIn": True}
+            for t in self.tenancies
+            for n in t.analog_logged_in
+        ]
+        spec: dict[str, object] = {
+            "displayName": self.name.title(),
+            "activations": {"floorPorts": activations},
+        }
+        if numbers:
+            spec["activations"] = {"floorPorts": activations, "numbers": numbers}
         occupier = {
             "apiVersion": API,
             "kind": "Occupier",
             "metadata": {"name": self.name},
-            "spec": {
-                "displayName": self.name.title(),
-                "activations": {"floorPorts": activations},
-            },
+            "spec": spec,
         }
         contracts, services = [], []
         for t in self.tenancies:
@@ -185,6 +219,20 @@ class Occupier:
                         "spec": {"occupier": self.name, "site": t.site, "definition": "public-ip"},
                     }
                 )
+            if t.numbers:
+                services.append(
+                    {
+                        "apiVersion": API,
+                        "kind": "Service",
+                        "metadata": {"name": f"{self.name}-{t.site}-voice"},
+                        "spec": {
+                            "occupier": self.name,
+                            "site": t.site,
+                            "definition": "voice-line",
+                            "quantity": t.numbers,
+                        },
+                    }
+                )
         return {
             "occupier.yaml": [occupier],
             "contracts.yaml": contracts,
@@ -205,7 +253,12 @@ def write_repo(root: Path, sites: list[Site], occupiers: list[Occupier]) -> Path
     for site in sites:
         _dump(root / "sites" / f"{site.name}.yaml", [site.doc()])
     for occupier in occupiers:
-        for name, docs in occupier.docs().items():
-            if docs:
-                _dump(root / "occupiers" / occupier.name / name, docs)
+        write_occupier(root, occupier)
     return root
+
+
+def write_occupier(root: Path, occupier: Occupier) -> None:
+    """(Re)write one occupier's files only."""
+    for name, docs in occupier.docs().items():
+        if docs:
+            _dump(root / "occupiers" / occupier.name / name, docs)

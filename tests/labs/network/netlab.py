@@ -125,7 +125,10 @@ def short_id() -> str:
 
 # ------------------------------------------------------------------ private sshd
 
-_RUN_SSHD_CREATED: list[bool] = []  # refcount of our users of /run/sshd when we created it
+# /run/sshd (Debian's privilege-separation directory) is created when missing and never
+# removed: every sshd of every lab run on the machine needs it at each new connection, and a
+# per-process refcount cannot see another pytest process's servers (removing it broke their
+# SSH logins mid-test: "authenticate: open failed").
 
 
 @dataclass
@@ -171,11 +174,7 @@ class Sshd:
             lines.append("SetEnv " + " ".join(f"{k}={v}" for k, v in self.set_env.items()))
         cfg = self.run_dir / "sshd_config"
         cfg.write_text("\n".join(lines) + "\n")
-        if not Path("/run/sshd").is_dir():  # Debian's privilege-separation dir
-            Path("/run/sshd").mkdir(mode=0o755, parents=True)
-            _RUN_SSHD_CREATED.append(True)
-        elif _RUN_SSHD_CREATED:
-            _RUN_SSHD_CREATED.append(True)
+        Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)
         run("/usr/sbin/sshd", "-t", "-f", str(cfg))
         run("/usr/sbin/sshd", "-f", str(cfg), "-E", str(self.run_dir / "sshd.log"))
         wait_tcp(self.port, 10)
@@ -197,11 +196,6 @@ class Sshd:
     def stop(self) -> None:
         kill_pid(self.pid)
         self.pid = None
-        if _RUN_SSHD_CREATED:
-            _RUN_SSHD_CREATED.pop()
-            if not _RUN_SSHD_CREATED:
-                with contextlib.suppress(OSError):
-                    Path("/run/sshd").rmdir()
 
 
 # ------------------------------------------------------------------ lab 1: Cisco simulator
