@@ -70,9 +70,10 @@ def d2_preconditions(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     f"of {number.number} is logged in and cannot be logged out remotely",
                     "log it out at the handset, then set loggedIn: false",
                 )
+        effective = request.at is None or request.at <= ctx.today
         for key, services in repo.services_at.items():
-            if key[0] != occupier.name:
-                continue
+            if key[0] != occupier.name or not effective:
+                continue  # a scheduled one is checked on its day: Updating is transient
             for service in services:
                 status = ctx.service_status.get(service.name)
                 if status in ("Failed", "Updating"):

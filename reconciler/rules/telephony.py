@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from reconciler.catalogue import wifi_sites
+from reconciler.catalogue import decommissioned, wifi_sites
 from reconciler.findings import Finding, error
 from reconciler.model.kinds import NumberBlock, Site
 from reconciler.model.repo import Repo
@@ -93,6 +93,8 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     )
     holders: dict[str, str] = {}
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
+        if decommissioned(occupier, ctx.today):
+            continue  # D3: its numbers are deactivated; they cool off in the ledger
         numbers = occupier.spec.activations.numbers
         mine = {n.number for n in numbers}
         activated: set[str] = set()
@@ -152,6 +154,8 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
     Wi-Fi is only at sites where the occupier has a contract."""
     seen: dict[tuple[str, str], str] = {}
     for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
+        if decommissioned(occupier, ctx.today):
+            continue  # D3: its Wi-Fi devices are deleted, their MACs free again
         sites = set(repo.sites_of(occupier.name))
         for index, device in enumerate(occupier.spec.wifi_devices):
             path = ("spec", "wifiDevices", index)

@@ -3,6 +3,7 @@ out remotely is logged in, a service is Failed or Updating, or the actor is not 
 site where the occupier has a contract, live or completed (seed 002, "When is decommission
 allowed?")."""
 
+from datetime import date
 from typing import Any
 
 from reconciler.findings import Severity
@@ -141,3 +142,22 @@ def test_d2_request_already_under_way_is_not_checked_again(world: World) -> None
 def test_d2_no_request_no_check(world: World) -> None:
     result = world.with_(contract(start=TODAY.isoformat()), actor="bob")
     assert result.of("D2") == []
+
+
+def test_d2_updating_service_does_not_block_a_scheduled_decommission(world: World) -> None:
+    """Updating is transient (another apply is running): a decommission scheduled for a later
+    day is checked on that day, not refused now."""
+    later = {**REQUEST, "at": "2026-12-18"}
+    result = world.with_(
+        occupier(decommission=later),
+        service("acme-net", "internet-lan-100"),
+        service_status={"acme-net": "Updating"},
+    )
+    assert result.of("D2") == []
+    on_the_day = world.with_(
+        occupier(decommission=later),
+        service("acme-net", "internet-lan-100"),
+        service_status={"acme-net": "Updating"},
+        today=date(2026, 12, 18),
+    )
+    assert "service acme-net is Updating" in on_the_day.one("D2").message
