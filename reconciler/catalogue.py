@@ -172,8 +172,9 @@ def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> C
     """Y of S6: what the occupier's live services at the site allocate on `day`. Keys are the
     Infra values, plus `port:<role>` per switch-port role."""
     total: Counter[str] = Counter()
+    status = statuses(repo, today)
     for service in repo.services_at.get((occupier, site), ()):
-        if not live(service_status(repo, service, today)):
+        if not live(status[service.metadata.name]):
             continue
         if service.spec.changes:
             definition, quantity, _ = terms_on(repo, service, day)

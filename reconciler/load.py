@@ -150,7 +150,7 @@ def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any,
         line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
         findings.append(_file_error(path, line, 1, "tab used for indentation; use spaces"))
         return
-    bare_on = _BARE_ON.search(text)
+    bare_on = _BARE_ON.search(text) if "on:" in text else None  # the regex alone costs 0.3 s
     if bare_on is not None:
         line = text.count("\n", 0, bare_on.start("key")) + 1
         column = bare_on.start("key") - text.rfind("\n", 0, bare_on.start("key"))

@@ -14,7 +14,7 @@ from reconciler.catalogue import (
     in_use,
     live,
     quantity_of,
-    service_status,
+    statuses,
     terms_on,
     wifi_sites,
 )
@@ -164,8 +164,9 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 def _live_services(repo: Repo, ctx: Context) -> dict[tuple[str, str], list[Service]]:
     out: dict[tuple[str, str], list[Service]] = {}
+    status = statuses(repo, ctx.today)
     for key, services in repo.services_at.items():
-        kept = [s for s in services if live(service_status(repo, s, ctx.today))]
+        kept = [s for s in services if live(status[s.metadata.name])]
         if kept:
             out[key] = kept
     return out
