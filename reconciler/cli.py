@@ -255,30 +255,42 @@ def plan(
     Exit 0: no changes; 2: changes; 1: invalid input."""
     from reconciler import gitbase, present
     from reconciler.ledger import Holdings, open_ledger
-    from reconciler.plan import device_changes, items_of, make_plan, pool_usage
+    from reconciler.load import Loaded
+    from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
+    from reconciler.validate import validate_and
 
     day = _today(today)
-    head = _validated(path, day, actor, state)
-    ledger = open_ledger(state, create=False)
-    holdings = ledger.holdings() if ledger else Holdings()
-    applied = ledger.applied() if ledger else {}
-    active = (
-        {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
-        if ledger
-        else set()
-    )
+    base_path = None
     if base_ref is not None:
         try:
             tmp, base_path = gitbase.checkout(path, base_ref)
         except gitbase.GitError as exc:
             raise click.UsageError(f"--base {base_ref}: {exc}") from None
-        with tmp:
-            base = load(base_path)
-        base_plan = make_plan(base.repo, holdings, day, active)
-        holdings = base_plan.after
-        applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
-    result = make_plan(head.repo, holdings, day, active)
-    changes = device_changes(result, applied)
+
+    def planning(loaded: Loaded) -> tuple[Plan, list[DeviceChange], Holdings]:
+        """Read-only: the ledger, the base (if any), the plan; runs while the rules do."""
+        ledger = open_ledger(state, create=False)
+        holdings = ledger.holdings() if ledger else Holdings()
+        applied = ledger.applied() if ledger else {}
+        # statuses were read once already, for the rules (D2, D5, S4)
+        active = {n for n, status in context.service_status.items() if status == "Active"}
+        if base_path is not None:
+            base_plan = make_plan(load(base_path).repo, holdings, day, active)
+            holdings = base_plan.after
+            applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
+        result = make_plan(loaded.repo, holdings, day, active)
+        return result, device_changes(result, applied), holdings
+
+    context = _context(state, day, actor)
+    try:
+        head, planned = validate_and(path, context, planning)
+    finally:
+        if base_ref is not None:
+            tmp.cleanup()
+    if planned is None:
+        click.echo(output.render(head.findings, "human", checked=len(head.repo.sources)))
+        return EXIT_FAILED
+    result, changes, holdings = planned
     findings = Positions().resolve([f for f in head.findings if not f.is_error] + result.findings)
     existing = set(holdings.by_key)
     if fmt == "json":

@@ -96,7 +96,10 @@ def needs(
         definition, quantity, _ = terms_on(repo, service, today)
         if definition is None or quantity <= 0:
             continue
-        need = out.setdefault((service.spec.occupier, service.spec.site), Need())
+        key = (service.spec.occupier, service.spec.site)
+        need = out.get(key)
+        if need is None:  # not setdefault: that would build a Need per service
+            need = out[key] = Need()
         need.network = True
         need.services.append(name)
         infra = definition.spec.infrastructure

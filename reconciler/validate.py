@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
@@ -82,13 +82,19 @@ def run_rules(loaded: Loaded, context: Context) -> list[Finding]:
     return loaded.findings + check(loaded.repo, ctx)
 
 
+T = TypeVar("T")
+# validate_and: a few light rules run here after `then`, the rest in the child, so both
+# cores finish together.
+ALONGSIDE_THEN = frozenset({"S2", "S3", "S8", "S9", "S10"})
+ALONGSIDE_THE_REST = frozenset(RULES) - ALONGSIDE_THEN
+
 PARALLEL_FROM = 20_000  # documents; below this a fork costs more than it saves
 
 
-def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
-    """Half of the rules run in a forked child that shares the loaded repo copy-on-write and
-    sends back only its findings. Used by the CLI only (never in the threaded operator)."""
-    other = [rule for rule in RULES if rule not in HALF]
+def in_child(work: Callable[[], T]) -> Callable[[], T | None]:
+    """Start `work` now in a forked child that shares everything loaded so far copy-on-write;
+    the returned function waits for it and gives its (pickled) result, or None if it failed.
+    For the CLI only: never fork the threaded operator."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
@@ -96,19 +102,27 @@ def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
         code = 0
         try:
             with os.fdopen(write_end, "wb") as out:
-                pickle.dump(check(repo, ctx, HALF), out)
+                pickle.dump(work(), out)
         except BaseException:
             code = 1
         os._exit(code)
     os.close(write_end)
-    findings = check(repo, ctx, other)
-    with os.fdopen(read_end, "rb") as incoming:
-        data = incoming.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        return findings + check(repo, ctx, HALF)
-    child: list[Finding] = pickle.loads(data)
-    return findings + child
+
+    def result() -> T | None:
+        with os.fdopen(read_end, "rb") as incoming:
+            data = incoming.read()
+        _, status = os.waitpid(pid, 0)
+        return pickle.loads(data) if status == 0 and data else None
+
+    return result
+
+
+def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
+    """Half of the rules run in a forked child, half here."""
+    half = in_child(lambda: check(repo, ctx, HALF))
+    findings = check(repo, ctx, [rule for rule in RULES if rule not in HALF])
+    found = half()
+    return findings + (found if found is not None else check(repo, ctx, HALF))
 
 
 def validate(
@@ -124,3 +138,37 @@ def validate(
         findings = Positions().resolve(run_rules(loaded, ctx))
     findings.sort(key=sort_key)
     return Validation(loaded, findings)
+
+
+def validate_and(
+    path: str, context: Context, then: Callable[[Loaded], T]
+) -> tuple[Validation, T | None]:
+    """Validate and, meanwhile, run `then` (read-only work such as planning) on the loaded
+    repo: on a large repo the rules run in a forked child while `then` runs here, so a plan
+    costs little more than a validation. `then`'s result is None when the input is invalid
+    (it must not be shown) or when `then` itself failed on it."""
+    with gc_paused():
+        loaded = load(path)
+        outcome: T | None = None
+        if any(f.is_error for f in loaded.findings):
+            raw = list(loaded.findings)
+        elif len(loaded.repo.sources) >= PARALLEL_FROM and hasattr(os, "fork"):
+            ctx = recorded_context(loaded.repo, context)
+            rules = in_child(lambda: check(loaded.repo, ctx, ALONGSIDE_THE_REST))
+            try:
+                outcome = then(loaded)
+            except Exception:  # rerun below, once the input is known valid
+                outcome = None
+            here = check(loaded.repo, ctx, ALONGSIDE_THEN)
+            found = rules()
+            if found is None:
+                found = check(loaded.repo, ctx, ALONGSIDE_THE_REST)
+            raw = loaded.findings + here + found
+        else:
+            raw = run_rules(loaded, context)
+        findings = Positions().resolve(raw)
+    findings.sort(key=sort_key)
+    validation = Validation(loaded, findings)
+    if not validation.ok:
+        return validation, None
+    return validation, outcome if outcome is not None else then(loaded)

@@ -9,6 +9,7 @@ name order), and whatever slips through still hits the constraints and is retrie
 from __future__ import annotations
 
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -309,7 +310,18 @@ class SqliteLedger(SqlLedger):
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL takes a lock that the busy timeout does not cover: two
+        # reconcilers creating the ledger at the same moment retry here instead of failing.
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    conn.close()
+                    raise LedgerBusy(str(exc)) from exc
+                time.sleep(0.02)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
