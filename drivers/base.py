@@ -38,6 +38,30 @@ def safe_text(value: str) -> str:
     return value
 
 
+def check_switch_intent(intent: SwitchIntent, port_name: re.Pattern[str]) -> None:
+    """Refuse, before any session is opened, anything that could inject or is out of range;
+    `port_name` is the platform's pattern for an interface or port name."""
+    device = intent.endpoint.name
+    for port in intent.ports:
+        if not port_name.match(port.interface):
+            raise DriverError(device, f"unsafe port name {port.interface!r}", temporary=False)
+        try:
+            safe_text(port.description)
+        except ValueError as exc:
+            raise DriverError(device, f"{port.interface}: {exc}", temporary=False) from None
+        for vlan in (port.vlan, port.voice_vlan):
+            if vlan is not None and not 1 <= vlan <= 4094:
+                raise DriverError(
+                    device, f"{port.interface}: VLAN {vlan} out of range", temporary=False
+                )
+    for vlan in intent.vlans:
+        if not 1 <= vlan <= 4094:
+            raise DriverError(device, f"VLAN {vlan} out of range", temporary=False)
+    names = [p.interface for p in intent.ports]
+    if len(names) != len(set(names)):
+        raise DriverError(device, "a port appears twice in the intent", temporary=False)
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Login for one device; comes from the environment or a file, never from the repo."""

@@ -28,7 +28,7 @@ from drivers.base import (
     PortIntent,
     SwitchIntent,
     Transcript,
-    safe_text,
+    check_switch_intent,
 )
 
 if TYPE_CHECKING:
@@ -46,25 +46,7 @@ NOT_ACCESS = 0  # `vlan` of a running port that is not in access mode: never equ
 
 
 def check_intent(intent: SwitchIntent) -> None:
-    """Refuse, before any session is opened, anything that could inject or is out of range."""
-    device = intent.endpoint.name
-    for port in intent.ports:
-        if not INTERFACE_NAME.match(port.interface):
-            raise DriverError(device, f"unsafe interface name {port.interface!r}", temporary=False)
-        try:
-            safe_text(port.description)
-        except ValueError as exc:
-            raise DriverError(device, f"{port.interface}: {exc}", temporary=False) from None
-        for vlan in (port.vlan, port.voice_vlan):
-            if vlan is not None and not 1 <= vlan <= 4094:
-                raise DriverError(device, f"{port.interface}: VLAN {vlan} out of range",
-                                  temporary=False)
-    for vlan in intent.vlans:
-        if not 1 <= vlan <= 4094:
-            raise DriverError(device, f"VLAN {vlan} out of range", temporary=False)
-    names = [p.interface for p in intent.ports]
-    if len(names) != len(set(names)):
-        raise DriverError(device, "an interface appears twice in the intent", temporary=False)
+    check_switch_intent(intent, INTERFACE_NAME)
 
 
 # ------------------------------------------------------------------ parse
@@ -102,8 +84,14 @@ def parse_running_config(text: str) -> tuple[dict[str, PortIntent], set[int]]:
             current = None
             words = line.split()
             if words[0] == "interface" and len(words) == 2:
-                current = {"interface": words[1], "vlan": 1, "access": False,
-                           "description": "", "shutdown": False, "voice": None}
+                current = {
+                    "interface": words[1],
+                    "vlan": 1,
+                    "access": False,
+                    "description": "",
+                    "shutdown": False,
+                    "voice": None,
+                }
             elif words[0] == "vlan" and len(words) == 2 and words[1].isdigit():
                 vlans.add(int(words[1]))
             continue
@@ -111,7 +99,7 @@ def parse_running_config(text: str) -> tuple[dict[str, PortIntent], set[int]]:
             continue
         body = line.strip()
         if body.startswith("description "):
-            current["description"] = body[len("description "):]
+            current["description"] = body[len("description ") :]
         elif m := re.fullmatch(r"switchport access vlan (\d+)", body):
             current["vlan"] = int(m.group(1))
         elif m := re.fullmatch(r"switchport voice vlan (\d+)", body):
@@ -129,8 +117,11 @@ def parse_running_config(text: str) -> tuple[dict[str, PortIntent], set[int]]:
 
 def intended_lines(port: PortIntent) -> list[str]:
     """The full intended configuration of one access port (what `render` writes)."""
-    lines = [f"interface {port.interface}", " switchport mode access",
-             f" switchport access vlan {port.vlan}"]
+    lines = [
+        f"interface {port.interface}",
+        " switchport mode access",
+        f" switchport access vlan {port.vlan}",
+    ]
     if port.voice_vlan is not None:
         lines.append(f" switchport voice vlan {port.voice_vlan}")
     lines.append(f" description {port.description}" if port.description else " no description")
@@ -146,8 +137,11 @@ def _port_remediation(running: PortIntent | None, want: PortIntent) -> list[str]
         body.append(f"switchport access vlan {want.vlan}")
     have_voice = running.voice_vlan if running else None
     if want.voice_vlan != have_voice:
-        body.append(f"switchport voice vlan {want.voice_vlan}" if want.voice_vlan is not None
-                    else "no switchport voice vlan")
+        body.append(
+            f"switchport voice vlan {want.voice_vlan}"
+            if want.voice_vlan is not None
+            else "no switchport voice vlan"
+        )
     # whitespace runs are not significant: some CLIs collapse them when storing a description
     want_desc = " ".join(want.description.split())
     have_desc = " ".join(running.description.split()) if running else ""
@@ -238,15 +232,16 @@ class CiscoIosxeDriver:
                 running, vlans = self._read(cli, intent, transcript)
                 left = remediation(running, intent, vlans)
                 if left:
-                    raise DriverError(intent.endpoint.name,
-                                      f"not converged after push, still differs: {left}",
-                                      temporary=False)
+                    raise DriverError(
+                        intent.endpoint.name,
+                        f"not converged after push, still differs: {left}",
+                        temporary=False,
+                    )
         finally:
             close_quietly(cli)
         return transcript
 
-    def read(self, intent: SwitchIntent, credentials: Credentials | None
-             ) -> dict[str, PortIntent]:
+    def read(self, intent: SwitchIntent, credentials: Credentials | None) -> dict[str, PortIntent]:
         """What the managed ports run now (for drift reports and tests)."""
         transcript = Transcript(device=intent.endpoint.name)
         cli = self._open(intent, credentials, transcript)
@@ -258,8 +253,9 @@ class CiscoIosxeDriver:
 
     # -- steps
 
-    def _open(self, intent: SwitchIntent, credentials: Credentials | None,
-              transcript: Transcript) -> Cli:
+    def _open(
+        self, intent: SwitchIntent, credentials: Credentials | None, transcript: Transcript
+    ) -> Cli:
         device = intent.endpoint.name
         cli = open_cli(intent.endpoint, credentials, _definition(), self.ssh, enable=True)
         transcript.sessions += 1
@@ -274,8 +270,9 @@ class CiscoIosxeDriver:
             raise DriverError(device, f"enable refused (prompt {prompt!r})", temporary=False)
         return cli
 
-    def _read(self, cli: Cli, intent: SwitchIntent, transcript: Transcript
-              ) -> tuple[dict[str, PortIntent], set[int]]:
+    def _read(
+        self, cli: Cli, intent: SwitchIntent, transcript: Transcript
+    ) -> tuple[dict[str, PortIntent], set[int]]:
         device = intent.endpoint.name
         command = "show running-config"
         try:
@@ -288,26 +285,35 @@ class CiscoIosxeDriver:
         ports, vlans = parse_running_config(res.result)
         missing = [p.interface for p in intent.ports if p.interface not in ports]
         if missing:
-            raise DriverError(device, f"no such interface on the switch: {', '.join(missing)}",
-                              temporary=False)
+            raise DriverError(
+                device, f"no such interface on the switch: {', '.join(missing)}", temporary=False
+            )
         return ports, vlans
 
-    def _send_block(self, cli: Cli, device: str, block: list[str],
-                    transcript: Transcript) -> str | None:
+    def _send_block(
+        self, cli: Cli, device: str, block: list[str], transcript: Transcript
+    ) -> str | None:
         """Send one block in configuration mode; the switch's complaint, or None if accepted."""
         inputs = [b.strip() for b in block]
         transcript.commands.extend(inputs)
         try:
-            res = cli.send_inputs(inputs, requested_mode="configuration",
-                                  stop_on_indicated_failure=True)
+            res = cli.send_inputs(
+                inputs, requested_mode="configuration", stop_on_indicated_failure=True
+            )
         except Exception as exc:
             raise classify(device, exc, f"push {inputs[0]!r}") from None
         if res.failed:
             return res.result.strip() or "rejected"
         return None
 
-    def _push(self, cli: Cli, intent: SwitchIntent, running: dict[str, PortIntent],
-              lines: list[str], transcript: Transcript) -> None:
+    def _push(
+        self,
+        cli: Cli,
+        intent: SwitchIntent,
+        running: dict[str, PortIntent],
+        lines: list[str],
+        transcript: Transcript,
+    ) -> None:
         device = intent.endpoint.name
         for block in blocks(lines):
             complaint = self._send_block(cli, device, block, transcript)
@@ -315,11 +321,16 @@ class CiscoIosxeDriver:
                 continue
             if block[0].startswith("interface "):
                 self._roll_back(cli, intent, running, block[0].split()[1], transcript)
-            raise DriverError(device, f"rejected in {block[0]!r}: {complaint}",
-                              temporary=False)
+            raise DriverError(device, f"rejected in {block[0]!r}: {complaint}", temporary=False)
 
-    def _roll_back(self, cli: Cli, intent: SwitchIntent, before: dict[str, PortIntent],
-                   interface: str, transcript: Transcript) -> None:
+    def _roll_back(
+        self,
+        cli: Cli,
+        intent: SwitchIntent,
+        before: dict[str, PortIntent],
+        interface: str,
+        transcript: Transcript,
+    ) -> None:
         """Best effort: put one interface back to what it ran before this push."""
         try:
             now, _ = self._read(cli, intent, transcript)

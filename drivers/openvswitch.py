@@ -30,30 +30,20 @@ from drivers.base import (
     PortIntent,
     SwitchIntent,
     Transcript,
-    safe_text,
+    check_switch_intent,
 )
 
 PLATFORM = "openvswitch"
 PORT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 NOT_ACCESS = 0  # running port with trunks/other VLAN mode: never equals an intent
 DESCRIPTION_KEY = "tenantry-description"
-_TEMPORARY = re.compile(r"database connection failed|connection refused|timed out|No such file",
-                        re.I)
+_TEMPORARY = re.compile(
+    r"database connection failed|connection refused|timed out|No such file", re.I
+)
 
 
 def check_intent(intent: SwitchIntent) -> None:
-    device = intent.endpoint.name
-    for port in intent.ports:
-        if not PORT_NAME.match(port.interface):
-            raise DriverError(device, f"unsafe port name {port.interface!r}", temporary=False)
-        try:
-            safe_text(port.description)
-        except ValueError as exc:
-            raise DriverError(device, f"{port.interface}: {exc}", temporary=False) from None
-        for vlan in (port.vlan, port.voice_vlan):
-            if vlan is not None and not 1 <= vlan <= 4094:
-                raise DriverError(device, f"{port.interface}: VLAN {vlan} out of range",
-                                  temporary=False)
+    check_switch_intent(intent, PORT_NAME)
 
 
 # ------------------------------------------------------------------ parse
@@ -134,23 +124,51 @@ def remediation(
         name = want.interface
         if have is None or have.vlan != want.vlan or have.voice_vlan != want.voice_vlan:
             if want.voice_vlan is None:
-                txn += ["--", "set", "port", name, f"tag={want.vlan}", "vlan_mode=access",
-                        "trunks=[]"]
+                txn += [
+                    "--",
+                    "set",
+                    "port",
+                    name,
+                    f"tag={want.vlan}",
+                    "vlan_mode=access",
+                    "trunks=[]",
+                ]
             else:
-                txn += ["--", "set", "port", name, f"tag={want.vlan}",
-                        "vlan_mode=native-untagged", f"trunks={want.voice_vlan}"]
+                txn += [
+                    "--",
+                    "set",
+                    "port",
+                    name,
+                    f"tag={want.vlan}",
+                    "vlan_mode=native-untagged",
+                    f"trunks={want.voice_vlan}",
+                ]
         have_desc = have.description if have else ""
         if want.description != have_desc:
             if want.description:
-                txn += ["--", "set", "port", name,
-                        f'external_ids:{DESCRIPTION_KEY}="{want.description}"']
+                txn += [
+                    "--",
+                    "set",
+                    "port",
+                    name,
+                    f'external_ids:{DESCRIPTION_KEY}="{want.description}"',
+                ]
             else:
                 txn += ["--", "remove", "port", name, "external_ids", DESCRIPTION_KEY]
         have_enabled = have.enabled if have else False
         if want.enabled != have_enabled:
             target = downs if not want.enabled else ups
-            target.append(quote([ofctl, "mod-port", bridges.get(name, "?"), name,
-                                 "up" if want.enabled else "down"]))
+            target.append(
+                quote(
+                    [
+                        ofctl,
+                        "mod-port",
+                        bridges.get(name, "?"),
+                        name,
+                        "up" if want.enabled else "down",
+                    ]
+                )
+            )
     lines = list(downs)
     if txn:
         lines.append(quote([vsctl, "--timeout=10", *txn]))
@@ -160,10 +178,20 @@ def remediation(
 # ------------------------------------------------------------------ the driver
 
 READ_ARGS = (
-    "--timeout=10", "--format=json",
-    "--", "--columns=_uuid,name,tag,vlan_mode,trunks,external_ids", "list", "Port",
-    "--", "--columns=name,admin_state", "list", "Interface",
-    "--", "--columns=name,ports", "list", "Bridge",
+    "--timeout=10",
+    "--format=json",
+    "--",
+    "--columns=_uuid,name,tag,vlan_mode,trunks,external_ids",
+    "list",
+    "Port",
+    "--",
+    "--columns=name,admin_state",
+    "list",
+    "Interface",
+    "--",
+    "--columns=name,ports",
+    "list",
+    "Bridge",
 )
 
 
@@ -172,9 +200,15 @@ class OpenVSwitchDriver:
 
     platform = PLATFORM
 
-    def __init__(self, ssh: SshOptions | None = None, *, transport: str = "ssh",
-                 vsctl: str = "ovs-vsctl", ofctl: str = "ovs-ofctl",
-                 settle_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        ssh: SshOptions | None = None,
+        *,
+        transport: str = "ssh",
+        vsctl: str = "ovs-vsctl",
+        ofctl: str = "ovs-ofctl",
+        settle_s: float = 2.0,
+    ) -> None:
         if transport not in ("ssh", "local"):
             raise ValueError(f"transport must be ssh or local, not {transport!r}")
         self.ssh = ssh or SshOptions.from_env()
@@ -191,12 +225,16 @@ class OpenVSwitchDriver:
     def _run(self, shell: CommandRunner, device: str, command: str) -> str:
         rc, out = shell.run(command)
         if rc != 0:
-            raise DriverError(device, f"{command!r} exited {rc}: {out.strip()[:500]}",
-                              temporary=bool(_TEMPORARY.search(out)))
+            raise DriverError(
+                device,
+                f"{command!r} exited {rc}: {out.strip()[:500]}",
+                temporary=bool(_TEMPORARY.search(out)),
+            )
         return out
 
-    def _read(self, shell: CommandRunner, intent: SwitchIntent, transcript: Transcript
-              ) -> tuple[dict[str, PortIntent], dict[str, str]]:
+    def _read(
+        self, shell: CommandRunner, intent: SwitchIntent, transcript: Transcript
+    ) -> tuple[dict[str, PortIntent], dict[str, str]]:
         device = intent.endpoint.name
         command = quote([self.vsctl, *READ_ARGS])
         out = self._run(shell, device, command)
@@ -207,8 +245,9 @@ class OpenVSwitchDriver:
             raise DriverError(device, f"cannot parse ovs-vsctl output: {exc}") from None
         missing = [p.interface for p in intent.ports if p.interface not in running]
         if missing:
-            raise DriverError(device, f"no such port on the switch: {', '.join(missing)}",
-                              temporary=False)
+            raise DriverError(
+                device, f"no such port on the switch: {', '.join(missing)}", temporary=False
+            )
         return running, bridges
 
     def apply(self, intent: SwitchIntent, credentials: Credentials | None) -> Transcript:
@@ -232,14 +271,12 @@ class OpenVSwitchDriver:
                 if not left:
                     return transcript
                 if time.monotonic() > deadline:
-                    raise DriverError(device, f"not converged after push: {left}",
-                                      temporary=False)
+                    raise DriverError(device, f"not converged after push: {left}", temporary=False)
                 time.sleep(0.05)
         finally:
             shell.close()
 
-    def read(self, intent: SwitchIntent, credentials: Credentials | None
-             ) -> dict[str, PortIntent]:
+    def read(self, intent: SwitchIntent, credentials: Credentials | None) -> dict[str, PortIntent]:
         transcript = Transcript(device=intent.endpoint.name)
         shell = self._connect(intent, credentials)
         try:

@@ -68,9 +68,12 @@ def apply(
         return result
     last = applied if applied is not None else ledger.applied()
     targets = {name: intent for name, intent in plan.intents.items()}
+    # Drivers are built here, before any thread starts: building one imports its platform
+    # module (scrapli, …), and imports racing in several threads can deadlock.
+    drivers = {name: _driver(name, intent, driver_for) for name, intent in targets.items()}
     with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
         futures = {
-            pool.submit(_push, name, intent, driver_for, credentials): name
+            pool.submit(_push, name, intent, drivers[name], credentials): name
             for name, intent in sorted(targets.items())
         }
         for future in as_completed(futures):
@@ -120,11 +123,20 @@ def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], atte
     raise AssertionError("unreachable")
 
 
+def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
+    """The device's driver, or the exception that building it raised (reported by _push)."""
+    try:
+        return driver_for(intent)
+    except Exception as exc:
+        return exc
+
+
 def _push(
-    name: str, intent: Intent, driver_for: DriverFactory, credentials: CredentialLookup
+    name: str, intent: Intent, driver: Any, credentials: CredentialLookup
 ) -> tuple[Transcript, str | None]:
     try:
-        driver = driver_for(intent)
+        if isinstance(driver, Exception):
+            raise driver
         return driver.apply(intent, credentials(name)), None
     except DriverError as exc:
         return Transcript(device=name), exc.reason

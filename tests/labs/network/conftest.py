@@ -55,8 +55,17 @@ def cisco_lab(requirements: Any) -> Iterator[FakeCiscoLab]:
 @pytest.fixture(scope="module")
 def ovs_lab(requirements: Any) -> Iterator[OvsLab]:
     requirements.root()
-    for binary in ("ovs-vswitchd", "ovsdb-server", "ovs-vsctl", "ovs-ofctl", "ip", "ping",
-                   "/usr/sbin/sshd", "ssh", "ssh-keygen"):
+    for binary in (
+        "ovs-vswitchd",
+        "ovsdb-server",
+        "ovs-vsctl",
+        "ovs-ofctl",
+        "ip",
+        "ping",
+        "/usr/sbin/sshd",
+        "ssh",
+        "ssh-keygen",
+    ):
         requirements.binary(binary)
     requirements.module("scrapli")
     lab = OvsLab()
@@ -72,8 +81,16 @@ def ovs_lab(requirements: Any) -> Iterator[OvsLab]:
 @pytest.fixture(scope="module")
 def frr_lab(requirements: Any) -> Iterator[FrrLab]:
     requirements.root()
-    for binary in ("/usr/lib/frr/zebra", "/usr/lib/frr/staticd", "vtysh", "ip", "ping",
-                   "/usr/sbin/sshd", "ssh", "ssh-keygen"):
+    for binary in (
+        "/usr/lib/frr/zebra",
+        "/usr/lib/frr/staticd",
+        "vtysh",
+        "ip",
+        "ping",
+        "/usr/sbin/sshd",
+        "ssh",
+        "ssh-keygen",
+    ):
         requirements.binary(binary)
     requirements.module("scrapli")
     lab = FrrLab()
@@ -96,3 +113,32 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{name:<32} n={len(ms):<3} min={ms[0]:7.0f} ms  median={ms[len(ms) // 2]:7.0f} ms"
             f"  max={ms[-1]:7.0f} ms"
         )
+
+
+@pytest.fixture(scope="module")
+def frr_e2e(requirements: Any) -> Iterator[FrrLab]:
+    """The FRR lab with its occupier namespace on acme's prefix: the planner routes a public
+    /32 to the second host of the occupier's private prefix (10.64.0.2 for 10.64.0.0/24)."""
+    from .labrepo import ACME_NEXT_HOP, PUBLIC_IP, PUBLIC_POOL
+
+    requirements.root()
+    for binary in (
+        "/usr/lib/frr/zebra",
+        "/usr/lib/frr/staticd",
+        "vtysh",
+        "ip",
+        "ping",
+        "/usr/sbin/sshd",
+        "ssh",
+        "ssh-keygen",
+    ):
+        requirements.binary(binary)
+    requirements.module("scrapli")
+    lab = FrrLab(
+        xfer_rtr="10.64.0.1", xfer_occ=ACME_NEXT_HOP, public_block=PUBLIC_POOL, public_ip=PUBLIC_IP
+    )
+    try:
+        lab.start()
+        yield lab
+    finally:
+        lab.stop()

@@ -24,6 +24,10 @@ import yaml
 API = "tenantry.dev/v1alpha1"
 START = "2026-01-01"
 TODAY = "2026-06-01"
+# The FRR lab's public pool and the planner's choices in it (the frr_e2e fixture builds them)
+PUBLIC_POOL = "203.0.113.8/29"
+PUBLIC_IP = "203.0.113.10"  # first usable /32 of the pool (.8 network, .9 gateway)
+ACME_NEXT_HOP = "10.64.0.2"  # second host of acme's prefix 10.64.0.0/24 (the planner's choice)
 
 CATALOGUE = [
     {

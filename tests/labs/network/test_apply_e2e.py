@@ -23,7 +23,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,15 +37,23 @@ from drivers.openvswitch import OpenVSwitchDriver
 from reconciler.ledger import open_ledger
 
 from .conftest import timed
-from .labrepo import TODAY, Occupier, Router, Site, Switch, Tenancy, write_repo
+from .labrepo import (
+    ACME_NEXT_HOP,
+    PUBLIC_IP,
+    PUBLIC_POOL,
+    TODAY,
+    Occupier,
+    Router,
+    Site,
+    Switch,
+    Tenancy,
+    write_repo,
+)
 from .netlab import FakeCiscoLab, FrrLab, OvsLab, free_port, ping, wait_ping
 
 pytestmark = pytest.mark.lab
 
 PARKING = 999
-PUBLIC_POOL = "203.0.113.8/29"
-PUBLIC_IP = "203.0.113.10"  # first usable /32 of the pool (.8 network, .9 gateway)
-ACME_NEXT_HOP = "10.64.0.2"  # second host of acme's prefix 10.64.0.0/24 (the planner's choice)
 CISCO_IFACES = {f"GigabitEthernet0/{n}": f"C{n}" for n in range(1, 5)}
 
 
@@ -57,33 +64,6 @@ CISCO_IFACES = {f"GigabitEthernet0/{n}": f"C{n}" for n in range(1, 5)}
 def tenantry_bin(requirements: Any) -> list[str]:
     """The installed console script: the CLI exactly as an operator runs it."""
     return [requirements.binary(str(Path(sys.executable).parent / "tenantry"))]
-
-
-@pytest.fixture(scope="module")
-def frr_e2e(requirements: Any) -> Iterator[FrrLab]:
-    """The FRR lab with its occupier namespace on acme's prefix: the planner routes a public
-    /32 to the second host of the occupier's private prefix (10.64.0.2 for 10.64.0.0/24)."""
-    requirements.root()
-    for binary in (
-        "/usr/lib/frr/zebra",
-        "/usr/lib/frr/staticd",
-        "vtysh",
-        "ip",
-        "ping",
-        "/usr/sbin/sshd",
-        "ssh",
-        "ssh-keygen",
-    ):
-        requirements.binary(binary)
-    requirements.module("scrapli")
-    lab = FrrLab(
-        xfer_rtr="10.64.0.1", xfer_occ=ACME_NEXT_HOP, public_block=PUBLIC_POOL, public_ip=PUBLIC_IP
-    )
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
 
 
 @dataclass

@@ -41,15 +41,24 @@ from reconciler.decommission import Record
 from reconciler.ledger import open_ledger
 
 from .conftest import timed
-from .labrepo import TODAY, Occupier, Router, Site, Switch, Tenancy, write_occupier, write_repo
+from .labrepo import (
+    ACME_NEXT_HOP,
+    PUBLIC_IP,
+    PUBLIC_POOL,
+    TODAY,
+    Occupier,
+    Router,
+    Site,
+    Switch,
+    Tenancy,
+    write_occupier,
+    write_repo,
+)
 from .netlab import FakeCiscoLab, FrrLab, OvsLab, ping, wait_ping
 
 pytestmark = pytest.mark.lab
 
 PARKING = 999
-PUBLIC_POOL = "203.0.113.8/29"
-PUBLIC_IP = "203.0.113.10"
-ACME_NEXT_HOP = "10.64.0.2"  # second host of acme's prefix 10.64.0.0/24
 COOLING_OFF_DAYS = 30
 UNTIL = date.fromisoformat(TODAY) + timedelta(days=COOLING_OFF_DAYS)
 LATER = (UNTIL + timedelta(days=1)).isoformat()
@@ -71,32 +80,6 @@ def ifaces(prefix: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def tenantry_bin(requirements: Any) -> list[str]:
     return [requirements.binary(str(Path(sys.executable).parent / "tenantry"))]
-
-
-@pytest.fixture(scope="module")
-def frr_e2e(requirements: Any) -> Iterator[FrrLab]:
-    """FRR with its occupier namespace on acme's prefix (next hop 10.64.0.2)."""
-    requirements.root()
-    for binary in (
-        "/usr/lib/frr/zebra",
-        "/usr/lib/frr/staticd",
-        "vtysh",
-        "ip",
-        "ping",
-        "/usr/sbin/sshd",
-        "ssh",
-        "ssh-keygen",
-    ):
-        requirements.binary(binary)
-    requirements.module("scrapli")
-    lab = FrrLab(
-        xfer_rtr="10.64.0.1", xfer_occ=ACME_NEXT_HOP, public_block=PUBLIC_POOL, public_ip=PUBLIC_IP
-    )
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
 
 
 @pytest.fixture
