@@ -49,7 +49,7 @@ def main() -> None:
     try:
         ledger = open_ledger(str(tmp / "state.db"))
         assert ledger is not None
-        result = timed("validate", lambda: validate(str(root), TODAY), t)
+        result = timed("validate", lambda: validate(str(root), TODAY, fork=True), t)
         assert result.ok
         with gc_paused():
             plan = timed(
@@ -66,7 +66,7 @@ def main() -> None:
         assert applied.ok, applied.failures
 
         def noop() -> int:
-            again = validate(str(root), TODAY)
+            again = validate(str(root), TODAY, fork=True)
             holdings = ledger.holdings()
             active = {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
             with gc_paused():

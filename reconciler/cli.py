@@ -116,7 +116,7 @@ def validate(
             raise click.UsageError(str(exc)) from None
         findings, checked = partial.findings, partial.documents
     else:
-        result = run_validate(path, day, actor, context=context)
+        result = run_validate(path, day, actor, context=context, fork=True)
         findings, checked = result.findings, len(result.repo.sources)
     text = output.render(findings, fmt, checked=checked)
     if text:
@@ -223,7 +223,7 @@ ledger_option = click.option(
 
 def _validated(path: str, today: date, actor: str | None, state: str | None = None) -> Validation:
     """Validation happens before anything else: invalid input never reaches a device."""
-    result = run_validate(path, today, actor, context=_context(state, today, actor))
+    result = run_validate(path, today, actor, context=_context(state, today, actor), fork=True)
     if not result.ok:
         click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
         raise SystemExit(EXIT_FAILED)

@@ -71,13 +71,14 @@ def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> 
     )
 
 
-def run_rules(loaded: Loaded, context: Context) -> list[Finding]:
+def run_rules(loaded: Loaded, context: Context, fork: bool = False) -> list[Finding]:
     """Rules run only on a repo that loaded cleanly: a document that failed its schema would
-    otherwise show up again as a dangling reference."""
+    otherwise show up again as a dangling reference. `fork`: a large repo's rules may use a
+    second core (CLI only: never fork the threaded operator)."""
     if any(f.is_error for f in loaded.findings):
         return list(loaded.findings)
     ctx = recorded_context(loaded.repo, context)
-    if len(loaded.repo.sources) >= PARALLEL_FROM and hasattr(os, "fork"):
+    if fork and len(loaded.repo.sources) >= PARALLEL_FROM and hasattr(os, "fork"):
         return loaded.findings + _check_on_two_cores(loaded.repo, ctx)
     return loaded.findings + check(loaded.repo, ctx)
 
@@ -88,7 +89,7 @@ T = TypeVar("T")
 ALONGSIDE_THEN = frozenset({"S2", "S3", "S8", "S9", "S10"})
 ALONGSIDE_THE_REST = frozenset(RULES) - ALONGSIDE_THEN
 
-PARALLEL_FROM = 20_000  # documents; below this a fork costs more than it saves
+PARALLEL_FROM = 5_000  # documents; below this a fork costs more than it saves
 
 
 def in_child(work: Callable[[], T]) -> Callable[[], T | None]:
@@ -131,11 +132,12 @@ def validate(
     actor: str | None = None,
     files: Iterable[str] | None = None,
     context: Context | None = None,
+    fork: bool = False,
 ) -> Validation:
     with gc_paused():
         loaded = load(path, files)
         ctx = context or Context(today=today, actor=actor)
-        findings = Positions().resolve(run_rules(loaded, ctx))
+        findings = Positions().resolve(run_rules(loaded, ctx, fork))
     findings.sort(key=sort_key)
     return Validation(loaded, findings)
 
@@ -165,7 +167,7 @@ def validate_and(
                 found = check(loaded.repo, ctx, ALONGSIDE_THE_REST)
             raw = loaded.findings + here + found
         else:
-            raw = run_rules(loaded, context)
+            raw = run_rules(loaded, context, fork=True)
         findings = Positions().resolve(raw)
     findings.sort(key=sort_key)
     validation = Validation(loaded, findings)
