@@ -25,7 +25,8 @@ from reconciler.validate import run_rules
 # Errors that objects still to come can cure, tolerated when an object is created: a contract
 # before its occupier (ref), a service before its contract (S1) or before the service it
 # requires (S5 "requires"), an occupier's activations before the services that allocate them
-# (S7), before the contract that leases the spaces (N3) or the site (T3 Wi-Fi). kubectl
+# (S7), before the contract that leases the spaces (N3) or the site (T3 Wi-Fi), an upgrade
+# before the line it replaces (S8). kubectl
 # applies in file order and Argo CD in kind order, so refusing them would make a valid repo
 # impossible to apply. The operator reports them on the objects (Stalled / Waiting) until they
 # resolve. On UPDATE only dangling references are tolerated: activating beyond what the
@@ -40,6 +41,8 @@ def curable(finding: Finding, operation: str) -> bool:
             finding.rule in CURABLE_ON_CREATE
             or (finding.rule == "S5" and " requires " in finding.message)
             or (finding.rule == "T3" and " has no contract at " in finding.message)
+            # an upgrade applied before the line it replaces is known to the webhook
+            or (finding.rule == "S8" and "which is not a service" in finding.message)
         )
     return finding.rule in CURABLE_ON_UPDATE
 

@@ -199,3 +199,21 @@ def test_metrics_record_durations_failures_and_pools(engine: reconcile.Engine) -
     assert "tenantry_reconcile_duration_seconds_count" in text
     assert 'tenantry_reconcile_failures_total{reason="invalid"}' in text
     assert 'tenantry_pool_utilization_ratio{pool="VLANs",site="london-bridge"}' in text
+
+
+def test_webhook_tolerates_an_upgrade_that_arrives_before_the_line_it_replaces() -> None:
+    """kubectl may send acme-lb-internet-1000 (replaces acme-lb-internet-100) before the
+    webhook's view of the cluster holds the old line: S8 is cured once it arrives."""
+    objects = cluster_objects()
+    upgrade = next(o for o in objects if _ref(o) == Ref("Service", "acme-lb-internet-1000"))
+    rest = [
+        o
+        for o in objects
+        if _ref(o)
+        not in (Ref("Service", "acme-lb-internet-1000"), Ref("Service", "acme-lb-internet-100"))
+    ]
+    assert admission.denials(upgrade, "CREATE", rest, TODAY, None) == []
+    # the same dangling reference on an UPDATE is a mistake, not an ordering accident
+    bad = copy.deepcopy(upgrade)
+    bad["spec"]["replaces"] = "acme-lb-internet-9999"
+    assert "S8" in {f.rule for f in admission.denials(bad, "UPDATE", objects, TODAY, None)}
