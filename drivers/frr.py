@@ -12,8 +12,11 @@ in the routing table is never touched. New routes are added before old ones are 
 (make before break). vtysh stops at the first rejected line, so on a rejection the managed
 routes are put back to what ran before (best effort) and the error is permanent.
 
-Gateways (`RouterIntent.gateways`) need a VLAN sub-interface that the OS creates; they are
-rendered by `render` but not pushed here yet (a warning is logged when an intent has them).
+Gateways (`RouterIntent.gateways`): the occupier's first address on its VLAN interface, named
+by TENANTRY_FRR_GATEWAY_INTERFACE (default "vlan{vlan}", e.g. "eth1.{vlan}" for a trunk
+sub-interface). zebra keeps the configuration of an interface the OS has not created yet and
+applies it when it appears. Interfaces matching that pattern are managed: an address no longer
+intended is removed.
 """
 
 from __future__ import annotations
@@ -109,6 +112,81 @@ def remediation(running: set[StaticRoute], intended: RouterIntent) -> list[str]:
     return [r.line for r in add] + [f"no {r.line}" for r in remove]
 
 
+@dataclass(frozen=True)
+class Interface:
+    """What a running `interface` block holds that tenantry manages."""
+
+    addresses: frozenset[str] = frozenset()
+    description: str = ""
+
+
+def parse_interfaces(text: str) -> dict[str, Interface]:
+    """`interface NAME` blocks with their `ip address` and `description` lines."""
+    found: dict[str, Interface] = {}
+    name: str | None = None
+    addresses: set[str] = set()
+    description = ""
+    for line in [*text.splitlines(), "!"]:
+        if line.startswith("interface "):
+            name, addresses, description = line.split()[1], set(), ""
+        elif name is not None and line.startswith(" ip address "):
+            addresses.add(line.split()[2])
+        elif name is not None and line.startswith(" description "):
+            description = line[len(" description "):].strip()
+        elif name is not None and not line.startswith(" "):
+            found[name] = Interface(frozenset(addresses), description)
+            name = None
+    return found
+
+
+def gateway_interface(template: str, vlan: int) -> str:
+    return template.format(vlan=vlan)
+
+
+def gateway_remediation(
+    running: dict[str, Interface], intended: RouterIntent, template: str
+) -> list[str]:
+    """Lines that give every occupier's VLAN interface its gateway address (and only that),
+    and strip managed interfaces no occupier uses any more; [] when converged."""
+    pattern = re.compile("^" + re.escape(template).replace(r"\{vlan\}", r"[0-9]+") + "$")
+    lines: list[str] = []
+    wanted: set[str] = set()
+    for g in sorted(intended.gateways, key=lambda g: g.vlan):
+        name = gateway_interface(template, g.vlan)
+        wanted.add(name)
+        have = running.get(name, Interface())
+        block = [] if g.address in have.addresses else [f"ip address {g.address}"]
+        if have.description != g.description:
+            block.append(f"description {g.description}" if g.description else "no description")
+        block += [f"no ip address {a}" for a in sorted(have.addresses - {g.address})]
+        if block:
+            lines += [f"interface {name}", *block, "exit"]
+    for name, have in sorted(running.items()):
+        if name in wanted or not pattern.match(name) or not (have.addresses or have.description):
+            continue
+        block = ["no description"] if have.description else []
+        block += [f"no ip address {a}" for a in sorted(have.addresses)]
+        lines += [f"interface {name}", *block, "exit"]
+    return lines
+
+
+def split_removals(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """zebra removes an address from an interface the OS has not created but vtysh then exits
+    1 and stops: each `no ip address` goes in a call of its own, after everything else, and
+    the re-read decides whether the device converged."""
+    main: list[str] = []
+    removals: list[list[str]] = []
+    interface = ""
+    for line in lines:
+        if line.startswith("interface "):
+            interface = line
+        if line.startswith("no ip address "):
+            removals.append([interface, line])
+        else:
+            main.append(line)
+    return main, removals
+
+
 def _restore(running_now: set[StaticRoute], before: set[StaticRoute],
              prefixes: Sequence[str]) -> list[str]:
     """Lines that put the managed routes back to `before`."""
@@ -129,6 +207,9 @@ class FrrDriver:
         if transport not in ("ssh", "local"):
             raise ValueError(f"transport must be ssh or local, not {transport!r}")
         vtysh = vtysh or os.environ.get("TENANTRY_FRR_VTYSH", "vtysh")
+        self.gateway_template = os.environ.get("TENANTRY_FRR_GATEWAY_INTERFACE", "vlan{vlan}")
+        if not IfaceName.match(gateway_interface(self.gateway_template, 4094)):
+            raise ValueError(f"bad TENANTRY_FRR_GATEWAY_INTERFACE {self.gateway_template!r}")
         self.vtysh = tuple(shlex.split(vtysh) if isinstance(vtysh, str) else vtysh)
         self.ssh = ssh or SshOptions.from_env()
         self.transport = transport
@@ -150,33 +231,47 @@ class FrrDriver:
 
     def _read(self, shell: CommandRunner, device: str, transcript: Transcript
               ) -> set[StaticRoute]:
+        return self._read_all(shell, device, transcript)[0]
+
+    def _read_all(self, shell: CommandRunner, device: str, transcript: Transcript
+                  ) -> tuple[set[StaticRoute], dict[str, Interface]]:
         out = self._vtysh(shell, device, ["show running-config"])
         transcript.reads.append("show running-config")
-        return parse_static_routes(out)
+        return parse_static_routes(out), parse_interfaces(out)
+
+    def _remediation(self, running: tuple[set[StaticRoute], dict[str, Interface]],
+                     intent: RouterIntent) -> list[str]:
+        """Gateways first: a route's next hop lies in the occupier's prefix."""
+        return (gateway_remediation(running[1], intent, self.gateway_template)
+                + remediation(running[0], intent))
 
     def apply(self, intent: RouterIntent, credentials: Credentials | None) -> Transcript:
         check_intent(intent)
         device = intent.endpoint.name
-        if intent.gateways:
-            log.warning("%s: %d gateway(s) not pushed by the frr driver", device,
-                        len(intent.gateways))
         transcript = Transcript(device=device)
         shell = self._connect(intent, credentials)
         transcript.sessions += shell.sessions
         try:
-            before = self._read(shell, device, transcript)
-            lines = remediation(before, intent)
+            running = self._read_all(shell, device, transcript)
+            before = running[0]
+            lines = self._remediation(running, intent)
             if not lines:
                 return transcript
             transcript.commands.extend(lines)
+            main, removals = split_removals(lines)
             try:
-                self._vtysh(shell, device, ["configure terminal", *lines])
+                self._vtysh(shell, device, ["configure terminal", *main])
             except DriverError as exc:
                 if not exc.temporary:
                     self._roll_back(shell, device, before, intent, transcript)
                 raise
-            after = self._read(shell, device, transcript)
-            left = remediation(after, intent)
+            for removal in removals:
+                try:
+                    self._vtysh(shell, device, ["configure terminal", *removal])
+                except DriverError as exc:
+                    if exc.temporary:
+                        raise  # else: checked by the re-read below
+            left = self._remediation(self._read_all(shell, device, transcript), intent)
             if left:
                 raise DriverError(device, f"not converged after push: {left}", temporary=False)
             return transcript

@@ -27,8 +27,11 @@ def driver(frr_lab: FrrLab, ssh_options: SshOptions) -> FrrDriver:
 
 
 def routes(lab: FrrLab, *prefixes: str) -> RouterIntent:
-    return RouterIntent(lab.endpoint(), tuple(RouteIntent(p, lab.xfer_occ) for p in prefixes),
-                        managed_prefixes=(POOL,))
+    return RouterIntent(
+        lab.endpoint(),
+        tuple(RouteIntent(p, lab.xfer_occ) for p in prefixes),
+        managed_prefixes=(POOL,),
+    )
 
 
 def test_public_address_answers_only_while_routed(frr_lab: FrrLab, driver: FrrDriver) -> None:
@@ -59,8 +62,11 @@ def test_public_address_answers_only_while_routed(frr_lab: FrrLab, driver: FrrDr
 def test_routes_outside_the_managed_pools_are_never_touched(
     frr_lab: FrrLab, driver: FrrDriver
 ) -> None:
-    frr_lab.vty("configure terminal", f"ip route 10.99.0.0/16 {frr_lab.xfer_occ}",
-                f"ip route 203.0.113.64/29 {frr_lab.xfer_occ}")
+    frr_lab.vty(
+        "configure terminal",
+        f"ip route 10.99.0.0/16 {frr_lab.xfer_occ}",
+        f"ip route 203.0.113.64/29 {frr_lab.xfer_occ}",
+    )
     try:
         t = driver.apply(routes(frr_lab, "203.0.113.10/32"), frr_lab.credentials())
         # the stray route inside the pool goes, the one outside stays
@@ -79,10 +85,11 @@ def test_rejected_line_rolls_back_the_whole_change(frr_lab: FrrLab, driver: FrrD
     driver.apply(routes(frr_lab, "203.0.113.16/29"), cred)
     # moving .16/29 to a blackhole is added before the old next hop is removed (make before
     # break), and FRR refuses a route with blackhole and real next hops at once
-    bad = RouterIntent(frr_lab.endpoint(),
-                       (RouteIntent("203.0.113.8/29", frr_lab.xfer_occ),
-                        RouteIntent("203.0.113.16/29", "Null0")),
-                       managed_prefixes=(POOL,))
+    bad = RouterIntent(
+        frr_lab.endpoint(),
+        (RouteIntent("203.0.113.8/29", frr_lab.xfer_occ), RouteIntent("203.0.113.16/29", "Null0")),
+        managed_prefixes=(POOL,),
+    )
     with pytest.raises(DriverError) as err:
         driver.apply(bad, cred)
     assert err.value.temporary is False
@@ -93,8 +100,7 @@ def test_rejected_line_rolls_back_the_whole_change(frr_lab: FrrLab, driver: FrrD
     driver.apply(routes(frr_lab), cred)
 
 
-def test_wrong_key_is_a_permanent_error(frr_lab: FrrLab, driver: FrrDriver,
-                                        tmp_path: Path) -> None:
+def test_wrong_key_is_a_permanent_error(frr_lab: FrrLab, driver: FrrDriver, tmp_path: Path) -> None:
     key = tmp_path / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     with pytest.raises(DriverError) as err:
@@ -113,8 +119,54 @@ def test_local_transport(frr_lab: FrrLab) -> None:
 
 
 def test_hostile_next_hop_is_refused(frr_lab: FrrLab, driver: FrrDriver) -> None:
-    bad = RouterIntent(frr_lab.endpoint(), (RouteIntent("203.0.113.8/29", "1.2.3.4; reboot"),),
-                       managed_prefixes=(POOL,))
+    bad = RouterIntent(
+        frr_lab.endpoint(),
+        (RouteIntent("203.0.113.8/29", "1.2.3.4; reboot"),),
+        managed_prefixes=(POOL,),
+    )
     with pytest.raises(DriverError) as err:
         driver.apply(bad, frr_lab.credentials())
     assert err.value.temporary is False
+
+
+def test_occupier_gateways_are_configured_changed_and_removed(
+    frr_lab: FrrLab, driver: FrrDriver
+) -> None:
+    """Each occupier's VLAN interface gets its gateway address and description; zebra holds
+    it until the OS creates the interface. A re-run sends nothing; a released occupier's
+    interface is stripped; interfaces outside the naming pattern are never touched."""
+    from drivers.base import GatewayIntent
+
+    cred = frr_lab.credentials()
+
+    def gateways(*items: GatewayIntent) -> RouterIntent:
+        return RouterIntent(frr_lab.endpoint(), (), items, managed_prefixes=(POOL,))
+
+    acme = GatewayIntent(102, "10.64.0.1/24", "acme")
+    bravo = GatewayIntent(103, "10.64.1.1/24", "bravo")
+    first = driver.apply(gateways(acme, bravo), cred)
+    assert "ip address 10.64.0.1/24" in first.commands
+    config = frr_lab.vty("show running-config")
+    assert "interface vlan102\n description acme\n ip address 10.64.0.1/24" in config
+    assert "interface vlan103\n description bravo\n ip address 10.64.1.1/24" in config
+    assert driver.apply(gateways(acme, bravo), cred).commands == []
+    # acme's prefix changes, bravo leaves
+    moved = GatewayIntent(102, "10.64.7.1/24", "acme")
+    second = driver.apply(gateways(moved), cred)
+    assert second.commands == [
+        "interface vlan102",
+        "ip address 10.64.7.1/24",
+        "no ip address 10.64.0.1/24",
+        "exit",
+        "interface vlan103",
+        "no description",
+        "no ip address 10.64.1.1/24",
+        "exit",
+    ]
+    config = frr_lab.vty("show running-config")
+    assert "10.64.7.1/24" in config and "10.64.0.1/24" not in config
+    assert "10.64.1.1/24" not in config
+    assert "to-occ" in frr_lab.vty("show interface brief")  # unmanaged: untouched
+    assert driver.apply(gateways(moved), cred).commands == []
+    driver.apply(gateways(), cred)
+    assert "10.64.7.1/24" not in frr_lab.vty("show running-config")
