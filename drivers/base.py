@@ -175,6 +175,7 @@ class NumberIntent:
     state: str  # "active" (calls routed) or "cooling-off" (calls refused, 410)
     occupier: str = ""
     until: str | None = None  # cooling-off end date (ISO), for the record
+    assignee: str = ""  # the user the number is assigned to, or "main" for the main number
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS numbers (
     number     TEXT PRIMARY KEY NOT NULL,
     state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off')),
     occupier   TEXT NOT NULL DEFAULT '',
+    assignee   TEXT NOT NULL DEFAULT '',
     until      TEXT,
     updated_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
@@ -77,6 +78,7 @@ class Entry:
     state: str
     occupier: str = ""
     until: str | None = None  # kept in the database only, for the record
+    assignee: str = ""  # a user's name, or "main"
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,20 @@ class Operation:
     number: str
     occupier: str = ""
     until: str | None = None
+    assignee: str = ""
 
     def __str__(self) -> str:
         if self.action == "delete":
             return f"delete {self.number}"
         tail = f" until {self.until}" if self.until else ""
-        return f"{self.action} {self.number} occupier={self.occupier or '-'}{tail}"
+        who = f" assignee={self.assignee}" if self.assignee else ""
+        return f"{self.action} {self.number} occupier={self.occupier or '-'}{who}{tail}"
+
+    @property
+    def value(self) -> str:
+        """The htable value: what the routing script splits on ','."""
+        state = "active" if self.action == "activate" else "cooling-off"
+        return f"{state},{self.occupier},{self.assignee}"
 
 
 def remediation(running: Mapping[str, Entry], intended: Mapping[str, Entry]) -> list[Operation]:
@@ -108,7 +118,7 @@ def remediation(running: Mapping[str, Entry], intended: Mapping[str, Entry]) -> 
             action: Literal["activate", "cool-off"] = (
                 "activate" if want.state == "active" else "cool-off"
             )
-            ops.append(Operation(action, number, want.occupier, want.until))
+            ops.append(Operation(action, number, want.occupier, want.until, want.assignee))
     return ops
 
 
@@ -120,13 +130,13 @@ def apply_operations(running: Mapping[str, Entry], ops: Iterable[Operation]) -> 
             table.pop(op.number, None)
         else:
             state = "active" if op.action == "activate" else "cooling-off"
-            table[op.number] = Entry(state, op.occupier, op.until)
+            table[op.number] = Entry(state, op.occupier, op.until, op.assignee)
     return table
 
 
 def runtime_view(table: Mapping[str, Entry]) -> dict[str, Entry]:
     """The part of an entry the htable holds (no `until`)."""
-    return {n: Entry(e.state, e.occupier) for n, e in table.items()}
+    return {n: Entry(e.state, e.occupier, None, e.assignee) for n, e in table.items()}
 
 
 def intended_table(intent: TelephonyIntent, device: str) -> dict[str, Entry]:
@@ -136,7 +146,7 @@ def intended_table(intent: TelephonyIntent, device: str) -> dict[str, Entry]:
         _check_number(n, device)
         if n.number in table:
             raise DriverError(device, f"number {n.number} listed twice", temporary=False)
-        table[n.number] = Entry(n.state, n.occupier, n.until)
+        table[n.number] = Entry(n.state, n.occupier, n.until, n.assignee)
     for number in intent.logout:
         if not E164.match(number):
             raise DriverError(device, f"not an E.164 number: {number!r}", temporary=False)
@@ -150,6 +160,8 @@ def _check_number(n: NumberIntent, device: str) -> None:
         raise DriverError(device, f"{n.number}: unknown state {n.state!r}", temporary=False)
     if not OCCUPIER.match(n.occupier):
         raise DriverError(device, f"{n.number}: bad occupier name {n.occupier!r}", temporary=False)
+    if not OCCUPIER.match(n.assignee):
+        raise DriverError(device, f"{n.number}: bad assignee {n.assignee!r}", temporary=False)
     if n.until is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", n.until):
         raise DriverError(device, f"{n.number}: until must be a date", temporary=False)
 
@@ -352,12 +364,13 @@ class KamailioDriver:
             con.close()
 
     def _read_db(self, db: sqlite3.Connection, t: Transcript) -> dict[str, Entry]:
-        t.reads.append("db: SELECT number, state, occupier, until FROM numbers")
+        query = "SELECT number, state, occupier, until, assignee FROM numbers"
+        t.reads.append(f"db: {query}")
         try:
-            rows = db.execute("SELECT number, state, occupier, until FROM numbers").fetchall()
+            rows = db.execute(query).fetchall()
         except sqlite3.OperationalError as exc:
             raise DriverError(t.device, f"number database: {exc}", temporary=_busy(exc)) from exc
-        return {n: Entry(s, o or "", u) for n, s, o, u in rows if self._managed(n)}
+        return {n: Entry(s, o or "", u, a or "") for n, s, o, u, a in rows if self._managed(n)}
 
     def _read_runtime(self, rpc: RpcClient, t: Transcript) -> dict[str, Entry]:
         result = self._call(rpc, t, "htable.dump", self.htable, read=True)
@@ -366,8 +379,9 @@ class KamailioDriver:
             for item in bucket.get("slot", []):
                 name, value = str(item.get("name")), str(item.get("value"))
                 if self._managed(name):
-                    state, _, occupier = value.partition(",")
-                    table[name] = Entry(state, occupier)
+                    state, _, rest = value.partition(",")
+                    occupier, _, assignee = rest.partition(",")
+                    table[name] = Entry(state, occupier, None, assignee)
         return table
 
     def _registered(self, rpc: RpcClient, number: str, t: Transcript) -> bool:
@@ -393,11 +407,12 @@ class KamailioDriver:
                     else:
                         state = "active" if op.action == "activate" else "cooling-off"
                         db.execute(
-                            "INSERT INTO numbers (number, state, occupier, until, updated_at)"
-                            " VALUES (?, ?, ?, ?, datetime('now')) ON CONFLICT(number) DO UPDATE"
-                            " SET state = excluded.state, occupier = excluded.occupier,"
+                            "INSERT INTO numbers (number, state, occupier, assignee, until,"
+                            " updated_at) VALUES (?, ?, ?, ?, ?, datetime('now'))"
+                            " ON CONFLICT(number) DO UPDATE SET state = excluded.state,"
+                            " occupier = excluded.occupier, assignee = excluded.assignee,"
                             " until = excluded.until, updated_at = excluded.updated_at",
-                            (op.number, state, op.occupier, op.until),
+                            (op.number, state, op.occupier, op.assignee, op.until),
                         )
                 db.execute("COMMIT")
             except BaseException:
@@ -415,8 +430,7 @@ class KamailioDriver:
                 if "key not found" not in exc.reason.lower():  # already gone is fine
                     raise
             return
-        state = "active" if op.action == "activate" else "cooling-off"
-        self._call(rpc, t, "htable.sets", self.htable, op.number, f"{state},{op.occupier}")
+        self._call(rpc, t, "htable.sets", self.htable, op.number, op.value)
 
     def _call(
         self, rpc: RpcClient, t: Transcript, method: str, *params: str, read: bool = False

@@ -557,6 +557,16 @@ def _router(
     )
 
 
+def _assignee(repo: Repo, row: Allocation) -> str:
+    """The user a number is assigned to (Occupier.users[].number), else "main" for the
+    occupier's main number, else nobody."""
+    occupier = repo.occupiers.get(row.holder)
+    for user in occupier.spec.users if occupier else ():
+        if user.number == row.value:
+            return user.name
+    return "main" if row.role == "main" else ""
+
+
 def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> TelephonyIntent:
     numbers = []
     logout = []
@@ -564,7 +574,9 @@ def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> Telephon
         if row.kind is not Kind.NUMBER:
             continue
         if row.state is State.ACTIVE:
-            numbers.append(NumberIntent(row.value, "active", row.holder))
+            numbers.append(
+                NumberIntent(row.value, "active", row.holder, None, _assignee(repo, row))
+            )
         elif row.state is State.COOLING_OFF:
             numbers.append(
                 NumberIntent(
@@ -702,7 +714,10 @@ def items_of(intent: Intent) -> dict[str, str]:
     elif isinstance(intent, TelephonyIntent):
         for n in intent.numbers:
             until = f"until {n.until}" if n.until else ""
-            items[f"number {n.number}"] = " ".join(x for x in (n.state, n.occupier, until) if x)
+            who = f"({n.assignee})" if n.assignee else ""
+            items[f"number {n.number}"] = " ".join(
+                x for x in (n.state, n.occupier, who, until) if x
+            )
         for number in intent.logout:
             items[f"logout {number}"] = "handset"
     else:

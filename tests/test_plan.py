@@ -323,3 +323,31 @@ def test_telephony_intent_lists_active_and_cooling_numbers(tmp_path: Path) -> No
     assert [(n.number, n.state, n.until) for n in sip.numbers] == [
         ("+442079460000", "cooling-off", (TODAY + timedelta(days=90)).isoformat())
     ]
+
+
+def test_t1_main_and_users_numbers_are_told_to_the_sip_server(tmp_path: Path) -> None:
+    site = dict(SITE)
+    site["spec"] = {
+        **SITE["spec"],
+        "telephony": {"name": "lb-sip1", "platform": "kamailio", "host": "127.0.0.1"},
+    }
+    acme = occupier(
+        users=[{"name": "jo", "email": "jo@acme.example", "number": "+442079460001"}],
+        activations={
+            "numbers": [
+                {"site": "london-bridge", "number": "+442079460001"},
+                {"site": "london-bridge", "number": "+442079460000"},
+            ]
+        },
+    )
+    plan = make_plan(
+        repo_of(tmp_path, site, acme, contract(), service("acme-voice", "voice-line", quantity=2)),
+        Holdings(),
+        TODAY,
+    )
+    sip = plan.intents["lb-sip1"]
+    assert isinstance(sip, TelephonyIntent)
+    assert {n.number: n.assignee for n in sip.numbers} == {
+        "+442079460000": "main",  # the lowest active number, none declared (T1)
+        "+442079460001": "jo",
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_number_lifecycle_with_real_calls(kamailio_lab: KamailioLab) -> None:
     t = driver.apply(intent(lab, active(N1)), None)
     assert t.commands == [
         f"db: activate {N1} occupier=acme",
-        f"rpc: htable.sets numbers {N1} active,acme",
+        f"rpc: htable.sets numbers {N1} active,acme,",
     ]
     call = lab.call(N1, 200)
     assert call.ok, "active number must be answered"
@@ -55,7 +56,7 @@ def test_number_lifecycle_with_real_calls(kamailio_lab: KamailioLab) -> None:
     t = driver.apply(intent(lab, cooling(N1)), None)
     assert t.commands == [
         f"db: cool-off {N1} occupier=acme until 2026-03-01",
-        f"rpc: htable.sets numbers {N1} cooling-off,acme",
+        f"rpc: htable.sets numbers {N1} cooling-off,acme,",
     ]
     assert lab.call(N1, 410).ok, "cooling-off number is refused with 410"
 
@@ -97,8 +98,8 @@ def test_restart_with_empty_table_is_repushed(kamailio_lab: KamailioLab) -> None
     t = driver.apply(want, None)
     assert "runtime table empty: full re-push" in t.reads
     assert t.commands == [
-        f"rpc: htable.sets numbers {N1} active,acme",
-        f"rpc: htable.sets numbers {N2} cooling-off,acme",
+        f"rpc: htable.sets numbers {N1} active,acme,",
+        f"rpc: htable.sets numbers {N2} cooling-off,acme,",
     ], "the database is already right: only the runtime table is re-pushed"
     assert lab.call(N1, 200).ok
     assert lab.call(N2, 410).ok
@@ -153,7 +154,7 @@ def test_failure_mid_push_converges_on_the_next_run(kamailio_lab: KamailioLab) -
     assert lab.call(N2, 404).ok, "the second did not"
 
     t = lab.driver().apply(want, None)
-    assert t.commands == [f"rpc: htable.sets numbers {N2} active,acme"]
+    assert t.commands == [f"rpc: htable.sets numbers {N2} active,acme,"]
     assert lab.call(N2, 200).ok
 
 
@@ -212,3 +213,27 @@ def test_bare_driver_reads_the_environment(
     monkeypatch.setenv("TENANTRY_KAMAILIO_DB", str(lab.db_path))
     KamailioDriver().apply(intent(lab, active(N1)), None)
     assert lab.call(N1, 200).ok
+
+
+def test_assigned_and_main_numbers_reach_the_server_and_survive_a_restart(
+    kamailio_lab: KamailioLab,
+) -> None:
+    """A user's number and the main number carry their assignee in the live table and the
+    database; after a restart Kamailio loads the same values, so nothing is re-pushed."""
+    lab, driver = kamailio_lab, kamailio_lab.driver()
+    jo = NumberIntent(number=N1, state="active", occupier="acme", assignee="jo")
+    main = NumberIntent(number=N2, state="active", occupier="acme", assignee="main")
+    t = driver.apply(intent(lab, jo, main), None)
+    assert f"rpc: htable.sets numbers {N1} active,acme,jo" in t.commands
+    assert f"rpc: htable.sets numbers {N2} active,acme,main" in t.commands
+    with sqlite3.connect(lab.db_path) as db:
+        assert dict(db.execute("SELECT number, assignee FROM numbers").fetchall()) == {
+            N1: "jo",
+            N2: "main",
+        }
+    assert lab.call(N1, 200).ok
+    lab.restart(load_db=True)
+    assert driver.apply(intent(lab, jo, main), None).commands == []
+    # the user leaves: the number stays active for the occupier, unassigned
+    t = driver.apply(intent(lab, replace(jo, assignee=""), main), None)
+    assert t.commands[-1] == f"rpc: htable.sets numbers {N1} active,acme,"
