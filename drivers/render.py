@@ -75,7 +75,8 @@ def render_telephony(intent: TelephonyIntent) -> str:
         "device": intent.endpoint.name,
         "platform": intent.endpoint.platform,
         "numbers": [
-            {"number": n.number, "state": n.state, "occupier": n.occupier, "until": n.until}
+            {"number": n.number, "state": n.state, "occupier": n.occupier, "until": n.until,
+             "assignee": n.assignee}
             for n in sorted(intent.numbers, key=lambda n: n.number)
         ],
         "logout": sorted(intent.logout),
