@@ -60,6 +60,42 @@ def apply(
     applied: Mapping[str, Mapping[str, str]] | None = None,
     attempts: int = 3,
 ) -> ApplyResult:
+    """One reconcile. S8 make-before-break within it: when this pass makes an upgrade Active,
+    a second pass retires the line it replaces (its ports parked, its resources released)."""
+    before = _active(ledger)
+    result = _apply_once(
+        repo, ledger, today, driver_for, credentials, parallel, progress, applied, attempts
+    )
+    if result.ok and set(replaced(repo, _active(ledger))) - set(replaced(repo, before)):
+        retire = _apply_once(
+            repo, ledger, today, driver_for, credentials, parallel, progress, None, attempts
+        )
+        for name, transcript in retire.transcripts.items():
+            done = result.transcripts.setdefault(name, Transcript(device=name))
+            done.sessions += transcript.sessions
+            done.reads += transcript.reads
+            done.commands += transcript.commands
+        result.failures.update(retire.failures)
+        result.released += retire.released
+        result.seconds += retire.seconds
+    return result
+
+
+def _active(ledger: SqlLedger) -> set[str]:
+    return {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
+
+
+def _apply_once(
+    repo: Repo,
+    ledger: SqlLedger,
+    today: date,
+    driver_for: DriverFactory,
+    credentials: CredentialLookup,
+    parallel: int,
+    progress: Progress | None,
+    applied: Mapping[str, Mapping[str, str]] | None,
+    attempts: int,
+) -> ApplyResult:
     started = time.perf_counter()
     sites = sorted(repo.sites)
     plan = _allocate(repo, ledger, today, sites, attempts)

@@ -210,3 +210,18 @@ def test_report_charges_prorate_by_day(repo: Path, tmp_path: Path) -> None:
     assert float(internet["amount"]) == pytest.approx(expected)
     code, _ = run("report", "charges", str(repo))
     assert code == 64
+
+
+def test_s8_upgrade_is_make_before_break_within_one_apply(repo: Path, tmp_path: Path) -> None:
+    """acme-lb-internet-1000 replaces acme-lb-internet-100: one apply provisions the new line,
+    records it Active, then retires the old one; the next plan has nothing to do."""
+    state = str(tmp_path / "state.db")
+    code, out = run("apply", str(repo), *TODAY, "--state", state, "--out", str(tmp_path / "r"))
+    assert code == 0, out
+    code, out = run("report", str(repo), *TODAY, "--state", state, "--format", "json")
+    rows = {r["service"]: r for r in json.loads(out)}
+    assert rows["acme-lb-internet-1000"]["status"] == "Active"
+    old = rows["acme-lb-internet-100"]
+    assert (old["status"], old["reason"]) == ("Inactive", "replaced by acme-lb-internet-1000")
+    code, out = run("plan", str(repo), *TODAY, "--state", state)
+    assert code == 0 and "No changes" in out, out
