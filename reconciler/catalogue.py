@@ -14,7 +14,6 @@ from reconciler.model.kinds import (
     AtEnd,
     Contract,
     Occupier,
-    PortRole,
     Service,
     ServiceDefinition,
 )
@@ -240,7 +239,3 @@ def infrastructure(
     used[Infra.PUBLIC_IPS] = public_in_use
     alloc = allocated(repo, occupier, site, today, today)
     return {kind: Usage(used[kind], alloc[kind]) for kind in Infra}
-
-
-def port_roles() -> list[str]:
-    return [f"port:{role}" for role in PortRole]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -112,7 +112,3 @@ def edited(repo: Repo, occupier: str, record: Record) -> list[str]:
     return sorted(
         ref for ref, digest in now.items() if ref in record.docs and record.docs[ref] != digest
     )
-
-
-def in_progress(records: Mapping[str, Record]) -> Collection[str]:
-    return [name for name, r in records.items() if r.phase in UNDER_WAY]

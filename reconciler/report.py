@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from reconciler.catalogue import (
-    Infra,
     Status,
     contract_of,
     contract_status,
@@ -100,13 +99,6 @@ def services(
             )
         )
     return rows
-
-
-def infrastructure_of(
-    repo: Repo, occupier: str, site: str, today: date, holdings: Holdings
-) -> dict[Infra, str]:
-    public = len(holdings.held_by(site, occupier, Kind.PUBLIC))
-    return {k: str(v) for k, v in infrastructure(repo, occupier, site, today, public).items()}
 
 
 @dataclass(frozen=True)
