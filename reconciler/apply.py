@@ -66,7 +66,8 @@ def apply(
     result = _apply_once(
         repo, ledger, today, driver_for, credentials, parallel, progress, applied, attempts
     )
-    if result.ok and set(replaced(repo, _active(ledger))) - set(replaced(repo, before)):
+    # after a clean pass exactly the provisioned services are Active: no need to re-read them
+    if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
         retire = _apply_once(
             repo, ledger, today, driver_for, credentials, parallel, progress, None, attempts
         )
