@@ -22,8 +22,8 @@ from typing import Any
 
 from drivers.base import DriverError, Transcript
 from reconciler import decommission
-from reconciler.catalogue import statuses
-from reconciler.ledger.sql import LedgerConflict, SqlLedger
+from reconciler.catalogue import quantity_of, statuses
+from reconciler.ledger.sql import LedgerConflict, SqlLedger, Transaction
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
@@ -193,6 +193,7 @@ def _finish(
     reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
     known = ledger.statuses("Service")
     activated = ledger.statuses("Activated")
+    terms = {name: r.status for name, r in ledger.statuses("Terms").items()}
     occupiers = _occupier_records(ledger)
     with ledger.transaction(sites) as tx:
         current = tx.holdings()
@@ -221,6 +222,8 @@ def _finish(
             if record[0] == "Active" and service not in activated:
                 # S2/S3: a service whose contract started in the past is charged from here
                 tx.set_status("Activated", service, today.isoformat())
+            if record[0] == "Active":
+                _record_terms(tx, repo, service, terms.get(service))
         for service, before in known.items():
             # deleted from the repo: once every device converged it is no longer provisioned
             if service not in repo.services and not failed_sites and before.status != "Inactive":
@@ -229,6 +232,16 @@ def _finish(
             if done != occupiers.get(name):
                 tx.set_status("Occupier", name, done.phase, done.encode())
     return len(releases)
+
+
+def _record_terms(tx: Transaction, repo: Repo, name: str, before: str | None) -> None:
+    """The line's declared definition and quantity as provisioned: S4 refuses raising an
+    inactive definition's quantity, or re-pointing a line to it, against this record."""
+    service = repo.services[name]
+    definition = repo.definitions.get(service.spec.definition)
+    terms = f"{service.spec.definition} {quantity_of(service, definition)}"
+    if terms != before:
+        tx.set_status("Terms", name, terms)
 
 
 def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:

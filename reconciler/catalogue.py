@@ -64,6 +64,14 @@ def contract_status(contract: Contract, today: date) -> Status:
     return Status.ACTIVE
 
 
+def holds(contract: Contract, day: date) -> bool:
+    """Whether the contract still carries its occupier at the site on `day`: until it starts
+    and while it runs, and after its end unless it says to deprovision (seed 000: occupiers
+    continue to receive services despite their contracts being inactive)."""
+    spec = contract.spec
+    return spec.at_end is AtEnd.KEEP or spec.end is None or spec.end >= day
+
+
 def decommissioned(occupier: Occupier | None, today: date) -> bool:
     request = occupier.spec.decommission if occupier else None
     return request is not None and (request.at is None or request.at <= today)
@@ -195,13 +203,8 @@ def current_sites(repo: Repo, occupier: str, today: date) -> list[str]:
     """Sites where the occupier is now: a contract that has not ended, or ended with `keep`."""
     key = ("current_sites", occupier, today)
     if key not in repo.memo:
-        repo.memo[key] = sorted(
-            {
-                c.spec.site
-                for c in repo.contracts_of.get(occupier, ())
-                if contract_status(c, today) is not Status.INACTIVE or c.spec.at_end is AtEnd.KEEP
-            }
-        )
+        sites = {c.spec.site for c in repo.contracts_of.get(occupier, ()) if holds(c, today)}
+        repo.memo[key] = sorted(sites)
     return repo.memo[key]  # type: ignore[return-value]
 
 

@@ -96,6 +96,13 @@ def main() -> None:
     help="Check only the documents changed since this commit (work tree included) and those "
     "that depend on them; same findings as a full run for those files (pre-commit, CI).",
 )
+@click.option(
+    "--horizon",
+    "horizon",
+    metavar="YYYY-MM-DD",
+    help="Check every date of change up to this day (default: the last contract start or end, "
+    "scheduled change or decommission); findings of later dates say `on DATE`.",
+)
 def validate(
     path: str,
     fmt: str,
@@ -103,10 +110,16 @@ def validate(
     actor: str | None,
     state: str,
     changed_since: str | None,
+    horizon: str | None,
 ) -> int:
-    """Check every document below PATH against the schema and the catalogue rules."""
+    """Check every document below PATH against the schema and the catalogue rules, today and
+    on every later date where the desired state changes."""
     day = _today(today)
     context = _context(state, day, actor)
+    if horizon is not None:
+        from dataclasses import replace
+
+        context = replace(context, horizon=_today(horizon))
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 

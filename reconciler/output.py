@@ -44,6 +44,7 @@ def _as_dict(f: Finding) -> dict[str, object]:
         "path": ".".join(str(p) for p in f.path),
         "message": f.message,
         "hint": f.hint,
+        "on": f.on.isoformat() if f.on is not None else None,
     }
 
 
@@ -60,7 +61,7 @@ def _junit(findings: Sequence[Finding], checked: int) -> str:
         name = quoteattr(f"{f.file}:{f.line} [{f.rule}]")
         cases.append(
             f'    <testcase classname="tenantry.{f.rule}" name={name}>\n'
-            f"      <failure message={quoteattr(f.message)}>{escape(f.text())}</failure>\n"
+            f"      <failure message={quoteattr(f.dated_message)}>{escape(f.text())}</failure>\n"
             "    </testcase>"
         )
     if not errors:
@@ -92,7 +93,9 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
                     {
                         "ruleId": f.rule,
                         "level": "error" if f.is_error else "warning",
-                        "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
+                        "message": {
+                            "text": f.dated_message + (f" (hint: {f.hint})" if f.hint else "")
+                        },
                         "locations": [
                             {
                                 "physicalLocation": {
@@ -128,7 +131,7 @@ def _github(findings: Sequence[Finding], checked: int) -> str:
         level = "error" if f.is_error else "warning"
         file = os.path.normpath(f.file) if f.file else ""  # "./a.yaml" → "a.yaml"
         props = f"file={esc(file)},line={f.line},col={f.column},title=tenantry {f.rule}"
-        message = f.message + (f" (hint: {f.hint})" if f.hint else "")
+        message = f.dated_message + (f" (hint: {f.hint})" if f.hint else "")
         lines.append(f"::{level} {props}::{esc(message)}")
     return "\n".join(lines)
 

@@ -13,7 +13,8 @@ from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
-from reconciler.rules import HALF, RULES, Context, check
+from reconciler.rules import HALF, RULES, Context
+from reconciler.timeline import check  # every rule today, the dated ones on each later date
 
 if TYPE_CHECKING:
     from reconciler.ledger.sql import SqlLedger
@@ -68,7 +69,18 @@ def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> 
         occupier_phase={name: r.phase for name, r in records.items()},
         fingerprints={name: r.docs for name, r in records.items() if r.docs},
         existing_services=frozenset(services) if services else None,
+        recorded_terms=_terms(ledger),
     )
+
+
+def _terms(ledger: SqlLedger) -> dict[str, tuple[str, int]]:
+    """What apply recorded of each line's definition and quantity ("name quantity")."""
+    out: dict[str, tuple[str, int]] = {}
+    for name, record in ledger.statuses("Terms").items():
+        definition, _, quantity = record.status.partition(" ")
+        if quantity.isdigit():
+            out[name] = (definition, int(quantity))
+    return out
 
 
 def run_rules(loaded: Loaded, context: Context, fork: bool = False) -> list[Finding]:
