@@ -23,6 +23,7 @@ from typing import Any
 from drivers.base import DriverError, Transcript
 from reconciler import decommission
 from reconciler.catalogue import quantity_of, statuses
+from reconciler.ledger.model import Kind, State
 from reconciler.ledger.sql import LedgerConflict, SqlLedger, Transaction
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
@@ -194,6 +195,7 @@ def _finish(
     known = ledger.statuses("Service")
     activated = ledger.statuses("Activated")
     terms = {name: r.status for name, r in ledger.statuses("Terms").items()}
+    automatic = {name: r.status for name, r in ledger.statuses("AutoNumbers").items()}
     occupiers = _occupier_records(ledger)
     with ledger.transaction(sites) as tx:
         current = tx.holdings()
@@ -224,6 +226,7 @@ def _finish(
                 tx.set_status("Activated", service, today.isoformat())
             if record[0] == "Active":
                 _record_terms(tx, repo, service, terms.get(service))
+        _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
         for service, before in known.items():
             # deleted from the repo: once every device converged it is no longer provisioned
             if service not in repo.services and not failed_sites and before.status != "Inactive":
@@ -242,6 +245,27 @@ def _record_terms(tx: Transaction, repo: Repo, name: str, before: str | None) ->
     terms = f"{service.spec.definition} {quantity_of(service, definition)}"
     if terms != before:
         tx.set_status("Terms", name, terms)
+
+
+def _record_automatic_numbers(
+    tx: Transaction, repo: Repo, plan: Plan, before: Mapping[str, str], failed: set[str]
+) -> None:
+    """T1: the numbers the first voice service activated (none declared), by "occupier site":
+    they are in use (S6 X) though no document names them, so S7 refuses removing their voice
+    service while they are active."""
+    now: dict[str, str] = {}
+    for (site, holder), rows in plan.after.of.items():
+        doc = repo.occupiers.get(holder)
+        if site in failed or doc is None:
+            continue
+        if any(n.site == site for n in doc.spec.activations.numbers):
+            continue
+        numbers = sorted(r.value for r in rows if r.kind is Kind.NUMBER and r.state is State.ACTIVE)
+        if numbers:
+            now[f"{holder} {site}"] = " ".join(numbers)
+    for key in sorted(set(now) | set(before)):
+        if now.get(key, "") != before.get(key, ""):
+            tx.set_status("AutoNumbers", key, now.get(key, ""))
 
 
 def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:

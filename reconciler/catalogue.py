@@ -234,11 +234,20 @@ def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[st
 
 
 def infrastructure(
-    repo: Repo, occupier: str, site: str, today: date, public_in_use: int = 0
+    repo: Repo,
+    occupier: str,
+    site: str,
+    today: date,
+    public_in_use: int = 0,
+    numbers_active: int = 0,
 ) -> dict[Infra, Usage]:
-    """The Provisioned infrastructure row of seed 000: X/Y for the five types."""
+    """The Provisioned infrastructure row of seed 000: X/Y for the five types.
+    `numbers_active`: the numbers the ledger holds active, counted when none is declared (the
+    first voice service activated them, T1)."""
     doc = repo.occupiers.get(occupier)
     used = in_use(repo, doc, site, today) if doc is not None else Counter[str]()
     used[Infra.PUBLIC_IPS] = public_in_use
+    if not used[Infra.PHONE_NUMBERS]:
+        used[Infra.PHONE_NUMBERS] = numbers_active
     alloc = allocated(repo, occupier, site, today, today)
     return {kind: Usage(used[kind], alloc[kind]) for kind in Infra}

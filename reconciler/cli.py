@@ -19,6 +19,9 @@ from reconciler.validate import Validation, ledger_context
 from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
+    from reconciler.findings import Finding
+    from reconciler.ledger.sql import SqlLedger
+    from reconciler.load import Loaded
     from reconciler.plan import Intent
 
 # Modules that only some commands need are imported inside them: `tenantry validate` (the
@@ -128,9 +131,12 @@ def validate(
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         findings, checked = partial.findings, partial.documents
+        loaded, covered = partial.loaded, set(partial.covered)
     else:
         result = run_validate(path, day, actor, context=context, fork=True)
         findings, checked = result.findings, len(result.repo.sources)
+        loaded, covered = result.loaded, None
+    findings = findings + _ledger_only(state, loaded, context, findings, covered)
     text = output.render(findings, fmt, checked=checked)
     if text:
         click.echo(text)
@@ -213,15 +219,43 @@ def run() -> None:
 
 
 def _context(state: str | None, today: date, actor: str | None) -> Context:
+    return ledger_context(_existing_ledger(state), today, actor)
+
+
+def _existing_ledger(state: str | None) -> SqlLedger | None:
+    """The ledger named by --state when there is one; validate never creates it."""
     if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
-        return ledger_context(None, today, actor)
+        return None
     from reconciler.ledger import LedgerError, open_ledger
 
     try:
-        ledger = open_ledger(state, create=False)
+        return open_ledger(state, create=False)
     except LedgerError:
-        ledger = None
-    return ledger_context(ledger, today, actor)
+        return None
+
+
+def _ledger_only(
+    state: str | None,
+    loaded: Loaded,
+    context: Context,
+    findings: list[Finding],
+    covered: set[str] | None,
+) -> list[Finding]:
+    """validate --state: what only the ledger knows (cooling-off numbers, floor ports in use,
+    exhausted pools), for valid input; with --changed-since only on the covered files."""
+    ledger = _existing_ledger(state)
+    if ledger is None or any(f.is_error for f in [*loaded.findings, *findings] if f.rule == "ref"):
+        return []  # the planner needs documents that load and refer to each other
+    if any(f.is_error for f in loaded.findings):
+        return []
+    from reconciler.ledger import LedgerError
+    from reconciler.validate import ledger_findings
+
+    try:
+        found = Positions().resolve(ledger_findings(loaded.repo, ledger, context))
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    return [f for f in found if covered is None or f.file in covered]
 
 
 ledger_option = click.option(
@@ -268,7 +302,6 @@ def plan(
     Exit 0: no changes; 2: changes; 1: invalid input."""
     from reconciler import gitbase, present
     from reconciler.ledger import Holdings, open_ledger
-    from reconciler.load import Loaded
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
     from reconciler.validate import validate_and
 

@@ -233,7 +233,7 @@ class _Allocator:
             error(
                 "N4",
                 self.repo.source(self.doc) if self.doc else None,
-                (),
+                ("metadata", "name"),
                 f"site {self.site.name} has no free {what} left for {self.occupier}",
                 "extend the site's pool",
             )
@@ -302,6 +302,8 @@ class _Allocator:
         held = {row.value: row for row in self.held[Kind.NUMBER]}
         total = max(self.need.numbers, len(declared))
         chosen: list[str] = []
+        index = _activation_index(self.doc, "numbers") if self.doc else {}
+        site = self.site.name
         for number in sorted(declared):
             taken = self.taken.get((self.site.name, Kind.NUMBER), set())
             if number not in held and number in taken:
@@ -311,7 +313,7 @@ class _Allocator:
                     error(
                         "T2",
                         self.repo.source(self.doc) if self.doc else None,
-                        ("spec", "activations", "numbers"),
+                        ("spec", "activations", "numbers", *index.get((site, number), ())),
                         f"{number} cannot be activated for {self.occupier}: it is {why}",
                     )
                 )
@@ -363,13 +365,15 @@ class _Allocator:
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
         taken = self.taken.get((self.site.name, Kind.PORT), set())
+        index = _activation_index(self.doc, "floor_ports") if self.doc else {}
         for activation in activations:
             if activation.floor_port in taken and activation.floor_port not in held:
+                at = index.get((self.site.name, activation.floor_port), ())
                 self.plan.findings.append(
                     error(
                         "N3",
                         self.repo.source(self.doc) if self.doc else None,
-                        ("spec", "activations", "floorPorts"),
+                        ("spec", "activations", "floorPorts", *at),
                         f"floor port {activation.floor_port} at {self.site.name} is held by "
                         f"another occupier; it cannot be activated for {self.occupier}",
                     )
@@ -416,6 +420,16 @@ class _Allocator:
             for c in self.repo.contracts_at.get((self.occupier, self.site.name), ())
             for s in c.spec.spaces
         }
+
+
+def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """(site, number or floor port) → its place in the occupier's activations, so a finding
+    points at that line."""
+    out: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, activation in enumerate(getattr(doc.spec.activations, field)):
+        value = activation.number if field == "numbers" else activation.floor_port
+        out[activation.site, value] = (i, "number" if field == "numbers" else "floorPort")
+    return out
 
 
 def _after(holdings: Holdings, plan: Plan) -> Holdings:

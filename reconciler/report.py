@@ -17,7 +17,7 @@ from reconciler.catalogue import (
     statuses,
     terms_on,
 )
-from reconciler.ledger.model import Holdings, Kind
+from reconciler.ledger.model import Holdings, Kind, State
 from reconciler.model.kinds import AtEnd
 from reconciler.model.repo import Repo
 
@@ -77,10 +77,15 @@ def services(
         if gone:
             usage[key] = ""
         if key not in usage:
-            public = sum(1 for a in holdings.held_by(site, occupier, Kind.PUBLIC))
+            public = len(holdings.held_by(site, occupier, Kind.PUBLIC))
+            numbers = sum(
+                1 for a in holdings.held_by(site, occupier, Kind.NUMBER) if a.state is State.ACTIVE
+            )
             usage[key] = ", ".join(
                 f"{kind} {use}"
-                for kind, use in infrastructure(repo, occupier, site, today, public).items()
+                for kind, use in infrastructure(
+                    repo, occupier, site, today, public, numbers
+                ).items()
             )
         rows.append(
             ServiceRow(

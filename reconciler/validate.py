@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
+from reconciler.ledger.model import Kind, State
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context
@@ -70,7 +71,38 @@ def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> 
         fingerprints={name: r.docs for name, r in records.items() if r.docs},
         existing_services=frozenset(services) if services else None,
         recorded_terms=_terms(ledger),
+        active_numbers=automatic_numbers(ledger),
     )
+
+
+def ledger_findings(repo: Repo, ledger: SqlLedger, context: Context) -> list[Finding]:
+    """What only the ledger knows, at the document's line: a number in cooling-off or held by
+    another occupier (T2), a floor port in use by another (N3), a pool with nothing left or
+    past 90 % (N4). The planner finds them; nothing is written."""
+    from reconciler.plan import make_plan
+
+    active = {n for n, status in context.service_status.items() if status == "Active"}
+    plan = make_plan(repo, ledger.holdings(), context.today, active)
+    return plan.findings
+
+
+def automatic_numbers(ledger: SqlLedger) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The numbers the first voice service activated (T1), as the last apply recorded them,
+    that the ledger still holds active for the occupier."""
+    records = ledger.statuses("AutoNumbers")
+    if not records:
+        return {}
+    holdings = ledger.holdings()
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key, record in records.items():
+        holder, _, site = key.partition(" ")
+        rows = [holdings.by_key.get((site, Kind.NUMBER, n)) for n in record.status.split()]
+        still = tuple(
+            r.value for r in rows if r and r.holder == holder and r.state is State.ACTIVE
+        )
+        if still:
+            out[holder, site] = still
+    return out
 
 
 def _terms(ledger: SqlLedger) -> dict[str, tuple[str, int]]:

@@ -22,6 +22,9 @@ class Context:
     # The definition and quantity each service line was last provisioned with (ledger), for
     # inactive definitions (S4, EngageIP: no more of them, no re-pointing to them).
     recorded_terms: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # Numbers the ledger holds active per (occupier, site): with none declared, those the
+    # first voice service activated automatically (T1) are in use too (S6 X, S7).
+    active_numbers: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     # Recorded statuses, from the ledger or the documents' `status` (kubectl).
     service_status: Mapping[str, str] = field(default_factory=dict)
     occupier_phase: Mapping[str, str] = field(default_factory=dict)

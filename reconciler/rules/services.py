@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 from reconciler.catalogue import (
@@ -345,10 +346,30 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
         sites |= {d.site for d in occupier.spec.wifi_devices}
         for user in occupier.spec.users:
             sites |= set(wifi_sites(repo, occupier, user.wifi, ctx.today))
+        sites |= {site for (who, site) in ctx.active_numbers if who == occupier.name}
         for site in sorted(sites):
             used = in_use(repo, occupier, site, ctx.today)
+            automatic: tuple[str, ...] = ()
+            if not used[Infra.PHONE_NUMBERS]:
+                automatic = ctx.active_numbers.get((occupier.name, site), ())
+                used[Infra.PHONE_NUMBERS] = len(automatic)
             alloc = allocated(repo, occupier.name, site, ctx.today, ctx.today)
-            yield from _over_allocation(repo, occupier.name, site, used, alloc)
+            found = _over_allocation(repo, occupier.name, site, used, alloc)
+            yield from (_automatic(f, automatic) for f in found)
+
+
+def _automatic(finding: Finding, numbers: tuple[str, ...]) -> Finding:
+    """Numbers the first voice service activated (T1) are in no document: say which."""
+    if not numbers or not finding.message.startswith(str(Infra.PHONE_NUMBERS)):
+        return finding
+    listed = ", ".join(numbers)
+    return replace(
+        finding,
+        message=f"{finding.message}; {listed} activated automatically by the first voice "
+        "service (T1)",
+        hint=f"declare the numbers to keep active in activations.numbers (then deactivate "
+        f"them there), or keep a voice service for {listed}",
+    )
 
 
 def _over_allocation(
@@ -389,6 +410,8 @@ def _last_activation(
     spec = doc.spec
     if kind is Infra.PHONE_NUMBERS:
         idx = [i for i, n in enumerate(spec.activations.numbers) if n.site == site]
+        if not idx:  # activated automatically (T1): in the ledger only
+            return ("metadata", "name"), ""
         return ("spec", "activations", "numbers", idx[-1]), (
             f"; deactivate {spec.activations.numbers[idx[-1]].number} first"
         )
