@@ -227,8 +227,11 @@ def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[st
             total[f"port:{port.role}"] += 1
     total[Infra.PHONE_NUMBERS] = sum(1 for n in spec.activations.numbers if n.site == site)
     total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
-    total[Infra.WIFI_USERS] = sum(
-        1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today)
+    started = any(c.spec.start <= today for c in repo.contracts_at.get((occupier.name, site), ()))
+    total[Infra.WIFI_USERS] = (  # in RADIUS from the contract's start only
+        sum(1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today))
+        if started
+        else 0
     )
     return total
 

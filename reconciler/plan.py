@@ -31,7 +31,7 @@ from drivers.base import (
     WifiUserIntent,
 )
 from reconciler import allocate
-from reconciler.catalogue import Status, decommissioned, statuses, terms_on, wifi_sites
+from reconciler.catalogue import Status, decommissioned, holds, statuses, terms_on, wifi_sites
 from reconciler.findings import Finding, error, warning
 from reconciler.ledger.model import Allocation, Change, Holdings, Kind, Release, State
 from reconciler.model.kinds import Handset, Occupier, PortRole, Site
@@ -366,7 +366,18 @@ class _Allocator:
         chosen: dict[str, tuple[State, str]] = {}
         taken = self.taken.get((self.site.name, Kind.PORT), set())
         index = _activation_index(self.doc, "floor_ports") if self.doc else {}
+        # N3, S2: only the floor ports of the spaces of contracts that have started (a space
+        # move moves them; a future contract's ports wait for its start)
+        spaces = self._spaces()
+        usable = [
+            fp
+            for space in self.site.spec.spaces
+            if space.name in spaces
+            for fp in space.floor_ports
+        ]
         for activation in activations:
+            if activation.floor_port not in usable:
+                continue  # not yet (validate reports a port outside every contract's spaces)
             if activation.floor_port in taken and activation.floor_port not in held:
                 at = index.get((self.site.name, activation.floor_port), ())
                 self.plan.findings.append(
@@ -381,27 +392,24 @@ class _Allocator:
                 continue
             chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
         active_roles = Counter(role for _, role in chosen.values())
-        candidates: list[str] | None = None
-        for role in sorted(self.need.ports):
-            missing = self.need.ports[role] - active_roles[role]
-            for fp, row in sorted(held.items()):
-                if missing <= 0:
-                    break
-                if fp not in chosen and row.role == role:
-                    chosen[fp] = (State.RESERVED, role)
-                    missing -= 1
-            if missing > 0:
-                if candidates is None:
-                    spaces = self._spaces()
-                    candidates = [
-                        fp
-                        for space in self.site.spec.spaces
-                        if space.name in spaces
-                        for fp in space.floor_ports
-                    ]
+        missing = Counter(
+            {role: self.need.ports[role] - active_roles[role] for role in sorted(self.need.ports)}
+        )
+        # N4: a held port stays with its role; then a held port no longer needed for its own
+        # role takes a new one (released and taken in one plan: it is free for this change)
+        spare = [fp for fp in sorted(held) if fp in usable and fp not in chosen]
+        for same_role in (True, False):
+            for role in sorted(missing):
+                for fp in list(spare):
+                    if missing[role] > 0 and (held[fp].role == role or not same_role):
+                        chosen[fp] = (State.RESERVED, role)
+                        spare.remove(fp)
+                        missing[role] -= 1
+        for role in sorted(missing):
+            if missing[role] > 0:
                 busy = self.taken.get((self.site.name, Kind.PORT), set()) | set(chosen)
-                fresh = allocate.next_ports(candidates, busy, missing)
-                if len(fresh) < missing:
+                fresh = allocate.next_ports(usable, busy, missing[role])
+                if len(fresh) < missing[role]:
                     self.exhausted(f"floor ports for role {role}")
                 for fp in fresh:
                     chosen[fp] = (State.RESERVED, role)
@@ -415,9 +423,11 @@ class _Allocator:
                 self.release(row)
 
     def _spaces(self) -> set[str]:
+        """The spaces of the occupier's contracts at the site that have started and still hold."""
         return {
             s
             for c in self.repo.contracts_at.get((self.occupier, self.site.name), ())
+            if c.spec.start <= self.today and holds(c, self.today)
             for s in c.spec.spaces
         }
 

@@ -65,7 +65,9 @@ def state_of(repo: Repo, occupier: str, services: list[Service], day: date) -> o
         applied = sum(1 for change in service.spec.changes if change.on <= day)
         name = definition.name if definition else ""
         lines.append((status[service.name], name, quantity, applied))
-    contracts = tuple(holds(c, day) for c in repo.contracts_of.get(occupier, ()))
+    contracts = tuple(
+        (c.spec.start <= day, holds(c, day)) for c in repo.contracts_of.get(occupier, ())
+    )
     return decommissioned(repo.occupiers.get(occupier), day), tuple(lines), contracts
 
 
