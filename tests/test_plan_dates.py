@@ -18,8 +18,7 @@ from tests.test_plan import held, repo_of
 def ports_of(plan: Plan, who: str = "acme") -> dict[str, str]:
     """floor port → "state role" the occupier holds after the plan."""
     return {
-        a.value: f"{a.state} {a.role}"
-        for a in plan.after.held_by("london-bridge", who, Kind.PORT)
+        a.value: f"{a.state} {a.role}" for a in plan.after.held_by("london-bridge", who, Kind.PORT)
     }
 
 
@@ -47,7 +46,10 @@ def test_n3_a_space_move_moves_the_floor_ports(tmp_path: Path) -> None:
     )
     assert held(before, "acme", Kind.PORT) == ["F3-01"]
     moved = repo_of(
-        tmp_path, occupier(), contract(spaces=["suite-302"]), service("acme-net", "internet-lan-100")
+        tmp_path,
+        occupier(),
+        contract(spaces=["suite-302"]),
+        service("acme-net", "internet-lan-100"),
     )
     after = make_plan(moved, before.after, date(2026, 11, 23))
     assert [r.allocation.value for r in after.releases] == ["F3-01"]
@@ -96,8 +98,11 @@ def test_s2_validate_accepts_a_future_suite_activation_the_plan_waits_for(
     docs = [
         SITE,
         *CATALOGUE,
-        occupier(activations={"floorPorts": [
-            {"site": "london-bridge", "floorPort": "F3-05", "role": "internet"}]}),
+        occupier(
+            activations={
+                "floorPorts": [{"site": "london-bridge", "floorPort": "F3-05", "role": "internet"}]
+            }
+        ),
         contract("acme-lb"),
         contract("acme-lb-302", start="2027-01-01", spaces=["suite-302"]),
         service("acme-net", "internet-lan-100", contract="acme-lb"),

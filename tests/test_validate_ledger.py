@@ -34,8 +34,16 @@ def base(root: Path, **site_spec: Any) -> None:
 
 
 def apply(root: Path, state: Path, today: str = TODAY) -> str:
-    code, out = run("apply", str(root), "--today", today, "--state", str(state),
-                    "--out", str(root.parent / "rendered"))
+    code, out = run(
+        "apply",
+        str(root),
+        "--today",
+        today,
+        "--state",
+        str(state),
+        "--out",
+        str(root.parent / "rendered"),
+    )
     assert code == 0, out
     return out
 
@@ -55,9 +63,11 @@ def test_s7_removing_the_voice_line_of_automatically_activated_numbers_is_refuse
     voice.unlink()
     code, out = run("validate", str(root), "--today", TODAY, "--state", str(state))
     assert code == 1, out
-    assert f"{root}/acme.yaml:4:9: error[S7]: telephony 1/0 for acme at london-bridge: 1 in " \
-        "use but the services allocate 0; +442079460000 activated automatically by the first " \
+    assert (
+        f"{root}/acme.yaml:4:9: error[S7]: telephony 1/0 for acme at london-bridge: 1 in "
+        "use but the services allocate 0; +442079460000 activated automatically by the first "
         "voice service (T1)" in out
+    )
 
 
 def test_t2_a_number_in_cooling_off_is_reported_by_validate_at_its_activation(
@@ -68,15 +78,23 @@ def test_t2_a_number_in_cooling_off_is_reported_by_validate_at_its_activation(
     state = tmp_path / "state.db"
     base(root)
     number = {"site": "london-bridge", "number": "+442079460001"}
-    acme = write(root, "acme", occupier(activations={"numbers": [number]}), contract(),
-                 service("acme-voice", "voice-line"))
+    acme = write(
+        root,
+        "acme",
+        occupier(activations={"numbers": [number]}),
+        contract(),
+        service("acme-voice", "voice-line"),
+    )
     apply(root, state)
     acme.write_text(yaml.safe_dump_all([occupier(), contract()], sort_keys=False))
     apply(root, state)  # the number goes to cooling-off for 90 days
-    write(root, "globex",
-          occupier("globex", activations={"numbers": [number]}),
-          contract("globex-lb", "globex", spaces=["suite-302"]),
-          service("globex-voice", "voice-line", "globex"))
+    write(
+        root,
+        "globex",
+        occupier("globex", activations={"numbers": [number]}),
+        contract("globex-lb", "globex", spaces=["suite-302"]),
+        service("globex-voice", "voice-line", "globex"),
+    )
     code, out = run("validate", str(root), "--today", TODAY, "--state", str(state))
     assert code == 1, out
     line = (root / "globex.yaml").read_text().splitlines().index("    - site: london-bridge") + 2
@@ -94,13 +112,23 @@ def test_n4_an_exhausted_pool_is_reported_by_validate(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     tiny = [{"name": "tiny", "cidr": "203.0.113.0/30", "gateway": "203.0.113.1"}]
     base(root, publicPools=tiny)
-    write(root, "acme", occupier(), contract(), service("acme-net", "internet-lan-100"),
-          service("acme-ip", "public-ip"))
+    write(
+        root,
+        "acme",
+        occupier(),
+        contract(),
+        service("acme-net", "internet-lan-100"),
+        service("acme-ip", "public-ip"),
+    )
     apply(root, state)  # takes 203.0.113.2, the only usable address
-    write(root, "globex", occupier("globex"),
-          contract("globex-lb", "globex", spaces=["suite-302"]),
-          service("globex-net", "internet-lan-100", "globex"),
-          service("globex-ip", "public-ip", "globex"))
+    write(
+        root,
+        "globex",
+        occupier("globex"),
+        contract("globex-lb", "globex", spaces=["suite-302"]),
+        service("globex-net", "internet-lan-100", "globex"),
+        service("globex-ip", "public-ip", "globex"),
+    )
     code, out = run("validate", str(root), "--today", TODAY, "--state", str(state))
     assert code == 1, out
     assert (

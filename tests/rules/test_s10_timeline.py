@@ -32,8 +32,11 @@ from tests.rules.conftest import (
 WIRELESS = definition("internet-wireless", "internet")
 PUBLIC_IP_AND_INTERNET = [
     WIRELESS,
-    service("acme-net", "internet-lan-100",
-            changes=[{"on": "2027-01-01", "definition": "internet-wireless"}]),
+    service(
+        "acme-net",
+        "internet-lan-100",
+        changes=[{"on": "2027-01-01", "definition": "internet-wireless"}],
+    ),
     service("acme-ip", "public-ip"),
 ]
 NO_INTERNET = (
@@ -90,13 +93,15 @@ def test_s10_a_contract_that_starts_later_is_checked_from_its_start(world: World
     result = world.with_(
         contract("acme-mcr", start="2027-03-01", site="london-bridge", spaces=["suite-302"]),
         service("acme-ip", "public-ip", contract="acme-mcr"),
-        service("acme-net", "internet-lan-100", contract="acme-lb",
-                changes=[{"on": "2027-02-01", "definition": "internet-wireless"}]),
+        service(
+            "acme-net",
+            "internet-lan-100",
+            contract="acme-lb",
+            changes=[{"on": "2027-02-01", "definition": "internet-wireless"}],
+        ),
         WIRELESS,
     )
-    assert [(f.rule, f.on) for f in result.findings if f.is_error] == [
-        ("S5", date(2027, 3, 1))
-    ]
+    assert [(f.rule, f.on) for f in result.findings if f.is_error] == [("S5", date(2027, 3, 1))]
 
 
 # ------------------------------------------------------------------ property
@@ -109,8 +114,15 @@ def _repo(docs: list[dict[str, Any]]) -> Repo:
     return repo.index()
 
 
-ALL_DAYS = ["2026-01-01", "2026-06-01", "2026-11-23", "2027-01-01", "2027-03-01", "2027-06-30",
-            "2028-01-01"]
+ALL_DAYS = [
+    "2026-01-01",
+    "2026-06-01",
+    "2026-11-23",
+    "2027-01-01",
+    "2027-03-01",
+    "2027-06-30",
+    "2028-01-01",
+]
 DAYS = st.sampled_from(ALL_DAYS)
 DEFINITIONS = [d["metadata"]["name"] for d in CATALOGUE if not d["spec"].get("inactive")]
 
@@ -118,8 +130,14 @@ DEFINITIONS = [d["metadata"]["name"] for d in CATALOGUE if not d["spec"].get("in
 @st.composite
 def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = [SITE, site("manchester"), *CATALOGUE]
-    for who in draw(st.lists(st.sampled_from(["acme", "globex", "hooli", "initech"]),
-                             min_size=1, max_size=4, unique=True)):
+    for who in draw(
+        st.lists(
+            st.sampled_from(["acme", "globex", "hooli", "initech"]),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    ):
         where = draw(st.sampled_from(["london-bridge", "manchester"]))
         starts = draw(st.lists(DAYS, min_size=1, max_size=2))
         names = []
@@ -128,22 +146,42 @@ def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
             end = draw(st.one_of(st.none(), st.sampled_from(later))) if later else None
             extra: dict[str, Any] = {"end": end} if end else {}
             names.append(f"{who}-c{n}")
-            docs.append(contract(names[-1], who, start, site=where,
-                                 spaces=draw(st.sampled_from([["suite-301"], ["suite-302"]])),
-                                 atEnd=draw(st.sampled_from(["keep", "deprovision"])), **extra))
+            docs.append(
+                contract(
+                    names[-1],
+                    who,
+                    start,
+                    site=where,
+                    spaces=draw(st.sampled_from([["suite-301"], ["suite-302"]])),
+                    atEnd=draw(st.sampled_from(["keep", "deprovision"])),
+                    **extra,
+                )
+            )
         for n in range(draw(st.integers(0, 3))):
             changes = []
             for day in sorted(set(draw(st.lists(DAYS, max_size=2)))):
-                changes.append({"on": day, "quantity": draw(st.integers(1, 3))}
-                               if draw(st.booleans())
-                               else {"on": day, "definition": draw(st.sampled_from(DEFINITIONS))})
-            docs.append(service(f"{who}-s{n}", draw(st.sampled_from(DEFINITIONS)), who,
-                                contract=draw(st.sampled_from(names)), site=where,
-                                quantity=draw(st.integers(1, 2)), changes=changes))
-        ports = draw(st.lists(st.sampled_from(["F3-01", "F3-02", "F3-05"]), max_size=2,
-                              unique=True))
-        numbers = draw(st.lists(st.sampled_from(["+442079460001", "+442079460002"]),
-                                max_size=2, unique=True))
+                changes.append(
+                    {"on": day, "quantity": draw(st.integers(1, 3))}
+                    if draw(st.booleans())
+                    else {"on": day, "definition": draw(st.sampled_from(DEFINITIONS))}
+                )
+            docs.append(
+                service(
+                    f"{who}-s{n}",
+                    draw(st.sampled_from(DEFINITIONS)),
+                    who,
+                    contract=draw(st.sampled_from(names)),
+                    site=where,
+                    quantity=draw(st.integers(1, 2)),
+                    changes=changes,
+                )
+            )
+        ports = draw(
+            st.lists(st.sampled_from(["F3-01", "F3-02", "F3-05"]), max_size=2, unique=True)
+        )
+        numbers = draw(
+            st.lists(st.sampled_from(["+442079460001", "+442079460002"]), max_size=2, unique=True)
+        )
         spec: dict[str, Any] = {
             "activations": {
                 "floorPorts": [{"site": where, "floorPort": p, "role": "internet"} for p in ports],
@@ -152,8 +190,11 @@ def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
             "users": [{"name": "ann", "email": "ann@example.com", "wifi": draw(st.booleans())}],
         }
         if draw(st.booleans()):
-            spec["decommission"] = {"confirm": f"{who.title()} Ltd", "irreversible": True,
-                                    "at": draw(DAYS)}
+            spec["decommission"] = {
+                "confirm": f"{who.title()} Ltd",
+                "irreversible": True,
+                "at": draw(DAYS),
+            }
         docs.append(occupier(who, **spec))
     return docs
 
