@@ -515,14 +515,22 @@ REPORTS = ("services", "pools", "charges")
 )
 @click.option(
     "--contract-status",
-    type=click.Choice(["Active", "Scheduled", "Inactive"]),
-    help="Only services whose contract has this status (S9).",
+    type=click.Choice(["Active", "Scheduled", "Active and Scheduled", "Inactive", "All"]),
+    default="All",
+    show_default=True,
+    help="Only services whose contract has this status (S9); Scheduled: a future start or a "
+    "future change.",
 )
 @click.option(
     "--service-status",
-    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed"]),
-    help="Only services with this status (S9).",
+    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed", "All"]),
+    default="All",
+    show_default=True,
+    help="Only services with this status (S9); Scheduled includes a future change.",
 )
+@click.option("--occupier", "occupier_name", metavar="NAME", help="Only this occupier.")
+@click.option("--site", "site_name", metavar="NAME", help="Only this site.")
+@click.option("--contract", "contract_name", metavar="NAME", help="Only this contract.")
 @click.option("--month", metavar="YYYY-MM", help="The month of `report charges`.")
 @click.option(
     "--history",
@@ -534,14 +542,18 @@ REPORTS = ("services", "pools", "charges")
 def report(
     args: tuple[str, ...],
     fmt: str,
-    contract_status: str | None,
-    service_status: str | None,
+    contract_status: str,
+    service_status: str,
+    occupier_name: str | None,
+    site_name: str | None,
+    contract_name: str | None,
     month: str | None,
     history: bool,
     state: str,
     today: str | None,
 ) -> int:
-    """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
+    """Reports: `services` (seed 000's Manage services: definition, description, start,
+    quantity, price, cost, rrp, total, status, bill date, next change, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
     from reconciler.ledger import Holdings, open_ledger
@@ -592,11 +604,17 @@ def report(
             if ledger
             else {}
         )
+        activated = (
+            {name: date.fromisoformat(r.status) for name, r in ledger.statuses("Activated").items()}
+            if ledger
+            else {}
+        )
+        names = {"occupier": occupier_name, "site": site_name, "contract": contract_name}
+        found = reports.services(
+            loaded.repo, day, holdings, recorded, history, activated, ledger is not None
+        )
         rows = [
-            vars(r)
-            for r in reports.services(loaded.repo, day, holdings, recorded, history)
-            if (contract_status is None or r.contract_status == contract_status)
-            and (service_status is None or r.status == service_status)
+            vars(r) for r in found if reports.keep_row(r, contract_status, service_status, names)
         ]
     click.echo(output.table(rows, fmt))
     return EXIT_OK
