@@ -127,6 +127,7 @@ def test_s9_a_stale_recorded_status_does_not_win_over_the_date(root: Path, tmp_p
         "--occupier",
         "globex",
     )
+    assert code == 0, out
     row = json.loads(out)[0]
     assert (row["status"], row["reason"]) == (
         "Updating",
@@ -145,4 +146,5 @@ def test_s9_a_stale_recorded_status_does_not_win_over_the_date(root: Path, tmp_p
         "--occupier",
         "globex",
     )
+    assert code == 0, out
     assert json.loads(out)[0]["status"] == "Active"
