@@ -620,6 +620,65 @@ def report(
     return EXIT_OK
 
 
+@main.command("catalogue")
+@click.argument("occupier")
+@click.argument("path", default=".", type=click.Path(exists=True))
+@click.option("--site", "site_name", metavar="NAME", help="The site (default: its only one).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@today_option
+def catalogue_command(
+    occupier: str, path: str, site_name: str | None, fmt: str, today: str | None
+) -> int:
+    """Seed 000's Available services: what OCCUPIER may still add at the site, with each
+    definition's description; for the others, the rule that forbids them; and the case to
+    raise for those that need one (IVR, conference bridge)."""
+    from reconciler.offers import offers
+
+    day = _today(today)
+    loaded = load(path)
+    if any(f.is_error for f in loaded.findings):
+        _validated(path, day, None)
+    repo = loaded.repo
+    if occupier not in repo.occupiers:
+        raise click.UsageError(f"no Occupier named {occupier!r} below {path}")
+    sites = repo.sites_of(occupier)
+    if site_name is None:
+        if len(sites) != 1:
+            raise click.UsageError(
+                f"{occupier} has contracts at {len(sites)} sites ({', '.join(sites) or 'none'}): "
+                "choose one with --site"
+            )
+        site_name = sites[0]
+    if site_name not in repo.sites:
+        raise click.UsageError(f"no Site named {site_name!r} below {path}")
+    rows = [vars(o) for o in offers(repo, occupier, site_name, day)]
+    if fmt == "table":
+        click.echo(_offers_text(rows, occupier, site_name))
+    else:
+        click.echo(output.table(rows, fmt))
+    return EXIT_OK
+
+
+def _offers_text(rows: list[dict[str, Any]], occupier: str, site: str) -> str:
+    lines = [f"Available services for {occupier} at {site}:"]
+    for row in rows:
+        if row["available"]:
+            lines.append(f"  + {row['definition']:<22} {row['description']} (rrp {row['rrp']})")
+            if row["case"]:
+                lines.append(f"      note: {row['case']}")
+    lines.append("Not available:")
+    for row in rows:
+        if not row["available"]:
+            lines.append(f"  - {row['definition']:<22} {row['reason']}")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- Kubernetes (issue 6)
 
 

@@ -104,10 +104,8 @@ class _Scope:
             places += [n.number for n in activations.numbers]
             for place in places:
                 self._meet(occupier.name, place)
-        self.services: defaultdict[str, list[Service]] = defaultdict(list)
         self.owner: dict[Source, str] = {}  # the document's occupier
         for service in repo.services.values():
-            self.services[service.spec.occupier].append(service)
             self._own(service, service.spec.occupier)
         for contract in repo.contracts.values():
             self._own(contract, contract.spec.occupier)
@@ -165,12 +163,15 @@ def timeline(
     if not rules or not later:
         result.in_force.update((day, current) for day in later)
         return result
-    scope = _Scope(repo)
+    services: defaultdict[str, list[Service]] = defaultdict(list)
+    for service in repo.services.values():
+        services[service.spec.occupier].append(service)
+    scope: _Scope | None = None  # built on the first date where some state changes
     known: dict[str, object] = {}
     for day in later:
         changed = set()
         for name in changes[day]:
-            lines = scope.services.get(name, [])
+            lines = services.get(name, [])
             if name not in known:
                 known[name] = state_of(repo, name, lines, ctx.today)
             state = state_of(repo, name, lines, day)
@@ -180,6 +181,7 @@ def timeline(
         if changed:
             # the findings of these occupiers may change; they are compared with their own
             # neighbours, so those are in the run too
+            scope = scope or _Scope(repo)
             occupiers = scope.around(changed)
             run = check_on(scope.sub_repo(scope.around(occupiers)), replace(ctx, today=day), rules)
             found = {f for f in run if scope.decides(f, occupiers)}

@@ -180,6 +180,14 @@ class ServiceDefinitionSpec(Spec):
     max_per_occupier: Annotated[StrictInt, Field(ge=1)] | None = None
     infrastructure: Infrastructure = Infrastructure()
     inactive: Flag = False
+    raise_case: Annotated[
+        Text | None,
+        Field(
+            description="What a person must still send the provider in a case when the "
+            "service is added, e.g. the IVR configuration or the conference bridge's number "
+            "and users (seed 000); shown by `tenantry catalogue` and `plan`."
+        ),
+    ] = None
 
 
 class ServiceDefinition(Document):
