@@ -303,6 +303,7 @@ def plan(
     from reconciler import gitbase, present
     from reconciler.ledger import Holdings, open_ledger
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
+    from reconciler.report import plan_usage
     from reconciler.validate import validate_and
 
     day = _today(today)
@@ -339,16 +340,16 @@ def plan(
     result, changes, holdings = planned
     findings = Positions().resolve([f for f in head.findings if not f.is_error] + result.findings)
     existing = set(holdings.by_key)
+    pairs = [(a.site, a.holder) for a in result.allocations]
+    pairs += [(r.allocation.site, r.allocation.holder) for r in result.releases]
+    usage = plan_usage(head.repo, result.after, pairs, day)
     if fmt == "json":
         click.echo(present.as_json(result, changes, existing, findings))
     elif fmt == "markdown":
-        click.echo(
-            present.markdown(
-                result, changes, existing, findings, pool_usage(head.repo, result.after)
-            )
-        )
+        pools = pool_usage(head.repo, result.after)
+        click.echo(present.markdown(result, changes, existing, findings, pools, usage))
     else:
-        click.echo(present.text(result, changes, existing, findings))
+        click.echo(present.text(result, changes, existing, findings, usage))
     if result.errors:
         return EXIT_FAILED
     return EXIT_CHANGES if (result.changes or changes) else EXIT_OK

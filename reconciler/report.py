@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -122,7 +122,7 @@ def services(
         if gone:
             usage[key] = ""
         if key not in usage:
-            usage[key] = _usage(repo, holdings, occupier, site, today)
+            usage[key] = infrastructure_cell(repo, holdings, occupier, site, today)
         started = (activated or {}).get(name)
         rows.append(
             ServiceRow(
@@ -150,15 +150,31 @@ def services(
     return rows
 
 
-def _usage(repo: Repo, holdings: Holdings, occupier: str, site: str, today: date) -> str:
+def infrastructure_cell(
+    repo: Repo, holdings: Holdings, occupier: str, site: str, today: date
+) -> str:
     """S6's X/Y as one cell; X counts the public addresses held and the numbers the ledger
     holds active (the first voice service activates them, T1)."""
-    public = len(holdings.held_by(site, occupier, Kind.PUBLIC))
+    public = sum(  # a /29 block gives 5 usable addresses, as the definition counts them
+        1 if a.value.endswith("/32") else 2 ** (32 - int(a.value.rpartition("/")[2])) - 3
+        for a in holdings.held_by(site, occupier, Kind.PUBLIC)
+    )
     numbers = sum(
         1 for a in holdings.held_by(site, occupier, Kind.NUMBER) if a.state is State.ACTIVE
     )
     found = infrastructure(repo, occupier, site, today, public, numbers)
     return ", ".join(f"{kind} {use}" for kind, use in found.items())
+
+
+def plan_usage(
+    repo: Repo, after: Holdings, pairs: Iterable[tuple[str, str]], today: date
+) -> dict[tuple[str, str], str]:
+    """(site, occupier) → X/Y once the plan is carried out, for the occupiers it changes."""
+    return {
+        (site, who): infrastructure_cell(repo, after, who, site, today)
+        for site, who in sorted(set(pairs))
+        if who and who in repo.occupiers
+    }
 
 
 CONTRACT_FILTERS = ("Active", "Scheduled", "Active and Scheduled", "Inactive", "All")

@@ -148,3 +148,24 @@ def test_s9_a_stale_recorded_status_does_not_win_over_the_date(root: Path, tmp_p
     )
     assert code == 0, out
     assert json.loads(out)[0]["status"] == "Active"
+
+
+def test_s6_plan_and_its_pull_request_comment_show_x_over_y_per_occupier(
+    root: Path, tmp_path: Path
+) -> None:
+    write(root, "ip", service("acme-net", "internet-lan-100"), service("acme-ip", "public-ip"))
+    xy = "switch ports 0/3, telephony 0/0, public IPs 1/1, Wi-Fi devices 0/0, Wi-Fi users 0/3"
+    code, out = run("plan", str(root), "--today", TODAY, "--state", str(tmp_path / "s.db"))
+    assert code == 2, out
+    assert f"  occupier acme ({xy})\n" in out
+    code, out = run(
+        "plan",
+        str(root),
+        "--today",
+        TODAY,
+        "--state",
+        str(tmp_path / "s.db"),
+        "--format",
+        "markdown",
+    )
+    assert f"<details open><summary>occupier acme ({xy})</summary>" in out
