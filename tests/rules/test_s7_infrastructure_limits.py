@@ -144,3 +144,19 @@ def test_s7_decommissioned_occupier_is_not_counted(world: World) -> None:
         )
     )
     assert result.of("S7") == []
+
+
+def test_s7_an_edit_over_allocating_two_types_reports_both(world: World) -> None:
+    result = world.with_(
+        occupier(
+            activations={
+                **_numbers(NUMBER),
+                **_ports(("F3-01", "internet"), ("F3-02", "internet")),
+            }
+        ),
+        service("acme-net", "internet-lan-100"),
+    )
+    assert sorted(f.message.split(":")[0] for f in result.errors("S7")) == [
+        "switch ports 2/1 for acme at london-bridge",
+        "telephony 1/0 for acme at london-bridge",
+    ]
