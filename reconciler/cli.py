@@ -505,15 +505,18 @@ def decommission_command(
 REPORTS = ("services", "pools", "charges")
 
 
-@main.command()
-@click.argument("args", nargs=-1, metavar="[services|pools|charges] [PATH]")
-@click.option(
+table_format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
 )
+
+
+@main.command()
+@click.argument("args", nargs=-1, metavar="[services|pools|charges] [PATH]")
+@table_format_option
 @click.option(
     "--contract-status",
     type=click.Choice(["Active", "Scheduled", "Active and Scheduled", "Inactive", "All"]),
@@ -625,13 +628,7 @@ def report(
 @click.argument("occupier")
 @click.argument("path", default=".", type=click.Path(exists=True))
 @click.option("--site", "site_name", metavar="NAME", help="The site (default: its only one).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@table_format_option
 @today_option
 def catalogue_command(
     occupier: str, path: str, site_name: str | None, fmt: str, today: str | None

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.rules.conftest import contract, definition, occupier, service, site
-from tests.test_validate_ledger import TODAY, base, run, write
+from tests.rules.conftest import definition, occupier, service, site
+from tests.test_validate_ledger import TODAY, folder, run, seed_example, write
 
 IVR = definition(
     "ivr",
@@ -26,18 +26,9 @@ def offers(root: Path, who: str = "acme", *args: str) -> dict[str, dict[str, obj
 
 
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    base(root)
+    root = folder(tmp_path)
     write(root, "ivr", IVR)
-    write(
-        root,
-        "acme",
-        occupier(),
-        contract(),
-        service("acme-net", "internet-lan-100"),
-        service("acme-ip", "public-ip"),
-    )
+    seed_example(root)
     return root
 
 

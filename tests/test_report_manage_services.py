@@ -13,8 +13,8 @@ from tests.rules.conftest import contract, occupier, service
 from tests.test_validate_ledger import TODAY, apply, base, run, write
 
 
-def rows(root: Path, *args: str) -> dict[str, dict[str, object]]:
-    code, out = run("report", str(root), "--today", TODAY, "--format", "json", *args)
+def rows(root: Path, *args: str, today: str = TODAY) -> dict[str, dict[str, object]]:
+    code, out = run("report", str(root), "--today", today, "--format", "json", *args)
     assert code == 0, out
     return {r["service"]: r for r in json.loads(out)}
 
@@ -115,39 +115,14 @@ def test_s9_a_line_never_provisioned_is_not_active(root: Path, tmp_path: Path) -
 def test_s9_a_stale_recorded_status_does_not_win_over_the_date(root: Path, tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     apply(root, state)  # globex-voice recorded Scheduled: its contract starts 2027-02-01
-    code, out = run(
-        "report",
-        str(root),
-        "--today",
-        "2027-02-02",
-        "--format",
-        "json",
-        "--state",
-        str(state),
-        "--occupier",
-        "globex",
-    )
-    assert code == 0, out
-    row = json.loads(out)[0]
+    later = ("--state", str(state), "--occupier", "globex")
+    row = rows(root, *later, today="2027-02-02")["globex-voice"]
     assert (row["status"], row["reason"]) == (
         "Updating",
         "recorded Scheduled; provisioned at the next apply",
     )
     apply(root, state, "2027-02-02")
-    code, out = run(
-        "report",
-        str(root),
-        "--today",
-        "2027-02-02",
-        "--format",
-        "json",
-        "--state",
-        str(state),
-        "--occupier",
-        "globex",
-    )
-    assert code == 0, out
-    assert json.loads(out)[0]["status"] == "Active"
+    assert rows(root, *later, today="2027-02-02")["globex-voice"]["status"] == "Active"
 
 
 def test_s6_plan_and_its_pull_request_comment_show_x_over_y_per_occupier(

@@ -33,6 +33,26 @@ def base(root: Path, **site_spec: Any) -> None:
     write(root, "catalogue", *CATALOGUE)
 
 
+def folder(tmp_path: Path, **site_spec: Any) -> Path:
+    """An empty desired-state repo with the site and the catalogue."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    base(root, **site_spec)
+    return root
+
+
+def seed_example(root: Path, who: str = "acme") -> Path:
+    """Seed 000's example: Internet (LAN) and one Public IP."""
+    return write(
+        root,
+        who,
+        occupier(who),
+        contract(f"{who}-lb", who, spaces=["suite-301" if who == "acme" else "suite-302"]),
+        service(f"{who}-net", "internet-lan-100", who),
+        service(f"{who}-ip", "public-ip", who),
+    )
+
+
 def apply(root: Path, state: Path, today: str = TODAY) -> str:
     code, out = run(
         "apply",
@@ -51,10 +71,8 @@ def apply(root: Path, state: Path, today: str = TODAY) -> str:
 def test_s7_removing_the_voice_line_of_automatically_activated_numbers_is_refused(
     tmp_path: Path,
 ) -> None:
-    root = tmp_path / "repo"
-    root.mkdir()
+    root = folder(tmp_path)
     state = tmp_path / "state.db"
-    base(root)
     write(root, "acme", occupier(), contract())
     voice = write(root, "voice", service("acme-voice", "voice-line"))
     apply(root, state)  # T1: the first voice service activates +442079460000
@@ -73,10 +91,8 @@ def test_s7_removing_the_voice_line_of_automatically_activated_numbers_is_refuse
 def test_t2_a_number_in_cooling_off_is_reported_by_validate_at_its_activation(
     tmp_path: Path,
 ) -> None:
-    root = tmp_path / "repo"
-    root.mkdir()
+    root = folder(tmp_path)
     state = tmp_path / "state.db"
-    base(root)
     number = {"site": "london-bridge", "number": "+442079460001"}
     acme = write(
         root,
@@ -107,28 +123,12 @@ def test_t2_a_number_in_cooling_off_is_reported_by_validate_at_its_activation(
 
 
 def test_n4_an_exhausted_pool_is_reported_by_validate(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    root.mkdir()
-    state = tmp_path / "state.db"
     tiny = [{"name": "tiny", "cidr": "203.0.113.0/30", "gateway": "203.0.113.1"}]
-    base(root, publicPools=tiny)
-    write(
-        root,
-        "acme",
-        occupier(),
-        contract(),
-        service("acme-net", "internet-lan-100"),
-        service("acme-ip", "public-ip"),
-    )
+    root = folder(tmp_path, publicPools=tiny)
+    state = tmp_path / "state.db"
+    seed_example(root)
     apply(root, state)  # takes 203.0.113.2, the only usable address
-    write(
-        root,
-        "globex",
-        occupier("globex"),
-        contract("globex-lb", "globex", spaces=["suite-302"]),
-        service("globex-net", "internet-lan-100", "globex"),
-        service("globex-ip", "public-ip", "globex"),
-    )
+    seed_example(root, "globex")
     code, out = run("validate", str(root), "--today", TODAY, "--state", str(state))
     assert code == 1, out
     assert (
