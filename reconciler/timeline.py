@@ -3,15 +3,16 @@ only today. Pure: the dates come from the documents, `today` and the horizon are
 
 The dates are contract starts, the day after a contract ends, scheduled changes and
 decommission dates. The rules that read the date (DATED) run on today's whole repo, then on
-each later date only for the occupiers whose state differs from the date before (with the
-occupiers they share a site with, for the rules that compare occupiers): rules run once per
-distinct state. A finding is reported on the first date of each stretch where it holds.
+each later date only for the occupiers whose state, as those rules see it, differs from the
+date before (with the occupiers they share a site or a number with, for the rules that compare
+occupiers): rules run once per distinct state. A finding is reported on the first date of each
+stretch where it holds.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -71,6 +72,29 @@ def state_of(repo: Repo, occupier: str, services: list[Service], day: date) -> o
     return decommissioned(repo.occupiers.get(occupier), day), tuple(lines), contracts
 
 
+def presence_of(repo: Repo, occupier: str, services: list[Service], day: date) -> object:
+    """What the rules comparing occupiers (N3, T2, T3) can see of one: whether it is still
+    there, and which of its contracts hold."""
+    contracts = tuple(holds(c, day) for c in repo.contracts_of.get(occupier, ()))
+    return decommissioned(repo.occupiers.get(occupier), day), contracts
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Dated rules that see the same part of an occupier's state."""
+
+    rules: frozenset[str]
+    state: Callable[[Repo, str, list[Service], date], object]
+    neighbours: bool  # the rules compare an occupier with those it shares a site or number with
+
+
+GROUPS = (
+    _Group(frozenset({"S5", "S7"}), state_of, False),
+    _Group(frozenset({"N3", "T2", "T3"}), presence_of, True),
+)
+assert frozenset().union(*(g.rules for g in GROUPS)) == DATED
+
+
 @dataclass
 class Timeline:
     """The findings of the dated rules in force on each date, and those reported."""
@@ -105,7 +129,9 @@ class _Scope:
             for place in places:
                 self._meet(occupier.name, place)
         self.owner: dict[Source, str] = {}  # the document's occupier
+        self.services: defaultdict[str, list[Service]] = defaultdict(list)
         for service in repo.services.values():
+            self.services[service.spec.occupier].append(service)
             self._own(service, service.spec.occupier)
         for contract in repo.contracts.values():
             self._own(contract, contract.spec.occupier)
@@ -130,15 +156,22 @@ class _Scope:
         return out
 
     def sub_repo(self, occupiers: set[str]) -> Repo:
+        """The repo cut down to these occupiers (sites and catalogue whole)."""
         repo = self.repo
         if len(occupiers) >= len(self.places):
             return repo
+        contracts = {c.name: c for o in occupiers for c in repo.contracts_of.get(o, ())}
+        services = {s.name: s for o in occupiers for s in self.services.get(o, ())}
+        for service in services.values():  # a line charged to another's contract (S1)
+            other = repo.contracts.get(service.spec.contract or "")
+            if other is not None:
+                contracts.setdefault(other.name, other)
         sub = Repo(
             sites=repo.sites,
             definitions=repo.definitions,
-            occupiers={n: o for n, o in repo.occupiers.items() if n in occupiers},
-            contracts={n: c for n, c in repo.contracts.items() if c.spec.occupier in occupiers},
-            services={n: s for n, s in repo.services.items() if s.spec.occupier in occupiers},
+            occupiers={o: repo.occupiers[o] for o in occupiers if o in repo.occupiers},
+            contracts=contracts,
+            services=services,
             sources=repo.sources,
         )
         return sub.index()
@@ -167,28 +200,33 @@ def timeline(
     for service in repo.services.values():
         services[service.spec.occupier].append(service)
     scope: _Scope | None = None  # built on the first date where some state changes
-    known: dict[str, object] = {}
+    known: dict[tuple[int, str], object] = {}
     for day in later:
-        changed = set()
-        for name in changes[day]:
-            lines = services.get(name, [])
-            if name not in known:
-                known[name] = state_of(repo, name, lines, ctx.today)
-            state = state_of(repo, name, lines, day)
-            if state != known[name]:
-                known[name] = state
-                changed.add(name)
-        if changed:
-            # the findings of these occupiers may change; they are compared with their own
-            # neighbours, so those are in the run too
+        new = set(current)
+        for index, group in enumerate(GROUPS):
+            wanted = [r for r in rules if r in group.rules]
+            changed = set()
+            for name in changes[day] if wanted else ():
+                lines = services.get(name, [])
+                if (index, name) not in known:
+                    known[index, name] = group.state(repo, name, lines, ctx.today)
+                state = group.state(repo, name, lines, day)
+                if state != known[index, name]:
+                    known[index, name] = state
+                    changed.add(name)
+            if not changed:
+                continue
+            # the findings of these occupiers may change; rules that compare occupiers see
+            # their neighbours too
             scope = scope or _Scope(repo)
-            occupiers = scope.around(changed)
-            run = check_on(scope.sub_repo(scope.around(occupiers)), replace(ctx, today=day), rules)
-            found = {f for f in run if scope.decides(f, occupiers)}
-            kept = {f for f in current if not scope.decides(f, occupiers)}
-            new = frozenset(kept | found)
+            decided = scope.around(changed) if group.neighbours else changed
+            seen = scope.around(decided) if group.neighbours else decided
+            run = check_on(scope.sub_repo(seen), replace(ctx, today=day), wanted)
+            new = {f for f in new if f.rule not in group.rules or not scope.decides(f, decided)}
+            new |= {f for f in run if scope.decides(f, decided)}
+        if new != current:
             result.reported.extend(f.dated(day) for f in new - current)
-            current = new
+            current = frozenset(new)
         result.in_force[day] = current
     return result
 
