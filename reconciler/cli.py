@@ -303,7 +303,7 @@ def plan(
     from reconciler import gitbase, present
     from reconciler.ledger import Holdings, open_ledger
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
-    from reconciler.report import plan_usage
+    from reconciler.report import case_notes, plan_usage
     from reconciler.validate import validate_and
 
     day = _today(today)
@@ -343,13 +343,15 @@ def plan(
     pairs = [(a.site, a.holder) for a in result.allocations]
     pairs += [(r.allocation.site, r.allocation.holder) for r in result.releases]
     usage = plan_usage(head.repo, result.after, pairs, day)
+    active = {n for n, status in context.service_status.items() if status == "Active"}
+    notes = case_notes(head.repo, result.services, active)
     if fmt == "json":
         click.echo(present.as_json(result, changes, existing, findings))
     elif fmt == "markdown":
         pools = pool_usage(head.repo, result.after)
-        click.echo(present.markdown(result, changes, existing, findings, pools, usage))
+        click.echo(present.markdown(result, changes, existing, findings, pools, usage, notes))
     else:
-        click.echo(present.text(result, changes, existing, findings, usage))
+        click.echo(present.text(result, changes, existing, findings, usage, notes))
     if result.errors:
         return EXIT_FAILED
     return EXIT_CHANGES if (result.changes or changes) else EXIT_OK

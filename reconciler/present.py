@@ -101,6 +101,7 @@ def text(
     existing: set[tuple[str, str, str]],
     findings: Sequence[Finding],
     usage: Mapping[tuple[str, str], str] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     lines = decommission_lines(plan)
     for site, groups in grouped(plan, changes, existing).items():
@@ -109,6 +110,7 @@ def text(
             lines.append(f"  {_with_usage(who, site, usage)}")
             lines.extend(f"    {entry}" for entry in entries)
     lines.extend(f.text() for f in findings)
+    lines.extend(f"note: {note}" for note in notes)
     if not plan.changes and not changes:
         lines.append("No changes. The devices and the ledger match the desired state.")
     else:
@@ -123,9 +125,11 @@ def markdown(
     findings: Sequence[Finding],
     pools: Sequence[PoolUse],
     usage: Mapping[tuple[str, str], str] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     lines = ["<!-- tenantry-plan -->", f"**tenantry plan:** {summary(plan, changes)}", ""]
     lines += [f"⚠️ {line}" for line in decommission_lines(plan)]
+    lines += [f"📝 {note}" for note in notes]
     for finding in findings:
         icon = "❌" if finding.is_error else "⚠️"
         lines.append(

@@ -177,6 +177,19 @@ def plan_usage(
     }
 
 
+def case_notes(repo: Repo, provisioned: Iterable[str], active: Iterable[str]) -> list[str]:
+    """Seed 000: an IVR or a conference bridge also needs a case raised with the provider; say
+    so for each such line this plan provisions for the first time."""
+    before = set(active)
+    notes = []
+    for name in sorted(set(provisioned) - before):
+        service = repo.services.get(name)
+        definition = repo.definitions.get(service.spec.definition) if service else None
+        if definition is not None and definition.spec.raise_case:
+            notes.append(f"service {name} ({definition.name}): {definition.spec.raise_case}")
+    return notes
+
+
 CONTRACT_FILTERS = ("Active", "Scheduled", "Active and Scheduled", "Inactive", "All")
 SERVICE_FILTERS = ("Active", "Scheduled", "Inactive", "Updating", "Failed", "All")
 

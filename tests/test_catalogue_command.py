@@ -81,3 +81,15 @@ def test_s1_catalogue_offers_nothing_where_the_occupier_has_no_contract(tmp_path
     code, out = run("catalogue", "globex", str(root), "--today", TODAY)
     assert code == 64
     assert "globex has contracts at 0 sites (none): choose one with --site" in out
+
+
+def test_s5_plan_notes_the_case_to_raise_for_a_new_ivr(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    write(root, "voice", service("acme-voice", "voice-line"), service("acme-ivr", "ivr"))
+    state = str(tmp_path / "state.db")
+    code, out = run("plan", str(root), "--today", TODAY, "--state", state)
+    assert code == 2, out
+    note = "service acme-ivr (ivr): raise a case with the details of the IVR configuration"
+    assert f"note: {note}\n" in out
+    code, out = run("plan", str(root), "--today", TODAY, "--state", state, "--format", "markdown")
+    assert f"📝 {note}\n" in out
