@@ -16,14 +16,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from drivers.base import DriverError, Transcript
 from reconciler import decommission
 from reconciler.catalogue import statuses
-from reconciler.ledger.sql import LedgerConflict, SqlLedger
+from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
+from reconciler.ledger.sql import LedgerConflict, SqlLedger, Transaction
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
@@ -59,17 +60,72 @@ def apply(
     progress: Progress | None = None,
     applied: Mapping[str, Mapping[str, str]] | None = None,
     attempts: int = 3,
+    guard: Guard | None = None,
 ) -> ApplyResult:
-    """One reconcile. S8 make-before-break within it: when this pass makes an upgrade Active,
-    a second pass retires the line it replaces (its ports parked, its resources released)."""
+    """One reconcile, holding the ledger against other applies from the first read to the
+    last write (G2): the plan is made under that lock, so concurrent applies end in the state
+    of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
+    Active, a second pass retires the line it replaces (its ports parked, its resources
+    released)."""
+    guard = guard or Guard()
+    with ledger.apply_lock(guard.wait_s, guard.source, guard.actor):
+        return _apply_locked(
+            repo,
+            ledger,
+            today,
+            driver_for,
+            credentials,
+            parallel,
+            progress,
+            applied,
+            attempts,
+            guard,
+        )
+
+
+@dataclass(frozen=True)
+class Guard:
+    """G1 and G2 settings of one apply: the mass-release override, how long to wait for
+    another apply of the same ledger, and what the apply log records about this one."""
+
+    allow_mass_release: bool = False
+    wait_s: float = 600.0
+    source: str = ""
+    actor: str = ""
+    root: str = "."
+
+
+def _apply_locked(
+    repo: Repo,
+    ledger: SqlLedger,
+    today: date,
+    driver_for: DriverFactory,
+    credentials: CredentialLookup,
+    parallel: int,
+    progress: Progress | None,
+    applied: Mapping[str, Mapping[str, str]] | None,
+    attempts: int,
+    guard: Guard,
+) -> ApplyResult:
     before = _active(ledger)
     result = _apply_once(
-        repo, ledger, today, driver_for, credentials, parallel, progress, applied, attempts
+        repo, ledger, today, driver_for, credentials, parallel, progress, applied, attempts, guard
     )
     # after a clean pass exactly the provisioned services are Active: no need to re-read them
     if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
+        # what this pass releases is what the upgrade retires: asked for by `replaces`
+        retire_guard = replace(guard, allow_mass_release=True)
         retire = _apply_once(
-            repo, ledger, today, driver_for, credentials, parallel, progress, None, attempts
+            repo,
+            ledger,
+            today,
+            driver_for,
+            credentials,
+            parallel,
+            progress,
+            None,
+            attempts,
+            retire_guard,
         )
         for name, transcript in retire.transcripts.items():
             done = result.transcripts.setdefault(name, Transcript(device=name))
@@ -96,10 +152,11 @@ def _apply_once(
     progress: Progress | None,
     applied: Mapping[str, Mapping[str, str]] | None,
     attempts: int,
+    guard: Guard,
 ) -> ApplyResult:
     started = time.perf_counter()
     sites = sorted(repo.sites)
-    plan = _allocate(repo, ledger, today, sites, attempts)
+    plan = _allocate(repo, ledger, today, sites, attempts, guard)
     result = ApplyResult(plan)
     if plan.errors:
         return result
@@ -135,15 +192,30 @@ def _apply_once(
     return result
 
 
-def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int) -> Plan:
+def _allocate(
+    repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int, guard: Guard
+) -> Plan:
     known = ledger.statuses("Service")
     occupiers = _occupier_records(ledger)
+    contracts = _contract_records(ledger)
+    phases = {name: record.phase for name, record in occupiers.items()}
     for attempt in range(attempts):
         try:
             with ledger.transaction(sites) as tx:
                 holdings = tx.holdings()
                 active = {n for n, r in known.items() if r.status == "Active"}
                 plan = make_plan(repo, holdings, today, active)
+                if not plan.errors:
+                    plan.findings += g1_releases(
+                        repo,
+                        plan,
+                        holdings,
+                        today,
+                        contracts,
+                        phases,
+                        guard.allow_mass_release,
+                        guard.root,
+                    )
                 if plan.errors:
                     return plan
                 tx.apply(plan.allocations, holdings)
@@ -228,7 +300,24 @@ def _finish(
         for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
             if done != occupiers.get(name):
                 tx.set_status("Occupier", name, done.phase, done.encode())
+        _record_contracts(tx, repo, today, ledger)
     return len(releases)
+
+
+def _contract_records(ledger: SqlLedger) -> dict[str, ContractRecord]:
+    rows = ledger.statuses("Contract")
+    return recorded_contracts({name: (r.status, r.reason) for name, r in rows.items()})
+
+
+def _record_contracts(tx: Transaction, repo: Repo, today: date, ledger: SqlLedger) -> None:
+    """G1 needs, once an occupier's documents are gone, to know whether its contracts were
+    still running: every apply records each contract's dates."""
+    known = ledger.statuses("Contract")
+    for name, record in contract_records(repo).items():
+        row = (record.status(today), record.encode())
+        before = known.get(name)
+        if before is None or (before.status, before.reason) != row:
+            tx.set_status("Contract", name, *row)
 
 
 def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:
