@@ -440,11 +440,19 @@ class SqlLedger:
             )
 
 
+def _busy_timeout() -> float:
+    """How long a SQLite writer waits for another (TENANTRY_LEDGER_TIMEOUT, default 10 s)."""
+    try:
+        return max(float(os.environ.get("TENANTRY_LEDGER_TIMEOUT", "10")), 0.0)
+    except ValueError:
+        return 10.0
+
+
 class SqliteLedger(SqlLedger):
-    def __init__(self, path: str, busy_timeout_s: float = 10.0) -> None:
+    def __init__(self, path: str, busy_timeout_s: float | None = None) -> None:
         super().__init__(path)
         self.path = path
-        self.busy_timeout_s = busy_timeout_s
+        self.busy_timeout_s = busy_timeout_s if busy_timeout_s is not None else _busy_timeout()
 
     def create_directory(self) -> None:
         try:
@@ -474,13 +482,21 @@ class SqliteLedger(SqlLedger):
             raise LedgerError(f"cannot open the ledger {self.path}: it is a directory")
         with self.faults():
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            return conn
+
+    def migrate(self) -> None:
+        """Only a file that is empty or already ours is switched to WAL (a persistent mode of
+        the file) and given the schema: another application's database is never touched."""
+        with self.reading() as cursor:
+            self.version(cursor)
+        with self.faults():
+            conn = self.connect()
             try:
                 self._wal(conn)
-                conn.execute("PRAGMA synchronous=NORMAL")
-            except BaseException:
+            finally:
                 conn.close()
-                raise
-            return conn
+        super().migrate()
 
     def _wal(self, conn: sqlite3.Connection) -> None:
         """Switching a new file to WAL takes a lock that the busy timeout does not cover: two
