@@ -78,7 +78,10 @@ def newer(path: Path) -> None:
 
 FAULTS: dict[str, tuple[Callable[[Path], None], str]] = {
     "garbage-bytes": (garbage, "is not a tenantry ledger"),
-    "another-applications-database": (foreign, "is not a tenantry ledger (it has tables customers)"),
+    "another-applications-database": (
+        foreign,
+        "is not a tenantry ledger (it has tables customers)",
+    ),
     "newer-schema": (newer, "newer than this tenantry"),
 }
 
@@ -133,7 +136,9 @@ def test_a_dropped_table_is_refused_not_recreated(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", [b"", None], ids=["zero-bytes", "wal-only-no-tables"])
-def test_an_empty_or_schema_less_file_is_a_new_ledger(tmp_path: Path, content: bytes | None) -> None:
+def test_an_empty_or_schema_less_file_is_a_new_ledger(
+    tmp_path: Path, content: bytes | None
+) -> None:
     """What a `kill -9` in the first second of the first apply leaves behind: every later
     command works, and the next apply builds the schema and converges."""
     ledger = tmp_path / "state.db"
@@ -240,7 +245,15 @@ def test_a_copy_of_the_example_keeps_working(tmp_path: Path) -> None:
     shutil.copytree(REPO, repo)
     result = CliRunner().invoke(
         main,
-        ["apply", str(repo), "--today", TODAY, "--state", str(tmp_path / "l.db"), "--out",
-         str(tmp_path / "out")],
+        [
+            "apply",
+            str(repo),
+            "--today",
+            TODAY,
+            "--state",
+            str(tmp_path / "l.db"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
     )
     assert result.exit_code == 0, result.output

@@ -58,7 +58,9 @@ def test_a_dropped_table_is_refused_not_recreated(database: str, tmp_path: Path)
     one_line_failure(run("plan", database, tmp_path), "table allocation is missing")
 
 
-def test_an_apply_on_an_empty_database_builds_the_schema_once(database: str, tmp_path: Path) -> None:
+def test_an_apply_on_an_empty_database_builds_the_schema_once(
+    database: str, tmp_path: Path
+) -> None:
     assert run("plan", database, tmp_path).exit_code == 2  # changes; nothing written
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT to_regclass('meta')").fetchone() == (None,)
