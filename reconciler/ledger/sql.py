@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -573,6 +574,7 @@ class PostgresLedger(SqlLedger):
         import psycopg  # the [postgres] extra
 
         self._psycopg = psycopg
+        self._held: tuple[int, Any] | None = None  # (thread, connection) of a running apply
         self.integrity_errors = (psycopg.errors.IntegrityError,)
         self.database_errors = (psycopg.Error,)
         try:
@@ -595,14 +597,23 @@ class PostgresLedger(SqlLedger):
             return self._psycopg.connect(self.url, autocommit=False, connect_timeout=10)
 
     @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection for one transaction: during an apply, the apply's own (a connection
+        costs tens of milliseconds, an apply makes a dozen transactions); else a new one."""
+        held = self._held
+        if held is not None and held[0] == threading.get_ident():
+            yield held[1]
+            return
+        conn = self.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
     def reading(self) -> Iterator[Any]:
-        with self.faults():
-            conn = self.connect()
-            try:
-                with conn.transaction():
-                    yield conn.cursor()
-            finally:
-                conn.close()
+        with self.faults(), self._connection() as conn, conn.transaction():
+            yield conn.cursor()
 
     def tables(self, cursor: Any) -> set[str]:
         cursor.execute(
@@ -612,18 +623,14 @@ class PostgresLedger(SqlLedger):
 
     @contextmanager
     def _exclusive(self, sites: Sequence[str]) -> Iterator[Any]:
-        conn = self.connect()
-        try:
-            with self.faults(), conn.transaction():
-                cursor = conn.cursor()
-                # One lock per site (pool), in name order so two writers never deadlock;
-                # a global one guards the schema and status writes.
-                keys = [zlib.crc32(f"tenantry:{s}".encode()) for s in sites] or [0]
-                for key in keys:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
-                yield cursor
-        finally:
-            conn.close()
+        with self.faults(), self._connection() as conn, conn.transaction():
+            cursor = conn.cursor()
+            # One lock per site (pool), in name order so two writers never deadlock;
+            # a global one guards the schema and status writes.
+            keys = [zlib.crc32(f"tenantry:{s}".encode()) for s in sites] or [0]
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            yield cursor
 
     @contextmanager
     def _apply_lock(self, wait_s: float) -> Iterator[None]:
@@ -641,8 +648,10 @@ class PostgresLedger(SqlLedger):
                         f"another apply has held {self.display} for over {wait_s:.0f}s"
                     ) from None
                 conn.execute("SET lock_timeout = 0")
+            self._held = (threading.get_ident(), conn)
             yield
         finally:
+            self._held = None
             conn.close()
 
 
