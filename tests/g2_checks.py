@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from itertools import pairwise
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -143,5 +144,5 @@ def _no_overlap(ledger: SqlLedger) -> None:
     with ledger.reading() as cursor:
         cursor.execute("SELECT started, finished FROM apply_log ORDER BY seq")
         spans = cursor.fetchall()
-    for (_, finished), (started, _) in zip(spans, spans[1:], strict=False):
+    for (_, finished), (started, _) in pairwise(spans):
         assert finished <= started, spans

@@ -22,7 +22,7 @@ def test_g2_concurrent_applies_end_in_a_sequential_order_on_sqlite(tmp_path: Pat
         folder = tmp_path / f"round-{round_}"
         folder.mkdir()
         order = g2_checks.round_of_applies(
-            paths, repos, lambda: str(folder / f"ledger-{next(counter)}.db"), folder
+            paths, repos, lambda at=folder: str(at / f"ledger-{next(counter)}.db"), folder
         )
         orders.add(tuple(order))
     assert len(orders) > 1, "the applies always ran in one order: they did not race"
