@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from itertools import pairwise
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 

@@ -77,8 +77,10 @@ def test_g1_a_missing_site_releases_nothing(tmp_path: Path) -> None:
     assert plan.releases  # the planner alone would free everything
     findings = g1_releases(without_site, plan, first.after, TODAY, {}, {}, root="repo")
     assert [f.rule for f in findings] == ["G1"]
-    assert findings[0].text().startswith(
-        "repo:1:1: error[G1]: site london-bridge is not in the desired state"
+    assert (
+        findings[0]
+        .text()
+        .startswith("repo:1:1: error[G1]: site london-bridge is not in the desired state")
     )
 
 
