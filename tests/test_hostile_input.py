@@ -122,3 +122,17 @@ def test_documents_are_counted_as_the_parser_reads_them(text: str, count: int) -
     assert document_count(text) == count
     parsed = yaml_rs.loads(text, parse_datetime=False)
     assert len(split_documents(text, parsed)) == count
+
+
+def test_n4_an_impossible_quantity_points_at_the_quantity_line(repo: Path) -> None:
+    services = repo / "services.yaml"
+    text = services.read_text().replace(
+        "definition: voice-line, quantity: 1}", "definition: voice-line,\n       quantity: 100000}"
+    )
+    services.write_text(text)
+    line = text.splitlines().index("       quantity: 100000}") + 1
+    result = tenantry("plan", str(repo), "--today", TODAY, "--state", str(repo / "l.db"))
+    assert result.returncode == 1, result.stdout
+    assert f"{services}:{line}:18: error[N4]: site hq has no free phone numbers left for acme" in (
+        result.stdout
+    ), result.stdout
