@@ -67,20 +67,19 @@ def apply(
     of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
     Active, a second pass retires the line it replaces (its ports parked, its resources
     released)."""
-    guard = guard or Guard()
-    with ledger.apply_lock(guard.wait_s, guard.source, guard.actor):
-        return _apply_locked(
-            repo,
-            ledger,
-            today,
-            driver_for,
-            credentials,
-            parallel,
-            progress,
-            applied,
-            attempts,
-            guard,
-        )
+    run = _Run(
+        repo,
+        ledger,
+        today,
+        driver_for,
+        credentials,
+        parallel,
+        progress,
+        attempts,
+        guard or Guard(),
+    )
+    with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor):
+        return _apply_locked(run, applied)
 
 
 @dataclass(frozen=True)
@@ -95,38 +94,29 @@ class Guard:
     root: str = "."
 
 
-def _apply_locked(
-    repo: Repo,
-    ledger: SqlLedger,
-    today: date,
-    driver_for: DriverFactory,
-    credentials: CredentialLookup,
-    parallel: int,
-    progress: Progress | None,
-    applied: Mapping[str, Mapping[str, str]] | None,
-    attempts: int,
-    guard: Guard,
-) -> ApplyResult:
-    before = _active(ledger)
-    result = _apply_once(
-        repo, ledger, today, driver_for, credentials, parallel, progress, applied, attempts, guard
-    )
+@dataclass(frozen=True)
+class _Run:
+    """What every pass of one apply works with."""
+
+    repo: Repo
+    ledger: SqlLedger
+    today: date
+    driver_for: DriverFactory
+    credentials: CredentialLookup
+    parallel: int
+    progress: Progress | None
+    attempts: int
+    guard: Guard
+
+
+def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
+    repo = run.repo
+    before = _active(run.ledger)
+    result = _apply_once(run, applied)
     # after a clean pass exactly the provisioned services are Active: no need to re-read them
     if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
         # what this pass releases is what the upgrade retires: asked for by `replaces`
-        retire_guard = replace(guard, allow_mass_release=True)
-        retire = _apply_once(
-            repo,
-            ledger,
-            today,
-            driver_for,
-            credentials,
-            parallel,
-            progress,
-            None,
-            attempts,
-            retire_guard,
-        )
+        retire = _apply_once(replace(run, guard=replace(run.guard, allow_mass_release=True)), None)
         for name, transcript in retire.transcripts.items():
             done = result.transcripts.setdefault(name, Transcript(device=name))
             done.sessions += transcript.sessions
@@ -142,21 +132,11 @@ def _active(ledger: SqlLedger) -> set[str]:
     return {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
 
 
-def _apply_once(
-    repo: Repo,
-    ledger: SqlLedger,
-    today: date,
-    driver_for: DriverFactory,
-    credentials: CredentialLookup,
-    parallel: int,
-    progress: Progress | None,
-    applied: Mapping[str, Mapping[str, str]] | None,
-    attempts: int,
-    guard: Guard,
-) -> ApplyResult:
+def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
     started = time.perf_counter()
+    repo, ledger, today = run.repo, run.ledger, run.today
     sites = sorted(repo.sites)
-    plan = _allocate(repo, ledger, today, sites, attempts, guard)
+    plan = _allocate(repo, ledger, today, sites, run.attempts, run.guard)
     result = ApplyResult(plan)
     if plan.errors:
         return result
@@ -164,10 +144,10 @@ def _apply_once(
     targets = {name: intent for name, intent in plan.intents.items()}
     # Drivers are built here, before any thread starts: building one imports its platform
     # module (scrapli, …), and imports racing in several threads can deadlock.
-    drivers = {name: _driver(name, intent, driver_for) for name, intent in targets.items()}
-    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+    drivers = {name: _driver(name, intent, run.driver_for) for name, intent in targets.items()}
+    with ThreadPoolExecutor(max_workers=max(run.parallel, 1)) as pool:
         futures = {
-            pool.submit(_push, name, intent, drivers[name], credentials): name
+            pool.submit(_push, name, intent, drivers[name], run.credentials): name
             for name, intent in sorted(targets.items())
         }
         for future in as_completed(futures):
@@ -180,9 +160,9 @@ def _apply_once(
                     ledger.record_applied(name, items)
             else:
                 result.failures[name] = failure
-            if progress is not None:
+            if run.progress is not None:
                 outcome = "ok" if failure is None else f"failed: {failure}"
-                progress(
+                run.progress(
                     f"[{len(result.transcripts) + len(result.failures)}/{len(futures)}] {name}",
                     outcome,
                 )
