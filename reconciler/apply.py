@@ -92,6 +92,7 @@ class Guard:
     source: str = ""
     actor: str = ""
     root: str = "."
+    allow_departures: bool = False  # the operator: deleting an Occupier object is the request
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ def _allocate(
                         phases,
                         guard.allow_mass_release,
                         guard.root,
+                        guard.allow_departures,
                     )
                 if plan.errors:
                     return plan

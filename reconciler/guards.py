@@ -101,13 +101,15 @@ def g1_releases(
     occupier_phases: Mapping[str, str],
     allow_mass_release: bool = False,
     root: str = ".",
+    allow_departures: bool = False,
 ) -> list[Finding]:
     """The G1 findings on a plan; any of them stops the apply before the ledger is touched.
-    `root`: the path the desired state was read from, where site-level findings point."""
-    findings = [
-        *_missing_sites(repo, plan, holdings, root),
-        *_departed_occupiers(repo, plan, today, contracts, occupier_phases),
-    ]
+    `root`: the path the desired state was read from, where site-level findings point.
+    `allow_departures`: a deleted occupier was itself the request (the operator's finalizer
+    runs only once someone deleted the Occupier object)."""
+    findings = list(_missing_sites(repo, plan, holdings, root))
+    if not allow_departures:
+        findings += _departed_occupiers(repo, plan, today, contracts, occupier_phases)
     if not findings and not allow_mass_release:
         findings += _mass_release(repo, plan, holdings)
     return findings
