@@ -452,27 +452,36 @@ def _apply_wait() -> float:
 
 
 def _unknown_platforms(head: Validation) -> bool:
-    """A device whose platform has no driver is refused before anything is allocated."""
+    """A device whose platform has no driver is refused, at its `platform` line, before
+    anything is allocated."""
     from drivers.registry import UnknownPlatform, driver_class
+    from reconciler.findings import error
     from reconciler.model.repo import Ref
 
-    bad = False
+    found = []
     for site in head.repo.sites.values():
         spec = site.spec
-        devices = [*spec.switches, spec.router, spec.telephony, spec.wifi]
-        for device in devices:
+        devices: list[tuple[tuple[str | int, ...], Any]] = [
+            (("spec", "switches", i), switch) for i, switch in enumerate(spec.switches)
+        ]
+        devices += [
+            (("spec", field), getattr(spec, field)) for field in ("router", "telephony", "wifi")
+        ]
+        for path, device in devices:
             if device is None:
                 continue
             try:
                 driver_class(device.platform)
             except UnknownPlatform as exc:
                 source = head.repo.sources.get(Ref("Site", site.name))
-                where = f"{source.file}: " if source else ""
-                click.echo(f"{where}error[platform]: {device.name}: {exc.args[0]}")
-                bad = True
-    if bad:
+                found.append(
+                    error("platform", source, (*path, "platform"), f"{device.name}: {exc.args[0]}")
+                )
+    for finding in Positions().resolve(found):
+        click.echo(finding.text())
+    if found:
         click.echo("nothing applied: a device has no driver")
-    return bad
+    return bool(found)
 
 
 @main.command("decommission")

@@ -130,3 +130,21 @@ def test_g1_a_contract_that_ended_does_not_hold_back_a_deleted_occupier(tmp_path
     # once its decommission is under way the ledger says so, and the releases go ahead
     phases = {"acme": "DecommissionPending"}
     assert g1_releases(gone, plan, first.after, TODAY, {"c": running}, phases, **allow) == []
+
+
+def test_an_unknown_platform_is_refused_before_anything_is_allocated(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    shutil.copytree(ROOT / "desired-state", repo)
+    site = repo / "sites" / "london-bridge.yaml"
+    lines = site.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "platform: cisco_iosxe" in line)
+    lines[at] = lines[at].replace("cisco_iosxe", "juniper_junos")
+    site.write_text("\n".join(lines) + "\n")
+    ledger = tmp_path / "L.db"
+    args = ("--state", str(ledger), "--drivers", "devices", "--out", str(tmp_path / "out"))
+    result = cli("apply", str(repo), *args)
+    assert result.exit_code == 1, result.output
+    column = lines[at].index("juniper_junos") + 1  # the value
+    assert f"{site}:{at + 1}:{column}: error[platform]:" in result.output, result.output
+    assert "juniper_junos" in result.output and "nothing applied" in result.output
+    assert not ledger.exists(), "the ledger was touched"
