@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.change import between, state
+from reconciler.change import Change, between, state
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
 from reconciler.load import Loaded, Positions, gc_paused, load
@@ -57,11 +57,25 @@ def measured(loaded: Loaded, context: Context) -> Context:
     """P1 judges the change: with a base (a git ref's state, or the one the ledger recorded
     at the last apply) the change is measured against the loaded repo. Only with an actor:
     nothing else needs it."""
-    if context.base is None or context.change is not None or context.actor is None:
+    if context.actor is None:
         return context
-    after = state(loaded.repo, loaded.root)
-    change = between(context.base, after, context.base_label, loaded.root)
-    return replace(context, change=change)
+    change = context.change
+    if change is None and context.base is not None:
+        after = state(loaded.repo, loaded.root)
+        change = between(context.base, after, context.base_label, loaded.root)
+        context = replace(context, change=change)
+    if change is not None:
+        loaded.repo.memo[MEASURED] = change
+    return context
+
+
+MEASURED = ("change", "measured")
+
+
+def measured_change(repo: Repo) -> Change | None:
+    """The change P1 judged on this repo (None: no base, every document counted)."""
+    found = repo.memo.get(MEASURED)
+    return found if isinstance(found, Change) else None
 
 
 def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> Context:

@@ -60,13 +60,10 @@ def p1_site_admins(repo: Repo, ctx: Context) -> Iterator[Finding]:
             yield _finding(repo, touch, ctx, site, admins)
 
 
-def _finding(
-    repo: Repo, touch: Touch, ctx: Context, site: str, admins: tuple[str, ...]
-) -> Finding:
+def _finding(repo: Repo, touch: Touch, ctx: Context, site: str, admins: tuple[str, ...]) -> Finding:
     ref = touch.ref
     message = (
-        f"{who(ctx)} an admin of site {site}, which {ref.kind} {ref.name} ({touch.how}) "
-        "touches"
+        f"{who(ctx)} an admin of site {site}, which {ref.kind} {ref.name} ({touch.how}) touches"
     )
     hint = (
         f"an admin of {site} must approve it: {' or '.join(admins)}"
