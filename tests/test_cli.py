@@ -4,6 +4,7 @@ pull-request previews with --base against a real git repository, reports."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -75,8 +76,9 @@ def test_validate_machine_formats(repo: Path, fmt: str) -> None:
         assert any(r["ruleId"] == "S5" for r in results)
         assert results[0]["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
     else:
+        relative = os.path.relpath(extra)  # the workspace is the working directory
         assert any(
-            x.startswith(f"::error file={extra},line=") and "title=tenantry S5" in x
+            x.startswith(f"::error title=tenantry S5,file={relative},line=")
             for x in out.splitlines()
         )
 
