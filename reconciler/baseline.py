@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reconciler import gitbase
 from reconciler.change import Change, Mark, State, state
+from reconciler.incremental import discovered
 from reconciler.ledger.sql import DesiredRow, SqlLedger
 from reconciler.load import load
 from reconciler.model.repo import Ref, Repo
@@ -46,36 +47,41 @@ def record(ledger: SqlLedger, repo: Repo, root: str) -> None:
 
 def commit_of(path: str, ref: str) -> str:
     """The commit `ref` names in the git work tree holding `path`; '' outside git."""
-    folder = Path(path).resolve()
-    folder = folder if folder.is_dir() else folder.parent
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+    return _git(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
 
 
 def unborn(path: str) -> bool:
     """Inside a git repository that has no commit yet (a fresh `git init`)."""
-    return not commit_of(path, "HEAD") and bool(_git_dir(path))
+    return not commit_of(path, "HEAD") and bool(_git(path, "rev-parse", "--git-dir").strip())
 
 
-def _git_dir(path: str) -> str:
-    folder = Path(path).resolve()
+def beyond_change(root: str, files: tuple[str, ...]) -> bool:
+    """Whether pre-commit asks for more than the change since HEAD: no HEAD yet, or FILES
+    (relative to the repository's top, as pre-commit passes them) below `root` that differ
+    in nothing from HEAD (`--all-files`, `--files`)."""
+    if unborn(root):
+        return True
+    top = Path(_git(root, "rev-parse", "--show-toplevel").strip() or ".")
+    changed = set(_git(top, "diff", "--name-only", "-z", "HEAD", "--").split("\0"))
+    changed |= set(_git(top, "ls-files", "-z", "--others", "--exclude-standard").split("\0"))
+    below = Path(root).resolve()
+    for name in files:
+        path = (top / name).resolve()
+        inside = path.is_relative_to(below) and discovered(path.relative_to(below).as_posix())
+        if inside and path.relative_to(top).as_posix() not in changed:
+            return True
+    return False
+
+
+def _git(where: str | Path, *args: str) -> str:
+    """git's output in the work tree holding `where`; '' if git fails or is missing."""
+    folder = Path(where).resolve()
     folder = folder if folder.is_dir() else folder.parent
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--git-dir"], cwd=folder, capture_output=True, text=True
-        )
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
     except OSError:
         return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+    return done.stdout if done.returncode == 0 else ""
 
 
 def summary(change: Change | None, actor: str | None, approvers: frozenset[str]) -> str:

@@ -205,6 +205,43 @@ def _note(repo: Repo, context: Context) -> None:
     click.echo(summary(measured_change(repo), context.actor, context.approvers), err=True)
 
 
+@main.command("pre-commit")
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option(
+    "--path",
+    "root",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Where the desired state is (a subfolder of the repository).",
+)
+@today_option
+@click.pass_context
+def pre_commit_command(
+    ctx: click.Context, files: tuple[str, ...], root: str, today: str | None
+) -> int:
+    """The pre-commit hook: validate what the commit changes and what depends on it (the
+    findings of a full run for those files). Everything is checked when the repository has no
+    commit yet, or when pre-commit passes FILES the commit does not change (`pre-commit run
+    --all-files`)."""
+    from reconciler.baseline import beyond_change
+
+    full = beyond_change(root, files)
+    result: int = ctx.invoke(
+        validate,
+        path=root,
+        fmt="human",
+        today=today,
+        actor=None,
+        state=".tenantry/state.db",
+        changed_since=None if full else "HEAD",
+        base_ref=None,
+        approved_by=None,
+        writes=(),
+    )
+    return result
+
+
 @main.command("schemas")
 @click.option("--out", type=click.Path(file_okay=False), default="schemas", show_default=True)
 @click.option("--check", is_flag=True, help="Exit 1 if the files are not up to date.")
@@ -261,9 +298,59 @@ def comment_command(plan_file: Any, repo: str, pr: int) -> int:
     try:
         action = comment.upsert(plan_file.read(), repo, pr)
     except (RuntimeError, OSError, ValueError) as exc:
+        if comment.read_only(str(exc)):
+            # a pull request from a fork gets a read-only token: the plan is in the job
+            # summary (the Plan step wrote it there), which is where readers are sent
+            click.echo(
+                f"warning: cannot comment on pull request {pr} with a read-only token (a "
+                "pull request from a fork?); the plan is in the job summary",
+                err=True,
+            )
+            return EXIT_OK
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
     click.echo(f"{'updated' if action.method == 'PATCH' else 'created'}: {action.path}")
+    return EXIT_OK
+
+
+@main.command("approvals")
+@click.option("--repo", envvar="GITHUB_REPOSITORY", help="GitHub: OWNER/NAME (uses `gh`).")
+@click.option("--pr", "pr", type=int, help="The pull (merge) request number.")
+@click.option("--commit", metavar="SHA", help="The merged commit: find its pull request.")
+@click.option("--gitlab", is_flag=True, help="GitLab: the merge request's approvals.")
+@click.option("--project", envvar="CI_PROJECT_ID", help="GitLab: the project id or path.")
+@click.option("--api", envvar="CI_API_V4_URL", help="GitLab: the API URL (CI_API_V4_URL).")
+def approvals_command(
+    repo: str | None,
+    pr: int | None,
+    commit: str | None,
+    gitlab: bool,
+    project: str | None,
+    api: str | None,
+) -> int:
+    """Print TENANTRY_ACTOR (the author) and TENANTRY_APPROVERS (approving reviewers) of a
+    pull request, or of the one a merged commit came from, for `>> $GITHUB_ENV` or
+    `export $(…)` (P1). GitLab reads TENANTRY_GITLAB_TOKEN (read_api), else CI_JOB_TOKEN."""
+    from reconciler import approvals
+
+    if (pr is None) == (commit is None):
+        raise click.UsageError("give exactly one of --pr and --commit")
+    try:
+        if gitlab:
+            if not project or not api:
+                raise click.UsageError("--gitlab needs --project and --api (CI_API_V4_URL)")
+            token = os.environ.get("TENANTRY_GITLAB_TOKEN") or (
+                "job:" + os.environ.get("CI_JOB_TOKEN", "")
+            )
+            found = approvals.from_gitlab(project, pr, commit, approvals.gitlab_fetch(api, token))
+        else:
+            if not repo:
+                raise click.UsageError("--repo OWNER/NAME is needed (or GITHUB_REPOSITORY)")
+            found = approvals.from_github(repo, pr, commit)
+    except (RuntimeError, OSError, ValueError, KeyError) as exc:
+        click.echo(f"error: approvals: {exc}", err=True)
+        return EXIT_FAILED
+    click.echo(found.env())
     return EXIT_OK
 
 
