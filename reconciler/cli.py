@@ -315,7 +315,7 @@ def comment_command(plan_file: Any, repo: str, pr: int) -> int:
 
 @main.command("approvals")
 @click.option("--repo", envvar="GITHUB_REPOSITORY", help="GitHub: OWNER/NAME (uses `gh`).")
-@click.option("--pr", "pr", type=int, help="The pull (merge) request number.")
+@click.option("--pr", "--mr", "pr", type=int, help="The pull (merge) request number.")
 @click.option("--commit", metavar="SHA", help="The merged commit: find its pull request.")
 @click.option("--gitlab", is_flag=True, help="GitLab: the merge request's approvals.")
 @click.option("--project", envvar="CI_PROJECT_ID", help="GitLab: the project id or path.")
@@ -334,7 +334,7 @@ def approvals_command(
     from reconciler import approvals
 
     if (pr is None) == (commit is None):
-        raise click.UsageError("give exactly one of --pr and --commit")
+        raise click.UsageError("give exactly one of --pr (--mr) and --commit")
     try:
         if gitlab:
             if not project or not api:
