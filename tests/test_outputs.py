@@ -61,7 +61,9 @@ def test_sarif_passes_the_schema_and_the_sarif_multitool(work: Path) -> None:
     code, found = validators.sarif_multitool(file, work / "multitool.sarif")
     assert code == 0
     problems = [
-        (r["ruleId"], r["message"]) for run in found["runs"] for r in run.get("results", [])
+        (r["ruleId"], r["message"])
+        for run in found["runs"]
+        for r in run.get("results", [])
         if r.get("level", "warning") in ("error", "warning")
     ]
     assert problems == []

@@ -22,7 +22,10 @@ ACME = "occupiers/acme/services.yaml"  # london-bridge (alice, ops-team)
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -65,8 +68,17 @@ def test_site_admins_price_edit_at_her_site_passes_validate_and_plan(repo: Path)
     full = tenantry("validate", str(repo), *TODAY, "--actor", "alice")
     assert full.exit_code == 1 and len(p1(full)) > 10
     assert "no base to compare with" in full.stderr
-    plan = tenantry("plan", str(repo), *TODAY, "--actor", "alice", "--base", "main",
-                    "--state", str(repo / ".tenantry/none.db"))
+    plan = tenantry(
+        "plan",
+        str(repo),
+        *TODAY,
+        "--actor",
+        "alice",
+        "--base",
+        "main",
+        "--state",
+        str(repo / ".tenantry/none.db"),
+    )
     assert plan.exit_code in (0, 2), plan.output
     assert "error[P1]" not in plan.output
 
@@ -80,16 +92,17 @@ def test_the_same_edit_at_another_site_fails_until_its_admin_approves(repo: Path
     [line] = p1(done)
     assert line.startswith(f"{repo}/{HOOLI}:")
     assert "alice is not an admin of site manchester-works, which Service hooli-" in line
-    assert "(edited) touches (hint: an admin of manchester-works must approve it: bob or " \
+    assert (
+        "(edited) touches (hint: an admin of manchester-works must approve it: bob or "
         "ops-team)" in line
+    )
     assert tenantry(*args, "--approved-by", "bob").exit_code == 0
     assert tenantry(*args, env={"TENANTRY_APPROVERS": "carol,bob"}).exit_code == 0
     refused = tenantry(*args, "--approved-by", "carol")
     assert "neither alice nor approver carol is an admin" in refused.stdout
     # the pre-commit style check of the work tree judges the same change
     edit(repo, HOOLI, 'price: "60.00"', 'price: "61.00"')
-    partial = tenantry("validate", str(repo), *TODAY, "--actor", "alice", "--changed-since",
-                       "HEAD")
+    partial = tenantry("validate", str(repo), *TODAY, "--actor", "alice", "--changed-since", "HEAD")
     assert partial.exit_code == 1 and len(p1(partial)) == 1
 
 
@@ -115,8 +128,9 @@ def test_moving_an_occupier_between_sites_touches_both(repo: Path) -> None:
     assert any("site manchester-works, which Contract hooli" in line for line in p1(done))
     both = tenantry("validate", str(repo), *TODAY, "--actor", "bob", "--base", "main")
     assert any("site london-bridge, which Contract hooli" in line for line in p1(both))
-    approved = tenantry("validate", str(repo), *TODAY, "--actor", "bob", "--base", "main",
-                        "--approved-by", "alice")
+    approved = tenantry(
+        "validate", str(repo), *TODAY, "--actor", "bob", "--base", "main", "--approved-by", "alice"
+    )
     assert p1(approved) == []
 
 
@@ -127,8 +141,9 @@ def test_editing_a_shared_definition_touches_every_site_using_it(repo: Path) -> 
     [line] = p1(done)
     assert "site manchester-works, which ServiceDefinition internet-lan-100 (edited)" in line
     assert line.startswith(f"{repo}/catalogue/connectivity.yaml:7:")
-    assert p1(tenantry("validate", str(repo), *TODAY, "--actor", "ops-team", "--base",
-                       "main")) == []
+    assert (
+        p1(tenantry("validate", str(repo), *TODAY, "--actor", "ops-team", "--base", "main")) == []
+    )
 
 
 def test_apply_judges_the_change_since_the_last_apply(repo: Path, tmp_path: Path) -> None:
@@ -153,8 +168,10 @@ def test_apply_judges_the_change_since_the_last_apply(repo: Path, tmp_path: Path
     # a second apply with nothing new checks nothing, whoever runs it
     again = tenantry("apply", str(repo), *common, "--actor", "mallory")
     assert again.exit_code == 0, again.output
-    assert f"P1 checked nothing: no document changed since the last apply (commit " \
+    assert (
+        f"P1 checked nothing: no document changed since the last apply (commit "
         f"{commit[:12]})" in again.stderr
+    )
     # an unapproved change at manchester-works is refused, and not recorded as applied
     edit(repo, HOOLI, 'price: "55.00"', 'price: "60.00"')
     git(repo, "commit", "-qam", "hooli: new price")
@@ -178,19 +195,32 @@ def test_without_actor_the_output_says_p1_was_not_run(repo: Path, tmp_path: Path
 
 def test_decommission_judges_the_request_it_writes(repo: Path, tmp_path: Path) -> None:
     ledger = str(tmp_path / "none.db")
-    done = tenantry("decommission", "acme", str(repo), *TODAY, "--actor", "alice",
-                    "--state", ledger)
+    done = tenantry(
+        "decommission", "acme", str(repo), *TODAY, "--actor", "alice", "--state", ledger
+    )
     assert "error[P1]" not in done.output and "error[D2]" not in done.output, done.output
     assert "P1 judged alice on 1 document(s) changed since before the request" in done.stderr
     git(repo, "checkout", "-q", "--", ".")
     # umbrella has contracts at both sites: alice alone cannot, bob's approval covers the rest
-    refused = tenantry("decommission", "umbrella", str(repo), *TODAY, "--actor", "alice",
-                       "--state", ledger)
+    refused = tenantry(
+        "decommission", "umbrella", str(repo), *TODAY, "--actor", "alice", "--state", ledger
+    )
     assert refused.exit_code == 1
-    assert "cannot decommission umbrella: alice is not an admin of manchester-works" in \
-        refused.stdout
+    assert (
+        "cannot decommission umbrella: alice is not an admin of manchester-works" in refused.stdout
+    )
     git(repo, "checkout", "-q", "--", ".")
-    approved = tenantry("decommission", "umbrella", str(repo), *TODAY, "--actor", "alice",
-                        "--approved-by", "bob", "--state", ledger)
+    approved = tenantry(
+        "decommission",
+        "umbrella",
+        str(repo),
+        *TODAY,
+        "--actor",
+        "alice",
+        "--approved-by",
+        "bob",
+        "--state",
+        ledger,
+    )
     assert "error[D2]: cannot decommission umbrella: alice" not in approved.stdout
     assert "error[P1]" not in approved.stdout

@@ -191,7 +191,9 @@ class Workflow:
         }
         return context[expression]
 
-    def expr(self, condition: str, event: dict[str, Any], env: dict[str, str] | None = None) -> bool:
+    def expr(
+        self, condition: str, event: dict[str, Any], env: dict[str, str] | None = None
+    ) -> bool:
         inner = condition.strip()
         if inner.startswith("${{"):
             inner = inner[3:-2].strip()

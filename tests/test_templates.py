@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -81,13 +81,14 @@ def install_lines(text: str) -> list[str]:
 
 
 def test_every_pip_install_names_a_valid_requirement(scaffold: Path) -> None:
-    version = next(iter(yaml.safe_load(
-        (scaffold / ".gitlab-ci.yml").read_text())["variables"].values()))
+    version = next(
+        iter(yaml.safe_load((scaffold / ".gitlab-ci.yml").read_text())["variables"].values())
+    )
     seen = []
     for file in (".github/workflows/tenantry.yml", ".gitlab-ci.yml"):
         for line in install_lines((scaffold / file).read_text()):
             words = shlex.split(line.split("run:")[-1].strip().lstrip("- "))
-            specs = [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
+            specs = [w for w in words[words.index("install") + 1 :] if not w.startswith("-")]
             assert specs, line
             for spec in specs:
                 requirement = Requirement(spec.replace("${TENANTRY_VERSION}", version))
@@ -103,7 +104,10 @@ def test_each_github_job_has_minimal_permissions_and_a_timeout(scaffold: Path) -
     assert flow["permissions"] == {}
     jobs = flow["jobs"]
     assert jobs["pull-request"]["permissions"] == {
-        "contents": "read", "pull-requests": "write", "security-events": "write"}
+        "contents": "read",
+        "pull-requests": "write",
+        "security-events": "write",
+    }
     assert jobs["apply"]["permissions"] == {"contents": "read", "pull-requests": "read"}
     assert all(0 < job["timeout-minutes"] <= 30 for job in jobs.values())
     assert jobs["apply"]["runs-on"] == ["self-hosted", "tenantry"]
@@ -122,14 +126,20 @@ def env_for_git(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "PATH": f"{BIN}:{os.environ['PATH']}",
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
         # offline: nothing may be fetched
-        "PIP_NO_INDEX": "1", "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+        "PIP_NO_INDEX": "1",
+        "http_proxy": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
     }
 
 
-def sh(command: list[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def sh(
+    command: list[str | Path], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
 
 
@@ -137,8 +147,11 @@ def test_first_commit_of_a_new_repo_and_all_files(tmp_path: Path) -> None:
     env = env_for_git(tmp_path)
     repo = tmp_path / "x"
     assert sh([TENANTRY, "init", repo], tmp_path, env).returncode == 0
-    for step in (["git", "init", "-q", "-b", "main"], [BIN / "pre-commit", "install"],
-                 ["git", "add", "-A"]):
+    for step in (
+        ["git", "init", "-q", "-b", "main"],
+        [BIN / "pre-commit", "install"],
+        ["git", "add", "-A"],
+    ):
         done = sh(step, repo, env)
         assert done.returncode == 0, done.stdout + done.stderr
     first = sh(["git", "commit", "-qm", "tenantry init"], repo, env)
@@ -185,7 +198,7 @@ def test_latest_deciding_review_counts() -> None:
 class GitLab(BaseHTTPRequestHandler):
     """The three GitLab API answers `approvals --gitlab` reads, for project 42."""
 
-    answers: dict[str, Any] = {
+    answers: ClassVar[dict[str, Any]] = {
         "/api/v4/projects/42/merge_requests/5": {"iid": 5, "author": {"username": "dev"}},
         "/api/v4/projects/42/merge_requests/5/approvals": {
             "approved_by": [{"user": {"username": "bob"}}, {"user": {"username": "dev"}}]
@@ -221,9 +234,7 @@ def gitlab() -> Iterator[str]:
 
 def test_gitlab_merge_request_approvals(gitlab: str) -> None:
     get = gitlab_fetch(gitlab, "secret")
-    assert from_gitlab("42", 5, None, get).env() == (
-        "TENANTRY_ACTOR=dev\nTENANTRY_APPROVERS=bob"
-    )
+    assert from_gitlab("42", 5, None, get).env() == ("TENANTRY_ACTOR=dev\nTENANTRY_APPROVERS=bob")
     assert from_gitlab("42", None, "abc", get).env() == (
         "TENANTRY_ACTOR=dev\nTENANTRY_APPROVERS=bob"
     )
@@ -232,11 +243,18 @@ def test_gitlab_merge_request_approvals(gitlab: str) -> None:
     assert done.exit_code == 0 and done.stdout == "TENANTRY_ACTOR=dev\nTENANTRY_APPROVERS=bob\n"
     # as the GitLab job uses it: `export $(tenantry approvals …)`
     shell = subprocess.run(
-        ["bash", "-c", f'export $({TENANTRY} approvals --gitlab --mr 5); echo "$TENANTRY_ACTOR '
-         '$TENANTRY_APPROVERS"'],
-        env={**os.environ, **env}, capture_output=True, text=True,
+        [
+            "bash",
+            "-c",
+            f'export $({TENANTRY} approvals --gitlab --mr 5); echo "$TENANTRY_ACTOR '
+            '$TENANTRY_APPROVERS"',
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
     )
     assert shell.stdout.strip() == "dev bob", shell.stderr
-    wrong = CliRunner().invoke(main, ["approvals", "--gitlab", "--mr", "5"],
-                               env={**env, "TENANTRY_GITLAB_TOKEN": "nope"})
+    wrong = CliRunner().invoke(
+        main, ["approvals", "--gitlab", "--mr", "5"], env={**env, "TENANTRY_GITLAB_TOKEN": "nope"}
+    )
     assert wrong.exit_code == 1 and "HTTP 404" in wrong.stderr

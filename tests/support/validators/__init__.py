@@ -47,9 +47,20 @@ def sarif_multitool(file: Path, out: Path) -> tuple[int, dict[str, Any]]:
     included): its exit code and its own SARIF log of what it found."""
     tool = need(MULTITOOL / "Sarif.Multitool")
     done = subprocess.run(
-        [str(tool), "validate", str(file), "--output", str(out), "--log", "ForceOverwrite",
-         "--rule-kind", "Sarif;Gh"],
-        capture_output=True, text=True, env={**os.environ, "DOTNET_CLI_TELEMETRY_OPTOUT": "1"},
+        [
+            str(tool),
+            "validate",
+            str(file),
+            "--output",
+            str(out),
+            "--log",
+            "ForceOverwrite",
+            "--rule-kind",
+            "Sarif;Gh",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOTNET_CLI_TELEMETRY_OPTOUT": "1"},
     )
     log: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     return done.returncode, log
@@ -68,7 +79,10 @@ def actions_core(commands: list[dict[str, Any]]) -> str:
     )
     done = subprocess.run(
         [node(), "--input-type=module", "-e", script],
-        input=json.dumps(commands), capture_output=True, text=True, check=True,
+        input=json.dumps(commands),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 
@@ -96,7 +110,8 @@ def check_jsonschema(builtin: str, file: Path) -> subprocess.CompletedProcess[st
     binary = Path(sys.executable).parent / "check-jsonschema"
     return subprocess.run(
         [str(need(binary)), "--builtin-schema", builtin, str(file)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
 
 
