@@ -104,6 +104,7 @@ def test_the_same_edit_at_another_site_fails_until_its_admin_approves(repo: Path
     edit(repo, HOOLI, 'price: "60.00"', 'price: "61.00"')
     partial = tenantry("validate", str(repo), *TODAY, "--actor", "alice", "--changed-since", "HEAD")
     assert partial.exit_code == 1 and len(p1(partial)) == 1
+    assert "on 1 document(s) changed since HEAD (" in partial.stderr
 
 
 def test_deleting_an_occupier_touches_its_sites(repo: Path) -> None:
