@@ -5,28 +5,18 @@ since the desired state the ledger recorded at the last apply."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from tests.test_incremental import git
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = ["--today", "2026-11-23"]
 HOOLI = "occupiers/hooli/services.yaml"  # manchester-works (bob, ops-team)
 ACME = "occupiers/acme/services.yaml"  # london-bridge (alice, ops-team)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def tenantry(*args: str, env: dict[str, str] | None = None) -> Result:

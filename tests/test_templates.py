@@ -26,6 +26,7 @@ from packaging.requirements import Requirement
 from reconciler.approvals import from_gitlab, github_approvers, gitlab_fetch, merged_pull
 from reconciler.cli import main
 from tests.support import validators
+from tests.test_pr_workflow import pre_commit_env
 
 BIN = Path(sys.executable).parent
 TENANTRY = BIN / "tenantry"
@@ -122,19 +123,9 @@ def test_each_github_job_has_minimal_permissions_and_a_timeout(scaffold: Path) -
 
 
 def env_for_git(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        "GIT_AUTHOR_NAME": "Dev",
-        "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev",
-        "GIT_COMMITTER_EMAIL": "dev@example.com",
-        # offline: nothing may be fetched
-        "PIP_NO_INDEX": "1",
-        "http_proxy": "http://127.0.0.1:9",
-        "https_proxy": "http://127.0.0.1:9",
-    }
+    """pre-commit's environment, offline: nothing may be fetched."""
+    offline = {"PIP_NO_INDEX": "1", "http_proxy": "http://127.0.0.1:9"}
+    return pre_commit_env(tmp_path) | offline | {"https_proxy": "http://127.0.0.1:9"}
 
 
 def sh(
