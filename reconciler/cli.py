@@ -471,20 +471,19 @@ def _plan(
     from reconciler.validate import validate_and
 
     day = _today(today)
-    base_repo = None
+    base_path = None
+    base_repo: Repo | None = None
     base = given_base
     if base_ref is not None:
         try:
             tmp, base_path = gitbase.checkout(path, base_ref)
         except gitbase.GitError as exc:
             raise click.UsageError(f"--base {base_ref}: {exc}") from None
-        try:
+        if actor is not None and base is None:
+            # P1 needs the base before the rules run; otherwise it loads while they do
             base_repo = load(base_path).repo
-            if actor is not None and base is None:
-                commit = baseline.commit_of(path, base_ref)[:12]
-                base = (state_of(base_repo, base_path), f"{base_ref} ({commit})")
-        finally:
-            tmp.cleanup()
+            commit = baseline.commit_of(path, base_ref)[:12]
+            base = (state_of(base_repo, base_path), f"{base_ref} ({commit})")
 
     def planning(loaded: Loaded) -> tuple[Plan, list[DeviceChange], Holdings]:
         """Read-only: the ledger, the base (if any), the plan; runs while the rules do."""
@@ -493,15 +492,20 @@ def _plan(
         applied = ledger.applied() if ledger else {}
         # statuses were read once already, for the rules (D2, D5, S4)
         active = {n for n, status in context.service_status.items() if status == "Active"}
-        if base_repo is not None:
-            base_plan = make_plan(base_repo, holdings, day, active)
+        if base_path is not None:
+            before = base_repo if base_repo is not None else load(base_path).repo
+            base_plan = make_plan(before, holdings, day, active)
             holdings = base_plan.after
             applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
         result = make_plan(loaded.repo, holdings, day, active)
         return result, device_changes(result, applied), holdings
 
     context = _context(state, day, actor, approvers, base)
-    head, planned = validate_and(path, context, planning)
+    try:
+        head, planned = validate_and(path, context, planning)
+    finally:
+        if base_ref is not None:
+            tmp.cleanup()
     _note(head.repo, context)
     if planned is None:
         click.echo(output.render(head.findings, "human", checked=len(head.repo.sources)))

@@ -36,6 +36,10 @@ def database(server: str) -> str:
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
+def test_p1_postgres_records_the_applied_desired_state(database: str) -> None:
+    ledger_checks.desired_state(database)
+
+
 def test_n4_postgres_refuses_a_second_holder(database: str) -> None:
     ledger_checks.uniqueness(database)
 
