@@ -42,8 +42,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out" / f"p1-{args.occupiers}"
-    documents = generate(out, args.sites, args.occupiers)
+    generate(out, args.sites, args.occupiers)
     repo = load(str(out)).repo
+    documents = len(repo.sources)
     base = state(repo, str(out))
     plain = best(lambda: validate(str(out), TODAY), args.repeat)
     judged_ctx = Context(today=TODAY, actor="nobody", base=base, base_label="base")
