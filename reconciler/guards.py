@@ -7,7 +7,8 @@ that plan and the ledger (Terraform's `prevent_destroy`, Argo CD's prune confirm
   checkout must never free every VLAN, prefix and address);
 - an occupier deleted from the desired state while a contract of its is Active or Scheduled
   (as the ledger recorded it) is refused: an occupier leaves through D1–D5;
-- a plan that would release more than MASS_RELEASE_SHARE of a site's holdings stops, unless
+- a plan that would release more than MASS_RELEASE_SHARE of a site's holdings (and more than
+  MASS_RELEASE_FLOOR values) stops, unless
   the person says `--allow-mass-release`; releases a decommission request asked for, and
   numbers whose cooling-off ended, do not count.
 """
@@ -26,6 +27,7 @@ from reconciler.model.repo import Repo
 from reconciler.plan import Plan
 
 MASS_RELEASE_SHARE = 0.10
+MASS_RELEASE_FLOOR = 5  # a small site's routine change (a voice line removed) is no mass release
 UNDER_WAY = ("DecommissionPending", "Decommissioned", "DecommissionFailed")
 
 
@@ -174,7 +176,7 @@ def _mass_release(repo: Repo, plan: Plan, holdings: Holdings) -> Iterator[Findin
     )
     for site, count in sorted(released.items()):
         held = sum(1 for row in holdings.at.get(site, ()) if row.holder)
-        if held and count > MASS_RELEASE_SHARE * held:
+        if count > MASS_RELEASE_FLOOR and count > MASS_RELEASE_SHARE * held:
             doc = repo.sites.get(site)
             found = error(
                 "G1",

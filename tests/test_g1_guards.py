@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
-from reconciler.guards import ContractRecord, g1_releases
+from reconciler.guards import MASS_RELEASE_FLOOR, ContractRecord, g1_releases
 from reconciler.ledger.model import Holdings
 from reconciler.plan import make_plan
 from tests.rules.conftest import CATALOGUE, TODAY, contract, occupier, service
@@ -85,13 +85,18 @@ def test_g1_a_missing_site_releases_nothing(tmp_path: Path) -> None:
 
 
 def test_g1_a_plan_releasing_more_than_a_tenth_of_a_site_stops(tmp_path: Path) -> None:
-    docs = [occupier(), contract(), service("acme-internet", "internet-lan-100")]
+    docs = [
+        occupier(),
+        contract(),
+        service("acme-internet", "internet-lan-100"),
+        service("acme-voice", "voice-line", quantity=2),
+    ]
     repo = repo_of(tmp_path, *docs)
     first = make_plan(repo, Holdings(), TODAY)
     no_services = repo_of(tmp_path, occupier(), contract())
     plan = make_plan(no_services, first.after, TODAY)
     released = len(plan.releases)
-    assert released == len(first.after.rows)  # everything acme held
+    assert released == len(first.after.rows) > MASS_RELEASE_FLOOR  # everything acme held
     findings = g1_releases(no_services, plan, first.after, TODAY, {}, {})
     assert len(findings) == 1
     assert f"releases {released} of the {released} values held at london-bridge" in (
@@ -99,6 +104,15 @@ def test_g1_a_plan_releasing_more_than_a_tenth_of_a_site_stops(tmp_path: Path) -
     )
     assert "--allow-mass-release" in findings[0].hint
     assert g1_releases(no_services, plan, first.after, TODAY, {}, {}, True) == []
+
+
+def test_g1_a_small_sites_routine_release_is_no_mass_release(tmp_path: Path) -> None:
+    """Removing one voice line at a lab-sized site releases all it holds, and is routine."""
+    repo = repo_of(tmp_path, occupier(), contract(), service("acme-voice", "voice-line"))
+    first = make_plan(repo, Holdings(), TODAY)
+    plan = make_plan(repo_of(tmp_path, occupier(), contract()), first.after, TODAY)
+    assert 0 < len(plan.releases) <= MASS_RELEASE_FLOOR
+    assert g1_releases(repo, plan, first.after, TODAY, {}, {}) == []
 
 
 def test_g1_releases_a_decommission_asked_for_do_not_count(tmp_path: Path) -> None:

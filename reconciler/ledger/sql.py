@@ -70,6 +70,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
             actor TEXT NOT NULL DEFAULT '',
             outcome TEXT NOT NULL DEFAULT 'running')""",
     ),
+    # 3: the desired state the last apply carried out, one row per document (P1 judges the
+    # next apply on what changed since); the commit it came from is meta 'desired_commit'
+    (
+        """CREATE TABLE IF NOT EXISTS desired (
+            ref TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            sites TEXT NOT NULL DEFAULT '',
+            admins TEXT NOT NULL DEFAULT '',
+            file TEXT NOT NULL DEFAULT '')""",
+    ),
 ]
 """The ledger's schema, as the steps that build it. Version N is MIGRATIONS[:N] applied.
 
@@ -90,6 +100,10 @@ def tables_at(version: int) -> set[str]:
         for statement in step
         if (found := _TABLE.search(statement))
     }
+
+# One document of the recorded desired state: "Kind/name" → (digest, sites, admins, file),
+# sites and admins comma-separated.
+DesiredRow = tuple[str, str, str, str]
 
 
 class LedgerError(Exception):
@@ -379,6 +393,42 @@ class SqlLedger:
             for device, item, value in cursor.fetchall():
                 out.setdefault(device, {})[item] = value
             return out
+
+    def desired(self) -> tuple[str, dict[str, DesiredRow]] | None:
+        """The commit and documents of the desired state the last apply carried out; None
+        if no apply recorded one (a ledger older than this table included)."""
+        try:
+            with self.reading() as cursor:
+                cursor.execute("SELECT value FROM meta WHERE key='desired_commit'")
+                found = cursor.fetchone()
+                if found is None:
+                    return None
+                cursor.execute("SELECT ref, digest, sites, admins, file FROM desired")
+                rows = {
+                    ref: (digest, sites, admins, file)
+                    for ref, digest, sites, admins, file in cursor.fetchall()
+                }
+                return str(found[0]), rows
+        except LedgerError:  # no such table yet (a ledger older than it, read only)
+            return None
+
+    def record_desired(self, commit: str, rows: dict[str, DesiredRow]) -> None:
+        """Replace the recorded desired state (after an apply carried it out)."""
+        with self._exclusive(()) as cursor:
+            cursor.execute("DELETE FROM desired")
+            cursor.executemany(
+                self.q(
+                    "INSERT INTO desired (ref, digest, sites, admins, file) VALUES (?, ?, ?, ?, ?)"
+                ),
+                [(ref, *row) for ref, row in sorted(rows.items())],
+            )
+            cursor.execute(
+                self.q(
+                    "INSERT INTO meta (key, value) VALUES ('desired_commit', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value=excluded.value"
+                ),
+                (commit,),
+            )
 
     @contextmanager
     def reading(self) -> Iterator[Any]:

@@ -10,6 +10,10 @@ from tests import ledger_checks
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def test_p1_postgres_records_the_applied_desired_state(database: str) -> None:
+    ledger_checks.desired_state(database)
+
+
 def test_n4_postgres_refuses_a_second_holder(database: str) -> None:
     ledger_checks.uniqueness(database)
 
