@@ -21,13 +21,14 @@ from datetime import date
 from typing import Any
 
 from drivers.base import DriverError, Transcript
+from drivers.contract import Driver
 from reconciler import decommission
 from reconciler.catalogue import statuses
 from reconciler.ledger.sql import LedgerConflict, SqlLedger
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
-DriverFactory = Callable[[Intent], Any]
+DriverFactory = Callable[[Intent], Driver[Any, Any, Any, Any]]
 CredentialLookup = Callable[[str], Any]
 Progress = Callable[[str, str], None]  # ("[done/total] device", "ok" | "failed: reason")
 
@@ -160,7 +161,9 @@ def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], atte
     raise AssertionError("unreachable")
 
 
-def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
+def _driver(
+    name: str, intent: Intent, driver_for: DriverFactory
+) -> Driver[Any, Any, Any, Any] | Exception:
     """The device's driver, or the exception that building it raised (reported by _push)."""
     try:
         return driver_for(intent)
@@ -169,7 +172,10 @@ def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
 
 
 def _push(
-    name: str, intent: Intent, driver: Any, credentials: CredentialLookup
+    name: str,
+    intent: Intent,
+    driver: Driver[Any, Any, Any, Any] | Exception,
+    credentials: CredentialLookup,
 ) -> tuple[Transcript, str | None]:
     try:
         if isinstance(driver, Exception):

@@ -19,6 +19,7 @@ from reconciler.validate import Validation, ledger_context
 from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
+    from drivers.contract import Driver
     from reconciler.plan import Intent
 
 # Modules that only some commands need are imported inside them: `tenantry validate` (the
@@ -355,7 +356,7 @@ def apply_command(
 ) -> int:
     """Validate, plan, then allocate in the ledger and configure every device."""
     from drivers.credentials import CredentialStore
-    from drivers.registry import create_driver
+    from drivers.registry import driver_for as device_driver
     from drivers.render import RenderDriver
     from reconciler.apply import apply as apply_plan
     from reconciler.ledger import LedgerError, open_ledger
@@ -370,10 +371,10 @@ def apply_command(
     assert ledger is not None
     render = RenderDriver(out)
 
-    def driver_for(intent: Intent) -> object:
+    def driver_for(intent: Intent) -> Driver[Any, Any, Any, Any]:
         if drivers == "render":
             return render
-        return create_driver(intent.endpoint.platform)
+        return device_driver(intent)
 
     store = CredentialStore()
 

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from drivers.credentials import CredentialStore
-from drivers.registry import create_driver
+from drivers.registry import driver_for
 from drivers.render import RenderDriver
 from reconciler.apply import apply
 from reconciler.catalogue import (
@@ -172,7 +172,7 @@ class Engine:
     def driver_for(self, intent: Intent) -> Any:
         if self.settings.drivers == "render":
             return self._render
-        return create_driver(intent.endpoint.platform)
+        return driver_for(intent)
 
     def run(self, snap: Snapshot) -> Outcome:
         started = time.perf_counter()
