@@ -24,7 +24,8 @@ from drivers.base import DriverError, Transcript
 from drivers.contract import Driver
 from reconciler import decommission
 from reconciler.catalogue import statuses
-from reconciler.ledger.sql import LedgerConflict, SqlLedger
+from reconciler.ledger.protocol import Ledger
+from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
@@ -52,7 +53,7 @@ class ApplyResult:
 
 def apply(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     driver_for: DriverFactory,
     credentials: CredentialLookup,
@@ -83,13 +84,13 @@ def apply(
     return result
 
 
-def _active(ledger: SqlLedger) -> set[str]:
+def _active(ledger: Ledger) -> set[str]:
     return {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
 
 
 def _apply_once(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     driver_for: DriverFactory,
     credentials: CredentialLookup,
@@ -136,7 +137,7 @@ def _apply_once(
     return result
 
 
-def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int) -> Plan:
+def _allocate(repo: Repo, ledger: Ledger, today: date, sites: list[str], attempts: int) -> Plan:
     known = ledger.statuses("Service")
     occupiers = _occupier_records(ledger)
     for attempt in range(attempts):
@@ -189,7 +190,7 @@ def _push(
 
 def _finish(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     plan: Plan,
     sites: list[str],
@@ -237,7 +238,7 @@ def _finish(
     return len(releases)
 
 
-def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:
+def _occupier_records(ledger: Ledger) -> dict[str, decommission.Record]:
     return {
         name: decommission.Record.decode(r.status, r.reason)
         for name, r in ledger.statuses("Occupier").items()

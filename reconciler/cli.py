@@ -8,19 +8,15 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from reconciler import output
 from reconciler.load import Positions, load
 from reconciler.rules import Context
-from reconciler.validate import Validation, ledger_context
+from reconciler.validate import Validation
 from reconciler.validate import validate as run_validate
-
-if TYPE_CHECKING:
-    from drivers.contract import Driver
-    from reconciler.plan import Intent
 
 # Modules that only some commands need are imported inside them: `tenantry validate` (the
 # pre-commit hook) starts in a fraction of the time.
@@ -201,15 +197,9 @@ def run() -> None:
 
 
 def _context(state: str | None, today: date, actor: str | None) -> Context:
-    if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
-        return ledger_context(None, today, actor)
-    from reconciler.ledger import LedgerError, open_ledger
+    from reconciler.app import App
 
-    try:
-        ledger = open_ledger(state, create=False)
-    except LedgerError:
-        ledger = None
-    return ledger_context(ledger, today, actor)
+    return App(state or "").context(today, actor)
 
 
 ledger_option = click.option(
@@ -255,9 +245,9 @@ def plan(
     """Show what `apply` would allocate, configure and release. Never writes anything.
     Exit 0: no changes; 2: changes; 1: invalid input."""
     from reconciler import gitbase, present
-    from reconciler.ledger import Holdings, open_ledger
+    from reconciler.app import App, Planned
     from reconciler.load import Loaded
-    from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
+    from reconciler.plan import pool_usage
     from reconciler.validate import validate_and
 
     day = _today(today)
@@ -267,22 +257,14 @@ def plan(
             tmp, base_path = gitbase.checkout(path, base_ref)
         except gitbase.GitError as exc:
             raise click.UsageError(f"--base {base_ref}: {exc}") from None
+    app = App(state)
 
-    def planning(loaded: Loaded) -> tuple[Plan, list[DeviceChange], Holdings]:
+    def planning(loaded: Loaded) -> Planned:
         """Read-only: the ledger, the base (if any), the plan; runs while the rules do."""
-        ledger = open_ledger(state, create=False)
-        holdings = ledger.holdings() if ledger else Holdings()
-        applied = ledger.applied() if ledger else {}
-        # statuses were read once already, for the rules (D2, D5, S4)
-        active = {n for n, status in context.service_status.items() if status == "Active"}
-        if base_path is not None:
-            base_plan = make_plan(load(base_path).repo, holdings, day, active)
-            holdings = base_plan.after
-            applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
-        result = make_plan(loaded.repo, holdings, day, active)
-        return result, device_changes(result, applied), holdings
+        base = load(base_path).repo if base_path is not None else None
+        return app.plan(loaded, context, base)
 
-    context = _context(state, day, actor)
+    context = app.context(day, actor)
     try:
         head, planned = validate_and(path, context, planning)
     finally:
@@ -355,34 +337,18 @@ def apply_command(
     actor: str | None,
 ) -> int:
     """Validate, plan, then allocate in the ledger and configure every device."""
-    from drivers.credentials import CredentialStore
-    from drivers.registry import driver_for as device_driver
-    from drivers.render import RenderDriver
-    from reconciler.apply import apply as apply_plan
-    from reconciler.ledger import LedgerError, open_ledger
+    from reconciler.app import App
+    from reconciler.ledger import LedgerError
 
     day = _today(today)
     head = _validated(path, day, actor, state)
-    try:
-        ledger = open_ledger(state)
-    except LedgerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return EXIT_FAILED
-    assert ledger is not None
-    render = RenderDriver(out)
-
-    def driver_for(intent: Intent) -> Driver[Any, Any, Any, Any]:
-        if drivers == "render":
-            return render
-        return device_driver(intent)
-
-    store = CredentialStore()
+    app = App(state, drivers, out)
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        result = apply_plan(head.repo, ledger, day, driver_for, store.get, parallel, progress)
+        result = app.apply(head.repo, day, parallel, progress)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
@@ -499,8 +465,7 @@ def report(
     """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
-    from reconciler.ledger import Holdings, open_ledger
-    from reconciler.plan import pool_usage
+    from reconciler.app import App
 
     what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)
     if len(rest) > 1:
@@ -512,21 +477,10 @@ def report(
     loaded = load(path)
     if any(f.is_error for f in loaded.findings):
         _validated(path, day, None)
-    ledger = open_ledger(state, create=False)
-    holdings = ledger.holdings() if ledger else Holdings()
+    app = App(state)
     rows: list[dict[str, object]]
     if what == "pools":
-        rows = [
-            {
-                "site": u.site,
-                "pool": u.pool,
-                "used": u.used,
-                "size": u.size,
-                "percent": round(u.ratio * 100, 1),
-                "warning": u.ratio >= 0.9,
-            }
-            for u in pool_usage(loaded.repo, holdings)
-        ]
+        rows = app.pools(loaded.repo)
     elif what == "charges":
         if month is None:
             raise click.UsageError("report charges needs --month YYYY-MM")
@@ -535,21 +489,13 @@ def report(
             date(year, mon, 1)
         except ValueError:
             raise click.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--month") from None
-        activated = (
-            {name: date.fromisoformat(r.status) for name, r in ledger.statuses("Activated").items()}
-            if ledger
-            else {}
-        )
+        activated = {n: date.fromisoformat(s) for n, (s, _) in app.recorded("Activated").items()}
         rows = [vars(r) for r in reports.charges(loaded.repo, year, mon, activated)]
     else:
-        recorded = (
-            {n: (r.status, r.reason) for n, r in ledger.statuses("Service").items()}
-            if ledger
-            else {}
-        )
+        recorded = dict(app.recorded("Service"))
         rows = [
             vars(r)
-            for r in reports.services(loaded.repo, day, holdings, recorded, history)
+            for r in reports.services(loaded.repo, day, app.holdings(), recorded, history)
             if (contract_status is None or r.contract_status == contract_status)
             and (service_status is None or r.status == service_status)
         ]

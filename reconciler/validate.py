@@ -16,7 +16,7 @@ from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context, check
 
 if TYPE_CHECKING:
-    from reconciler.ledger.sql import SqlLedger
+    from reconciler.ledger.protocol import Ledger
 
 
 @dataclass
@@ -52,7 +52,7 @@ def recorded_context(repo: Repo, context: Context) -> Context:
     return replace(context, occupier_phase=phases, service_status=statuses)
 
 
-def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> Context:
+def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Context:
     """What the ledger recorded that the rules need: service statuses (D2), decommission
     phases (D2, D5) and the documents as they were when a decommission started (D5)."""
     if ledger is None:

@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from drivers.credentials import CredentialStore
-from drivers.registry import driver_for
-from drivers.render import RenderDriver
-from reconciler.apply import apply
+from reconciler.app import App
 from reconciler.catalogue import (
     Infra,
     Status,
@@ -32,13 +29,13 @@ from reconciler.catalogue import (
     statuses,
 )
 from reconciler.findings import Finding, error
-from reconciler.ledger import Holdings, Kind, LedgerError, SqlLedger, open_ledger
+from reconciler.ledger import Holdings, Kind, Ledger, LedgerError
 from reconciler.ledger.model import Allocation, StatusRecord
 from reconciler.model.repo import Ref
 from reconciler.operator import metrics
 from reconciler.operator.cluster import Body, Snapshot, snapshot
 from reconciler.operator.settings import Settings
-from reconciler.plan import Intent, PoolUse, pool_usage
+from reconciler.plan import PoolUse, pool_usage
 from reconciler.rules import Context
 from reconciler.rules.decommission import DECOMMISSION_PHASES
 from reconciler.validate import run_rules
@@ -143,9 +140,7 @@ class Engine:
         self._requested = 0
         self._done = 0
         self._last: Outcome | None = None
-        self._ledger: SqlLedger | None = None
-        self._render = RenderDriver(settings.render_dir)
-        self._credentials = CredentialStore()
+        self.app = App(settings.ledger, settings.drivers, settings.render_dir)
 
     def reconcile(self, objects: Callable[[], Iterable[Body]]) -> Outcome:
         """Reconcile the objects `objects()` returns, or reuse a run that started after this
@@ -162,17 +157,8 @@ class Engine:
             self._last, self._done = outcome, covers
             return outcome
 
-    def ledger(self) -> SqlLedger:
-        if self._ledger is None:
-            ledger = open_ledger(self.settings.ledger)
-            assert ledger is not None
-            self._ledger = ledger
-        return self._ledger
-
-    def driver_for(self, intent: Intent) -> Any:
-        if self.settings.drivers == "render":
-            return self._render
-        return driver_for(intent)
+    def ledger(self) -> Ledger:
+        return self.app.ledger()
 
     def run(self, snap: Snapshot) -> Outcome:
         started = time.perf_counter()
@@ -193,14 +179,7 @@ def _run(engine: Engine, outcome: Outcome) -> None:
         ledger = engine.ledger()
         before = ledger.holdings()
         if not errors:
-            result = apply(
-                snap.repo,
-                ledger,
-                today,
-                engine.driver_for,
-                engine._credentials.get,
-                engine.settings.parallel,
-            )
+            result = engine.app.apply(snap.repo, today, engine.settings.parallel)
             _place(outcome, result.plan.errors)
             for device, reason in sorted(result.failures.items()):
                 site = result.plan.sites_of_device.get(device, "")
