@@ -27,8 +27,7 @@ from reconciler.catalogue import (
     statuses,
 )
 from reconciler.findings import Finding
-from reconciler.ledger import Holdings, Kind
-from reconciler.ledger.model import Allocation, StatusRecord
+from reconciler.ledger.model import Allocation, Holdings, Kind, StatusRecord
 from reconciler.model.repo import Ref
 from reconciler.operator.cluster import Body, Snapshot
 from reconciler.plan import PoolUse
