@@ -30,14 +30,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from drivers._ssh import (
-    CommandRunner,
-    OverShell,
-    SshOptions,
-    check_transport,
-    quote,
-    run_checked,
-)
+from drivers._ssh import CommandRunner, OverShell, SshOptions, check_transport, quote, run_checked
 from drivers.base import (
     Credentials,
     DriverError,

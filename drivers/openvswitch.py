@@ -22,14 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from drivers._ssh import (
-    CommandRunner,
-    OverShell,
-    SshOptions,
-    check_transport,
-    quote,
-    run_checked,
-)
+from drivers._ssh import CommandRunner, OverShell, SshOptions, check_transport, quote, run_checked
 from drivers.base import PortIntent, ReadError, SwitchIntent, Transcript
 from drivers.contract import NOT_ACCESS as NOT_ACCESS  # read by the tests
 from drivers.contract import Remediation, SwitchDriver, SwitchRunning
