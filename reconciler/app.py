@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from reconciler.ledger import Holdings, Ledger, LedgerError, open_ledger
 from reconciler.rules import Context
 from reconciler.validate import Validation, ledger_context, validate
 
-# Drivers, apply and the planner are imported by the operations that use them: `tenantry
-# validate` (the pre-commit hook) reads the ledger's context through this module too.
+# The ledger's SQL, drivers, apply and the planner are imported by the operations that use
+# them: `tenantry validate` (the pre-commit hook) reads the ledger's context through here too.
 if TYPE_CHECKING:
     from drivers.contract import Driver
     from drivers.render import RenderDriver
     from reconciler.apply import ApplyResult, CredentialLookup, Progress
+    from reconciler.ledger.model import Holdings
+    from reconciler.ledger.protocol import Ledger
     from reconciler.load import Loaded
     from reconciler.model.repo import Repo
     from reconciler.plan import DeviceChange, Intent, Plan
@@ -32,13 +33,7 @@ if TYPE_CHECKING:
     AnyDriver = Driver[Any, Any, Any, Any]
 
 # what `plan` returns: the plan, the device changes it makes, the holdings it started from
-Planned = tuple["Plan", list["DeviceChange"], Holdings]
-
-
-def _credentials() -> CredentialLookup:
-    from drivers.credentials import CredentialStore
-
-    return CredentialStore().get
+Planned = tuple["Plan", list["DeviceChange"], "Holdings"]
 
 
 @dataclass
@@ -48,7 +43,7 @@ class App:
     state: str  # the ledger: a SQLite file, or a postgresql:// URL
     drivers: str = "render"  # render: one file per device in `out`; devices: each platform
     out: str = "rendered"
-    credentials: CredentialLookup = field(default_factory=_credentials)
+    credentials: CredentialLookup | None = None  # default: drivers.credentials.CredentialStore
     _ledger: Ledger | None = field(default=None, repr=False)
     _render: RenderDriver | None = field(default=None, repr=False)
 
@@ -56,6 +51,8 @@ class App:
 
     def ledger(self) -> Ledger:
         """The ledger, created (schema migrated) on first use; LedgerError when it cannot be."""
+        from reconciler.ledger import open_ledger
+
         if self._ledger is None:
             ledger = open_ledger(self.state)
             assert ledger is not None  # create=True always opens one
@@ -65,6 +62,8 @@ class App:
     def existing_ledger(self) -> Ledger | None:
         """The ledger if it exists; None instead of creating one (plan and report write
         nothing, not even a schema)."""
+        from reconciler.ledger import open_ledger
+
         return self._ledger or open_ledger(self.state, create=False)
 
     def driver_for(self, intent: Intent) -> AnyDriver:
@@ -85,6 +84,8 @@ class App:
         state = self.state
         if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
             return ledger_context(None, today, actor)
+        from reconciler.ledger import LedgerError
+
         try:
             ledger = self.existing_ledger()
         except LedgerError:
@@ -100,6 +101,7 @@ class App:
     def plan(self, loaded: Loaded, context: Context, base: Repo | None = None) -> Planned:
         """Read-only: the plan against the ledger (or against `base`'s plan, a pull
         request's base), the device changes it makes, and the holdings it started from."""
+        from reconciler.ledger.model import Holdings
         from reconciler.plan import device_changes, items_of, make_plan
 
         ledger = self.existing_ledger()
@@ -126,12 +128,18 @@ class App:
         """Allocate in the ledger and converge every device (see reconciler.apply)."""
         from reconciler.apply import apply
 
+        if self.credentials is None:
+            from drivers.credentials import CredentialStore
+
+            self.credentials = CredentialStore().get
         return apply(repo, self.ledger(), today, self.driver_for, self.credentials, parallel,
                      progress)
 
     # ------------------------------------------------------------ report
 
     def holdings(self) -> Holdings:
+        from reconciler.ledger.model import Holdings
+
         ledger = self.existing_ledger()
         return ledger.holdings() if ledger else Holdings()
 
