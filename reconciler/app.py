@@ -23,7 +23,7 @@ from reconciler.validate import Validation, ledger_context, validate
 if TYPE_CHECKING:
     from drivers.contract import Driver
     from drivers.render import RenderDriver
-    from reconciler.apply import ApplyResult, CredentialLookup, Progress
+    from reconciler.apply import ApplyResult, CredentialLookup, Guard, Progress
     from reconciler.ledger.model import Holdings
     from reconciler.ledger.protocol import Ledger
     from reconciler.load import Loaded
@@ -124,8 +124,10 @@ class App:
         today: date,
         parallel: int = 4,
         progress: Progress | None = None,
+        guard: Guard | None = None,
     ) -> ApplyResult:
-        """Allocate in the ledger and converge every device (see reconciler.apply)."""
+        """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
+        the G1/G2 settings of this apply."""
         from reconciler.apply import apply
 
         if self.credentials is None:
@@ -133,7 +135,7 @@ class App:
 
             self.credentials = CredentialStore().get
         return apply(repo, self.ledger(), today, self.driver_for, self.credentials, parallel,
-                     progress)
+                     progress, guard=guard)
 
     # ------------------------------------------------------------ report
 

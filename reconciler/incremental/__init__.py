@@ -13,16 +13,29 @@ runs instead.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.findings import Finding, sort_key
 from reconciler.gitbase import GitError
-from reconciler.incremental.index import INDEX_FILE, _load_files, current_index
-from reconciler.incremental.scope import discover_order, scope
+from reconciler.incremental.index import INDEX_FILE, Changes, _load_files, current_index
+from reconciler.incremental.scope import discover_order, discovered, scope
 from reconciler.load import Loaded, Positions, gc_paused
 from reconciler.rules import Context
 
-__all__ = ["INDEX_FILE", "Incremental", "validate_changed"]
+__all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
+
+
+def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
+    """P1's base, cut to the partial repo: a document absent from it is deleted only if its
+    file changed; otherwise it is simply outside what this run loaded."""
+    if context.base is None:
+        return context
+    base = {
+        ref: mark
+        for ref, mark in context.base.items()
+        if ref in loaded.repo.sources or mark.file in seen.changed
+    }
+    return replace(context, base=base)
 
 
 @dataclass
@@ -60,7 +73,7 @@ def validate_changed(path: str, ref: str, context: Context) -> Incremental:
     files = sorted(where.context, key=discover_order)
     with gc_paused():
         loaded = _load_files(path, files)
-        findings = Positions().resolve(run_rules(loaded, context))
+        findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
     covered = {os.path.join(path, f) for f in where.covered}
     kept = [f for f in findings if f.file in covered]
     kept.sort(key=sort_key)

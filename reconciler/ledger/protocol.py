@@ -36,3 +36,9 @@ class Ledger(Protocol):
     ) -> AbstractContextManager[LedgerTransaction]: ...
 
     def record_applied(self, device: str, items: dict[str, str]) -> None: ...
+
+    def apply_lock(
+        self, wait_s: float = 600.0, source: str = "", actor: str = ""
+    ) -> AbstractContextManager[int]:
+        """Hold the ledger for a whole apply (G2); yields the apply's number in the log."""
+        ...

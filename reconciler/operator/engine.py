@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from reconciler.app import App
+from reconciler.apply import Guard
 from reconciler.findings import error
 from reconciler.ledger import Holdings, Ledger, LedgerError
 from reconciler.model.repo import Ref
@@ -77,7 +78,15 @@ def _run(engine: Engine, outcome: Outcome) -> None:
         ledger = engine.ledger()
         before = ledger.holdings()
         if not errors:
-            result = engine.app.apply(snap.repo, today, engine.settings.parallel)
+            result = engine.app.apply(
+                snap.repo,
+                today,
+                engine.settings.parallel,
+                # In the cluster, an Occupier goes when someone deletes its object (its
+                # finalizer releases), and a sync prunes what the GitOps agent confirmed; a
+                # missing Site still releases nothing (G1).
+                guard=Guard(allow_mass_release=True, allow_departures=True),
+            )
             place(outcome, result.plan.errors)
             for device, reason in sorted(result.failures.items()):
                 site = result.plan.sites_of_device.get(device, "")
