@@ -796,8 +796,7 @@ def report(
     """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
-    from reconciler.ledger import Holdings, open_ledger
-    from reconciler.plan import POOL_WARNING, pool_usage
+    from reconciler.app import App
 
     what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)
     if len(rest) > 1:
@@ -809,21 +808,12 @@ def report(
     loaded = load(path)
     if any(f.is_error for f in loaded.findings):
         _validated(path, day, None)
-    ledger = open_ledger(state, create=False)
-    holdings = ledger.holdings() if ledger else Holdings()
+    app = App(state)
+    ledger = app.existing_ledger()
+    holdings = app.holdings()
     rows: list[dict[str, object]]
     if what == "pools":
-        rows = [
-            {
-                "site": u.site,
-                "pool": u.pool,
-                "used": u.used,
-                "size": u.size,
-                "percent": round(u.ratio * 100, 1),
-                "warning": u.ratio >= POOL_WARNING,
-            }
-            for u in pool_usage(loaded.repo, holdings)
-        ]
+        rows = app.pools(loaded.repo)  # flagged from plan.POOL_WARNING
     elif what == "charges":
         if month is None:
             raise click.UsageError("report charges needs --month YYYY-MM")
