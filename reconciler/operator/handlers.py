@@ -10,7 +10,8 @@
 - a timer on Sites: the desired state is reconciled again every TENANTRY_RESYNC_SECONDS
   (dates move: scheduled services start, numbers leave cooling-off) — one timer per site is
   enough, because each reconcile covers everything;
-- one in-memory index per kind: the cluster's objects, for the reconciler and the webhook;
+- one in-memory index per kind: the cluster's objects, for the reconciler (the webhook reads
+  the API server: a standby replica's indices are stale);
 - a validating admission webhook per kind (ids `admit-<plural>`, served at `/admit-<plural>`).
 """
 
@@ -24,6 +25,7 @@ import kopf
 import kubernetes
 
 from reconciler.crds import GROUP, NAMES, VERSION
+from reconciler.model.base import API_VERSION
 from reconciler.model.repo import Ref
 from reconciler.operator import admission, metrics, reconcile
 from reconciler.operator.cluster import Body, plain, ref_of
@@ -41,6 +43,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.peering.lifetime = SETTINGS.peering_lifetime
     settings.posting.level = logging.WARNING  # our own events say what changed; not every log
     if SETTINGS.webhook_port:
         certfile, pkeyfile = _certificate(SETTINGS.webhook_tls_dir)
@@ -75,6 +78,18 @@ def objects(indices: dict[str, Any]) -> list[Body]:
         for store in indices[f"idx_{plural}"].values()
         for body in store
     ]
+
+
+def live_objects() -> list[Body]:
+    """The cluster's objects as the API server holds them now. The webhook judges against
+    these, not this replica's indices: a standby replica (kopf peering) does not watch, so its
+    indices are stale or empty, yet the Service sends it admission requests too."""
+    api = kubernetes.client.CustomObjectsApi()
+    out: list[Body] = []
+    for kind, plural in PLURALS.items():
+        listed = api.list_cluster_custom_object(GROUP, VERSION, plural)
+        out += [{"apiVersion": API_VERSION, "kind": kind, **o} for o in listed.get("items") or []]
+    return out
 
 
 def write_status(ref: Ref, status: dict[str, Any]) -> None:
@@ -119,9 +134,9 @@ def resync(body: kopf.Body, **kwargs: Any) -> None:
     reconcile_for(body, kwargs)
 
 
-def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **kwargs: Any) -> None:
+def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **_: Any) -> None:
     actor = admission.actor_of(userinfo, SETTINGS.trusted)
-    found = admission.denials(plain(body), operation, objects(kwargs), SETTINGS.day(), actor)
+    found = admission.denials(plain(body), operation, live_objects(), SETTINGS.day(), actor)
     if found:
         metrics.ADMISSION_DENIALS.labels(body.get("kind", "")).inc()
         raise kopf.AdmissionError(admission.message(found), code=422)

@@ -23,6 +23,7 @@ class Settings:
     webhook_tls_dir: str = ""  # tls.crt/tls.key (Helm Secret) or cert.pem/key.pem
     webhook_managed: str = ""  # name of a ValidatingWebhookConfiguration kopf keeps itself
     metrics_port: int = 0  # 0: no Prometheus endpoint
+    peering_lifetime: int = 60  # seconds a silent replica counts as alive (kopf peering)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +48,7 @@ class Settings:
             webhook_tls_dir=get("WEBHOOK_TLS_DIR", ""),
             webhook_managed=get("WEBHOOK_MANAGED", ""),
             metrics_port=int(get("METRICS_PORT", "0")),
+            peering_lifetime=int(get("PEERING_LIFETIME", str(cls.peering_lifetime))),
         )
 
     def day(self) -> date:

@@ -30,6 +30,7 @@ import base64
 import contextvars
 import copy
 import datetime
+import hashlib
 import inspect
 import json
 import os
@@ -1980,12 +1981,55 @@ class Emulator(kmock.KubernetesEmulator):
                     "definitions": {},
                 }
             )
-        if request.url.path.rstrip("/") == "/openapi/v3":
-            return aiohttp.web.json_response({"paths": {}})
+        path = request.url.path.rstrip("/")
+        if path == "/openapi/v3":
+            # One document per custom group-version, from the CRDs' schemas: what `kubectl
+            # explain` reads (built-in types stay undescribed).
+            return aiohttp.web.json_response(
+                {
+                    "paths": {
+                        gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={digest}"}
+                        for gv, (_, digest) in self._openapi_v3().items()
+                    }
+                }
+            )
+        found = self._openapi_v3().get(path.removeprefix("/openapi/v3/"))
+        if found is not None:
+            return aiohttp.web.json_response(found[0])
         return aiohttp.web.json_response(
             ApiError(404, "NotFound", "the server could not find the requested resource").status(),
             status=404,
         )
+
+    def _openapi_v3(self) -> dict[str, tuple[dict, str]]:
+        """`apis/G/V` → (its OpenAPI v3 document, a hash) for every served custom version."""
+        docs: dict[str, dict] = {}
+        for t in self._types.values():
+            for version, schema in t.schemas.items():
+                if not t.custom or version not in t.versions:
+                    continue
+                name = ".".join([*reversed(t.group.split(".")), version, t.kind])
+                gvk = {"group": t.group, "version": version, "kind": t.kind}
+                doc = docs.setdefault(
+                    f"apis/{t.group}/{version}",
+                    {
+                        "openapi": "3.0.0",
+                        "info": {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"},
+                        "paths": {},
+                        "components": {"schemas": {}},
+                    },
+                )
+                scope = "namespaces/{namespace}/" if t.namespaced else ""
+                path = f"/apis/{t.group}/{version}/{scope}{t.plural}"
+                doc["paths"][path] = {"get": {"x-kubernetes-group-version-kind": gvk}}
+                doc["components"]["schemas"][name] = {
+                    **schema,
+                    "x-kubernetes-group-version-kind": [gvk],
+                }
+        return {
+            gv: (doc, hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16])
+            for gv, doc in docs.items()
+        }
 
     async def _serve_apis(self, request: rendering.Request) -> dict:
         groups: dict[str, set[str]] = {}
