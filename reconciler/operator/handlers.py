@@ -148,9 +148,10 @@ for _kind, _plural in PLURALS.items():
     kopf.on.create(GROUP, VERSION, _plural, id="reconcile")(changed)
     kopf.on.update(GROUP, VERSION, _plural, id="reconcile", field="spec")(changed)
     kopf.on.delete(GROUP, VERSION, _plural, id="release")(deleted)
-    kopf.on.validate(
-        GROUP, VERSION, _plural, id=f"admit-{_plural}", operations=["CREATE", "UPDATE"]
-    )(admit)  # type: ignore[arg-type]
+    if SETTINGS.webhook_port:  # without a server kopf would stop on the handlers
+        kopf.on.validate(
+            GROUP, VERSION, _plural, id=f"admit-{_plural}", operations=["CREATE", "UPDATE"]
+        )(admit)  # type: ignore[arg-type]
     if _kind == "Site":
         kopf.timer(
             GROUP,
