@@ -45,7 +45,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
     settings.peering.lifetime = SETTINGS.peering_lifetime
     settings.posting.level = logging.WARNING  # our own events say what changed; not every log
-    if SETTINGS.webhook_port:
+    if SETTINGS.serves_webhook:
         certfile, pkeyfile = _certificate(SETTINGS.webhook_tls_dir)
         settings.admission.server = kopf.WebhookServer(
             addr=SETTINGS.webhook_addr,
@@ -143,15 +143,17 @@ def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **_: Any) -
 
 
 for _kind, _plural in PLURALS.items():
+    if SETTINGS.serves_webhook:  # without a server kopf would stop on the handlers
+        kopf.on.validate(
+            GROUP, VERSION, _plural, id=f"admit-{_plural}", operations=["CREATE", "UPDATE"]
+        )(admit)  # type: ignore[arg-type]
+    if not SETTINGS.reconciles:
+        continue
     kopf.index(GROUP, VERSION, _plural, id=f"idx_{_plural}")(index)
     kopf.on.resume(GROUP, VERSION, _plural, id="reconcile")(changed)
     kopf.on.create(GROUP, VERSION, _plural, id="reconcile")(changed)
     kopf.on.update(GROUP, VERSION, _plural, id="reconcile", field="spec")(changed)
     kopf.on.delete(GROUP, VERSION, _plural, id="release")(deleted)
-    if SETTINGS.webhook_port:  # without a server kopf would stop on the handlers
-        kopf.on.validate(
-            GROUP, VERSION, _plural, id=f"admit-{_plural}", operations=["CREATE", "UPDATE"]
-        )(admit)  # type: ignore[arg-type]
     if _kind == "Site":
         kopf.timer(
             GROUP,

@@ -555,6 +555,9 @@ class Webhook:
     namespace_selector: dict | None = None
     object_selector: dict | None = None
     source: str | None = None  # name of the ValidatingWebhookConfiguration it came from
+    # The name the server's certificate must carry: for a `service` reference
+    # `<name>.<namespace>.svc`, as the apiserver checks it, though the call goes to 127.0.0.1.
+    server_hostname: str | None = None
 
     def matches(self, t: TypeInfo, version: str, op: str, subresource: str | None) -> bool:
         res = f"{t.plural}/{subresource}" if subresource else t.plural
@@ -1022,9 +1025,11 @@ class Emulator(kmock.KubernetesEmulator):
         for wh in cfg.get("webhooks") or []:
             cc = wh.get("clientConfig") or {}
             url = cc.get("url")
+            hostname = None
             if not url and cc.get("service"):
                 svc = cc["service"]  # no Service networking here: use the port on 127.0.0.1
                 url = f"https://127.0.0.1:{svc.get('port', 443)}{svc.get('path', '')}"
+                hostname = f"{svc['name']}.{svc['namespace']}.svc"
             if not url:
                 continue
             ca = base64.b64decode(cc["caBundle"]) if cc.get("caBundle") else None
@@ -1039,6 +1044,7 @@ class Emulator(kmock.KubernetesEmulator):
                     namespace_selector=wh.get("namespaceSelector"),
                     object_selector=wh.get("objectSelector"),
                     source=name,
+                    server_hostname=hostname,
                 )
             )
 
@@ -1150,7 +1156,9 @@ class Emulator(kmock.KubernetesEmulator):
                     else ssl.create_default_context()
                 )
             async with aiohttp.ClientSession() as session:
-                async with session.post(hook.url, json=review, ssl=ctx) as resp:
+                async with session.post(
+                    hook.url, json=review, ssl=ctx, server_hostname=hook.server_hostname
+                ) as resp:
                     if resp.status != 200:
                         raise RuntimeError(
                             f"webhook returned HTTP {resp.status}: {(await resp.text())[:200]}"
