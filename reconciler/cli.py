@@ -579,7 +579,7 @@ def crds_command(out: str, check: bool) -> int:
     "--peering", "peering", metavar="NAME", help="kopf peering object (several replicas)."
 )
 @click.option(
-    "--priority", type=int, default=None, help="Peering priority (default: random, one per replica)."
+    "--priority", type=int, default=None, help="Peering priority (default: random per replica)."
 )
 @click.option(
     "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz"

@@ -87,7 +87,7 @@ def live_objects() -> list[Body]:
     api = kubernetes.client.CustomObjectsApi()
     out: list[Body] = []
     for kind, plural in PLURALS.items():
-        listed = api.list_cluster_custom_object(GROUP, VERSION, plural)
+        listed: dict[str, Any] = api.list_cluster_custom_object(GROUP, VERSION, plural)
         out += [{"apiVersion": API_VERSION, "kind": kind, **o} for o in listed.get("items") or []]
     return out
 

@@ -99,7 +99,9 @@ def test_webhook_has_two_ready_replicas_a_budget_and_rolls_one_at_a_time() -> No
     budget = next(d for d in docs if d["kind"] == "PodDisruptionBudget")
     assert budget["spec"]["minAvailable"] == 1
     assert budget["spec"]["selector"] == hook["spec"]["selector"]
-    service = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "tenantry-webhook")
+    service = next(
+        d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "tenantry-webhook"
+    )
     assert service["spec"]["selector"] == hook["spec"]["selector"]["matchLabels"]
     with pytest.raises(Exception, match="at least 2 with failurePolicy Fail"):
         helm.template(values={"webhook": {"replicaCount": 1}})
@@ -126,7 +128,14 @@ def test_cert_manager_issues_the_certificate_and_injects_the_ca() -> None:
     assert annotation == "tenantry/tenantry-webhook"
     assert all("caBundle" not in w["clientConfig"] for w in hooks["webhooks"])
     assert not [d for d in docs if d["kind"] == "Secret" and d["type"] == "kubernetes.io/tls"]
-    own = {"webhook": {"certManager": {"enabled": True, "issuerRef": {"name": "corp-ca", "kind": "ClusterIssuer"}}}}
+    own = {
+        "webhook": {
+            "certManager": {
+                "enabled": True,
+                "issuerRef": {"name": "corp-ca", "kind": "ClusterIssuer"},
+            }
+        }
+    }
     docs = documents(helm.template(values=own))
     assert not [d for d in docs if d["kind"] == "Issuer"]
     issuer = next(d for d in docs if d["kind"] == "Certificate")["spec"]["issuerRef"]
@@ -138,7 +147,7 @@ def test_helm_test_hook_checks_the_webhook_over_tls_and_the_metrics() -> None:
     pod = next(d for d in docs if d["kind"] == "Pod")
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     script = pod["spec"]["containers"][0]["args"][0]
-    assert 'server_hostname=host' in script and "tenantry-webhook.tenantry.svc" in script
+    assert "server_hostname=host" in script and "tenantry-webhook.tenantry.svc" in script
     assert "/metrics" in script
     compile(script, "helm-test", "exec")  # the rendered check is valid Python
     no_hook = documents(helm.template(values=NO_WEBHOOK))

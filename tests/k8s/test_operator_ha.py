@@ -75,7 +75,9 @@ def test_three_replicas_survive_a_sigkill_mid_reconcile(cluster: Cluster, ledger
     cluster.kubectl("apply", "-f", str(CRDS))
     cluster.kubectl("wait", "--for", "condition=established", "--timeout=20s", "crd", "--all")
     peering = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering"}
-    cluster.kubectl("apply", "-f", "-", stdin=json.dumps({**peering, "metadata": {"name": "tenantry"}}))
+    cluster.kubectl(
+        "apply", "-f", "-", stdin=json.dumps({**peering, "metadata": {"name": "tenantry"}})
+    )
     replicas = {
         f"replica-{i}": start_operator(
             cluster,
@@ -141,8 +143,17 @@ def test_three_replicas_survive_a_sigkill_mid_reconcile(cluster: Cluster, ledger
 def sequential_apply(cluster: Cluster) -> list[tuple[str, str, str, str]]:
     state = cluster.root / "sequential.db"
     subprocess.run(
-        [str(BIN / "tenantry"), "apply", str(DESIRED), "--state", str(state), "--today", TODAY,
-         "--out", str(cluster.root / "sequential")],
+        [
+            str(BIN / "tenantry"),
+            "apply",
+            str(DESIRED),
+            "--state",
+            str(state),
+            "--today",
+            TODAY,
+            "--out",
+            str(cluster.root / "sequential"),
+        ],
         check=True,
         capture_output=True,
     )
