@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 import kopf
 import kubernetes
@@ -87,7 +87,7 @@ def live_objects() -> list[Body]:
     api = kubernetes.client.CustomObjectsApi()
     out: list[Body] = []
     for kind, plural in PLURALS.items():
-        listed: dict[str, Any] = api.list_cluster_custom_object(GROUP, VERSION, plural)
+        listed = cast(dict[str, Any], api.list_cluster_custom_object(GROUP, VERSION, plural))
         out += [{"apiVersion": API_VERSION, "kind": kind, **o} for o in listed.get("items") or []]
     return out
 
