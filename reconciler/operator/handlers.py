@@ -10,8 +10,8 @@
 - a timer on Sites: the desired state is reconciled again every TENANTRY_RESYNC_SECONDS
   (dates move: scheduled services start, numbers leave cooling-off) — one timer per site is
   enough, because each reconcile covers everything;
-- one in-memory index per kind: the cluster's objects, for the reconciler (the webhook reads
-  the API server: a standby replica's indices are stale);
+- one in-memory index per kind: the cluster's objects, for the reconciler and the webhook
+  (a webhook-only process keeps none and lists the objects from the API server);
 - a validating admission webhook per kind (ids `admit-<plural>`, served at `/admit-<plural>`).
 """
 
@@ -81,9 +81,8 @@ def objects(indices: dict[str, Any]) -> list[Body]:
 
 
 def live_objects() -> list[Body]:
-    """The cluster's objects as the API server holds them now. The webhook judges against
-    these, not this replica's indices: a standby replica (kopf peering) does not watch, so its
-    indices are stale or empty, yet the Service sends it admission requests too."""
+    """The cluster's objects as the API server holds them now, for a webhook-only process
+    (the chart's webhook Deployment), which keeps no indices: it does not reconcile."""
     api = kubernetes.client.CustomObjectsApi()
     out: list[Body] = []
     for kind, plural in PLURALS.items():
@@ -134,9 +133,12 @@ def resync(body: kopf.Body, **kwargs: Any) -> None:
     reconcile_for(body, kwargs)
 
 
-def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **_: Any) -> None:
+def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **kwargs: Any) -> None:
     actor = admission.actor_of(userinfo, SETTINGS.trusted)
-    found = admission.denials(plain(body), operation, live_objects(), SETTINGS.day(), actor)
+    # A reconciling process judges against its indices (fresh: it watches, and the chart
+    # never serves the webhook from a peering standby, whose watches are paused).
+    cluster = objects(kwargs) if SETTINGS.reconciles else live_objects()
+    found = admission.denials(plain(body), operation, cluster, SETTINGS.day(), actor)
     if found:
         metrics.ADMISSION_DENIALS.labels(body.get("kind", "")).inc()
         raise kopf.AdmissionError(admission.message(found), code=422)

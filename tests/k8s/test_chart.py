@@ -29,11 +29,16 @@ def documents(text: str) -> list[dict[str, Any]]:
 
 NO_WEBHOOK = {"webhook": {"enabled": False}}
 CERT_MANAGER = {"webhook": {"certManager": {"enabled": True}}}
-VALUES = {"default": None, "replicas-postgres": HA, "no-webhook": NO_WEBHOOK}
+VALUES = {
+    "default": None,
+    "replicas-postgres": HA,
+    "no-webhook": NO_WEBHOOK,
+    "cert-manager": CERT_MANAGER,
+}
 FOREIGN = {"ClusterKopfPeering", "Certificate", "Issuer"}  # kopf's, cert-manager's: no schema
 
 
-@pytest.mark.parametrize("values", [*VALUES.values(), CERT_MANAGER], ids=[*VALUES, "cert-manager"])
+@pytest.mark.parametrize("values", VALUES.values(), ids=VALUES.keys())
 def test_helm_lint_strict_passes(values: dict[str, Any] | None) -> None:
     report = helm.lint(values=values)
     assert report["errors"] == [], report

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +53,13 @@ def ready(cluster: Cluster, kind: str, name: str) -> bool:
     return bool(conditions.get("Ready", {}).get("status") == "True")
 
 
+def apply_desired_state(cluster: Cluster) -> subprocess.CompletedProcess[str]:
+    """`kubectl apply` of the example repo's sites, catalogue and occupiers, as a site admin."""
+    stdin = as_json_list(DESIRED / "sites", DESIRED / "catalogue", DESIRED / "occupiers")
+    # 76 admission reviews: minutes, not seconds, when the machine is shared and loaded
+    return cluster.kubectl("apply", "--as", ADMIN, "-f", "-", stdin=stdin, timeout=600)
+
+
 @pytest.fixture(scope="module")
 def operated(cluster: Cluster) -> Cluster:
     cluster.kubectl("apply", "-f", str(CRDS))
@@ -67,14 +75,7 @@ def operated(cluster: Cluster) -> Cluster:
 
 def test_desired_state_applies_and_reconciles(operated: Cluster) -> None:
     started = time.monotonic()
-    done = operated.kubectl(
-        "apply",
-        "--as",
-        ADMIN,
-        "-f",
-        "-",
-        stdin=as_json_list(DESIRED / "sites", DESIRED / "catalogue", DESIRED / "occupiers"),
-    )
+    done = apply_desired_state(operated)
     assert done.stdout.count("created") == 76, done.stdout
     names = [o.name for o in load(str(DESIRED)).repo.occupiers.values()]
     for name in names:

@@ -26,7 +26,7 @@ from reconciler.load import load
 from tests.support import postgres
 
 from .conftest import BIN, TODAY, Cluster, in_ci, start_operator, stop, wait_for
-from .test_operator_e2e import ADMIN, CRDS, DESIRED, as_json_list, ready
+from .test_operator_e2e import CRDS, DESIRED, apply_desired_state, ready
 
 REPLICAS = 3
 LIFETIME_S = 6  # a killed replica counts as alive this long (kopf peering)
@@ -99,14 +99,7 @@ def test_three_replicas_survive_a_sigkill_mid_reconcile(cluster: Cluster, ledger
     holder = psycopg.connect(ledger_url, autocommit=True)
     holder.execute("SELECT pg_advisory_lock(%s)", (zlib.crc32(f"tenantry:{LOCKED_SITE}".encode()),))
     try:
-        cluster.kubectl(
-            "apply",
-            "--as",
-            ADMIN,
-            "-f",
-            "-",
-            stdin=as_json_list(DESIRED / "sites", DESIRED / "catalogue", DESIRED / "occupiers"),
-        )
+        apply_desired_state(cluster)
         waiting: list[str] = []
         wait_for(
             "a replica inside its ledger transaction",
@@ -123,9 +116,7 @@ def test_three_replicas_survive_a_sigkill_mid_reconcile(cluster: Cluster, ledger
     names = [o.name for o in load(str(DESIRED)).repo.occupiers.values()]
     for name in names:
         wait_for(f"occupier {name} Ready", lambda n=name: ready(cluster, "occupier", n), 180)
-    survivors = [n for n in replicas if n != victim]
-    logs = {n: (cluster.root / f"{n}.log").read_text(errors="replace") for n in survivors}
-    assert any("Handler 'reconcile' succeeded" in text for text in logs.values())
+    # (the victim left the ledger empty: the allocations below are a survivor's work)
 
     held = rows(ledger_url)
     keys = [(site, kind, value) for site, kind, value, _ in held]

@@ -19,7 +19,7 @@ import yaml
 
 from . import helm
 from .conftest import Cluster, free_port, self_signed, start_operator, wait_for
-from .test_operator_e2e import ADMIN, CRDS, DESIRED, as_json_list
+from .test_operator_e2e import ADMIN, CRDS, apply_desired_state
 
 NAMESPACE = "tenantry"
 SECRET = "tenantry-webhook-tls"
@@ -85,14 +85,7 @@ def test_the_emulator_calls_the_chart_webhook_over_verified_https(
     hooks = cluster.get("validatingwebhookconfiguration", "tenantry")
     service = hooks["webhooks"][0]["clientConfig"]["service"]
     assert (service["name"], service["namespace"]) == ("tenantry-webhook", NAMESPACE)
-    done = cluster.kubectl(
-        "apply",
-        "--as",
-        ADMIN,
-        "-f",
-        "-",
-        stdin=as_json_list(DESIRED / "sites", DESIRED / "catalogue", DESIRED / "occupiers"),
-    )
+    done = apply_desired_state(cluster)
     assert done.stdout.count("created") == 76, done.stdout
     # The webhook process has no indices (it does not reconcile): it read the cluster from
     # the API server to find acme's first public IP.
