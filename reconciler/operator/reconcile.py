@@ -289,14 +289,14 @@ def status_of(outcome: Outcome, ref: Ref) -> dict[str, Any]:
         ready, stalled, message = False, False, verdict.message
     else:
         ready, stalled, reason, message = True, False, "Reconciled", "applied"
+    retrying, when = verdict.retry, now()
     conditions: list[dict[str, Any]] = list(previous.get("conditions") or [])
     for kind, true, why, text in (
         (ConditionType.READY, ready, reason, message),
-        (ConditionType.RECONCILING, verdict.retry, reason if verdict.retry else "Idle", ""),
-        (ConditionType.STALLED, stalled, reason if stalled else "Progressing", ""),
+        (ConditionType.RECONCILING, retrying, *((reason, message) if retrying else ("Idle", ""))),
+        (ConditionType.STALLED, stalled, *((reason, message) if stalled else ("Progressing", ""))),
     ):
-        text = message if true and kind is not ConditionType.READY else text
-        conditions = set_condition(conditions, kind, true, why, text, generation, now())
+        conditions = set_condition(conditions, kind, true, why, text, generation, when)
     return {"phase": phase, "observedGeneration": generation, "conditions": conditions, **fields}
 
 
