@@ -95,7 +95,11 @@ def open_cli(
     enable: bool = False,
 ) -> Cli:
     """Open a scrapli session; raise DriverError (auth: permanent; network: temporary)."""
-    from scrapli import AuthOptions, Cli, LookupKeyValue, SessionOptions
+    try:
+        from scrapli import AuthOptions, Cli, LookupKeyValue, SessionOptions
+    except ModuleNotFoundError:
+        needs = "SSH drivers need the [devices] extra: pip install 'tenantry[devices]'"
+        raise DriverError(endpoint.name, needs, temporary=False) from None
 
     if credentials is None:
         raise ConnectError(endpoint.name, "no credentials for this device", temporary=False)

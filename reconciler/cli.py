@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 from dataclasses import replace
 from datetime import date
@@ -15,6 +16,7 @@ import click
 
 from reconciler import output
 from reconciler.change import state as state_of
+from reconciler.extras import missing_extra
 from reconciler.load import Positions, load
 from reconciler.rules import Context
 from reconciler.validate import Validation, ledger_context
@@ -910,24 +912,36 @@ def crds_command(out: str, check: bool) -> int:
 @click.option(
     "--peering", "peering", metavar="NAME", help="kopf peering object (several replicas)."
 )
-@click.option("--priority", type=int, default=0, show_default=True, help="Peering priority.")
+@click.option(
+    "--priority", type=int, default=None, help="Peering priority (default: random per replica)."
+)
 @click.option(
     "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
 )
 def operator_command(
-    standalone: bool, peering: str | None, priority: int, liveness: str | None
+    standalone: bool, peering: str | None, priority: int | None, liveness: str | None
 ) -> int:
     """Run the Kubernetes operator and its admission webhook (settings: TENANTRY_* env)."""
-    import kopf
+    try:
+        import kopf
 
-    import reconciler.operator.handlers  # noqa: F401 - registers the handlers
-
+        import reconciler.operator.handlers  # noqa: F401 - registers the handlers
+    except ModuleNotFoundError as exc:
+        line = missing_extra(exc, "tenantry operator")
+        if line is None:
+            raise
+        click.echo(f"error: {line}", err=True)
+        return EXIT_FAILED
+    if peering and priority is None:
+        # Replicas of one Deployment share their arguments; kopf pauses every replica when
+        # two have the same priority, so each takes its own at random (kopf's advice).
+        priority = random.randint(1, 2**31 - 1)
     kopf.configure(verbose=bool(os.environ.get("TENANTRY_VERBOSE")))
     kopf.run(
         clusterwide=True,
         standalone=standalone or None,
         peering_name=peering,
-        priority=priority,
+        priority=priority or 0,
         liveness_endpoint=liveness,
     )
     return EXIT_OK

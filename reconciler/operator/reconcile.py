@@ -29,6 +29,7 @@ from reconciler.catalogue import (
 from reconciler.findings import Finding
 from reconciler.ledger.model import Allocation, Holdings, Kind, StatusRecord
 from reconciler.model.repo import Ref
+from reconciler.model.status import ConditionType, set_condition
 from reconciler.operator.cluster import Body, Snapshot
 from reconciler.plan import PoolUse
 from reconciler.rules.decommission import DECOMMISSION_PHASES
@@ -161,22 +162,6 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def condition(
-    previous: Mapping[str, Any], kind: str, true: bool, reason: str, message: str
-) -> dict[str, Any]:
-    status = "True" if true else "False"
-    old = {c.get("type"): c for c in previous.get("conditions") or [] if isinstance(c, Mapping)}
-    since = old.get(kind, {})
-    when = since.get("lastTransitionTime") if since.get("status") == status else None
-    return {
-        "type": kind,
-        "status": status,
-        "reason": reason,
-        "message": message[:1000],
-        "lastTransitionTime": when or now(),
-    }
-
-
 def status_of(outcome: Outcome, ref: Ref) -> dict[str, Any]:
     """The whole `.status` of one object after a run."""
     body = outcome.snap.bodies[ref]
@@ -201,23 +186,14 @@ def status_of(outcome: Outcome, ref: Ref) -> dict[str, Any]:
         ready, stalled, message = False, False, verdict.message
     else:
         ready, stalled, reason, message = True, False, "Reconciled", "applied"
-    conditions = [
-        condition(previous, "Ready", ready, reason, message),
-        condition(
-            previous,
-            "Reconciling",
-            verdict.retry,
-            reason if verdict.retry else "Idle",
-            message if verdict.retry else "",
-        ),
-        condition(
-            previous,
-            "Stalled",
-            stalled,
-            reason if stalled else "Progressing",
-            message if stalled else "",
-        ),
-    ]
+    retrying, when = verdict.retry, now()
+    conditions: list[dict[str, Any]] = list(previous.get("conditions") or [])
+    for kind, true, why, text in (
+        (ConditionType.READY, ready, reason, message),
+        (ConditionType.RECONCILING, retrying, *((reason, message) if retrying else ("Idle", ""))),
+        (ConditionType.STALLED, stalled, *((reason, message) if stalled else ("Progressing", ""))),
+    ):
+        conditions = set_condition(conditions, kind, true, why, text, generation, when)
     return {"phase": phase, "observedGeneration": generation, "conditions": conditions, **fields}
 
 
@@ -326,6 +302,11 @@ def _comparable(status: Mapping[str, Any]) -> Any:
     return strip({k: v for k, v in status.items() if k != "kopf"})
 
 
+def _ready(status: Mapping[str, Any]) -> Mapping[str, Any]:
+    found = [c for c in status.get("conditions") or [] if c.get("type") == ConditionType.READY]
+    return found[0] if found else {}
+
+
 def publish(outcome: Outcome, write_status: StatusWriter, post_event: EventPoster) -> int:
     """Write every status that changed and post the events; return how many were written.
     A change of Ready (reason or message) is an event too, so failures show in
@@ -338,8 +319,8 @@ def publish(outcome: Outcome, write_status: StatusWriter, post_event: EventPoste
             continue
         write_status(ref, new)
         written += 1
-        ready_old = {c.get("type"): c for c in old.get("conditions") or []}.get("Ready", {})
-        ready_new = new["conditions"][0]
+        ready_old = _ready(old)
+        ready_new = _ready(new)
         if (ready_old.get("reason"), ready_old.get("message")) != (
             ready_new["reason"],
             ready_new["message"],

@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.load import _parse, discover
 from reconciler.model.repo import Ref
+from reconciler.model.status import STATUS_MODELS
 from reconciler.operator import admission, reconcile
 from reconciler.operator.cluster import snapshot
 from reconciler.operator.engine import Engine
@@ -55,6 +56,8 @@ def test_reconcile_desired_state_all_ready(engine: Engine, tmp_path: Path) -> No
         lambda body, t, r, m: events.append((body["metadata"]["name"], r, m)),
     )
     assert len(written) == len(objects)
+    for ref, status in written.items():  # what the CRDs declare (reconciler/model/status.py)
+        STATUS_MODELS[ref.kind].model_validate(status)
     acme = written[Ref("Occupier", "acme")]
     assert acme["phase"] == "Active" and acme["observedGeneration"] == 1
     assert [c["type"] for c in acme["conditions"]] == ["Ready", "Reconciling", "Stalled"]
