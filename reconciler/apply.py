@@ -21,15 +21,17 @@ from datetime import date
 from typing import Any
 
 from drivers.base import DriverError, Transcript
+from drivers.contract import Driver
 from reconciler import decommission
 from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
 from reconciler.ledger.model import Kind, State
-from reconciler.ledger.sql import LedgerConflict, SqlLedger, Transaction
+from reconciler.ledger.protocol import Ledger, LedgerTransaction
+from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
-DriverFactory = Callable[[Intent], Any]
+DriverFactory = Callable[[Intent], Driver[Any, Any, Any, Any]]
 CredentialLookup = Callable[[str], Any]
 Progress = Callable[[str, str], None]  # ("[done/total] device", "ok" | "failed: reason")
 
@@ -53,7 +55,7 @@ class ApplyResult:
 
 def apply(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     driver_for: DriverFactory,
     credentials: CredentialLookup,
@@ -101,7 +103,7 @@ class _Run:
     """What every pass of one apply works with."""
 
     repo: Repo
-    ledger: SqlLedger
+    ledger: Ledger
     today: date
     driver_for: DriverFactory
     credentials: CredentialLookup
@@ -130,7 +132,7 @@ def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) ->
     return result
 
 
-def _active(ledger: SqlLedger) -> set[str]:
+def _active(ledger: Ledger) -> set[str]:
     return {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
 
 
@@ -175,7 +177,7 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
 
 
 def _allocate(
-    repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int, guard: Guard
+    repo: Repo, ledger: Ledger, today: date, sites: list[str], attempts: int, guard: Guard
 ) -> Plan:
     known = ledger.statuses("Service")
     occupiers = _occupier_records(ledger)
@@ -215,7 +217,9 @@ def _allocate(
     raise AssertionError("unreachable")
 
 
-def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
+def _driver(
+    name: str, intent: Intent, driver_for: DriverFactory
+) -> Driver[Any, Any, Any, Any] | Exception:
     """The device's driver, or the exception that building it raised (reported by _push)."""
     try:
         return driver_for(intent)
@@ -224,7 +228,10 @@ def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
 
 
 def _push(
-    name: str, intent: Intent, driver: Any, credentials: CredentialLookup
+    name: str,
+    intent: Intent,
+    driver: Driver[Any, Any, Any, Any] | Exception,
+    credentials: CredentialLookup,
 ) -> tuple[Transcript, str | None]:
     try:
         if isinstance(driver, Exception):
@@ -238,7 +245,7 @@ def _push(
 
 def _finish(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     plan: Plan,
     sites: list[str],
@@ -292,7 +299,7 @@ def _finish(
     return len(releases)
 
 
-def _record_terms(tx: Transaction, repo: Repo, name: str, before: str | None) -> None:
+def _record_terms(tx: LedgerTransaction, repo: Repo, name: str, before: str | None) -> None:
     """The line's declared definition and quantity as provisioned: S4 refuses raising an
     inactive definition's quantity, or re-pointing a line to it, against this record."""
     service = repo.services[name]
@@ -303,7 +310,7 @@ def _record_terms(tx: Transaction, repo: Repo, name: str, before: str | None) ->
 
 
 def _record_automatic_numbers(
-    tx: Transaction, repo: Repo, plan: Plan, before: Mapping[str, str], failed: set[str]
+    tx: LedgerTransaction, repo: Repo, plan: Plan, before: Mapping[str, str], failed: set[str]
 ) -> None:
     """T1: the numbers the first voice service activated (none declared), by "occupier site":
     they are in use (S6 X) though no document names them, so S7 refuses removing their voice
@@ -323,12 +330,12 @@ def _record_automatic_numbers(
             tx.set_status("AutoNumbers", key, now.get(key, ""))
 
 
-def _contract_records(ledger: SqlLedger) -> dict[str, ContractRecord]:
+def _contract_records(ledger: Ledger) -> dict[str, ContractRecord]:
     rows = ledger.statuses("Contract")
     return recorded_contracts({name: (r.status, r.reason) for name, r in rows.items()})
 
 
-def _record_contracts(tx: Transaction, repo: Repo, today: date, ledger: SqlLedger) -> None:
+def _record_contracts(tx: LedgerTransaction, repo: Repo, today: date, ledger: Ledger) -> None:
     """G1 needs, once an occupier's documents are gone, to know whether its contracts were
     still running: every apply records each contract's dates."""
     known = ledger.statuses("Contract")
@@ -339,7 +346,7 @@ def _record_contracts(tx: Transaction, repo: Repo, today: date, ledger: SqlLedge
             tx.set_status("Contract", name, *row)
 
 
-def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:
+def _occupier_records(ledger: Ledger) -> dict[str, decommission.Record]:
     return {
         name: decommission.Record.decode(r.status, r.reason)
         for name, r in ledger.statuses("Occupier").items()

@@ -19,7 +19,7 @@ from reconciler.rules import HALF, RULES, Context
 from reconciler.timeline import check  # every rule today, the dated ones on each later date
 
 if TYPE_CHECKING:
-    from reconciler.ledger.sql import SqlLedger
+    from reconciler.ledger.protocol import Ledger
 
 
 @dataclass
@@ -80,7 +80,7 @@ def measured_change(repo: Repo) -> Change | None:
     return found if isinstance(found, Change) else None
 
 
-def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> Context:
+def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Context:
     """What the ledger recorded that the rules need: service statuses (D2), decommission
     phases (D2, D5) and the documents as they were when a decommission started (D5)."""
     if ledger is None:
@@ -101,7 +101,7 @@ def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> 
     )
 
 
-def ledger_findings(repo: Repo, ledger: SqlLedger, context: Context) -> list[Finding]:
+def ledger_findings(repo: Repo, ledger: Ledger, context: Context) -> list[Finding]:
     """What only the ledger knows, at the document's line: a number in cooling-off or held by
     another occupier (T2), a floor port in use by another (N3), a pool with nothing left or
     past 90 % (N4). The planner finds them; nothing is written."""
@@ -112,7 +112,7 @@ def ledger_findings(repo: Repo, ledger: SqlLedger, context: Context) -> list[Fin
     return plan.findings
 
 
-def automatic_numbers(ledger: SqlLedger) -> dict[tuple[str, str], tuple[str, ...]]:
+def automatic_numbers(ledger: Ledger) -> dict[tuple[str, str], tuple[str, ...]]:
     """The numbers the first voice service activated (T1), as the last apply recorded them,
     that the ledger still holds active for the occupier."""
     records = ledger.statuses("AutoNumbers")
@@ -131,7 +131,7 @@ def automatic_numbers(ledger: SqlLedger) -> dict[tuple[str, str], tuple[str, ...
     return out
 
 
-def _terms(ledger: SqlLedger) -> dict[str, tuple[str, int]]:
+def _terms(ledger: Ledger) -> dict[str, tuple[str, int]]:
     """What apply recorded of each line's definition and quantity ("name quantity")."""
     out: dict[str, tuple[str, int]] = {}
     for name, record in ledger.statuses("Terms").items():
