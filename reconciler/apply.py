@@ -23,8 +23,9 @@ from typing import Any
 from drivers.base import DriverError, Transcript
 from drivers.contract import Driver
 from reconciler import decommission
-from reconciler.catalogue import statuses
+from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
+from reconciler.ledger.model import Kind, State
 from reconciler.ledger.protocol import Ledger, LedgerTransaction
 from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
@@ -254,6 +255,8 @@ def _finish(
     reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
     known = ledger.statuses("Service")
     activated = ledger.statuses("Activated")
+    terms = {name: r.status for name, r in ledger.statuses("Terms").items()}
+    automatic = {name: r.status for name, r in ledger.statuses("AutoNumbers").items()}
     occupiers = _occupier_records(ledger)
     with ledger.transaction(sites) as tx:
         current = tx.holdings()
@@ -282,6 +285,9 @@ def _finish(
             if record[0] == "Active" and service not in activated:
                 # S2/S3: a service whose contract started in the past is charged from here
                 tx.set_status("Activated", service, today.isoformat())
+            if record[0] == "Active":
+                _record_terms(tx, repo, service, terms.get(service))
+        _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
         for service, before in known.items():
             # deleted from the repo: once every device converged it is no longer provisioned
             if service not in repo.services and not failed_sites and before.status != "Inactive":
@@ -291,6 +297,37 @@ def _finish(
                 tx.set_status("Occupier", name, done.phase, done.encode())
         _record_contracts(tx, repo, today, ledger)
     return len(releases)
+
+
+def _record_terms(tx: LedgerTransaction, repo: Repo, name: str, before: str | None) -> None:
+    """The line's declared definition and quantity as provisioned: S4 refuses raising an
+    inactive definition's quantity, or re-pointing a line to it, against this record."""
+    service = repo.services[name]
+    definition = repo.definitions.get(service.spec.definition)
+    terms = f"{service.spec.definition} {quantity_of(service, definition)}"
+    if terms != before:
+        tx.set_status("Terms", name, terms)
+
+
+def _record_automatic_numbers(
+    tx: LedgerTransaction, repo: Repo, plan: Plan, before: Mapping[str, str], failed: set[str]
+) -> None:
+    """T1: the numbers the first voice service activated (none declared), by "occupier site":
+    they are in use (S6 X) though no document names them, so S7 refuses removing their voice
+    service while they are active."""
+    now: dict[str, str] = {}
+    for (site, holder), rows in plan.after.of.items():
+        doc = repo.occupiers.get(holder)
+        if site in failed or doc is None:
+            continue
+        if any(n.site == site for n in doc.spec.activations.numbers):
+            continue
+        numbers = sorted(r.value for r in rows if r.kind is Kind.NUMBER and r.state is State.ACTIVE)
+        if numbers:
+            now[f"{holder} {site}"] = " ".join(numbers)
+    for key in sorted(set(now) | set(before)):
+        if now.get(key, "") != before.get(key, ""):
+            tx.set_status("AutoNumbers", key, now.get(key, ""))
 
 
 def _contract_records(ledger: Ledger) -> dict[str, ContractRecord]:

@@ -64,6 +64,14 @@ def contract_status(contract: Contract, today: date) -> Status:
     return Status.ACTIVE
 
 
+def holds(contract: Contract, day: date) -> bool:
+    """Whether the contract still carries its occupier at the site on `day`: until it starts
+    and while it runs, and after its end unless it says to deprovision (seed 000: occupiers
+    continue to receive services despite their contracts being inactive)."""
+    spec = contract.spec
+    return spec.at_end is AtEnd.KEEP or spec.end is None or spec.end >= day
+
+
 def decommissioned(occupier: Occupier | None, today: date) -> bool:
     request = occupier.spec.decommission if occupier else None
     return request is not None and (request.at is None or request.at <= today)
@@ -195,13 +203,8 @@ def current_sites(repo: Repo, occupier: str, today: date) -> list[str]:
     """Sites where the occupier is now: a contract that has not ended, or ended with `keep`."""
     key = ("current_sites", occupier, today)
     if key not in repo.memo:
-        repo.memo[key] = sorted(
-            {
-                c.spec.site
-                for c in repo.contracts_of.get(occupier, ())
-                if contract_status(c, today) is not Status.INACTIVE or c.spec.at_end is AtEnd.KEEP
-            }
-        )
+        sites = {c.spec.site for c in repo.contracts_of.get(occupier, ()) if holds(c, today)}
+        repo.memo[key] = sorted(sites)
     return repo.memo[key]  # type: ignore[return-value]
 
 
@@ -224,18 +227,30 @@ def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[st
             total[f"port:{port.role}"] += 1
     total[Infra.PHONE_NUMBERS] = sum(1 for n in spec.activations.numbers if n.site == site)
     total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
-    total[Infra.WIFI_USERS] = sum(
-        1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today)
+    started = any(c.spec.start <= today for c in repo.contracts_at.get((occupier.name, site), ()))
+    total[Infra.WIFI_USERS] = (  # in RADIUS from the contract's start only
+        sum(1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today))
+        if started
+        else 0
     )
     return total
 
 
 def infrastructure(
-    repo: Repo, occupier: str, site: str, today: date, public_in_use: int = 0
+    repo: Repo,
+    occupier: str,
+    site: str,
+    today: date,
+    public_in_use: int = 0,
+    numbers_active: int = 0,
 ) -> dict[Infra, Usage]:
-    """The Provisioned infrastructure row of seed 000: X/Y for the five types."""
+    """The Provisioned infrastructure row of seed 000: X/Y for the five types.
+    `numbers_active`: the numbers the ledger holds active, counted when none is declared (the
+    first voice service activated them, T1)."""
     doc = repo.occupiers.get(occupier)
     used = in_use(repo, doc, site, today) if doc is not None else Counter[str]()
     used[Infra.PUBLIC_IPS] = public_in_use
+    if not used[Infra.PHONE_NUMBERS]:
+        used[Infra.PHONE_NUMBERS] = numbers_active
     alloc = allocated(repo, occupier, site, today, today)
     return {kind: Usage(used[kind], alloc[kind]) for kind in Infra}

@@ -24,7 +24,9 @@ from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
     from reconciler.change import State
+    from reconciler.findings import Finding
     from reconciler.ledger.sql import SqlLedger
+    from reconciler.load import Loaded
     from reconciler.model.repo import Repo
 
 # Modules that only some commands need are imported inside them: `tenantry validate` (the
@@ -138,6 +140,13 @@ def main() -> None:
     metavar="FORMAT=FILE",
     help="Also write the findings in FORMAT to FILE (e.g. sarif=tenantry.sarif); repeatable.",
 )
+@click.option(
+    "--horizon",
+    "horizon",
+    metavar="YYYY-MM-DD",
+    help="Check every date of change up to this day (default: the last contract start or end, "
+    "scheduled change or decommission); findings of later dates say `on DATE`.",
+)
 def validate(
     path: str,
     fmt: str,
@@ -148,8 +157,10 @@ def validate(
     base_ref: str | None,
     approved_by: str | None,
     writes: tuple[str, ...],
+    horizon: str | None,
 ) -> int:
-    """Check every document below PATH against the schema and the catalogue rules."""
+    """Check every document below PATH against the schema and the catalogue rules, today and
+    on every later date where the desired state changes."""
     from reconciler.baseline import unborn
 
     day = _today(today)
@@ -159,6 +170,8 @@ def validate(
         base_ref = base_ref or ""
     ref = base_ref if base_ref is not None else changed_since
     context = _context(state, day, actor, _names(approved_by), _base(path, actor, ref))
+    if horizon is not None:
+        context = replace(context, horizon=_today(horizon))
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 
@@ -166,10 +179,14 @@ def validate(
             partial = validate_changed(path, changed_since, context)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        findings, checked, repo = partial.findings, partial.documents, partial.loaded.repo
+        findings, checked = partial.findings, partial.documents
+        loaded, covered = partial.loaded, set(partial.covered)
     else:
         result = run_validate(path, day, actor, context=context, fork=True)
-        findings, checked, repo = result.findings, len(result.repo.sources), result.repo
+        findings, checked = result.findings, len(result.repo.sources)
+        loaded, covered = result.loaded, None
+    findings = findings + _ledger_only(state, loaded, context, findings, covered)
+    repo = loaded.repo
     _note(repo, context)
     text = output.render(findings, fmt, checked=checked)
     if text:
@@ -400,6 +417,30 @@ def _read_ledger(state: str | None) -> SqlLedger | None:
     return open_ledger(state, create=False)
 
 
+def _ledger_only(
+    state: str | None,
+    loaded: Loaded,
+    context: Context,
+    findings: list[Finding],
+    covered: set[str] | None,
+) -> list[Finding]:
+    """validate --state: what only the ledger knows (cooling-off numbers, floor ports in use,
+    exhausted pools), for valid input; with --changed-since only on the covered files."""
+    ledger = _read_ledger(state)
+    if ledger is None or any(f.is_error for f in [*loaded.findings, *findings] if f.rule == "ref"):
+        return []  # the planner needs documents that load and refer to each other
+    if any(f.is_error for f in loaded.findings):
+        return []
+    from reconciler.ledger import LedgerError
+    from reconciler.validate import ledger_findings
+
+    try:
+        found = Positions().resolve(ledger_findings(loaded.repo, ledger, context))
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    return [f for f in found if covered is None or f.file in covered]
+
+
 mass_release_option = click.option(
     "--allow-mass-release",
     is_flag=True,
@@ -482,8 +523,8 @@ def _plan(
     """`plan`; `given_base`: P1's base when it is not a git ref (`decommission`)."""
     from reconciler import baseline, gitbase, guards, present
     from reconciler.ledger import Holdings, open_ledger
-    from reconciler.load import Loaded
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
+    from reconciler.report import case_notes, plan_usage
     from reconciler.validate import validate_and
 
     day = _today(today)
@@ -542,16 +583,18 @@ def _plan(
     result, changes, holdings = planned
     findings = Positions().resolve([f for f in head.findings if not f.is_error] + result.findings)
     existing = set(holdings.by_key)
+    pairs = [(a.site, a.holder) for a in result.allocations]
+    pairs += [(r.allocation.site, r.allocation.holder) for r in result.releases]
+    usage = plan_usage(head.repo, result.after, pairs, day)
+    active = {n for n, status in context.service_status.items() if status == "Active"}
+    notes = case_notes(head.repo, result.services, active)
     if fmt == "json":
         click.echo(present.as_json(result, changes, existing, findings))
     elif fmt == "markdown":
-        click.echo(
-            present.markdown(
-                result, changes, existing, findings, pool_usage(head.repo, result.after)
-            )
-        )
+        pools = pool_usage(head.repo, result.after)
+        click.echo(present.markdown(result, changes, existing, findings, pools, usage, notes))
     else:
-        click.echo(present.text(result, changes, existing, findings))
+        click.echo(present.text(result, changes, existing, findings, usage, notes))
     if result.errors:
         return EXIT_FAILED
     return EXIT_CHANGES if (result.changes or changes) else EXIT_OK
@@ -758,25 +801,36 @@ def decommission_command(
 REPORTS = ("services", "pools", "charges")
 
 
-@main.command()
-@click.argument("args", nargs=-1, metavar="[services|pools|charges] [PATH]")
-@click.option(
+table_format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
 )
+
+
+@main.command()
+@click.argument("args", nargs=-1, metavar="[services|pools|charges] [PATH]")
+@table_format_option
 @click.option(
     "--contract-status",
-    type=click.Choice(["Active", "Scheduled", "Inactive"]),
-    help="Only services whose contract has this status (S9).",
+    type=click.Choice(["Active", "Scheduled", "Active and Scheduled", "Inactive", "All"]),
+    default="All",
+    show_default=True,
+    help="Only services whose contract has this status (S9); Scheduled: a future start or a "
+    "future change.",
 )
 @click.option(
     "--service-status",
-    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed"]),
-    help="Only services with this status (S9).",
+    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed", "All"]),
+    default="All",
+    show_default=True,
+    help="Only services with this status (S9); Scheduled includes a future change.",
 )
+@click.option("--occupier", "occupier_name", metavar="NAME", help="Only this occupier.")
+@click.option("--site", "site_name", metavar="NAME", help="Only this site.")
+@click.option("--contract", "contract_name", metavar="NAME", help="Only this contract.")
 @click.option("--month", metavar="YYYY-MM", help="The month of `report charges`.")
 @click.option(
     "--history",
@@ -788,14 +842,18 @@ REPORTS = ("services", "pools", "charges")
 def report(
     args: tuple[str, ...],
     fmt: str,
-    contract_status: str | None,
-    service_status: str | None,
+    contract_status: str,
+    service_status: str,
+    occupier_name: str | None,
+    site_name: str | None,
+    contract_name: str | None,
     month: str | None,
     history: bool,
     state: str,
     today: str | None,
 ) -> int:
-    """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
+    """Reports: `services` (seed 000's Manage services: definition, description, start,
+    quantity, price, cost, rrp, total, status, bill date, next change, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
     from reconciler.app import App
@@ -836,14 +894,73 @@ def report(
             if ledger
             else {}
         )
+        activated = (
+            {name: date.fromisoformat(r.status) for name, r in ledger.statuses("Activated").items()}
+            if ledger
+            else {}
+        )
+        names = {"occupier": occupier_name, "site": site_name, "contract": contract_name}
+        found = reports.services(
+            loaded.repo, day, holdings, recorded, history, activated, ledger is not None
+        )
         rows = [
-            vars(r)
-            for r in reports.services(loaded.repo, day, holdings, recorded, history)
-            if (contract_status is None or r.contract_status == contract_status)
-            and (service_status is None or r.status == service_status)
+            vars(r) for r in found if reports.keep_row(r, contract_status, service_status, names)
         ]
     click.echo(output.table(rows, fmt))
     return EXIT_OK
+
+
+@main.command("catalogue")
+@click.argument("occupier")
+@click.argument("path", default=".", type=click.Path(exists=True))
+@click.option("--site", "site_name", metavar="NAME", help="The site (default: its only one).")
+@table_format_option
+@today_option
+def catalogue_command(
+    occupier: str, path: str, site_name: str | None, fmt: str, today: str | None
+) -> int:
+    """Seed 000's Available services: what OCCUPIER may still add at the site, with each
+    definition's description; for the others, the rule that forbids them; and the case to
+    raise for those that need one (IVR, conference bridge)."""
+    from reconciler.offers import offers
+
+    day = _today(today)
+    loaded = load(path)
+    if any(f.is_error for f in loaded.findings):
+        _validated(path, day, None)
+    repo = loaded.repo
+    if occupier not in repo.occupiers:
+        raise click.UsageError(f"no Occupier named {occupier!r} below {path}")
+    sites = repo.sites_of(occupier)
+    if site_name is None:
+        if len(sites) != 1:
+            raise click.UsageError(
+                f"{occupier} has contracts at {len(sites)} sites ({', '.join(sites) or 'none'}): "
+                "choose one with --site"
+            )
+        site_name = sites[0]
+    if site_name not in repo.sites:
+        raise click.UsageError(f"no Site named {site_name!r} below {path}")
+    rows = [vars(o) for o in offers(repo, occupier, site_name, day)]
+    if fmt == "table":
+        click.echo(_offers_text(rows, occupier, site_name))
+    else:
+        click.echo(output.table(rows, fmt))
+    return EXIT_OK
+
+
+def _offers_text(rows: list[dict[str, Any]], occupier: str, site: str) -> str:
+    lines = [f"Available services for {occupier} at {site}:"]
+    for row in rows:
+        if row["available"]:
+            lines.append(f"  + {row['definition']:<22} {row['description']} (rrp {row['rrp']})")
+            if row["case"]:
+                lines.append(f"      note: {row['case']}")
+    lines.append("Not available:")
+    for row in rows:
+        if not row["available"]:
+            lines.append(f"  - {row['definition']:<22} {row['reason']}")
+    return "\n".join(lines)
 
 
 @main.group("ledger")

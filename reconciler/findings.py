@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 
 from reconciler.model.repo import Source
@@ -28,6 +29,8 @@ class Finding:
     file: str = ""
     line: int = 0
     column: int = 0
+    # The future date of the timeline on which this finding first holds (S10); None: today.
+    on: date | None = None
 
     @property
     def is_error(self) -> bool:
@@ -36,10 +39,23 @@ class Finding:
     def at(self, file: str, line: int, column: int) -> Finding:
         return replace(self, file=file, line=line, column=column)
 
+    def dated(self, day: date) -> Finding:
+        return replace(self, on=day)
+
+    @property
+    def when(self) -> str:
+        """The date suffix of a finding of a later date of the timeline (" on 2027-01-01")."""
+        return f" on {self.on.isoformat()}" if self.on is not None else ""
+
+    @property
+    def dated_message(self) -> str:
+        """The message as machines get it: prefixed with its date when it has one."""
+        return f"on {self.on.isoformat()}: {self.message}" if self.on is not None else self.message
+
     def text(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}: " if self.file else ""
         hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"{where}{self.severity}[{self.rule}]: {self.message}{hint}"
+        return f"{where}{self.severity}[{self.rule}]{self.when}: {self.message}{hint}"
 
 
 def error(rule: str, source: Source | None, path: Path, message: str, hint: str = "") -> Finding:
@@ -50,5 +66,5 @@ def warning(rule: str, source: Source | None, path: Path, message: str, hint: st
     return Finding(rule, Severity.WARNING, message, source, path, hint)
 
 
-def sort_key(f: Finding) -> tuple[str, int, int, str, str]:
-    return (f.file, f.line, f.column, f.rule, f.message)
+def sort_key(f: Finding) -> tuple[str, int, int, str, str, str]:
+    return (f.file, f.line, f.column, f.rule, f.on.isoformat() if f.on else "", f.message)

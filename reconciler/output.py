@@ -43,6 +43,7 @@ def _as_dict(f: Finding) -> dict[str, object]:
         "path": ".".join(str(p) for p in f.path),
         "message": f.message,
         "hint": f.hint,
+        "on": f.on.isoformat() if f.on is not None else None,
     }
 
 
@@ -61,7 +62,7 @@ def _junit(findings: Sequence[Finding], checked: int) -> str:
         tag = "failure" if f.is_error else "skipped"
         cases.append(
             f'    <testcase classname="tenantry.{f.rule}" name={name}>\n'
-            f'      <{tag} type="{f.severity}" message={quoteattr(f.message)}>'
+            f'      <{tag} type="{f.severity}" message={quoteattr(f.dated_message)}>'
             f"{escape(f.text())}</{tag}>\n"
             f"      <system-out>{escape(f.text())}</system-out>\n"
             "    </testcase>"
@@ -113,8 +114,10 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": "error" if f.is_error else "warning",
-            "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
+            "message": {"text": f.dated_message + (f" (hint: {f.hint})" if f.hint else "")},
         }
+        if f.on is not None:  # a later date of the timeline (S10)
+            result["properties"] = {"on": f.on.isoformat()}
         if f.file:
             region = {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)}
             location = {"uri": _uri(f.file), "uriBaseId": "%SRCROOT%"}
@@ -179,7 +182,7 @@ def _github(findings: Sequence[Finding], checked: int) -> str:
             file = os.path.relpath(f.file) if os.path.isabs(f.file) else os.path.normpath(f.file)
             props += [("file", file), ("line", str(f.line)), ("col", str(f.column))]
         text = ",".join(f"{key}={_escape_property(value)}" for key, value in props)
-        message = f.message + (f" (hint: {f.hint})" if f.hint else "")
+        message = f.dated_message + (f" (hint: {f.hint})" if f.hint else "")
         lines.append(f"::{level} {text}::{_escape_data(message)}")
     return "\n".join(lines)
 

@@ -31,7 +31,7 @@ from drivers.base import (
     WifiUserIntent,
 )
 from reconciler import allocate
-from reconciler.catalogue import Status, decommissioned, statuses, terms_on, wifi_sites
+from reconciler.catalogue import Status, decommissioned, holds, statuses, terms_on, wifi_sites
 from reconciler.findings import Finding, error, warning
 from reconciler.ledger.model import Allocation, Change, Holdings, Kind, Release, State
 from reconciler.model.kinds import Handset, Occupier, PortRole, Service, Site
@@ -322,6 +322,8 @@ class _Allocator:
         held = {row.value: row for row in self.held[Kind.NUMBER]}
         total = max(self.need.numbers, len(declared))
         chosen: list[str] = []
+        index = _activation_index(self.doc, "numbers") if self.doc else {}
+        site = self.site.name
         for number in sorted(declared):
             taken = self.taken.get((self.site.name, Kind.NUMBER), set())
             if number not in held and number in taken:
@@ -331,7 +333,7 @@ class _Allocator:
                     error(
                         "T2",
                         self.repo.source(self.doc) if self.doc else None,
-                        ("spec", "activations", "numbers"),
+                        ("spec", "activations", "numbers", *index.get((site, number), ())),
                         f"{number} cannot be activated for {self.occupier}: it is {why}",
                     )
                 )
@@ -383,13 +385,26 @@ class _Allocator:
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
         taken = self.taken.get((self.site.name, Kind.PORT), set())
+        index = _activation_index(self.doc, "floor_ports") if self.doc else {}
+        # N3, S2: only the floor ports of the spaces of contracts that have started (a space
+        # move moves them; a future contract's ports wait for its start)
+        spaces = self._spaces()
+        usable = [
+            fp
+            for space in self.site.spec.spaces
+            if space.name in spaces
+            for fp in space.floor_ports
+        ]
         for activation in activations:
+            if activation.floor_port not in usable:
+                continue  # not yet (validate reports a port outside every contract's spaces)
             if activation.floor_port in taken and activation.floor_port not in held:
+                at = index.get((self.site.name, activation.floor_port), ())
                 self.plan.findings.append(
                     error(
                         "N3",
                         self.repo.source(self.doc) if self.doc else None,
-                        ("spec", "activations", "floorPorts"),
+                        ("spec", "activations", "floorPorts", *at),
                         f"floor port {activation.floor_port} at {self.site.name} is held by "
                         f"another occupier; it cannot be activated for {self.occupier}",
                     )
@@ -397,27 +412,24 @@ class _Allocator:
                 continue
             chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
         active_roles = Counter(role for _, role in chosen.values())
-        candidates: list[str] | None = None
-        for role in sorted(self.need.ports):
-            missing = self.need.ports[role] - active_roles[role]
-            for fp, row in sorted(held.items()):
-                if missing <= 0:
-                    break
-                if fp not in chosen and row.role == role:
-                    chosen[fp] = (State.RESERVED, role)
-                    missing -= 1
-            if missing > 0:
-                if candidates is None:
-                    spaces = self._spaces()
-                    candidates = [
-                        fp
-                        for space in self.site.spec.spaces
-                        if space.name in spaces
-                        for fp in space.floor_ports
-                    ]
+        missing = Counter(
+            {role: self.need.ports[role] - active_roles[role] for role in sorted(self.need.ports)}
+        )
+        # N4: a held port stays with its role; then a held port no longer needed for its own
+        # role takes a new one (released and taken in one plan: it is free for this change)
+        spare = [fp for fp in sorted(held) if fp in usable and fp not in chosen]
+        for same_role in (True, False):
+            for role in sorted(missing):
+                for fp in list(spare):
+                    if missing[role] > 0 and (held[fp].role == role or not same_role):
+                        chosen[fp] = (State.RESERVED, role)
+                        spare.remove(fp)
+                        missing[role] -= 1
+        for role in sorted(missing):
+            if missing[role] > 0:
                 busy = self.taken.get((self.site.name, Kind.PORT), set()) | set(chosen)
-                fresh = allocate.next_ports(candidates, busy, missing)
-                if len(fresh) < missing:
+                fresh = allocate.next_ports(usable, busy, missing[role])
+                if len(fresh) < missing[role]:
                     self.exhausted(f"floor ports for role {role}", "switch_ports")
                 for fp in fresh:
                     chosen[fp] = (State.RESERVED, role)
@@ -431,11 +443,23 @@ class _Allocator:
                 self.release(row)
 
     def _spaces(self) -> set[str]:
+        """The spaces of the occupier's contracts at the site that have started and still hold."""
         return {
             s
             for c in self.repo.contracts_at.get((self.occupier, self.site.name), ())
+            if c.spec.start <= self.today and holds(c, self.today)
             for s in c.spec.spaces
         }
+
+
+def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """(site, number or floor port) → its place in the occupier's activations, so a finding
+    points at that line."""
+    out: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, activation in enumerate(getattr(doc.spec.activations, field)):
+        value = activation.number if field == "numbers" else activation.floor_port
+        out[activation.site, value] = (i, "number" if field == "numbers" else "floorPort")
+    return out
 
 
 def _after(holdings: Holdings, plan: Plan) -> Holdings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.findings import Finding
 from reconciler.ledger.model import Allocation, Kind, Release, State
@@ -87,19 +87,30 @@ def decommission_lines(plan: Plan) -> list[str]:
     ]
 
 
+def _with_usage(who: str, site: str, usage: Mapping[tuple[str, str], str] | None) -> str:
+    """ "occupier acme (switch ports 0/3, telephony 1/1, …)": S6's X/Y after the plan."""
+    cell = (
+        (usage or {}).get((site, who.removeprefix("occupier "))) if who.startswith("occ") else None
+    )
+    return f"{who} ({cell})" if cell else who
+
+
 def text(
     plan: Plan,
     changes: Sequence[DeviceChange],
     existing: set[tuple[str, str, str]],
     findings: Sequence[Finding],
+    usage: Mapping[tuple[str, str], str] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     lines = decommission_lines(plan)
     for site, groups in grouped(plan, changes, existing).items():
         lines.append(f"site {site}")
         for who, entries in groups.items():
-            lines.append(f"  {who}")
+            lines.append(f"  {_with_usage(who, site, usage)}")
             lines.extend(f"    {entry}" for entry in entries)
     lines.extend(f.text() for f in findings)
+    lines.extend(f"note: {note}" for note in notes)
     if not plan.changes and not changes:
         lines.append("No changes. The devices and the ledger match the desired state.")
     else:
@@ -113,16 +124,23 @@ def markdown(
     existing: set[tuple[str, str, str]],
     findings: Sequence[Finding],
     pools: Sequence[PoolUse],
+    usage: Mapping[tuple[str, str], str] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     lines = ["<!-- tenantry-plan -->", f"**tenantry plan:** {summary(plan, changes)}", ""]
     lines += [f"⚠️ {line}" for line in decommission_lines(plan)]
+    lines += [f"📝 {note}" for note in notes]
     for finding in findings:
         icon = "❌" if finding.is_error else "⚠️"
-        lines.append(f"{icon} `{finding.file}:{finding.line}` **{finding.rule}** {finding.message}")
+        lines.append(
+            f"{icon} `{finding.file}:{finding.line}` **{finding.rule}**{finding.when} "
+            f"{finding.message}"
+        )
     for site, groups in grouped(plan, changes, existing).items():
         lines.append(f"### {site}")
         for who, entries in groups.items():
-            lines.append(f"<details open><summary>{who}</summary>\n\n```diff")
+            summary_text = _with_usage(who, site, usage)
+            lines.append(f"<details open><summary>{summary_text}</summary>\n\n```diff")
             lines.extend(entries)
             lines.append("```\n</details>")
     touched = {row.site for row in plan.allocations} | {r.allocation.site for r in plan.releases}
@@ -179,6 +197,7 @@ def as_json(
                     "file": f.file,
                     "line": f.line,
                     "message": f.message,
+                    "on": f.on.isoformat() if f.on is not None else None,
                 }
                 for f in findings
             ],

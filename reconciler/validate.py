@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, TypeVar
 from reconciler.change import Change, between, state
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
+from reconciler.ledger.model import Kind, State
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
-from reconciler.rules import HALF, RULES, Context, check
+from reconciler.rules import HALF, RULES, Context
+from reconciler.timeline import check  # every rule today, the dated ones on each later date
 
 if TYPE_CHECKING:
     from reconciler.ledger.protocol import Ledger
@@ -94,7 +96,49 @@ def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Con
         occupier_phase={name: r.phase for name, r in records.items()},
         fingerprints={name: r.docs for name, r in records.items() if r.docs},
         existing_services=frozenset(services) if services else None,
+        recorded_terms=_terms(ledger),
+        active_numbers=automatic_numbers(ledger),
     )
+
+
+def ledger_findings(repo: Repo, ledger: Ledger, context: Context) -> list[Finding]:
+    """What only the ledger knows, at the document's line: a number in cooling-off or held by
+    another occupier (T2), a floor port in use by another (N3), a pool with nothing left or
+    past 90 % (N4). The planner finds them; nothing is written."""
+    from reconciler.plan import make_plan
+
+    active = {n for n, status in context.service_status.items() if status == "Active"}
+    plan = make_plan(repo, ledger.holdings(), context.today, active)
+    return plan.findings
+
+
+def automatic_numbers(ledger: Ledger) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The numbers the first voice service activated (T1), as the last apply recorded them,
+    that the ledger still holds active for the occupier."""
+    records = ledger.statuses("AutoNumbers")
+    if not records:
+        return {}
+    holdings = ledger.holdings()
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key, record in records.items():
+        holder, _, site = key.partition(" ")
+        rows = [holdings.by_key.get((site, Kind.NUMBER, n)) for n in record.status.split()]
+        still = tuple(
+            r.value for r in rows if r and r.holder == holder and r.state is State.ACTIVE
+        )
+        if still:
+            out[holder, site] = still
+    return out
+
+
+def _terms(ledger: Ledger) -> dict[str, tuple[str, int]]:
+    """What apply recorded of each line's definition and quantity ("name quantity")."""
+    out: dict[str, tuple[str, int]] = {}
+    for name, record in ledger.statuses("Terms").items():
+        definition, _, quantity = record.status.partition(" ")
+        if quantity.isdigit():
+            out[name] = (definition, int(quantity))
+    return out
 
 
 def run_rules(loaded: Loaded, context: Context, fork: bool = False) -> list[Finding]:

@@ -138,12 +138,17 @@ def test_case(case: Case, tmp_path: Path) -> None:
         raise AssertionError(f"validate raised {result.exception!r}\n{output}")
     assert result.exit_code == 1, output
     target = re.escape(str(repo / case.target))
-    wanted = re.compile(rf"^{target}:{case.line}:\d+: error\[{re.escape(case.rule)}\]: (.*)$",
-                        re.M)
+    # a finding of a later date of the timeline says on which (S10): "error[S7] on 2027-01-01:"
+    wanted = re.compile(
+        rf"^{target}:{case.line}:\d+: error\[{re.escape(case.rule)}\](?: on ([0-9-]+))?: (.*)$",
+        re.M,
+    )
     found = wanted.findall(output)
     assert found, f"no error[{case.rule}] at {case.target}:{case.line} in:\n{output}"
     if "message" in case.header:
-        assert any(case.header["message"] in message for message in found), output
+        assert any(case.header["message"] in message for _, message in found), output
+    if "on" in case.header:
+        assert case.header["on"] in {day for day, _ in found}, output
 
 
 def test_oversized_file_is_refused(tmp_path: Path) -> None:

@@ -99,6 +99,20 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
         ),
         "S5",
     ),
+    # a voice line that becomes a second public IP on a later date: S5 on that date (S10)
+    "S5 on a scheduled date": (
+        append(
+            "occupiers/acme/services.yaml",
+            SERVICE.format(
+                name="acme-lb-later-ip",
+                occupier="acme",
+                site="london-bridge",
+                definition="voice-line",
+            )
+            + '  changes:\n    - {"on": 2027-06-01, definition: public-ip}\n',
+        ),
+        "S5",
+    ),
     "service added (valid)": (
         append(
             "occupiers/acme/services.yaml",
@@ -164,7 +178,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
 
 
 def as_tuples(findings: list) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
-    return [(f.file, f.line, f.column, f.rule, str(f.severity), f.message) for f in findings]
+    return [(f.file, f.line, f.column, f.rule, str(f.severity), f.message, f.on) for f in findings]
 
 
 @pytest.mark.parametrize("actor", [None, "alice"])

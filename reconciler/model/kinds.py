@@ -274,6 +274,10 @@ class ServiceDefinitionSpec(Spec):
     """What each unit provisions: ports, numbers, addresses, Wi-Fi (S6)."""
     inactive: Flag = False
     """True: cannot be newly assigned; existing lines stay (S4)."""
+    raise_case: Text | None = None
+    """What a person must still send the provider in a case when the service is added, e.g.
+    the IVR configuration or the conference bridge's number and users (seed 000); shown by
+    `tenantry catalogue` and `plan`."""
 
 
 class ServiceDefinition(Document):

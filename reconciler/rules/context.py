@@ -13,6 +13,8 @@ from reconciler.model.repo import Ref
 @dataclass(frozen=True)
 class Context:
     today: date
+    # The last date of the timeline the dated rules run on (S10); None: the last date of change.
+    horizon: date | None = None
     actor: str | None = None
     # P1: who approved the change (pull-request reviewers); any of them may stand in for the
     # actor at a site they administer.
@@ -28,6 +30,12 @@ class Context:
     change: Change | None = None
     # Services that existed before this change (ledger or base); None: unknown.
     existing_services: frozenset[str] | None = None
+    # The definition and quantity each service line was last provisioned with (ledger), for
+    # inactive definitions (S4, EngageIP: no more of them, no re-pointing to them).
+    recorded_terms: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # Numbers the ledger holds active per (occupier, site): with none declared, those the
+    # first voice service activated automatically (T1) are in use too (S6 X, S7).
+    active_numbers: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     # Recorded statuses, from the ledger or the documents' `status` (kubectl).
     service_status: Mapping[str, str] = field(default_factory=dict)
     occupier_phase: Mapping[str, str] = field(default_factory=dict)

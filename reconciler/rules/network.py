@@ -7,13 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from ipaddress import IPv4Network
 
-from reconciler.catalogue import (
-    contract_of,
-    contract_status,
-    decommissioned,
-    live,
-    service_status,
-)
+from reconciler.catalogue import decommissioned, holds
 from reconciler.findings import Finding, error
 from reconciler.model.kinds import AnyOf, Category, Contract
 from reconciler.model.repo import Repo
@@ -313,7 +307,7 @@ def _contract_spaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     f"contract {contract.name}: site {site.name} has no space '{space}'",
                 )
                 continue
-            if not live(contract_status(contract, ctx.today)):
+            if not holds(contract, ctx.today):
                 continue
             if decommissioned(repo.occupiers.get(contract.spec.occupier), ctx.today):
                 continue  # D3: its contracts ended, its spaces are free for the next occupier
@@ -370,11 +364,7 @@ def _activated_floor_ports(
                 )
                 continue
             contracts = repo.contracts_at.get((occupier.name, activation.site), ())
-            if not any(
-                space in c.spec.spaces
-                and (live(contract_status(c, ctx.today)) or _kept(repo, c, ctx))
-                for c in contracts
-            ):
+            if not any(space in c.spec.spaces and holds(c, ctx.today) for c in contracts):
                 yield error(
                     "N3",
                     repo.source(occupier),
@@ -383,11 +373,3 @@ def _activated_floor_ports(
                     f"{space}, which is not a space of its contracts at "
                     f"{activation.site}",
                 )
-
-
-def _kept(repo: Repo, contract: Contract, ctx: Context) -> bool:
-    """An ended `keep` contract still carries live services, so its spaces stay usable."""
-    return any(
-        contract_of(repo, s) is contract and live(service_status(repo, s, ctx.today))
-        for s in repo.services_at.get((contract.spec.occupier, contract.spec.site), ())
-    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 from reconciler.catalogue import (
     Infra,
@@ -12,7 +13,6 @@ from reconciler.catalogue import (
     allocated,
     contract_of,
     in_use,
-    live,
     quantity_of,
     statuses,
     terms_on,
@@ -144,29 +144,58 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"service {service.name}: quantity {quantity} of {used.name} must be {problem}",
             )
         if used.spec.inactive:
-            if ctx.existing_services is None:
-                yield warning(
-                    "S4",
-                    repo.source(service),
-                    ("spec", "definition"),
-                    f"service {service.name} uses inactive definition "
-                    f"{used.name}; only existing lines may keep it",
-                )
-            elif service.name not in ctx.existing_services:
-                yield error(
-                    "S4",
-                    repo.source(service),
-                    ("spec", "definition"),
-                    f"service {service.name}: {used.name} is inactive and cannot be newly assigned",
-                    "choose an active service definition",
-                )
+            yield from _inactive(repo, ctx, service, used, quantity)
+
+
+def _inactive(
+    repo: Repo, ctx: Context, service: Service, used: ServiceDefinition, quantity: int
+) -> Iterator[Finding]:
+    """EngageIP's inactive quantity component: no new line, no more units, no line re-pointed
+    to it; the minimum and the default still hold, and removal is allowed."""
+    recorded = ctx.recorded_terms.get(service.name)
+    if recorded is not None and recorded[0] != used.name:
+        yield error(
+            "S4",
+            repo.source(service),
+            ("spec", "definition"),
+            f"service {service.name}: {used.name} is inactive; the line cannot be changed "
+            f"from {recorded[0]} to it",
+            f"keep {recorded[0]}, or choose an active service definition",
+        )
+    elif recorded is not None and quantity > recorded[1]:
+        yield error(
+            "S4",
+            repo.source(service),
+            ("spec", "quantity"),
+            f"service {service.name}: {used.name} is inactive; its quantity cannot be raised "
+            f"from {recorded[1]} to {quantity}",
+            "add an active service definition instead",
+        )
+    elif ctx.existing_services is not None and service.name not in ctx.existing_services:
+        yield error(
+            "S4",
+            repo.source(service),
+            ("spec", "definition"),
+            f"service {service.name}: {used.name} is inactive and cannot be newly assigned",
+            "choose an active service definition",
+        )
+    elif ctx.existing_services is None and recorded is None:
+        yield warning(
+            "S4",
+            repo.source(service),
+            ("spec", "definition"),
+            f"service {service.name} uses inactive definition "
+            f"{used.name}; only existing lines may keep it",
+        )
 
 
 def _live_services(repo: Repo, ctx: Context) -> dict[tuple[str, str], list[Service]]:
+    """The lines in service on the day: a Scheduled one is judged from its start date, on
+    the timeline (S10), and does not cover for a missing one today."""
     out: dict[tuple[str, str], list[Service]] = {}
     status = statuses(repo, ctx.today)
     for key, services in repo.services_at.items():
-        kept = [s for s in services if live(status[s.metadata.name])]
+        kept = [s for s in services if status[s.metadata.name] is Status.ACTIVE]
         if kept:
             out[key] = kept
     return out
@@ -192,6 +221,24 @@ def _together(repo: Repo, a: Service, b: Service) -> bool:
     return start_a <= end_b and start_b <= end_a
 
 
+def _definition_on(service: Service, day: date) -> str:
+    """The definition a line has on `day`, its scheduled changes applied (S10)."""
+    name = service.spec.definition
+    for change in service.spec.changes:
+        if change.on <= day and change.definition is not None:
+            name = change.definition
+    return name
+
+
+def _definition_path(service: Service, day: date) -> tuple[str | int, ...]:
+    """Where that definition is written: the scheduled change that set it, or the line's own."""
+    path: tuple[str | int, ...] = ("spec", "definition")
+    for index, change in enumerate(service.spec.changes):
+        if change.on <= day and change.definition is not None:
+            path = ("spec", "changes", index, "definition")
+    return path
+
+
 def _requirement_names(entry: str | AnyOf) -> list[str]:
     return list(entry.any_of) if isinstance(entry, AnyOf) else [entry]
 
@@ -203,9 +250,9 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for (occupier, site), services in _live_services(repo, ctx).items():
         by_definition: dict[str, list[Service]] = defaultdict(list)
         for service in services:
-            by_definition[service.spec.definition].append(service)
+            by_definition[_definition_on(service, ctx.today)].append(service)
         for service in services:
-            definition = repo.definitions.get(service.spec.definition)
+            definition = repo.definitions.get(_definition_on(service, ctx.today))
             if definition is None:
                 continue
             for entry in definition.spec.requires:
@@ -215,12 +262,12 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     yield error(
                         "S5",
                         repo.source(service),
-                        ("spec", "definition"),
+                        _definition_path(service, ctx.today),
                         f"service {service.name} ({definition.name}) requires {wanted} for "
                         f"{occupier} at {site}, and there is none",
                         f"add a {names[0]} service, or remove {service.name}",
                     )
-        yield from _exclusions(repo, occupier, site, by_definition)
+        yield from _exclusions(repo, occupier, site, by_definition, ctx.today)
         for name, lines in by_definition.items():
             definition = repo.definitions.get(name)
             limit = definition.spec.max_per_occupier if definition else None
@@ -229,7 +276,7 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
             ordered = sorted(lines, key=lambda s: s.name)
             for index, service in enumerate(ordered):
                 together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
-                total = sum(quantity_of(o, definition) for o in together)
+                total = sum(terms_on(repo, o, ctx.today)[1] for o in together)
                 if total > limit and not any(_replacement_pair(service, o) for o in ordered):
                     # every line of the group is flagged, so the pull request's new line is
                     # annotated whatever its name, and each message names the others
@@ -243,7 +290,7 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         yield error(
                             "S5",
                             repo.source(line),
-                            ("spec", "definition"),
+                            _definition_path(line, ctx.today),
                             f"{occupier} may have at most {limit} {name} at {site}: service "
                             f"{who} it",
                             "remove one of them",
@@ -252,7 +299,7 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 
 def _exclusions(
-    repo: Repo, occupier: str, site: str, by_definition: dict[str, list[Service]]
+    repo: Repo, occupier: str, site: str, by_definition: dict[str, list[Service]], day: date
 ) -> Iterator[Finding]:
     """Mutually exclusive definitions present together (either side may declare it)."""
     pairs: set[tuple[str, str]] = set()
@@ -272,9 +319,10 @@ def _exclusions(
                 yield error(
                     "S5",
                     repo.source(two),
-                    ("spec", "definition"),
-                    f"services {one.name} ({one.spec.definition}) and {two.name} "
-                    f"({two.spec.definition}) are mutually exclusive for {occupier} at {site}",
+                    _definition_path(two, day),
+                    f"services {one.name} ({_definition_on(one, day)}) and {two.name} "
+                    f"({_definition_on(two, day)}) are mutually exclusive for {occupier} at "
+                    f"{site}",
                     "remove one of them, or mark the new one `replaces: <old>` to upgrade",
                 )
 
@@ -298,63 +346,62 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
         sites |= {d.site for d in occupier.spec.wifi_devices}
         for user in occupier.spec.users:
             sites |= set(wifi_sites(repo, occupier, user.wifi, ctx.today))
+        sites |= {site for (who, site) in ctx.active_numbers if who == occupier.name}
         for site in sorted(sites):
             used = in_use(repo, occupier, site, ctx.today)
-            days = [
-                ctx.today,
-                *sorted(
-                    {
-                        c.on
-                        for s in repo.services_at.get((occupier.name, site), ())
-                        for c in s.spec.changes
-                        if c.on > ctx.today
-                    }
-                ),
-            ]
-            for day in days:
-                alloc = allocated(repo, occupier.name, site, day, ctx.today)
-                finding = _over_allocation(repo, occupier.name, site, used, alloc, day, ctx.today)
-                if finding is not None:
-                    yield finding
-                    break
+            automatic: tuple[str, ...] = ()
+            if not used[Infra.PHONE_NUMBERS]:
+                automatic = ctx.active_numbers.get((occupier.name, site), ())
+                used[Infra.PHONE_NUMBERS] = len(automatic)
+            alloc = allocated(repo, occupier.name, site, ctx.today, ctx.today)
+            found = _over_allocation(repo, occupier.name, site, used, alloc)
+            yield from (_automatic(f, automatic) for f in found)
+
+
+def _automatic(finding: Finding, numbers: tuple[str, ...]) -> Finding:
+    """Numbers the first voice service activated (T1) are in no document: say which."""
+    if not numbers or not finding.message.startswith(str(Infra.PHONE_NUMBERS)):
+        return finding
+    listed = ", ".join(numbers)
+    return replace(
+        finding,
+        message=f"{finding.message}; {listed} activated automatically by the first voice "
+        "service (T1)",
+        hint=f"declare the numbers to keep active in activations.numbers (then deactivate "
+        f"them there), or keep a voice service for {listed}",
+    )
 
 
 def _over_allocation(
-    repo: Repo,
-    occupier: str,
-    site: str,
-    used: dict[str, int],
-    alloc: dict[str, int],
-    day: date,
-    today: date,
-) -> Finding | None:
+    repo: Repo, occupier: str, site: str, used: dict[str, int], alloc: dict[str, int]
+) -> Iterator[Finding]:
+    """One finding per infrastructure type (and port role) used beyond its allocation."""
     doc = repo.occupiers[occupier]
-    when = "" if day == today else f" from {day} (scheduled change)"
+    ports_over = used.get(Infra.SWITCH_PORTS, 0) > alloc.get(Infra.SWITCH_PORTS, 0)
     for kind in (Infra.SWITCH_PORTS, Infra.PHONE_NUMBERS, Infra.WIFI_DEVICES, Infra.WIFI_USERS):
         x, y = used.get(kind, 0), alloc.get(kind, 0)
         if x > y:
             path, what = _last_activation(doc, kind, site)
-            return error(
+            yield error(
                 "S7",
                 repo.source(doc),
                 path,
-                f"{kind} {x}/{y} for {occupier} at {site}{when}: {x} in use but the services "
+                f"{kind} {x}/{y} for {occupier} at {site}: {x} in use but the services "
                 f"allocate {y}{what}",
                 _INFRA_HINT[kind] + " or add a service",
             )
     for key, x in used.items():
-        if key.startswith("port:") and x > alloc.get(key, 0):
+        if key.startswith("port:") and x > alloc.get(key, 0) and not ports_over:
             role = key.removeprefix("port:")
             path, _ = _last_activation(doc, Infra.SWITCH_PORTS, site, role)
-            return error(
+            yield error(
                 "S7",
                 repo.source(doc),
                 path,
-                f"{x} floor ports with role {role} are active for {occupier} at {site}{when}, "
+                f"{x} floor ports with role {role} are active for {occupier} at {site}, "
                 f"but its services allocate {alloc.get(key, 0)} with that role",
                 "add a service whose ports have that role, or change the activation's role",
             )
-    return None
 
 
 def _last_activation(
@@ -363,6 +410,8 @@ def _last_activation(
     spec = doc.spec
     if kind is Infra.PHONE_NUMBERS:
         idx = [i for i, n in enumerate(spec.activations.numbers) if n.site == site]
+        if not idx:  # activated automatically (T1): in the ledger only
+            return ("metadata", "name"), ""
         return ("spec", "activations", "numbers", idx[-1]), (
             f"; deactivate {spec.activations.numbers[idx[-1]].number} first"
         )
@@ -520,6 +569,21 @@ def s10_scheduled_changes(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         f"newly assigned",
                     )
             definition, quantity, _ = terms_on(repo, service, change.on)
+            before = terms_on(repo, service, change.on - timedelta(days=1))
+            if (
+                definition is not None
+                and definition.spec.inactive
+                and before[0] is definition
+                and quantity > before[1]
+            ):
+                yield error(
+                    "S10",
+                    repo.source(service),
+                    (*path, "quantity"),
+                    f"service {service.name}: {definition.name} is inactive; its quantity "
+                    f"cannot be raised from {before[1]} to {quantity} on {change.on}",
+                    "add an active service definition instead",
+                )
             if definition is not None:
                 problem = _quantity_problem(definition, quantity)
                 if problem:

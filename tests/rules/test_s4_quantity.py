@@ -96,3 +96,83 @@ def test_s4_existing_line_of_an_inactive_definition_stays(world: World) -> None:
         service("acme-adsl", "adsl-legacy"), existing_services=frozenset({"acme-adsl"})
     )
     assert result.of("S4") == []
+
+
+# EngageIP's inactive quantity component (seed 003): "you will not be able to add any optional
+# services" of it; "the min and defaults ... still" hold; "can still be canceled".
+LEGACY = definition(
+    "adsl-legacy", "internet", inactive=True, quantity={"min": 1, "max": 4, "default": 2},
+    infrastructure={"switchPorts": {"count": 1, "role": "internet"}},
+)
+
+
+def test_s4_raising_the_quantity_of_an_inactive_line_is_refused(world: World) -> None:
+    result = world.with_(
+        LEGACY,
+        service("acme-adsl", "adsl-legacy", quantity=3),
+        existing_services=frozenset({"acme-adsl"}),
+        recorded_terms={"acme-adsl": ("adsl-legacy", 2)},
+    )
+    finding = result.one("S4")
+    assert finding.text().endswith(
+        "error[S4]: service acme-adsl: adsl-legacy is inactive; its quantity cannot be raised "
+        "from 2 to 3 (hint: add an active service definition instead)"
+    )
+    assert_at(result, finding, "Service", "acme-adsl", "quantity: 3")
+
+
+def test_s4_re_pointing_a_line_to_an_inactive_definition_is_refused(world: World) -> None:
+    result = world.with_(
+        LEGACY,
+        service("acme-net", "adsl-legacy"),
+        existing_services=frozenset({"acme-net"}),
+        recorded_terms={"acme-net": ("internet-lan-100", 1)},
+    )
+    assert result.one("S4").text().endswith(
+        "error[S4]: service acme-net: adsl-legacy is inactive; the line cannot be changed from "
+        "internet-lan-100 to it (hint: keep internet-lan-100, or choose an active service "
+        "definition)"
+    )
+
+
+def test_s4_an_inactive_line_keeps_its_default_and_minimum(world: World) -> None:
+    kept = world.with_(
+        LEGACY,
+        service("acme-adsl", "adsl-legacy"),  # the default, 2, as recorded
+        existing_services=frozenset({"acme-adsl"}),
+        recorded_terms={"acme-adsl": ("adsl-legacy", 2)},
+    )
+    assert kept.of("S4") == []
+    lowered = world.with_(
+        LEGACY,
+        service("acme-adsl", "adsl-legacy", quantity=0),
+        existing_services=frozenset({"acme-adsl"}),
+        recorded_terms={"acme-adsl": ("adsl-legacy", 2)},
+    )
+    assert lowered.one("S4").message == (
+        "service acme-adsl: quantity 0 of adsl-legacy must be at least 1"
+    )
+
+
+def test_s4_lowering_or_removing_an_inactive_line_is_allowed(world: World) -> None:
+    result = world.with_(
+        LEGACY,
+        service("acme-adsl", "adsl-legacy", quantity=1),
+        existing_services=frozenset({"acme-adsl", "acme-gone"}),
+        recorded_terms={"acme-adsl": ("adsl-legacy", 2), "acme-gone": ("adsl-legacy", 1)},
+    )
+    assert result.of("S4") == []
+
+
+def test_s10_a_scheduled_raise_of_an_inactive_line_is_refused(world: World) -> None:
+    result = world.with_(
+        LEGACY,
+        service("acme-adsl", "adsl-legacy", changes=[{"on": "2027-01-01", "quantity": 3}]),
+        existing_services=frozenset({"acme-adsl"}),
+    )
+    finding = result.one("S10")
+    assert finding.text().endswith(
+        "error[S10]: service acme-adsl: adsl-legacy is inactive; its quantity cannot be raised "
+        "from 2 to 3 on 2027-01-01 (hint: add an active service definition instead)"
+    )
+    assert_at(result, finding, "Service", "acme-adsl", "quantity: 3")

@@ -2,6 +2,7 @@
 service below what is in use is rejected, saying what to deactivate first (seed 000:
 "Telephony extension 1/0")."""
 
+from datetime import date
 from typing import Any
 
 from reconciler.findings import Severity
@@ -67,8 +68,11 @@ def test_s7_scheduled_reduction_below_what_is_in_use_is_rejected(world: World) -
         ),
     )
     finding = result.one("S7")
-    assert "telephony 2/1 for acme at london-bridge from 2027-01-01 (scheduled change)" in (
-        finding.message
+    assert finding.on == date(2027, 1, 1)
+    assert finding.text().endswith(
+        "error[S7] on 2027-01-01: telephony 2/1 for acme at london-bridge: 2 in use but the "
+        "services allocate 1; deactivate +442079460002 first (hint: deactivate the number first "
+        "(remove it from activations.numbers) or add a service)"
     )
 
 
@@ -140,3 +144,19 @@ def test_s7_decommissioned_occupier_is_not_counted(world: World) -> None:
         )
     )
     assert result.of("S7") == []
+
+
+def test_s7_an_edit_over_allocating_two_types_reports_both(world: World) -> None:
+    result = world.with_(
+        occupier(
+            activations={
+                **_numbers(NUMBER),
+                **_ports(("F3-01", "internet"), ("F3-02", "internet")),
+            }
+        ),
+        service("acme-net", "internet-lan-100"),
+    )
+    assert sorted(f.message.split(":")[0] for f in result.errors("S7")) == [
+        "switch ports 2/1 for acme at london-bridge",
+        "telephony 1/0 for acme at london-bridge",
+    ]
