@@ -131,6 +131,11 @@ def _apply_once(
                 )
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
+    # each device's last apply result, for the dashboard (services keep one reason per site)
+    ledger.set_statuses(
+        [("Device", d, "Applied", "") for d in sorted(result.transcripts)]
+        + [("Device", d, "Failed", why) for d, why in sorted(result.failures.items())]
+    )
     result.seconds = time.perf_counter() - started
     return result
 

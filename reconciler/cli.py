@@ -556,6 +556,61 @@ def report(
     return EXIT_OK
 
 
+@main.command("site")
+@path_argument
+@click.option(
+    "--out",
+    default="site",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the static site is written.",
+)
+@click.option(
+    "--plan-base",
+    "plan_base",
+    metavar="GIT_REF",
+    help="Also write plan.html: what a pull request changes against this commit.",
+)
+@ledger_option
+@today_option
+@actor_option
+def site_command(
+    path: str, out: str, plan_base: str | None, state: str, today: str | None, actor: str | None
+) -> int:
+    """Build the static dashboard: an index of every site, one page per site and per occupier
+    (and a plan page with --plan-base). Self-contained HTML: works from file://, offline."""
+    from reconciler import gitbase
+    from reconciler.dashboard import pages, render
+    from reconciler.ledger import LedgerError, open_ledger
+
+    day = _today(today)
+    loaded = load(path)
+    findings: list[str] = []
+    if plan_base is not None:  # a pull request: its findings belong on its page
+        result = _validated(path, day, actor, state) if loaded.findings else None
+        findings = [f.text() for f in result.findings] if result else []
+    elif any(f.is_error for f in loaded.findings):
+        _validated(path, day, None)
+    try:
+        snapshot = render.read_snapshot(open_ledger(state, create=False))
+        plan = (
+            render.plan_against(path, plan_base, loaded.repo, snapshot, day, findings)
+            if plan_base is not None
+            else None
+        )
+        written = render.write(pages.build(loaded.repo, snapshot, day, plan), Path(out))
+    except gitbase.GitError as exc:
+        raise click.UsageError(f"--plan-base {plan_base}: {exc}") from None
+    except (LedgerError, render.SiteError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    click.echo(
+        f"wrote {written.pages} pages to {out}/ (largest: {written.largest.name}, "
+        f"{written.largest_bytes / 1024:.0f} KiB); open {Path(out) / 'index.html'}"
+    )
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- Kubernetes (issue 6)
 
 
