@@ -79,8 +79,7 @@ def trend(
         return round(2 + (height - 4) * (1 - used / top), 2)
 
     points = " ".join(
-        f"{round((day - first).days / span * (width - 4) + 2, 2)},{y(used)}"
-        for day, used in series
+        f"{round((day - first).days / span * (width - 4) + 2, 2)},{y(used)}" for day, used in series
     )
     return Trend(width, height, points, y(size), first, last, title)
 

@@ -12,7 +12,14 @@ from datetime import date
 from decimal import Decimal
 
 from reconciler import decommission
-from reconciler.catalogue import contract_status, decommissioned, infrastructure, wifi_sites
+from reconciler.catalogue import (
+    Infra,
+    Usage,
+    contract_status,
+    decommissioned,
+    infrastructure,
+    wifi_sites,
+)
 from reconciler.dashboard import charts
 from reconciler.dashboard.snapshot import Snapshot
 from reconciler.ledger.model import Kind
@@ -101,6 +108,18 @@ class OccupierPage:
     @property
     def statuses(self) -> tuple[str, ...]:
         return tuple(sorted({s.status for sec in self.sections for s in sec.services}))
+
+
+def provisioned(
+    repo: Repo, snapshot: Snapshot, occupier: str, site: str, today: date
+) -> dict[Infra, Usage]:
+    """S6 X/Y of an occupier at a site (public IPs in use from the ledger), computed once for
+    the site page and the occupier page."""
+    key = ("dashboard-infrastructure", occupier, site, today)
+    if key not in repo.memo:
+        public = len(snapshot.holdings.held_by(site, occupier, Kind.PUBLIC))
+        repo.memo[key] = infrastructure(repo, occupier, site, today, public)
+    return repo.memo[key]  # type: ignore[return-value]
 
 
 def phase_of(doc: Occupier | None, snapshot: Snapshot, today: date) -> str:
@@ -216,10 +235,9 @@ def _section(
         )
     infra: tuple[tuple[str, str, bool], ...] = ()
     if not gone:
-        public = len(snapshot.holdings.held_by(site, doc.name, Kind.PUBLIC))
         infra = tuple(
             (str(kind), str(u), u.in_use > u.allocated)
-            for kind, u in infrastructure(repo, doc.name, site, today, public).items()
+            for kind, u in provisioned(repo, snapshot, doc.name, site, today).items()
         )
     display = repo.sites[site].spec.display_name if site in repo.sites else site
     return SiteSection(site, display, f"sites/{site}.html", contracts, tuple(lines), infra)
@@ -231,7 +249,9 @@ def _numbers(repo: Repo, doc: Occupier, snapshot: Snapshot) -> Iterator[NumberLi
     activations = {(a.site, a.number): a for a in spec.activations.numbers}
     assignees = {u.number: u.name for u in spec.users if u.number}
     for site in repo.sites_of(doc.name):
-        for row in sorted(snapshot.holdings.held_by(site, doc.name, Kind.NUMBER), key=lambda a: a.value):
+        for row in sorted(
+            snapshot.holdings.held_by(site, doc.name, Kind.NUMBER), key=lambda a: a.value
+        ):
             active = activations.get((site, row.value))
             yield NumberLine(
                 site,
@@ -254,9 +274,7 @@ def _months(today: date, count: int = HISTORY_MONTHS) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def _monthly_charges(
-    repo: Repo, snapshot: Snapshot, today: date
-) -> dict[str, dict[str, Decimal]]:
+def _monthly_charges(repo: Repo, snapshot: Snapshot, today: date) -> dict[str, dict[str, Decimal]]:
     """occupier → month → charges computed from the documents and the first-Active dates
     (S2/S3/S10, prorated), for the months since the first activation."""
     if snapshot.billed is not None or not snapshot.activated:
@@ -302,10 +320,12 @@ def _events(repo: Repo, doc: Occupier, snapshot: Snapshot, today: date) -> Itera
         events.append(Event(contract.spec.start.isoformat(), f"contract {contract.name} starts"))
         if contract.spec.end is not None and contract.spec.end <= today:
             events.append(Event(contract.spec.end.isoformat(), f"contract {contract.name} ended"))
-    mine = {
-        s.name for (holder, _), lines in repo.services_at.items() if holder == doc.name for s in lines
-    }
-    for service in sorted(mine):
+    mine = sorted(
+        s.name
+        for site in repo.sites_of(doc.name)
+        for s in repo.services_at.get((doc.name, site), ())
+    )
+    for service in mine:
         day = snapshot.activated.get(service)
         if day is not None:
             events.append(Event(day.isoformat(), f"service {service} first Active"))

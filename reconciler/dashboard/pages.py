@@ -11,9 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from reconciler.catalogue import Status, contract_status, decommissioned, infrastructure
+from reconciler.catalogue import Status, contract_status, decommissioned
 from reconciler.dashboard import charts
-from reconciler.dashboard.occupier import OccupierPage, occupier_pages, phase_of
+from reconciler.dashboard.occupier import OccupierPage, occupier_pages, phase_of, provisioned
 from reconciler.dashboard.snapshot import Snapshot
 from reconciler.ledger.model import Kind, State
 from reconciler.model.kinds import Site
@@ -215,7 +215,9 @@ def _site_page(
     )
     cooling = tuple(
         CoolingNumber(a.value, a.until)
-        for a in sorted(snapshot.holdings.at.get(name, ()), key=lambda a: (a.until or today, a.value))
+        for a in sorted(
+            snapshot.holdings.at.get(name, ()), key=lambda a: (a.until or today, a.value)
+        )
         if a.kind is Kind.NUMBER and a.state is State.COOLING_OFF
     )
     return SitePage(
@@ -351,14 +353,15 @@ def _occupier_row(
     doc = repo.occupiers.get(occupier)
     gone = decommissioned(doc, today)
     here = [r for r in by_occupier.get(occupier, ()) if r.site == site]
-    order = {Status.ACTIVE: 0, Status.SCHEDULED: 1, Status.INACTIVE: 2}
-    best = min((contract_status(c, today) for c in repo.contracts_at[occupier, site]), key=order.get)
+    order = [Status.ACTIVE, Status.SCHEDULED, Status.INACTIVE]
+    best = min(
+        (contract_status(c, today) for c in repo.contracts_at[occupier, site]), key=order.index
+    )
     if gone:
         cells: tuple[str, ...] = ("",) * 5
         over = False
     else:
-        public = len(snapshot.holdings.held_by(site, occupier, Kind.PUBLIC))
-        infra = infrastructure(repo, occupier, site, today, public)
+        infra = provisioned(repo, snapshot, occupier, site, today)
         cells = tuple(str(u) for u in infra.values())
         over = any(u.in_use > u.allocated for u in infra.values())
     return OccupierRow(

@@ -134,12 +134,16 @@ def _pages(env: Environment, dashboard: Dashboard) -> Iterator[tuple[str, str]]:
     site_template = env.get_template("site.html.j2")
     for site in dashboard.sites:
         for page in paginate(site.occupiers):
-            yield f"{SITES_DIR}/{page_file(site.name, page.number)}", site_template.render(
-                common, root="../", site=site, page=page
+            yield (
+                f"{SITES_DIR}/{page_file(site.name, page.number)}",
+                site_template.render(common, root="../", site=site, page=page),
             )
     directory = env.get_template("occupiers.html.j2")
-    for page in paginate(dashboard.occupiers):
-        yield f"{OCCUPIERS_DIR}/{page_file('index', page.number)}", directory.render(common, root="../", page=page)
+    for listing in paginate(dashboard.occupiers):
+        yield (
+            f"{OCCUPIERS_DIR}/{page_file('index', listing.number)}",
+            directory.render(common, root="../", page=listing),
+        )
     occupier_template = env.get_template("occupier.html.j2")
     for occupier in dashboard.occupiers:
         yield occupier.href, occupier_template.render(common, root="../", occupier=occupier)

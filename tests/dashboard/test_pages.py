@@ -51,8 +51,10 @@ def test_every_site_has_its_pools_and_occupancy(
     let_spaces = {
         s
         for c in repo.contracts.values()
-        if c.spec.site == "london-bridge" and c.spec.occupier not in ("umbrella", "wayne")
-        and c.spec.start <= date(2026, 12, 21) and (c.spec.end is None or c.spec.end >= date(2026, 12, 21))
+        if c.spec.site == "london-bridge"
+        and c.spec.occupier not in ("umbrella", "wayne")
+        and c.spec.start <= date(2026, 12, 21)
+        and (c.spec.end is None or c.spec.end >= date(2026, 12, 21))
         for s in c.spec.spaces
     }
     assert london.spaces_let == len(let_spaces) < london.spaces_total
@@ -170,10 +172,15 @@ def test_billing_and_drift_records_slot_in(
     from dataclasses import replace
 
     billed = {"acme": (MonthCharge("2026-11", Decimal("431.99")),)}
-    drift = {"lb-sw1": DriftResult("2026-12-21T06:00:00", 2), "lb-rtr1": DriftResult("2026-12-21T06:00:00", 0)}
+    drift = {
+        "lb-sw1": DriftResult("2026-12-21T06:00:00", 2),
+        "lb-rtr1": DriftResult("2026-12-21T06:00:00", 0),
+    }
     start = date(2026, 1, 1)
     history = {
-        ("london-bridge", "floor ports"): [(start + timedelta(days=30 * i), 8 + 2 * i) for i in range(6)]
+        ("london-bridge", "floor ports"): [
+            (start + timedelta(days=30 * i), 8 + 2 * i) for i in range(6)
+        ]
     }
     richer = replace(snapshot, billed=billed, drift=drift, pool_history=history)
     page = pages.build(repo, richer, lived_in.today)
@@ -189,7 +196,10 @@ def test_billing_and_drift_records_slot_in(
     assert london.drifted == 1 and page.drift_checked
     ports = next(p for p in london.pools if p.pool == "floor ports")
     assert ports.trend is not None and ports.history == "recorded in the ledger"
-    assert ports.full_by is not None and ports.full_by > history[("london-bridge", "floor ports")][-1][0]
+    assert (
+        ports.full_by is not None
+        and ports.full_by > history[("london-bridge", "floor ports")][-1][0]
+    )
 
 
 def test_full_by_follows_the_recent_growth() -> None:
@@ -199,7 +209,9 @@ def test_full_by_follows_the_recent_growth() -> None:
     assert charts.full_by([(start, 5), (start + timedelta(days=30), 5)], 100) is None
     assert charts.full_by([(start, 9), (start + timedelta(days=30), 4)], 100) is None
     assert charts.full_by([(start, 100)], 100) is None  # one point is no trend
-    assert charts.full_by([(start, 50), (start + timedelta(days=1), 100)], 100) == start + timedelta(days=1)
+    assert charts.full_by(
+        [(start, 50), (start + timedelta(days=1), 100)], 100
+    ) == start + timedelta(days=1)
 
 
 def test_derived_vlan_trend_counts_occupiers_by_first_active_day(
@@ -208,7 +220,9 @@ def test_derived_vlan_trend_counts_occupiers_by_first_active_day(
     london = site(dashboard, "london-bridge")
     vlans = next(p for p in london.pools if p.pool == "VLANs")
     assert vlans.trend is not None and vlans.trend.last == date(2026, 12, 21)
-    assert pages.running_count([date(2026, 3, 1), date(2026, 1, 1), date(2026, 3, 1)], date(2026, 4, 1)) == [
+    assert pages.running_count(
+        [date(2026, 3, 1), date(2026, 1, 1), date(2026, 3, 1)], date(2026, 4, 1)
+    ) == [
         (date(2026, 1, 1), 1),
         (date(2026, 3, 1), 3),
         (date(2026, 4, 1), 3),
@@ -228,10 +242,7 @@ def test_big_tables_are_paginated() -> None:
 
 def test_numbers_show_state_and_assignee(dashboard: Dashboard, snapshot: Snapshot) -> None:
     acme = next(o for o in dashboard.occupiers if o.name == "acme")
-    held = {
-        a.value: a
-        for a in snapshot.holdings.held_by("london-bridge", "acme", Kind.NUMBER)
-    }
+    held = {a.value: a for a in snapshot.holdings.held_by("london-bridge", "acme", Kind.NUMBER)}
     assert {n.number for n in acme.numbers} == set(held)
     main = [n for n in acme.numbers if n.main]
     assert main and held[main[0].number].role == "main"
