@@ -584,21 +584,23 @@ def site_command(
     from reconciler.ledger import LedgerError, open_ledger
 
     day = _today(today)
-    loaded = load(path)
     findings: list[str] = []
-    if plan_base is not None:  # a pull request: its findings belong on its page
-        result = _validated(path, day, actor, state) if loaded.findings else None
-        findings = [f.text() for f in result.findings] if result else []
-    elif any(f.is_error for f in loaded.findings):
-        _validated(path, day, None)
+    if plan_base is not None:  # a pull request: the rules hold, and warnings go on its page
+        checked = _validated(path, day, actor, state)
+        repo, findings = checked.repo, [f.text() for f in checked.findings]
+    else:
+        loaded = load(path)
+        if any(f.is_error for f in loaded.findings):
+            _validated(path, day, None)
+        repo = loaded.repo
     try:
         snapshot = render.read_snapshot(open_ledger(state, create=False))
         plan = (
-            render.plan_against(path, plan_base, loaded.repo, snapshot, day, findings)
+            render.plan_against(path, plan_base, repo, snapshot, day, findings)
             if plan_base is not None
             else None
         )
-        written = render.write(pages.build(loaded.repo, snapshot, day, plan), Path(out))
+        written = render.write(pages.build(repo, snapshot, day, plan), Path(out))
     except gitbase.GitError as exc:
         raise click.UsageError(f"--plan-base {plan_base}: {exc}") from None
     except (LedgerError, render.SiteError) as exc:
