@@ -23,6 +23,7 @@ from reconciler.load import load
 from reconciler.model.repo import Ref
 from reconciler.plan import Intent
 from tests.dashboard.browser import browser, watched  # noqa: F401 - the browser fixtures
+from tests.test_pr_workflow import desired  # noqa: F401 - `tenantry init`, committed, pushed
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIRST, SECOND, DAY = date(2026, 10, 5), date(2026, 11, 23), date(2026, 12, 21)
@@ -67,4 +68,3 @@ def lived_in(tmp_path_factory: pytest.TempPathFactory) -> LivedIn:
     last = _apply(repo, state, DAY, base / "rendered", down="lb-")
     assert last.failures and not last.ok
     return LivedIn(repo, state, DAY, dict(last.failures))
-

@@ -10,45 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
+from tests.test_pr_workflow import add_service, git
+
 BIN = Path(sys.executable).parent
-PUBLIC_IP = """---
-apiVersion: tenantry.dev/v1alpha1
-kind: Service
-metadata:
-  name: example-co-public-ip
-spec:
-  occupier: example-co
-  site: hq
-  definition: public-ip
-"""
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
-@pytest.fixture
-def desired(tmp_path: Path) -> Path:
-    """`tenantry init`, committed on main and pushed to an `origin`."""
-    repo = tmp_path / "desired"
-    done = subprocess.run([BIN / "tenantry", "init", str(repo)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "tenantry init")
-    git(repo, "remote", "add", "origin", str(origin))
-    git(repo, "push", "-q", "origin", "main")
-    return repo
 
 
 def schema_check(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
@@ -114,9 +80,7 @@ def test_github_publish_after_apply_and_plan_page_for_a_pull_request(
     assert "documents only" not in index  # built from the ledger the apply wrote
     assert 'class="badge applied"' in (desired / "site/sites/hq.html").read_text()
 
-    git(desired, "checkout", "-qb", "public-ip")
-    services = desired / "occupiers/example-co/services.yaml"
-    services.write_text(services.read_text() + PUBLIC_IP)
+    add_service(desired, "example-co-public-ip")
     git(desired, "commit", "-qam", "Public IP for Example Co")
     summary = tmp_path / "summary.md"
     env = {"BASE_REF": "main", "GITHUB_STEP_SUMMARY": str(summary)}
@@ -143,9 +107,7 @@ def test_gitlab_pages_after_apply_and_plan_page_for_a_merge_request(
     assert (desired / "public/index.html").is_file()
     assert (desired / "public/occupiers/example-co.html").is_file()
 
-    git(desired, "checkout", "-qb", "public-ip")
-    services = desired / "occupiers/example-co/services.yaml"
-    services.write_text(services.read_text() + PUBLIC_IP)
+    add_service(desired, "example-co-public-ip")
     git(desired, "commit", "-qam", "Public IP for Example Co")
     request = jobs["site-plan"]
     assert request["artifacts"]["expose_as"] == "tenantry site"
