@@ -28,7 +28,7 @@ from drivers.render import RenderDriver  # noqa: E402
 from reconciler.apply import apply  # noqa: E402
 from reconciler.dashboard import pages, render  # noqa: E402
 from reconciler.ledger import open_ledger  # noqa: E402
-from reconciler.load import load  # noqa: E402
+from reconciler.load import gc_paused, load  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 
@@ -52,18 +52,19 @@ def main() -> int:
     print(f"ledger filled by apply in {time.perf_counter() - started:.1f} s (ok={result.ok})")
 
     phases: dict[str, float] = {}
-    mark = time.perf_counter()
-    loaded = load(str(repo))
-    phases["load documents"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    snapshot = render.read_snapshot(open_ledger(str(state), create=False))
-    phases["read ledger"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    model = pages.build(loaded.repo, snapshot, TODAY)
-    phases["page model"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    written = render.write(model, args.out)
-    phases["render + write HTML"] = time.perf_counter() - mark
+    with gc_paused():  # as `tenantry site` runs (render.build_site)
+        mark = time.perf_counter()
+        loaded = load(str(repo))
+        phases["load documents"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        snapshot = render.read_snapshot(open_ledger(str(state), create=False))
+        phases["read ledger"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        model = pages.build(loaded.repo, snapshot, TODAY)
+        phases["page model"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        written = render.write(model, args.out)
+        phases["render + write HTML"] = time.perf_counter() - mark
     for name, seconds in phases.items():
         print(f"  {name:22} {seconds:6.2f} s")
     print(f"  {'in-process total':22} {sum(phases.values()):6.2f} s")

@@ -580,7 +580,7 @@ def site_command(
     """Build the static dashboard: an index of every site, one page per site and per occupier
     (and a plan page with --plan-base). Self-contained HTML: works from file://, offline."""
     from reconciler import gitbase
-    from reconciler.dashboard import pages, render
+    from reconciler.dashboard import render
     from reconciler.ledger import LedgerError, open_ledger
 
     day = _today(today)
@@ -600,7 +600,7 @@ def site_command(
             if plan_base is not None
             else None
         )
-        written = render.write(pages.build(repo, snapshot, day, plan), Path(out))
+        written = render.build_site(repo, snapshot, day, Path(out), plan)
     except gitbase.GitError as exc:
         raise click.UsageError(f"--plan-base {plan_base}: {exc}") from None
     except (LedgerError, render.SiteError) as exc:

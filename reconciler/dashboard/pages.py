@@ -164,40 +164,54 @@ def paginate(rows: Sequence[T], size: int = PAGE_SIZE) -> list[Page[T]]:
     ]
 
 
+@dataclass
+class _Facts:
+    """What several pages read, computed once for the whole dashboard."""
+
+    by_occupier: defaultdict[str, list[ServiceRow]]
+    usage: dict[tuple[str, str], PoolUse]
+    derived: dict[tuple[str, str], list[tuple[date, int]]]
+    occupiers_at: defaultdict[str, list[str]]
+    failed_at: defaultdict[str, list[FailedService]]
+
+
 def build(repo: Repo, snapshot: Snapshot, today: date, plan: PlanPage | None = None) -> Dashboard:
     """Every page of the dashboard, as of `today`."""
     recorded = {n: (r.status, r.reason) for n, r in snapshot.services.items()}
-    rows = services(repo, today, snapshot.holdings, recorded, history=True)
-    by_occupier: defaultdict[str, list[ServiceRow]] = defaultdict(list)
-    for row in rows:
-        by_occupier[row.occupier].append(row)
-    usage = {(u.site, u.pool): u for u in pool_usage(repo, snapshot.holdings)}
-    derived = _derived_history(repo, snapshot, today)
+    facts = _Facts(
+        defaultdict(list),
+        {(u.site, u.pool): u for u in pool_usage(repo, snapshot.holdings)},
+        _derived_history(repo, snapshot, today),
+        defaultdict(list),
+        defaultdict(list),
+    )
+    for row in services(repo, today, snapshot.holdings, recorded, history=True):
+        facts.by_occupier[row.occupier].append(row)
+    for occupier, site in sorted(repo.contracts_at):
+        facts.occupiers_at[site].append(occupier)
+    for service, record in sorted(snapshot.services.items()):
+        doc = repo.services.get(service)
+        if record.status == "Failed" and doc is not None:
+            href = f"occupiers/{doc.spec.occupier}.html"
+            failure = FailedService(service, doc.spec.occupier, href, record.reason)
+            facts.failed_at[doc.spec.site].append(failure)
     sites = tuple(
-        _site_page(repo, site, snapshot, today, by_occupier, usage, derived)
+        _site_page(repo, site, snapshot, today, facts)
         for site in sorted(repo.sites.values(), key=lambda s: s.name)
     )
     return Dashboard(
         today,
         snapshot.recorded,
         sites,
-        tuple(occupier_pages(repo, snapshot, today, by_occupier)),
+        tuple(occupier_pages(repo, snapshot, today, facts.by_occupier)),
         plan,
         snapshot.drift is not None,
     )
 
 
-def _site_page(
-    repo: Repo,
-    site: Site,
-    snapshot: Snapshot,
-    today: date,
-    by_occupier: Mapping[str, list[ServiceRow]],
-    usage: Mapping[tuple[str, str], PoolUse],
-    derived: Mapping[tuple[str, str], list[tuple[date, int]]],
-) -> SitePage:
+def _site_page(repo: Repo, site: Site, snapshot: Snapshot, today: date, facts: _Facts) -> SitePage:
     name = site.name
-    occupiers = sorted({o for (o, s) in repo.contracts_at if s == name})
+    occupiers = facts.occupiers_at.get(name, [])
     let = {
         space
         for o in occupiers
@@ -206,29 +220,28 @@ def _site_page(
         if contract_status(c, today) is Status.ACTIVE
         for space in c.spec.spaces
     }
-    failed = tuple(
-        FailedService(service, doc.spec.occupier, f"occupiers/{doc.spec.occupier}.html", r.reason)
-        for service, r in sorted(snapshot.services.items())
-        if r.status == "Failed"
-        and (doc := repo.services.get(service)) is not None
-        and doc.spec.site == name
-    )
+    failed = tuple(facts.failed_at.get(name, ()))
+    numbers = [
+        a
+        for a in snapshot.holdings.at.get(name, ())
+        if a.kind is Kind.NUMBER and a.state is State.COOLING_OFF
+    ]
     cooling = tuple(
         CoolingNumber(a.value, a.until)
-        for a in sorted(
-            snapshot.holdings.at.get(name, ()), key=lambda a: (a.until or today, a.value)
-        )
-        if a.kind is Kind.NUMBER and a.state is State.COOLING_OFF
+        for a in sorted(numbers, key=lambda a: (a.until or today, a.value))
     )
+    rows = facts.by_occupier
     return SitePage(
         name,
         site.spec.display_name,
         site_href(name),
         len(let),
         len({s.name for s in site.spec.spaces}),
-        tuple(_pool_bar(u, snapshot, derived) for (s, _), u in usage.items() if s == name),
+        tuple(
+            _pool_bar(u, snapshot, facts.derived) for (s, _), u in facts.usage.items() if s == name
+        ),
         tuple(_devices(site, snapshot, failed)),
-        tuple(_occupier_row(repo, name, o, snapshot, today, by_occupier) for o in occupiers),
+        tuple(_occupier_row(repo, name, o, snapshot, today, rows) for o in occupiers),
         cooling,
         failed,
     )

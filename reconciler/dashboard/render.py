@@ -15,10 +15,18 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from reconciler.dashboard.pages import Dashboard, PlanPage, page_file, paginate, plan_page
+from reconciler.dashboard.pages import (
+    Dashboard,
+    PlanPage,
+    build,
+    page_file,
+    paginate,
+    plan_page,
+)
 from reconciler.dashboard.snapshot import Snapshot
 from reconciler.decommission import Record
 from reconciler.ledger.sql import SqlLedger
+from reconciler.load import gc_paused
 from reconciler.model.repo import Repo
 
 OCCUPIERS_DIR = "occupiers"
@@ -98,6 +106,15 @@ def environment() -> Environment:
     env.filters["money"] = _money
     env.globals["page_file"] = page_file
     return env
+
+
+def build_site(
+    repo: Repo, snapshot: Snapshot, today: date, out: Path, plan: PlanPage | None = None
+) -> Written:
+    """The page model, then the HTML; tens of thousands of small records that all live until
+    the end, so the cyclic garbage collector is kept out of the way (as for loading)."""
+    with gc_paused():
+        return write(build(repo, snapshot, today, plan), out)
 
 
 @dataclass(frozen=True)

@@ -164,8 +164,7 @@ def test_every_page_is_reachable_clean_and_accessible(watched: Watched, built: P
 
 def test_screenshots_and_print(watched: Watched, built: Path) -> None:
     """Full-page screenshots for the reviewer; printing hides the controls, not the data."""
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, page in (
         ("index", "index.html"),
         ("site-london-bridge", "sites/london-bridge.html"),
@@ -244,9 +243,8 @@ def test_plan_page_of_a_pull_request(watched: Watched, tmp_path: Path) -> None:
     shown = watched.page.locator(".plan-line").all_inner_texts()
     planned = [line.strip() for line in plan.stdout.splitlines() if line.startswith("    ")]
     assert planned and shown == planned
-    watched.page.screenshot(
-        path=str(SCREENSHOTS / "plan.png"), full_page=True
-    ) if SCREENSHOTS.is_dir() else None
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    watched.page.screenshot(path=str(SCREENSHOTS / "plan.png"), full_page=True)
     clean(watched)
 
 
