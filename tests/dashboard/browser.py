@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(os.environ.get("AXE_JS", ROOT / ".axe/node_modules/axe-core/axe.min.js"))
+HTML_VALIDATE = ROOT / ".axe/node_modules/.bin/html-validate"
+HTML_RULES = Path(__file__).with_name("htmlvalidate.json")
 # The CI artifact folder: a reviewer looks at these after a run (git-ignored).
 SCREENSHOTS = Path(os.environ.get("TENANTRY_SCREENSHOTS", ROOT / "test-artifacts/screenshots"))
 # Chromium phones home even headless; nothing but localhost resolves (labs/browser README).
@@ -39,6 +42,19 @@ def missing(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def html_problems(pages: list[Path]) -> str:
+    """html-validate (the HTML ecosystem's validator, from npm) on the pages: the spec's
+    content models, attributes, ids, plus its recommended accessibility rules. '' when clean."""
+    if not HTML_VALIDATE.is_file():
+        missing(f"{HTML_VALIDATE} not found")
+    done = subprocess.run(
+        [str(HTML_VALIDATE), "--config", str(HTML_RULES), *map(str, pages)],
+        capture_output=True,
+        text=True,
+    )
+    return "" if done.returncode == 0 else (done.stdout + done.stderr)
 
 
 @dataclass
@@ -66,8 +82,10 @@ class Watched:
         return [tuple(v) for v in found if v[1] in ("serious", "critical")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One browser per test module: Playwright's sync API runs an event loop in this thread
+    while it is open, and later tests (asyncio.run) need it gone."""
     if not shutil.which(CHROMIUM):
         missing(f"{CHROMIUM} not found")
     if not AXE_JS.is_file():

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.dashboard.browser import SCREENSHOTS, Watched
+from tests.dashboard.browser import SCREENSHOTS, Watched, html_problems
 from tests.dashboard.conftest import LivedIn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "bench"))
@@ -72,7 +72,7 @@ def test_index_shows_each_sites_utilisation(
         assert bar.locator(".usage").inner_text().startswith(usage)
         assert ("≥ 90 %" in bar.inner_text()) is row["warning"]
         meter = bar.locator(".meter").bounding_box()
-        fill = bar.locator(".meter span").bounding_box()
+        fill = bar.locator(".meter .fill").bounding_box()
         assert meter and fill is not None
         assert abs(fill["width"] / meter["width"] * 100 - min(row["percent"], 100)) < 2
     london = watched.page.locator("#site-london-bridge")
@@ -97,7 +97,9 @@ def test_occupier_filters_change_the_visible_rows(
         page.select_option("#f-status", status.lower())
         want = sorted(r["service"] for r in rows if r["status"] == status)
         assert sorted(visible_services(watched)) == want, status
-        assert page.locator("form output").inner_text() == f"{len(want)} of {len(rows)} rows shown"
+        assert (
+            page.locator(".filters output").inner_text() == f"{len(want)} of {len(rows)} rows shown"
+        )
     assert any(r["status"] == "Failed" for r in rows) and any(
         r["status"] == "Inactive" for r in rows
     )
@@ -162,6 +164,16 @@ def test_every_page_is_reachable_clean_and_accessible(watched: Watched, built: P
     assert seen == pages_of(built)  # every page is reachable from the index
 
 
+def test_every_page_is_valid_html(built: Path, tmp_path: Path) -> None:
+    assert html_problems(sorted(built.rglob("*.html"))) == ""
+    bad = tmp_path / "bad.html"  # the validator is real: a block inside a paragraph fails
+    bad.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+        "<body><p><div>x</div></p></body></html>"
+    )
+    assert "close-order" in html_problems([bad])
+
+
 def test_screenshots_and_print(watched: Watched, built: Path) -> None:
     """Full-page screenshots for the reviewer; printing hides the controls, not the data."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -175,7 +187,7 @@ def test_screenshots_and_print(watched: Watched, built: Path) -> None:
         watched.page.screenshot(path=str(shot), full_page=True)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     watched.page.emulate_media(media="print")
-    assert not watched.page.locator("form.filters").is_visible()
+    assert not watched.page.locator(".filters").is_visible()
     assert not watched.page.locator("header.top nav").is_visible()
     assert watched.page.locator(".services").first.is_visible()
     assert watched.page.locator(".charge-table").is_visible()
@@ -245,6 +257,7 @@ def test_plan_page_of_a_pull_request(watched: Watched, tmp_path: Path) -> None:
     assert planned and shown == planned
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     watched.page.screenshot(path=str(SCREENSHOTS / "plan.png"), full_page=True)
+    assert html_problems([repo / "site/plan.html"]) == ""
     clean(watched)
 
 
