@@ -28,7 +28,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.findings import Finding, sort_key
@@ -534,6 +534,19 @@ def scope(index: Index, changed: set[str], old: dict[str, list[Doc]]) -> Scope:
     return Scope(covered, context)
 
 
+def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
+    """P1's base, cut to the partial repo: a document absent from it is deleted only if its
+    file changed; otherwise it is simply outside what this run loaded."""
+    if context.base is None:
+        return context
+    base = {
+        ref: mark
+        for ref, mark in context.base.items()
+        if ref in loaded.repo.sources or mark.file in seen.changed
+    }
+    return replace(context, base=base)
+
+
 @dataclass
 class Incremental:
     findings: list[Finding]
@@ -569,7 +582,7 @@ def validate_changed(path: str, ref: str, context: Context) -> Incremental:
     files = sorted(where.context, key=discover_order)
     with gc_paused():
         loaded = _load_files(path, files)
-        findings = Positions().resolve(run_rules(loaded, context))
+        findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
     covered = {os.path.join(path, f) for f in where.covered}
     kept = [f for f in findings if f.file in covered]
     kept.sort(key=sort_key)

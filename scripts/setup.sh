@@ -13,6 +13,7 @@ VENV=${VENV:-$ROOT/.venv}
 "$VENV/bin/pip" install -q -e ".[test]"
 VENV="$VENV" bash scripts/setup-k8s.sh
 bash scripts/setup-browser.sh
+bash scripts/setup-validators.sh
 if [ "$(id -u)" = 0 ]; then
   VENV="$VENV" bash scripts/setup-labs.sh
   VENV="$VENV" bash scripts/setup-voice-labs.sh

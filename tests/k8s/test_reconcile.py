@@ -148,6 +148,23 @@ def test_webhook_allows_a_valid_change_and_p1_needs_a_site_admin() -> None:
     assert "mallory is not an admin of site london-bridge" in found[0].message
 
 
+def test_webhook_p1_judges_the_sites_an_update_touches_before_and_after() -> None:
+    """Moving a service to manchester-works touches both sites: bob (manchester-works only)
+    may not take it from london-bridge; an identical re-apply touches nothing."""
+    objects = cluster_objects()
+    current = next(o for o in objects if o["kind"] == "Service" and o["spec"]["site"]
+                   == "london-bridge" and o["spec"]["occupier"] == "umbrella")
+    moved = copy.deepcopy(current)
+    moved["spec"]["site"] = "manchester-works"
+    moved["spec"].pop("contract", None)
+    found = [f for f in admission.denials(moved, "UPDATE", objects, TODAY, "bob") if f.rule == "P1"]
+    assert [f.message for f in found] == [
+        f"bob is not an admin of site london-bridge, which Service {current['metadata']['name']} "
+        "(edited) touches"
+    ]
+    assert admission.denials(copy.deepcopy(current), "UPDATE", objects, TODAY, "bob") == []
+
+
 def test_webhook_tolerates_what_later_objects_cure_only_on_create() -> None:
     objects = cluster_objects()
     occupier = next(o for o in objects if _ref(o) == Ref("Occupier", "acme"))
