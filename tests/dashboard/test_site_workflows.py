@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from tests.support import validators
 from tests.test_pr_workflow import add_service, git
 
 BIN = Path(sys.executable).parent
@@ -34,6 +35,8 @@ def test_ci_files_are_valid_for_github_and_gitlab(desired: Path, tmp_path: Path)
     assert done.returncode == 0, done.stdout + done.stderr
     done = schema_check("vendor.gitlab-ci", desired / ".gitlab-ci.yml", gitlab)
     assert done.returncode == 0, done.stdout + done.stderr
+    found = validators.actionlint(github)  # only the self-hosted runner's own label
+    assert [f["kind"] for f in found] == ["runner-label"], found
     included = yaml.safe_load((desired / ".gitlab-ci.yml").read_text())["include"]
     assert {"local": ".gitlab/tenantry-site.yml"} in included
     assert "site/" in (desired / ".gitignore").read_text().splitlines()
