@@ -21,14 +21,16 @@ from datetime import date
 from typing import Any
 
 from drivers.base import DriverError, Transcript
+from drivers.contract import Driver
 from reconciler import decommission
 from reconciler.catalogue import statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
-from reconciler.ledger.sql import LedgerConflict, SqlLedger, Transaction
+from reconciler.ledger.protocol import Ledger, LedgerTransaction
+from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
-DriverFactory = Callable[[Intent], Any]
+DriverFactory = Callable[[Intent], Driver[Any, Any, Any, Any]]
 CredentialLookup = Callable[[str], Any]
 Progress = Callable[[str, str], None]  # ("[done/total] device", "ok" | "failed: reason")
 
@@ -52,7 +54,7 @@ class ApplyResult:
 
 def apply(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     driver_for: DriverFactory,
     credentials: CredentialLookup,
@@ -100,7 +102,7 @@ class _Run:
     """What every pass of one apply works with."""
 
     repo: Repo
-    ledger: SqlLedger
+    ledger: Ledger
     today: date
     driver_for: DriverFactory
     credentials: CredentialLookup
@@ -129,7 +131,7 @@ def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) ->
     return result
 
 
-def _active(ledger: SqlLedger) -> set[str]:
+def _active(ledger: Ledger) -> set[str]:
     return {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
 
 
@@ -170,16 +172,17 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
     # each device's last apply result, for the dashboard (services keep one reason per site)
-    ledger.set_statuses(
-        [("Device", d, "Applied", "") for d in sorted(result.transcripts)]
-        + [("Device", d, "Failed", why) for d, why in sorted(result.failures.items())]
-    )
+    with ledger.transaction(()) as tx:
+        for device in sorted(result.transcripts):
+            tx.set_status("Device", device, "Applied")
+        for device, why in sorted(result.failures.items()):
+            tx.set_status("Device", device, "Failed", why)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _allocate(
-    repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int, guard: Guard
+    repo: Repo, ledger: Ledger, today: date, sites: list[str], attempts: int, guard: Guard
 ) -> Plan:
     known = ledger.statuses("Service")
     occupiers = _occupier_records(ledger)
@@ -219,7 +222,9 @@ def _allocate(
     raise AssertionError("unreachable")
 
 
-def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
+def _driver(
+    name: str, intent: Intent, driver_for: DriverFactory
+) -> Driver[Any, Any, Any, Any] | Exception:
     """The device's driver, or the exception that building it raised (reported by _push)."""
     try:
         return driver_for(intent)
@@ -228,7 +233,10 @@ def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
 
 
 def _push(
-    name: str, intent: Intent, driver: Any, credentials: CredentialLookup
+    name: str,
+    intent: Intent,
+    driver: Driver[Any, Any, Any, Any] | Exception,
+    credentials: CredentialLookup,
 ) -> tuple[Transcript, str | None]:
     try:
         if isinstance(driver, Exception):
@@ -242,7 +250,7 @@ def _push(
 
 def _finish(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     plan: Plan,
     sites: list[str],
@@ -291,12 +299,12 @@ def _finish(
     return len(releases)
 
 
-def _contract_records(ledger: SqlLedger) -> dict[str, ContractRecord]:
+def _contract_records(ledger: Ledger) -> dict[str, ContractRecord]:
     rows = ledger.statuses("Contract")
     return recorded_contracts({name: (r.status, r.reason) for name, r in rows.items()})
 
 
-def _record_contracts(tx: Transaction, repo: Repo, today: date, ledger: SqlLedger) -> None:
+def _record_contracts(tx: LedgerTransaction, repo: Repo, today: date, ledger: Ledger) -> None:
     """G1 needs, once an occupier's documents are gone, to know whether its contracts were
     still running: every apply records each contract's dates."""
     known = ledger.statuses("Contract")
@@ -307,7 +315,7 @@ def _record_contracts(tx: Transaction, repo: Repo, today: date, ledger: SqlLedge
             tx.set_status("Contract", name, *row)
 
 
-def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:
+def _occupier_records(ledger: Ledger) -> dict[str, decommission.Record]:
     return {
         name: decommission.Record.decode(r.status, r.reason)
         for name, r in ledger.statuses("Occupier").items()

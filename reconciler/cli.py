@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 from dataclasses import replace
 from datetime import date
@@ -15,6 +16,7 @@ import click
 
 from reconciler import output
 from reconciler.change import state as state_of
+from reconciler.extras import missing_extra
 from reconciler.load import Positions, load
 from reconciler.rules import Context
 from reconciler.validate import Validation, ledger_context
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from reconciler.change import State
     from reconciler.ledger.sql import SqlLedger
     from reconciler.model.repo import Repo
-    from reconciler.plan import Intent
 
 # Modules that only some commands need are imported inside them: `tenantry validate` (the
 # pre-commit hook) starts in a fraction of the time.
@@ -607,13 +608,10 @@ def apply_command(
 ) -> int:
     """Validate, plan, then allocate in the ledger and configure every device. P1 judges the
     change since the desired state the last apply carried out (recorded in the ledger)."""
-    from drivers.credentials import CredentialStore
-    from drivers.registry import create_driver
-    from drivers.render import RenderDriver
     from reconciler import baseline
+    from reconciler.app import App
     from reconciler.apply import Guard
-    from reconciler.apply import apply as apply_plan
-    from reconciler.ledger import LedgerError, open_ledger
+    from reconciler.ledger import LedgerError, SqlLedger
 
     day = _today(today)
     base = baseline.recorded(_read_ledger(state))
@@ -621,25 +619,14 @@ def apply_command(
     head = _validated(path, day, actor, state, context)
     if drivers == "devices" and _unknown_platforms(head):
         return EXIT_FAILED
-    ledger = open_ledger(state)
-    assert ledger is not None
     guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
-    render = RenderDriver(out)
-
-    def driver_for(intent: Intent) -> object:
-        if drivers == "render":
-            return render
-        return create_driver(intent.endpoint.platform)
-
-    store = CredentialStore()
+    app = App(state, drivers, out)  # opens the ledger, the drivers and the credentials
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        result = apply_plan(
-            head.repo, ledger, day, driver_for, store.get, parallel, progress, guard=guard
-        )
+        result = app.apply(head.repo, day, parallel, progress, guard=guard)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
@@ -649,7 +636,9 @@ def apply_command(
     if result.plan.errors:
         click.echo("nothing applied: the plan has errors")
         return EXIT_FAILED
-    _record_desired(ledger, head.repo, path)
+    recorded = app.ledger()
+    assert isinstance(recorded, SqlLedger)  # the desired state is recorded in SQL ledgers
+    _record_desired(recorded, head.repo, path)
     for device, reason in sorted(result.failures.items()):
         click.echo(f"FAILED {device}: {reason}")
     if transcript_file:
@@ -809,8 +798,7 @@ def report(
     """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
-    from reconciler.ledger import Holdings, open_ledger
-    from reconciler.plan import pool_usage
+    from reconciler.app import App
 
     what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)
     if len(rest) > 1:
@@ -822,21 +810,12 @@ def report(
     loaded = load(path)
     if any(f.is_error for f in loaded.findings):
         _validated(path, day, None)
-    ledger = open_ledger(state, create=False)
-    holdings = ledger.holdings() if ledger else Holdings()
+    app = App(state)
+    ledger = app.existing_ledger()
+    holdings = app.holdings()
     rows: list[dict[str, object]]
     if what == "pools":
-        rows = [
-            {
-                "site": u.site,
-                "pool": u.pool,
-                "used": u.used,
-                "size": u.size,
-                "percent": round(u.ratio * 100, 1),
-                "warning": u.ratio >= 0.9,
-            }
-            for u in pool_usage(loaded.repo, holdings)
-        ]
+        rows = app.pools(loaded.repo)  # flagged from plan.POOL_WARNING
     elif what == "charges":
         if month is None:
             raise click.UsageError("report charges needs --month YYYY-MM")
@@ -990,24 +969,36 @@ def crds_command(out: str, check: bool) -> int:
 @click.option(
     "--peering", "peering", metavar="NAME", help="kopf peering object (several replicas)."
 )
-@click.option("--priority", type=int, default=0, show_default=True, help="Peering priority.")
+@click.option(
+    "--priority", type=int, default=None, help="Peering priority (default: random per replica)."
+)
 @click.option(
     "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
 )
 def operator_command(
-    standalone: bool, peering: str | None, priority: int, liveness: str | None
+    standalone: bool, peering: str | None, priority: int | None, liveness: str | None
 ) -> int:
     """Run the Kubernetes operator and its admission webhook (settings: TENANTRY_* env)."""
-    import kopf
+    try:
+        import kopf
 
-    import reconciler.operator.handlers  # noqa: F401 - registers the handlers
-
+        import reconciler.operator.handlers  # noqa: F401 - registers the handlers
+    except ModuleNotFoundError as exc:
+        line = missing_extra(exc, "tenantry operator")
+        if line is None:
+            raise
+        click.echo(f"error: {line}", err=True)
+        return EXIT_FAILED
+    if peering and priority is None:
+        # Replicas of one Deployment share their arguments; kopf pauses every replica when
+        # two have the same priority, so each takes its own at random (kopf's advice).
+        priority = random.randint(1, 2**31 - 1)
     kopf.configure(verbose=bool(os.environ.get("TENANTRY_VERBOSE")))
     kopf.run(
         clusterwide=True,
         standalone=standalone or None,
         peering_name=peering,
-        priority=priority,
+        priority=priority or 0,
         liveness_endpoint=liveness,
     )
     return EXIT_OK

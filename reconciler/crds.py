@@ -6,7 +6,8 @@ schema is turned into that: references are inlined, `X | None` becomes `nullable
 becomes a one-value `enum`, and the few real unions (a flag or a list of sites, a name or
 `anyOf`, money as a number or a string) keep their value as written through
 `x-kubernetes-preserve-unknown-fields` (their shape is checked by the admission webhook with
-the models themselves). `status` is written by the operator and kept as it is.
+the models themselves). `status` is typed from reconciler/model/status.py. Every node carries
+the description of its model field, so `kubectl explain` says what it is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 from reconciler import generated
 from reconciler.model.base import API_VERSION
 from reconciler.model.kinds import KINDS
+from reconciler.model.status import STATUS_MODELS
 
 GROUP, VERSION = API_VERSION.split("/")
 CRD_DIR = Path("charts/tenantry/crds")
@@ -169,19 +171,32 @@ def open_api_schema(kind: str) -> dict[str, Any]:
     spec = structural(schema["properties"]["spec"], defs)
     return {
         "type": "object",
+        "description": schema.get("description", kind),
         "required": ["spec"],
         "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": spec,
-            "status": {
+            "apiVersion": {"type": "string", "description": f"Always {API_VERSION}."},
+            "kind": {"type": "string", "description": f"Always {kind}."},
+            "metadata": {
                 "type": "object",
-                "description": "Written by the tenantry operator.",
-                "x-kubernetes-preserve-unknown-fields": True,
+                "description": "The object's name (a DNS-1123 label) and the server's metadata.",
             },
+            "spec": spec,
+            "status": status_schema(kind),
         },
     }
+
+
+def status_schema(kind: str) -> dict[str, Any]:
+    """The typed status. Fields it does not declare are kept, not pruned: Helm never upgrades
+    CRDs, so a newer operator may write fields an older CRD does not know yet."""
+    schema = STATUS_MODELS[kind].model_json_schema(by_alias=True, mode="serialization")
+    out = structural(schema, schema.get("$defs", {}))
+    conditions = out["properties"]["conditions"]
+    conditions["x-kubernetes-list-type"] = "map"
+    conditions["x-kubernetes-list-map-keys"] = ["type"]
+    conditions["items"]["required"] = ["type", "status", "reason", "message", "lastTransitionTime"]
+    out["x-kubernetes-preserve-unknown-fields"] = True
+    return out
 
 
 def crd_for(kind: str) -> dict[str, Any]:

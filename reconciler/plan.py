@@ -547,6 +547,7 @@ def _switch(
                 _description(row.holder, devices.get((row.holder, port.floor_port), "")),
                 True,
                 voice,
+                row.holder,
             )
         )
     return SwitchIntent(_endpoint(switch), tuple(ports), tuple(sorted(used_vlans)))

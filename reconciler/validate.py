@@ -17,7 +17,7 @@ from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context, check
 
 if TYPE_CHECKING:
-    from reconciler.ledger.sql import SqlLedger
+    from reconciler.ledger.protocol import Ledger
 
 
 @dataclass
@@ -78,7 +78,7 @@ def measured_change(repo: Repo) -> Change | None:
     return found if isinstance(found, Change) else None
 
 
-def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> Context:
+def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Context:
     """What the ledger recorded that the rules need: service statuses (D2), decommission
     phases (D2, D5) and the documents as they were when a decommission started (D5)."""
     if ledger is None:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.extras import missing_extra
 from reconciler.ledger.model import (
     Allocation,
     Change,
@@ -621,7 +622,10 @@ class PostgresLedger(SqlLedger):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        import psycopg  # the [postgres] extra
+        try:
+            import psycopg  # the [postgres] extra
+        except ModuleNotFoundError as exc:
+            raise LedgerError(missing_extra(exc, "a PostgreSQL ledger") or str(exc)) from None
 
         self._psycopg = psycopg
         self._held: tuple[int, Any] | None = None  # (thread, connection) of a running apply

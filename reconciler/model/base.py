@@ -66,21 +66,35 @@ class Spec(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         str_strip_whitespace=False,
+        # A docstring line under a field is its description (JSON Schema, CRD, kubectl explain).
+        use_attribute_docstrings=True,
     )
 
 
 class Metadata(Spec):
+    """The document's identity, as in Kubernetes."""
+
     name: Name
+    """The document's name (a DNS-1123 label), unique per kind; other documents refer to it."""
     labels: dict[str, str] | None = None
+    """Kubernetes labels; kept, not used by the rules."""
     annotations: dict[str, str] | None = None
+    """Kubernetes annotations; ignored by the rules."""
     # Fields that Kubernetes adds when a document is read back with kubectl; ignored.
     namespace: str | None = None
+    """Added by Kubernetes on read-back; ignored (the kinds are cluster-scoped)."""
     uid: str | None = None
+    """Added by Kubernetes on read-back; ignored."""
     resource_version: str | None = None
+    """Added by Kubernetes on read-back; ignored."""
     generation: int | None = None
+    """Added by Kubernetes on read-back; ignored."""
     creation_timestamp: str | None = None
+    """Added by Kubernetes on read-back; ignored."""
     finalizers: tuple[str, ...] = ()
+    """Added by Kubernetes on read-back; ignored."""
     managed_fields: tuple[Any, ...] | None = None
+    """Added by Kubernetes on read-back; ignored."""
 
 
 class Document(Spec):
@@ -89,9 +103,13 @@ class Document(Spec):
     KIND: ClassVar[str] = ""
 
     api_version: str
+    """Always tenantry.dev/v1alpha1."""
     kind: str
+    """Which kind of document this is: Site, ServiceDefinition, Occupier, Contract or Service."""
     metadata: Metadata
+    """The document's name (and, in a cluster, the server's bookkeeping)."""
     status: dict[str, Any] | None = None
+    """Written by the operator in a cluster; ignored in a repository."""
 
     @property
     def name(self) -> str:

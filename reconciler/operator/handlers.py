@@ -10,7 +10,8 @@
 - a timer on Sites: the desired state is reconciled again every TENANTRY_RESYNC_SECONDS
   (dates move: scheduled services start, numbers leave cooling-off) — one timer per site is
   enough, because each reconcile covers everything;
-- one in-memory index per kind: the cluster's objects, for the reconciler and the webhook;
+- one in-memory index per kind: the cluster's objects, for the reconciler and the webhook
+  (a webhook-only process keeps none and lists the objects from the API server);
 - a validating admission webhook per kind (ids `admit-<plural>`, served at `/admit-<plural>`).
 """
 
@@ -18,19 +19,20 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 import kopf
 import kubernetes
 
 from reconciler.crds import GROUP, NAMES, VERSION
+from reconciler.model.base import API_VERSION
 from reconciler.model.repo import Ref
-from reconciler.operator import admission, metrics, reconcile
+from reconciler.operator import admission, engine, metrics, reconcile
 from reconciler.operator.cluster import Body, plain, ref_of
 from reconciler.operator.settings import Settings
 
 SETTINGS = Settings.from_env()
-ENGINE = reconcile.Engine(SETTINGS)
+ENGINE = engine.Engine(SETTINGS)
 FINALIZER = "tenantry.dev/release"
 PLURALS = {kind: plural for kind, (plural, _) in NAMES.items()}
 
@@ -41,8 +43,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.peering.lifetime = SETTINGS.peering_lifetime
     settings.posting.level = logging.WARNING  # our own events say what changed; not every log
-    if SETTINGS.webhook_port:
+    if SETTINGS.serves_webhook:
         certfile, pkeyfile = _certificate(SETTINGS.webhook_tls_dir)
         settings.admission.server = kopf.WebhookServer(
             addr=SETTINGS.webhook_addr,
@@ -75,6 +78,17 @@ def objects(indices: dict[str, Any]) -> list[Body]:
         for store in indices[f"idx_{plural}"].values()
         for body in store
     ]
+
+
+def live_objects() -> list[Body]:
+    """The cluster's objects as the API server holds them now, for a webhook-only process
+    (the chart's webhook Deployment), which keeps no indices: it does not reconcile."""
+    api = kubernetes.client.CustomObjectsApi()
+    out: list[Body] = []
+    for kind, plural in PLURALS.items():
+        listed = cast(dict[str, Any], api.list_cluster_custom_object(GROUP, VERSION, plural))
+        out += [{"apiVersion": API_VERSION, "kind": kind, **o} for o in listed.get("items") or []]
+    return out
 
 
 def write_status(ref: Ref, status: dict[str, Any]) -> None:
@@ -121,21 +135,27 @@ def resync(body: kopf.Body, **kwargs: Any) -> None:
 
 def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **kwargs: Any) -> None:
     actor = admission.actor_of(userinfo, SETTINGS.trusted)
-    found = admission.denials(plain(body), operation, objects(kwargs), SETTINGS.day(), actor)
+    # A reconciling process judges against its indices (fresh: it watches, and the chart
+    # never serves the webhook from a peering standby, whose watches are paused).
+    cluster = objects(kwargs) if SETTINGS.reconciles else live_objects()
+    found = admission.denials(plain(body), operation, cluster, SETTINGS.day(), actor)
     if found:
         metrics.ADMISSION_DENIALS.labels(body.get("kind", "")).inc()
         raise kopf.AdmissionError(admission.message(found), code=422)
 
 
 for _kind, _plural in PLURALS.items():
+    if SETTINGS.serves_webhook:  # without a server kopf would stop on the handlers
+        kopf.on.validate(
+            GROUP, VERSION, _plural, id=f"admit-{_plural}", operations=["CREATE", "UPDATE"]
+        )(admit)  # type: ignore[arg-type]
+    if not SETTINGS.reconciles:
+        continue
     kopf.index(GROUP, VERSION, _plural, id=f"idx_{_plural}")(index)
     kopf.on.resume(GROUP, VERSION, _plural, id="reconcile")(changed)
     kopf.on.create(GROUP, VERSION, _plural, id="reconcile")(changed)
     kopf.on.update(GROUP, VERSION, _plural, id="reconcile", field="spec")(changed)
     kopf.on.delete(GROUP, VERSION, _plural, id="release")(deleted)
-    kopf.on.validate(
-        GROUP, VERSION, _plural, id=f"admit-{_plural}", operations=["CREATE", "UPDATE"]
-    )(admit)  # type: ignore[arg-type]
     if _kind == "Site":
         kopf.timer(
             GROUP,

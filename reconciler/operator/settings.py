@@ -23,6 +23,10 @@ class Settings:
     webhook_tls_dir: str = ""  # tls.crt/tls.key (Helm Secret) or cert.pem/key.pem
     webhook_managed: str = ""  # name of a ValidatingWebhookConfiguration kopf keeps itself
     metrics_port: int = 0  # 0: no Prometheus endpoint
+    # all: reconcile and serve the webhook; reconciler: no webhook; webhook: only the webhook
+    # (stateless: no ledger, so the chart runs it as its own Deployment of several replicas)
+    role: str = "all"
+    peering_lifetime: int = 60  # seconds a silent replica counts as alive (kopf peering)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,7 +51,17 @@ class Settings:
             webhook_tls_dir=get("WEBHOOK_TLS_DIR", ""),
             webhook_managed=get("WEBHOOK_MANAGED", ""),
             metrics_port=int(get("METRICS_PORT", "0")),
+            role=get("ROLE", cls.role),
+            peering_lifetime=int(get("PEERING_LIFETIME", str(cls.peering_lifetime))),
         )
+
+    @property
+    def reconciles(self) -> bool:
+        return self.role != "webhook"
+
+    @property
+    def serves_webhook(self) -> bool:
+        return bool(self.webhook_port) and self.role != "reconciler"
 
     def day(self) -> date:
         return self.today or date.today()

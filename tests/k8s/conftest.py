@@ -171,9 +171,14 @@ def self_signed(directory: Path) -> Path:
 
 
 def start_operator(
-    cluster: Cluster, name: str, webhook: bool = True, extra: dict[str, str] | None = None
+    cluster: Cluster,
+    name: str,
+    webhook: bool = True,
+    extra: dict[str, str] | None = None,
+    args: tuple[str, ...] = ("--standalone",),
 ) -> subprocess.Popen[bytes]:
-    """`tenantry operator --standalone` with render drivers and a SQLite ledger in tmp."""
+    """`tenantry operator --standalone` (or `args`) with render drivers and a SQLite ledger in
+    tmp (`extra` env overrides)."""
     root = cluster.root
     env = {
         **cluster.env,
@@ -194,7 +199,7 @@ def start_operator(
         )
     log = open(root / f"{name}.log", "wb")  # noqa: SIM115 - the process owns it
     process = subprocess.Popen(
-        [str(BIN / "tenantry"), "operator", "--standalone"],
+        [str(BIN / "tenantry"), "operator", *args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

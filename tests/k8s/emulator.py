@@ -30,6 +30,7 @@ import base64
 import contextvars
 import copy
 import datetime
+import hashlib
 import inspect
 import json
 import os
@@ -554,6 +555,9 @@ class Webhook:
     namespace_selector: dict | None = None
     object_selector: dict | None = None
     source: str | None = None  # name of the ValidatingWebhookConfiguration it came from
+    # The name the server's certificate must carry: for a `service` reference
+    # `<name>.<namespace>.svc`, as the apiserver checks it, though the call goes to 127.0.0.1.
+    server_hostname: str | None = None
 
     def matches(self, t: TypeInfo, version: str, op: str, subresource: str | None) -> bool:
         res = f"{t.plural}/{subresource}" if subresource else t.plural
@@ -1021,9 +1025,11 @@ class Emulator(kmock.KubernetesEmulator):
         for wh in cfg.get("webhooks") or []:
             cc = wh.get("clientConfig") or {}
             url = cc.get("url")
+            hostname = None
             if not url and cc.get("service"):
                 svc = cc["service"]  # no Service networking here: use the port on 127.0.0.1
                 url = f"https://127.0.0.1:{svc.get('port', 443)}{svc.get('path', '')}"
+                hostname = f"{svc['name']}.{svc['namespace']}.svc"
             if not url:
                 continue
             ca = base64.b64decode(cc["caBundle"]) if cc.get("caBundle") else None
@@ -1038,6 +1044,7 @@ class Emulator(kmock.KubernetesEmulator):
                     namespace_selector=wh.get("namespaceSelector"),
                     object_selector=wh.get("objectSelector"),
                     source=name,
+                    server_hostname=hostname,
                 )
             )
 
@@ -1149,7 +1156,9 @@ class Emulator(kmock.KubernetesEmulator):
                     else ssl.create_default_context()
                 )
             async with aiohttp.ClientSession() as session:
-                async with session.post(hook.url, json=review, ssl=ctx) as resp:
+                async with session.post(
+                    hook.url, json=review, ssl=ctx, server_hostname=hook.server_hostname
+                ) as resp:
                     if resp.status != 200:
                         raise RuntimeError(
                             f"webhook returned HTTP {resp.status}: {(await resp.text())[:200]}"
@@ -1980,12 +1989,55 @@ class Emulator(kmock.KubernetesEmulator):
                     "definitions": {},
                 }
             )
-        if request.url.path.rstrip("/") == "/openapi/v3":
-            return aiohttp.web.json_response({"paths": {}})
+        path = request.url.path.rstrip("/")
+        if path == "/openapi/v3":
+            # One document per custom group-version, from the CRDs' schemas: what `kubectl
+            # explain` reads (built-in types stay undescribed).
+            return aiohttp.web.json_response(
+                {
+                    "paths": {
+                        gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={digest}"}
+                        for gv, (_, digest) in self._openapi_v3().items()
+                    }
+                }
+            )
+        found = self._openapi_v3().get(path.removeprefix("/openapi/v3/"))
+        if found is not None:
+            return aiohttp.web.json_response(found[0])
         return aiohttp.web.json_response(
             ApiError(404, "NotFound", "the server could not find the requested resource").status(),
             status=404,
         )
+
+    def _openapi_v3(self) -> dict[str, tuple[dict, str]]:
+        """`apis/G/V` → (its OpenAPI v3 document, a hash) for every served custom version."""
+        docs: dict[str, dict] = {}
+        for t in self._types.values():
+            for version, schema in t.schemas.items():
+                if not t.custom or version not in t.versions:
+                    continue
+                name = ".".join([*reversed(t.group.split(".")), version, t.kind])
+                gvk = {"group": t.group, "version": version, "kind": t.kind}
+                doc = docs.setdefault(
+                    f"apis/{t.group}/{version}",
+                    {
+                        "openapi": "3.0.0",
+                        "info": {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"},
+                        "paths": {},
+                        "components": {"schemas": {}},
+                    },
+                )
+                scope = "namespaces/{namespace}/" if t.namespaced else ""
+                path = f"/apis/{t.group}/{version}/{scope}{t.plural}"
+                doc["paths"][path] = {"get": {"x-kubernetes-group-version-kind": gvk}}
+                doc["components"]["schemas"][name] = {
+                    **schema,
+                    "x-kubernetes-group-version-kind": [gvk],
+                }
+        return {
+            gv: (doc, hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16])
+            for gv, doc in docs.items()
+        }
 
     async def _serve_apis(self, request: rendering.Request) -> dict:
         groups: dict[str, set[str]] = {}

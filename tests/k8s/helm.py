@@ -53,6 +53,17 @@ def template(
     return "".join(f"---\n{d}" for d in docs)
 
 
+def notes(
+    release: str = "tenantry", namespace: str = "tenantry", values: dict[str, Any] | None = None
+) -> str:
+    """The rendered NOTES.txt, as `helm install` prints it."""
+    from helm_python.chart import Chart
+
+    with Chart.load(str(CHART)) as loaded:
+        rendered = loaded.render(values or None, name=release, namespace=namespace, is_install=True)
+    return next(text for path, text in rendered.items() if path.endswith("NOTES.txt"))
+
+
 def main() -> int:
     import helm_python
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ import pytest
 
 from reconciler.catalogue import infrastructure
 from reconciler.load import _parse, discover, load
+from reconciler.model.status import ConditionType, OccupierStatus
 
 from .conftest import ROOT, TODAY, Cluster, start_operator, wait_for
 
@@ -51,6 +53,13 @@ def ready(cluster: Cluster, kind: str, name: str) -> bool:
     return bool(conditions.get("Ready", {}).get("status") == "True")
 
 
+def apply_desired_state(cluster: Cluster) -> subprocess.CompletedProcess[str]:
+    """`kubectl apply` of the example repo's sites, catalogue and occupiers, as a site admin."""
+    stdin = as_json_list(DESIRED / "sites", DESIRED / "catalogue", DESIRED / "occupiers")
+    # 76 admission reviews: minutes, not seconds, when the machine is shared and loaded
+    return cluster.kubectl("apply", "--as", ADMIN, "-f", "-", stdin=stdin, timeout=600)
+
+
 @pytest.fixture(scope="module")
 def operated(cluster: Cluster) -> Cluster:
     cluster.kubectl("apply", "-f", str(CRDS))
@@ -66,14 +75,7 @@ def operated(cluster: Cluster) -> Cluster:
 
 def test_desired_state_applies_and_reconciles(operated: Cluster) -> None:
     started = time.monotonic()
-    done = operated.kubectl(
-        "apply",
-        "--as",
-        ADMIN,
-        "-f",
-        "-",
-        stdin=as_json_list(DESIRED / "sites", DESIRED / "catalogue", DESIRED / "occupiers"),
-    )
+    done = apply_desired_state(operated)
     assert done.stdout.count("created") == 76, done.stdout
     names = [o.name for o in load(str(DESIRED)).repo.occupiers.values()]
     for name in names:
@@ -90,6 +92,35 @@ def test_desired_state_applies_and_reconciles(operated: Cluster) -> None:
     acme = operated.get("occupier", "acme")
     assert acme["status"]["observedGeneration"] == acme["metadata"]["generation"]
     assert ledger_rows(operated, "acme")
+
+
+def test_kubectl_wait_for_condition_ready(operated: Cluster) -> None:
+    """`kubectl wait` reads the typed conditions; the status validates against its model."""
+    done = operated.kubectl("wait", "--for=condition=Ready", "occupier/acme", "--timeout=60s")
+    assert "occupier.tenantry.dev/acme condition met" in done.stdout
+    acme = operated.get("occupier", "acme")
+    status = OccupierStatus.model_validate(acme["status"])
+    types = {c.type: c for c in status.conditions}
+    assert set(types) >= {"Ready", "Reconciling", "Stalled"}
+    assert types[ConditionType.READY].observed_generation == acme["metadata"]["generation"]
+    assert types[ConditionType.STALLED].status == "False"
+    refused = operated.kubectl(
+        "wait", "--for=condition=Stalled", "occupier/acme", "--timeout=2s", check=False
+    )
+    assert refused.returncode != 0
+
+
+def test_kubectl_explain_prints_the_field_descriptions(operated: Cluster) -> None:
+    """The emulator serves the CRDs' OpenAPI v3 as an apiserver does, so this is kubectl's
+    own `explain` reading the descriptions generated from the models."""
+    out = operated.kubectl("explain", "occupiers.spec.users").stdout
+    assert "People with Wi-Fi accounts or numbers (T3)." in out
+    assert "The user's e-mail address." in out
+    assert "Wi-Fi Secure account" in out
+    out = operated.kubectl("explain", "occupier.status.conditions").stdout
+    for word in ("lastTransitionTime", "observedGeneration", "reason", "message"):
+        assert word in out, out
+    assert "Drifted" in operated.kubectl("explain", "occupier.status.conditions.type").stdout
 
 
 def test_kubectl_get_occupiers_shows_phase_and_x_of_y(operated: Cluster) -> None:

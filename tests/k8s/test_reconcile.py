@@ -14,8 +14,10 @@ import pytest
 
 from reconciler.load import _parse, discover
 from reconciler.model.repo import Ref
+from reconciler.model.status import STATUS_MODELS
 from reconciler.operator import admission, reconcile
 from reconciler.operator.cluster import snapshot
+from reconciler.operator.engine import Engine
 from reconciler.operator.settings import Settings
 
 DESIRED = Path(__file__).parents[2] / "desired-state"
@@ -36,13 +38,13 @@ def cluster_objects() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> reconcile.Engine:
-    return reconcile.Engine(
+def engine(tmp_path: Path) -> Engine:
+    return Engine(
         Settings(ledger=str(tmp_path / "state.db"), render_dir=str(tmp_path / "out"), today=TODAY)
     )
 
 
-def test_reconcile_desired_state_all_ready(engine: reconcile.Engine, tmp_path: Path) -> None:
+def test_reconcile_desired_state_all_ready(engine: Engine, tmp_path: Path) -> None:
     objects = cluster_objects()
     outcome = engine.reconcile(lambda: objects)
     assert not outcome.blocked and not outcome.temporary, outcome.invalid
@@ -54,6 +56,8 @@ def test_reconcile_desired_state_all_ready(engine: reconcile.Engine, tmp_path: P
         lambda body, t, r, m: events.append((body["metadata"]["name"], r, m)),
     )
     assert len(written) == len(objects)
+    for ref, status in written.items():  # what the CRDs declare (reconciler/model/status.py)
+        STATUS_MODELS[ref.kind].model_validate(status)
     acme = written[Ref("Occupier", "acme")]
     assert acme["phase"] == "Active" and acme["observedGeneration"] == 1
     assert [c["type"] for c in acme["conditions"]] == ["Ready", "Reconciling", "Stalled"]
@@ -78,7 +82,7 @@ def _ref(body: dict[str, Any]) -> Ref:
     return Ref(body["kind"], body["metadata"]["name"])
 
 
-def test_invalid_object_stalls_and_blocks_the_rest(engine: reconcile.Engine) -> None:
+def test_invalid_object_stalls_and_blocks_the_rest(engine: Engine) -> None:
     objects = cluster_objects()
     bad = next(o for o in objects if o["metadata"]["name"] == "acme-lb-wifi-users")
     bad["spec"]["quantity"] = 1  # below the Wi-Fi users in use: S7
@@ -92,13 +96,13 @@ def test_invalid_object_stalls_and_blocks_the_rest(engine: reconcile.Engine) -> 
     assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
 
 
-def test_coalesced_runs_reuse_a_later_result(engine: reconcile.Engine) -> None:
+def test_coalesced_runs_reuse_a_later_result(engine: Engine) -> None:
     objects = cluster_objects()
     first = engine.reconcile(lambda: objects)
     assert engine.reconcile(lambda: objects) is not first  # a new request: a new run
 
 
-def test_occupier_delete_releases_its_allocations(engine: reconcile.Engine) -> None:
+def test_occupier_delete_releases_its_allocations(engine: Engine) -> None:
     objects = cluster_objects()
     engine.reconcile(lambda: objects)
     held = [a for a in engine.ledger().holdings().rows if a.holder == "northwind"]
@@ -204,7 +208,7 @@ def test_actor_of(user: str, groups: list[str], actor: str | None) -> None:
     assert admission.actor_of({"username": user, "groups": groups}, trusted) == actor
 
 
-def test_metrics_record_durations_failures_and_pools(engine: reconcile.Engine) -> None:
+def test_metrics_record_durations_failures_and_pools(engine: Engine) -> None:
     from prometheus_client import generate_latest
 
     objects = cluster_objects()

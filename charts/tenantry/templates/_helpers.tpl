@@ -30,3 +30,26 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "tenantry.credentialsSecret" -}}
 {{- default (printf "%s-credentials" (include "tenantry.fullname" .)) .Values.credentials.existingSecret -}}
 {{- end -}}
+
+{{- define "tenantry.webhookName" -}}
+{{- printf "%s-webhook" (include "tenantry.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tenantry.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
+{{- /* The pod and container security settings every tenantry pod runs with. */ -}}
+{{- define "tenantry.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile: {type: RuntimeDefault}
+{{- end -}}
+
+{{- define "tenantry.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities: {drop: [ALL]}
+{{- end -}}

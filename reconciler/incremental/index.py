@@ -1,0 +1,322 @@
+"""The cache behind incremental validation: `<root>/.tenantry/index.sqlite`, and what git
+says changed. All the I/O of `validate --changed-since` is here; the decision of what to check
+is `reconciler.incremental.scope` (pure).
+
+The cache holds, per file, its stat and the `doc_keys` of its documents, plus reverse maps
+key → files. It is built from one full load and afterwards refreshed file by file: in a git
+work tree only the files git reports as differing from the commit the cache was built at are
+stat-checked.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.gitbase import GitError, git, names, start, wait
+from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys
+from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
+from reconciler.model.repo import Repo
+
+INDEX_FILE = os.path.join(".tenantry", "index.sqlite")
+FORMAT = 1
+REBUILD_AFTER = 5_000  # candidate files; beyond this a fresh full build is as cheap
+
+# One file: mtime_ns, size, loads cleanly, documents.
+Entry = tuple[int, int, bool, list[Doc]]
+
+
+class Index:
+    """A SQLite cache: per file (relative to the root) its Entry, and key → files for the keys
+    `D|Kind/name` declared by, `R|Kind/name` referred to by, `C|claim` claimed by,
+    `O|occupier` owned by (Occupier, Contracts, Services), `K|Kind` every file of a kind.
+    Every question asked of it is a point lookup, so its cost does not grow with the repo."""
+
+    SCHEMA = """
+        CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, mtime INTEGER, size INTEGER,
+                                          ok INTEGER, docs BLOB) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS broken ON files(file) WHERE ok = 0;
+        CREATE TABLE IF NOT EXISTS keys (key TEXT, file TEXT, PRIMARY KEY (key, file))
+            WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS twice (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
+    """
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self._docs: dict[str, list[Doc]] = {}
+
+    @classmethod
+    def open(cls, location: str, fresh: bool = False) -> Index | None:
+        import sqlite3
+
+        try:
+            if fresh and os.path.exists(location):
+                os.remove(location)
+            db = sqlite3.connect(location, isolation_level=None, timeout=30)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(cls.SCHEMA)
+            index = cls(db)
+            if fresh:
+                index.set_meta("format", FORMAT)
+            elif index.meta("format") != FORMAT:
+                db.close()
+                return None
+            return index
+        except (sqlite3.Error, OSError):
+            return None
+
+    def meta(self, name: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return marshal.loads(row[0]) if row else None
+
+    def set_meta(self, name: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, marshal.dumps(value)))
+
+    @property
+    def commit(self) -> str:
+        return self.meta("commit") or ""
+
+    @property
+    def dirty(self) -> tuple[str, ...]:
+        return tuple(self.meta("dirty") or ())
+
+    def entry(self, file: str) -> tuple[int, int] | None:
+        row = self.db.execute("SELECT mtime, size FROM files WHERE file = ?", (file,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        return {f: (m, s) for f, m, s in self.db.execute("SELECT file, mtime, size FROM files")}
+
+    def put(self, file: str, entry: Entry | None) -> None:
+        """Replace what the index knows of `file` (None: the file is gone). Call in a
+        transaction (`with index:`)."""
+        touched: set[str] = set()
+        old = self.docs(file) if self.entry(file) is not None else []
+        old_keys = {k for doc in old for k in index_keys(doc)}
+        self.db.executemany(
+            "DELETE FROM keys WHERE key = ? AND file = ?", [(k, file) for k in old_keys]
+        )
+        self.db.execute("DELETE FROM files WHERE file = ?", (file,))
+        touched |= {k for k in old_keys if k.startswith("D|")}
+        if entry is not None:
+            mtime, size, ok, docs = entry
+            self.db.execute(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+                (file, mtime, size, int(ok), marshal.dumps(docs)),
+            )
+            new_keys = {k for doc in docs for k in index_keys(doc)}
+            self.db.executemany("INSERT INTO keys VALUES (?, ?)", [(k, file) for k in new_keys])
+            touched |= {k for k in new_keys if k.startswith("D|")}
+            self._docs[file] = docs
+        else:
+            self._docs.pop(file, None)
+        for key in touched:
+            if len(self.get(key)) > 1:
+                self.db.execute("INSERT OR IGNORE INTO twice VALUES (?)", (key,))
+            else:
+                self.db.execute("DELETE FROM twice WHERE key = ?", (key,))
+
+    def __enter__(self) -> Index:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.execute("COMMIT" if exc[0] is None else "ROLLBACK")
+
+    def get(self, key: str) -> list[str]:
+        return [f for (f,) in self.db.execute("SELECT file FROM keys WHERE key = ?", (key,))]
+
+    def docs(self, file: str) -> list[Doc]:
+        if file not in self._docs:
+            row = self.db.execute("SELECT docs FROM files WHERE file = ?", (file,)).fetchone()
+            self._docs[file] = marshal.loads(row[0]) if row else []
+        return self._docs[file]
+
+    def has(self, file: str) -> bool:
+        return self.entry(file) is not None
+
+    def broken(self) -> list[str]:
+        """Files that do not load cleanly."""
+        return [f for (f,) in self.db.execute("SELECT file FROM files WHERE ok = 0")]
+
+    def duplicates(self) -> list[list[str]]:
+        """For each identity declared more than once, the files declaring it."""
+        keys = [k for (k,) in self.db.execute("SELECT key FROM twice")]
+        return [self.get(k) for k in keys]
+
+
+def _entry(path: str, raw_docs: list[Any], errors: bool) -> Entry:
+    stat = os.stat(path)
+    docs = [d for d in (doc_keys(raw) for raw in raw_docs) if d is not None]
+    twice = len({(d[0], d[1]) for d in docs}) != len(docs)  # within the file
+    return stat.st_mtime_ns, stat.st_size, not (errors or twice), docs
+
+
+def _load_files(root: str, rel_files: Iterable[str], index: Index | None = None) -> Loaded:
+    """load() of the given files (in this order), recording each file in `index` if given."""
+    paths = [os.path.join(root, rel) for rel in rel_files]
+    loaded = Loaded(Repo(), files=paths, root=root)
+    with gc_paused():
+        for rel, path in zip(rel_files, paths, strict=True):
+            before = len(loaded.findings)
+            raws: list[Any] = []
+            for raw, source in _documents(path, loaded.findings):
+                raws.append(raw)
+                _add(loaded, raw, source)
+            if index is not None and os.path.exists(path):
+                # a document declared twice is a repo-wide matter: see `duplicates`
+                errors = any(f.is_error and f.rule != "duplicate" for f in loaded.findings[before:])
+                index.put(rel, _entry(path, raws, errors))
+        loaded.repo.index()
+    return loaded
+
+
+def discover_rel(root: str) -> list[str]:
+    """reconciler.load.discover, relative to root."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        rel = os.path.relpath(dirpath, root)
+        found.extend(
+            name if rel == "." else os.path.join(rel, name)
+            for name in sorted(filenames)
+            if name.endswith((".yaml", ".yml")) and not name.startswith(".")
+        )
+    return found
+
+
+# ---------------------------------------------------------------- git
+
+
+@dataclass
+class Changes:
+    commit: str  # what REF names
+    changed: set[str]  # discoverable files below root that differ from REF, untracked included
+    old: dict[str, list[Doc]]  # the index documents of those files at REF (if they existed)
+    since_index: set[str] | None  # files that differ from the index's commit (None: unknown)
+
+
+def changes(root: str, ref: str, index_commit: str) -> Changes:
+    """What differs between REF and the work tree below root, with three git commands (the
+    first ones in parallel)."""
+    untracked = start(root, "ls-files", "-z", "--others", "--exclude-standard")
+    diff = start(root, "diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
+    since = (
+        start(root, "diff", "--name-only", "-z", "--relative", index_commit, "--")
+        if index_commit
+        else None
+    )
+    new = {n for n in names(wait(untracked)) if discovered(n)}
+    status = names(wait(diff))
+    since_index: set[str] | None = None
+    if since is not None:
+        try:
+            since_index = {n for n in names(wait(since)) if discovered(n)} | new
+        except GitError:
+            since_index = None  # the commit is gone (history rewritten): rebuild
+    changed = set(new)
+    existed: list[str] = []
+    for code, name in zip(status[::2], status[1::2], strict=False):
+        if discovered(name):
+            changed.add(name)
+            if code != "A":
+                existed.append(name)
+    commit, old = _at(root, ref, sorted(existed))
+    return Changes(commit, changed, old, since_index)
+
+
+def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]]]:
+    """The commit REF names, and the index documents of each file as it was there."""
+    request = "".join(f"{ref}:./{name}\n" for name in names).encode()
+    data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
+    out: dict[str, list[Doc]] = {}
+    position = 0
+    commit = ""
+    for name in [None, *names]:
+        end = data.index(b"\n", position)
+        header = data[position:end].split()
+        position = end + 1
+        if len(header) < 3:
+            if name is None:
+                raise GitError(f"{ref} is not a commit")
+            out[name] = []
+            continue
+        size = int(header[2])
+        body = data[position : position + size]
+        position += size + 1
+        if name is None:
+            commit = header[0].decode()
+            continue
+        text = body.decode("utf-8", errors="replace")
+        docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
+        out[name] = [d for d in docs if d is not None]
+    return commit, out
+
+
+# ---------------------------------------------------------------- keeping the index fresh
+
+
+def _stat_differs(root: str, rel: str, known: tuple[int, int] | None) -> bool:
+    try:
+        stat = os.stat(os.path.join(root, rel))
+    except OSError:
+        return known is not None
+    return known is None or (stat.st_mtime_ns, stat.st_size) != known
+
+
+def _location(root: str) -> str:
+    return os.path.join(root, INDEX_FILE)
+
+
+def _build(root: str, seen: Changes) -> Index | None:
+    """One full load of the work tree into a new index; None if it cannot be written."""
+    try:
+        os.makedirs(os.path.dirname(_location(root)), exist_ok=True)
+    except OSError:
+        return None
+    index = Index.open(_location(root), fresh=True)
+    if index is None:
+        return None
+    with index:
+        _load_files(root, discover_rel(root), index)
+        index.set_meta("commit", seen.commit)
+        index.set_meta("dirty", sorted(seen.changed))
+    return index
+
+
+def _refresh(root: str, index: Index, seen: Changes) -> bool:
+    """Bring the index up to date with the work tree; False if it must be rebuilt. The index
+    remembers a commit and the files that differed from it: only those, and what differs
+    from that commit now, can have changed since."""
+    if seen.since_index is None:
+        return False
+    candidates = seen.since_index | set(index.dirty)
+    if len(candidates) > REBUILD_AFTER:
+        return False
+    stale = sorted(c for c in candidates if _stat_differs(root, c, index.entry(c)))
+    with index:
+        if stale:
+            present = [c for c in stale if os.path.isfile(os.path.join(root, c))]
+            for gone in set(stale) - set(present):
+                index.put(gone, None)
+            _load_files(root, present, index)
+        # from now on the index is relative to REF: next time one `git diff` serves both
+        if (seen.commit, sorted(seen.changed)) != (index.commit, list(index.dirty)):
+            index.set_meta("commit", seen.commit)
+            index.set_meta("dirty", sorted(seen.changed))
+    return True
+
+
+def current_index(root: str, ref: str) -> tuple[Index | None, Changes]:
+    """The index, brought up to date (or built), and what changed since REF."""
+    index = Index.open(_location(root)) if os.path.exists(_location(root)) else None
+    seen = changes(root, ref, index.commit if index else "")
+    if index is not None and _refresh(root, index, seen):
+        return index, seen
+    return _build(root, seen), seen
+
+
