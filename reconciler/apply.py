@@ -172,6 +172,12 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
                 )
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
+    # each device's last apply result, for the dashboard (services keep one reason per site)
+    with ledger.transaction(()) as tx:
+        for device in sorted(result.transcripts):
+            tx.set_status("Device", device, "Applied")
+        for device, why in sorted(result.failures.items()):
+            tx.set_status("Device", device, "Failed", why)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -963,6 +963,63 @@ def _offers_text(rows: list[dict[str, Any]], occupier: str, site: str) -> str:
     return "\n".join(lines)
 
 
+@main.command("site")
+@path_argument
+@click.option(
+    "--out",
+    default="site",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the static site is written.",
+)
+@click.option(
+    "--plan-base",
+    "plan_base",
+    metavar="GIT_REF",
+    help="Also write plan.html: what a pull request changes against this commit.",
+)
+@ledger_option
+@today_option
+@actor_option
+def site_command(
+    path: str, out: str, plan_base: str | None, state: str, today: str | None, actor: str | None
+) -> int:
+    """Build the static dashboard: an index of every site, one page per site and per occupier
+    (and a plan page with --plan-base). Self-contained HTML: works from file://, offline."""
+    from reconciler import gitbase
+    from reconciler.dashboard import render
+    from reconciler.ledger import LedgerError, open_ledger
+
+    day = _today(today)
+    findings: list[str] = []
+    if plan_base is not None:  # a pull request: the rules hold, and warnings go on its page
+        checked = _validated(path, day, actor, state)
+        repo, findings = checked.repo, [f.text() for f in checked.findings]
+    else:
+        loaded = load(path)
+        if any(f.is_error for f in loaded.findings):
+            _validated(path, day, None)
+        repo = loaded.repo
+    try:
+        snapshot = render.read_snapshot(open_ledger(state, create=False))
+        plan = (
+            render.plan_against(path, plan_base, repo, snapshot, day, findings)
+            if plan_base is not None
+            else None
+        )
+        written = render.build_site(repo, snapshot, day, Path(out), plan)
+    except gitbase.GitError as exc:
+        raise click.UsageError(f"--plan-base {plan_base}: {exc}") from None
+    except (LedgerError, render.SiteError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    click.echo(
+        f"wrote {written.pages} pages to {out}/ (largest: {written.largest.name}, "
+        f"{written.largest_bytes / 1024:.0f} KiB); open {Path(out) / 'index.html'}"
+    )
+    return EXIT_OK
+
+
 @main.group("ledger")
 def ledger_group() -> None:
     """Inspect the ledger."""

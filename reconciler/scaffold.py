@@ -15,6 +15,7 @@ RENAMES = {
     "gitlab-ci.yml": ".gitlab-ci.yml",
     "pre-commit-config.yaml": ".pre-commit-config.yaml",
     "github": ".github",
+    "gitlab": ".gitlab",
 }
 
 

@@ -3,6 +3,7 @@
 #   - a virtualenv at .venv with tenantry and its test extras
 #   - the lab components: Cisco simulator, Open vSwitch, FRR, PostgreSQL (setup-labs.sh),
 #     Kamailio, SIPp, FreeRADIUS (setup-voice-labs.sh)
+#   - the dashboard tests' headless Chromium and axe-core (setup-browser.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -11,6 +12,7 @@ VENV=${VENV:-$ROOT/.venv}
 "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
 "$VENV/bin/pip" install -q -e ".[test]"
 VENV="$VENV" bash scripts/setup-k8s.sh
+bash scripts/setup-browser.sh
 bash scripts/setup-validators.sh
 if [ "$(id -u)" = 0 ]; then
   VENV="$VENV" bash scripts/setup-labs.sh
