@@ -22,8 +22,9 @@ from typing import Any
 
 from drivers.base import DriverError, Transcript
 from reconciler import decommission
+from reconciler.billing import history
 from reconciler.catalogue import statuses
-from reconciler.ledger.sql import LedgerConflict, SqlLedger
+from reconciler.ledger.sql import LedgerConflict, SqlLedger, Transaction
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
@@ -152,12 +153,34 @@ def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], atte
                         tx.set_status("Service", service, "Updating")
                 for name, record in decommission.starting(repo, today, occupiers).items():
                     tx.set_status("Occupier", name, record.phase, record.encode())
+                _record_billing(tx, repo, today, active)
                 return plan
         except LedgerConflict:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _record_billing(tx: Transaction, repo: Repo, today: date, active: set[str]) -> None:
+    """Issue 19: the billing history, in the same transaction as the allocations — what each
+    line's terms are from today on (activation, changes, retirement, removal, decommission),
+    so charges never depend on what the documents say later."""
+    events = [history.event_of(row) for row in tx.billing_rows()]
+    timelines = history.fold(events)
+    dated: dict[str, str] = {}
+    for event in sorted(events, key=lambda e: e.stamp):
+        dated[event.line] = event.dated
+    activated = {}
+    if not events:  # a ledger from before the billing history: start from its activations
+        activated = {
+            name: date.fromisoformat(r.status)
+            for name, r in tx.ledger.statuses("Activated").items()
+        }
+    retired = set(replaced(repo, active))
+    stamp = tx.next_billing_stamp()
+    added = history.recordings(repo, timelines, dated, today, retired, stamp, activated)
+    tx.add_billing_rows([history.event_row(e) for e in added])
 
 
 def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:

@@ -100,6 +100,8 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
         charged_to = spec.contract or only_contract.get((spec.occupier, spec.site))
         if charged_to is None or charged_to not in by_contract or spec.occupier in gone:
             result[name] = Status.INACTIVE
+        elif spec.end is not None and spec.end < today:
+            result[name] = Status.INACTIVE  # Splynx end date: provisioning stops after it
         else:
             result[name] = by_contract[charged_to]
     repo.memo[key] = result

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,9 @@ from reconciler.validate import Validation, ledger_context
 from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
+    from reconciler.billing.charges import Closed
+    from reconciler.billing.history import Event
+    from reconciler.ledger import SqlLedger
     from reconciler.plan import Intent
 
 # Modules that only some commands need are imported inside them: `tenantry validate` (the
@@ -529,17 +533,11 @@ def report(
     elif what == "charges":
         if month is None:
             raise click.UsageError("report charges needs --month YYYY-MM")
-        try:
-            year, mon = (int(x) for x in month.split("-"))
-            date(year, mon, 1)
-        except ValueError:
-            raise click.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--month") from None
-        activated = (
-            {name: date.fromisoformat(r.status) for name, r in ledger.statuses("Activated").items()}
-            if ledger
-            else {}
-        )
-        rows = [vars(r) for r in reports.charges(loaded.repo, year, mon, activated)]
+        year, mon = _month(month)
+        from reconciler.billing import charges as billing
+
+        events, closes = _billing_state(ledger)
+        rows = [r.record() for r in billing.charges(events, year, mon, closes)]
     else:
         recorded = (
             {n: (r.status, r.reason) for n, r in ledger.statuses("Service").items()}
@@ -552,8 +550,82 @@ def report(
             if (contract_status is None or r.contract_status == contract_status)
             and (service_status is None or r.status == service_status)
         ]
+        if history:
+            _add_lifetime(rows, ledger, day)
     click.echo(output.table(rows, fmt))
     return EXIT_OK
+
+
+def _billing_state(ledger: SqlLedger | None) -> tuple[list[Event], dict[str, Closed]]:
+    """The billing history and the closed months, read from the ledger."""
+    from reconciler.billing import charges, history
+
+    if ledger is None:
+        return [], {}
+    events = [history.event_of(row) for row in ledger.billing_rows()]
+    closes = {m: charges.thawed(m, stamp, rows) for m, _, stamp, rows in ledger.billing_closes()}
+    return events, closes
+
+
+def _add_lifetime(rows: list[dict[str, object]], ledger: SqlLedger | None, today: date) -> None:
+    """D4: with --history each line shows its charged days and what it was charged in all."""
+    from reconciler.billing import charges, history
+
+    events, _ = _billing_state(ledger)
+    spans = charges.lifetime(history.fold(events), today)
+    for row in rows:
+        first, last, total = spans.get(str(row["service"]), (None, None, None))
+        row["billed_from"], row["billed_to"], row["charged"] = first or "", last or "", total or ""
+
+
+@main.group("billing")
+def billing_group() -> None:
+    """Billing: close a month so that its charges never change again."""
+
+
+@billing_group.command("close")
+@click.argument("month", metavar="YYYY-MM")
+@ledger_option
+@today_option
+def billing_close(month: str, state: str, today: str | None) -> int:
+    """Freeze MONTH's charges as `report charges` shows them now. Later corrections to it
+    appear in the next open month as reversal and correction rows."""
+    from reconciler.billing import charges
+    from reconciler.ledger import LedgerError, open_ledger
+
+    year, mon = _month(month)
+    day = _today(today)
+    if date(year, mon, 1) > day.replace(day=1) or (year, mon) == (day.year, day.month):
+        click.echo(
+            f"error: {month} has not ended on {day}; close it from the 1st of the next month"
+        )
+        return EXIT_FAILED
+    try:
+        ledger = open_ledger(state)
+        assert ledger is not None
+        events, closes = _billing_state(ledger)
+        rows = charges.charges(events, year, mon, closes)
+        stamp = max((e.stamp for e in events), default=0)
+        done = ledger.close_billing(month, day.isoformat(), stamp, charges.frozen(rows))
+    except LedgerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    if not done:
+        click.echo(f"error: {month} is already closed; a closed month never changes")
+        return EXIT_FAILED
+    total = sum((r.amount for r in rows if r.kind == charges.TOTAL), Decimal(0))
+    occupiers = sum(1 for r in rows if r.kind == charges.TOTAL)
+    click.echo(f"closed {month}: {occupiers} occupiers, total {total}")
+    return EXIT_OK
+
+
+def _month(value: str) -> tuple[int, int]:
+    try:
+        year, mon = (int(x) for x in value.split("-"))
+        date(year, mon, 1)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM", param_hint="MONTH") from None
+    return year, mon
 
 
 # ---------------------------------------------------------------- Kubernetes (issue 6)

@@ -180,6 +180,11 @@ class ServiceDefinitionSpec(Spec):
     max_per_occupier: Annotated[StrictInt, Field(ge=1)] | None = None
     infrastructure: Infrastructure = Infrastructure()
     inactive: Flag = False
+    charge_while_stopped: Flag = Field(
+        False,
+        description="Whether a line of this definition is still charged while it or its "
+        "occupier is Stopped (suspended); default: not charged.",
+    )
 
 
 class ServiceDefinition(Document):
@@ -234,6 +239,13 @@ class MainNumber(Spec):
     number: E164
 
 
+class LineStatus(StrEnum):
+    """Splynx's service status that tenantry acts on: Stopped is a temporary disable."""
+
+    ACTIVE = "Active"
+    STOPPED = "Stopped"
+
+
 class Decommission(Spec):
     confirm: str
     irreversible: Flag
@@ -247,6 +259,11 @@ class OccupierSpec(Spec):
     activations: Activations = Activations()
     main_numbers: tuple[MainNumber, ...] = ()
     decommission: Decommission | None = None
+    status: LineStatus = Field(
+        LineStatus.ACTIVE,
+        description="Stopped suspends every service of the occupier (ports shut, Wi-Fi "
+        "disabled, numbers unavailable, nothing released); remove it to resume.",
+    )
 
 
 class Occupier(Document):
@@ -288,6 +305,24 @@ class ScheduledChange(Spec):
     price: Money | None = None
 
 
+class PayPeriod(StrEnum):
+    """How often a line is invoiced, in advance (Splynx pay period)."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class Discount(Spec):
+    """Splynx discount: a percentage off the line between two dates (both included)."""
+
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] = Field(
+        description="Percentage off the line's charge, 0 < percent <= 100."
+    )
+    start: date = Field(description="First day the discount applies.")
+    end: date | None = Field(None, description="Last day the discount applies; open if absent.")
+
+
 class ServiceSpec(Spec):
     occupier: Name
     site: Name
@@ -298,6 +333,24 @@ class ServiceSpec(Spec):
     start: date | None = None  # only to be refused when it differs from the contract (S2)
     replaces: Name | None = None
     changes: tuple[ScheduledChange, ...] = ()
+    end: date | None = Field(
+        None,
+        description="Last day of the line: provisioning and billing stop after it (Splynx "
+        "end date).",
+    )
+    discounts: tuple[Discount, ...] = Field(
+        (), description="Percentages off the line's charge between dates."
+    )
+    pay_period: PayPeriod = Field(
+        PayPeriod.MONTHLY,
+        description="Invoiced in advance per calendar month, quarter or year; a change "
+        "within a period is prorated.",
+    )
+    status: LineStatus = Field(
+        LineStatus.ACTIVE,
+        description="Stopped suspends the line: its ports shut, Wi-Fi disabled, numbers "
+        "unavailable, nothing released; remove it to resume.",
+    )
 
 
 class Service(Document):
