@@ -23,6 +23,7 @@ from reconciler.cli import main
 
 API = "tenantry.dev/v1alpha1"
 ACTOR = ["--actor", "ops"]
+DECOMMISSION = {"confirm": "Acme Ltd", "irreversible": True, "at": "2026-11-15"}
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -145,7 +146,7 @@ def decommission_mid_month_stops_billing_and_drops_scheduled_change(desk: Desk) 
     desk.line("office-1", changes=[{"on": "2027-01-01", "price": "350.00"}])
     desk.apply("2026-10-01")
     assert desk.amounts("2027-01")["office-1"] == [("2027-01-01", "2027-01-31", "350.00", "charge")]
-    desk.occupier["decommission"] = {"confirm": "Acme Ltd", "irreversible": True, "at": "2026-11-15"}
+    desk.occupier["decommission"] = DECOMMISSION
     desk.apply("2026-11-15")
     assert desk.amounts("2026-11") == {
         "office-1": [("2026-11-01", "2026-11-14", "140.00", "charge")],
@@ -249,7 +250,7 @@ def end_date_stops_billing_and_provisioning(desk: Desk) -> None:
     desk.apply("2026-10-01")
     assert desk.amounts("2026-11")["office-1"] == [("2026-11-01", "2026-11-20", "200.00", "charge")]
     assert desk.rows("2026-12") == []
-    code, out = run(
+    _, out = run(
         "report", desk.path, "--state", desk.ledger, "--today", "2026-11-21", "--format", "json"
     )
     assert {r["service"]: r["status"] for r in json.loads(out)}["office-1"] == "Inactive"
@@ -310,7 +311,7 @@ def stopped_is_not_charged_unless_the_catalogue_says(desk: Desk, charged: bool) 
 def history_shows_a_decommissioned_occupier(desk: Desk) -> None:
     desk.line("office-1")
     desk.apply("2026-10-01")
-    desk.occupier["decommission"] = {"confirm": "Acme Ltd", "irreversible": True, "at": "2026-11-15"}
+    desk.occupier["decommission"] = DECOMMISSION
     desk.apply("2026-11-15")
     code, out = run(
         "report", desk.path, "--state", desk.ledger, "--today", "2027-02-01", "--history",
