@@ -14,6 +14,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -100,14 +101,13 @@ class Desk:
     def apply(self, today: str) -> str:
         occupier = {"apiVersion": API, "kind": "Occupier", "metadata": {"name": "acme"}}
         self._write("occupier.yaml", [{**occupier, "spec": self.occupier}])
-        self._write(
-            "services.yaml",
-            [
-                {"apiVersion": API, "kind": "Service", "metadata": {"name": n}, "spec": s}
-                for n, s in sorted(self.services.items())
-            ]
-            or [{**occupier, "spec": self.occupier}],
-        )
+        services = [
+            {"apiVersion": API, "kind": "Service", "metadata": {"name": n}, "spec": s}
+            for n, s in sorted(self.services.items())
+        ]
+        (self.root / "repo" / "services.yaml").unlink(missing_ok=True)
+        if services:
+            self._write("services.yaml", services)
         code, out = run(
             "apply", self.path, "--today", today, "--state", self.ledger,
             "--out", str(self.root / "rendered"), *ACTOR,
@@ -343,3 +343,14 @@ def csv_export_has_one_row_per_line_and_range_plus_totals(desk: Desk) -> None:
     ]
     assert {"occupier", "site", "contract", "definition", "days", "quantity", "included",
             "price"} <= set(table[0])  # fmt: skip
+
+
+def old_ledger_migrates(desk: Desk, drop: Callable[[], None]) -> None:
+    """A ledger written before the billing history (no billing tables, activations kept as
+    statuses) gets the tables on the next apply and is charged from its activations."""
+    desk.line("office-1")
+    desk.apply("2026-10-01")
+    drop()
+    desk.apply("2026-11-10")
+    assert desk.amounts("2026-10")["office-1"] == [("2026-10-01", "2026-10-31", "300.00", "charge")]
+    assert desk.amounts("2026-11")["TOTAL"][0][2] == "300.00"

@@ -4,6 +4,7 @@ cases run on PostgreSQL in tests/labs/ledger/test_postgres_billing.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,14 @@ def test_s3_charges_from_the_billing_history(case: Callable[[Desk], None], tmp_p
 def test_s3_stopped_billing_follows_the_catalogue(charged: bool, tmp_path: Path) -> None:
     desk = Desk(tmp_path, str(tmp_path / "state.db"), stopped_charged=charged)
     cases.stopped_is_not_charged_unless_the_catalogue_says(desk, charged)
+
+
+def test_s3_a_ledger_from_before_the_billing_history_migrates(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+
+    def drop() -> None:
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TABLE billing_event")
+            conn.execute("DROP TABLE billing_close")
+
+    cases.old_ledger_migrates(Desk(tmp_path, str(path)), drop)

@@ -23,3 +23,16 @@ def test_s3_charges_from_the_billing_history_on_postgres(
 
 def test_s3_stopped_billing_on_postgres(database: str, tmp_path: Path) -> None:  # noqa: F811
     cases.stopped_is_not_charged_unless_the_catalogue_says(Desk(tmp_path, database), False)
+
+
+def test_s3_a_ledger_from_before_the_billing_history_migrates_on_postgres(
+    database: str, tmp_path: Path  # noqa: F811
+) -> None:
+    import psycopg
+
+    def drop() -> None:
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute("DROP TABLE billing_event")
+            conn.execute("DROP TABLE billing_close")
+
+    cases.old_ledger_migrates(Desk(tmp_path, database), drop)
