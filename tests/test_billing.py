@@ -3,8 +3,8 @@ cases run on PostgreSQL in tests/labs/ledger/test_postgres_billing.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest

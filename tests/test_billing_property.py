@@ -22,12 +22,13 @@ RRP = {"office": Decimal("300.00"), "wifi-user": Decimal("3.00")}
 INCLUDED = {"office": 0, "wifi-user": 2}
 LINES = {"line-a": "office", "line-b": "wifi-user", "line-c": "wifi-user"}
 START = date(2026, 10, 25)
+PRICES = ["7.00", "250.50"]
 
 edit = st.one_of(
     st.tuples(st.just("add"), st.sampled_from(sorted(LINES))),
     st.tuples(st.just("remove"), st.sampled_from(sorted(LINES))),
     st.tuples(st.just("quantity"), st.sampled_from(sorted(LINES)), st.integers(1, 4)),
-    st.tuples(st.just("price"), st.sampled_from(sorted(LINES)), st.sampled_from(["7.00", "250.50"])),
+    st.tuples(st.just("price"), st.sampled_from(sorted(LINES)), st.sampled_from(PRICES)),
     st.tuples(st.just("stop"), st.booleans()),
 )
 step = st.tuples(st.integers(1, 12), st.lists(edit, max_size=3))
