@@ -42,13 +42,21 @@ from drivers.base import (
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 # The htable packs columns with ',' and the routing script splits on it.
 OCCUPIER = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$|^$")
-STATES = ("active", "cooling-off")
+STATES = ("active", "cooling-off", "suspended")
+# Each state and the operation that sets it; a suspended (Stopped) number answers 480.
+Action = Literal["activate", "cool-off", "suspend", "delete"]
+ACTIONS: dict[str, Action] = {
+    "active": "activate",
+    "cooling-off": "cool-off",
+    "suspended": "suspend",
+}
+STATE_OF = {action: state for state, action in ACTIONS.items()}
 DEFAULT_RPC_PORT = 5080
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS numbers (
     number     TEXT PRIMARY KEY NOT NULL,
-    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off')),
+    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off', 'suspended')),
     occupier   TEXT NOT NULL DEFAULT '',
     assignee   TEXT NOT NULL DEFAULT '',
     until      TEXT,
@@ -85,7 +93,7 @@ class Entry:
 class Operation:
     """One change to one copy of the table."""
 
-    action: Literal["activate", "cool-off", "delete"]
+    action: Action
     number: str
     occupier: str = ""
     until: str | None = None
@@ -101,7 +109,7 @@ class Operation:
     @property
     def value(self) -> str:
         """The htable value: what the routing script splits on ','."""
-        state = "active" if self.action == "activate" else "cooling-off"
+        state = STATE_OF[self.action]
         return f"{state},{self.occupier},{self.assignee}"
 
 
@@ -115,9 +123,7 @@ def remediation(running: Mapping[str, Entry], intended: Mapping[str, Entry]) -> 
     for number in sorted(intended):
         want = intended[number]
         if running.get(number) != want:
-            action: Literal["activate", "cool-off"] = (
-                "activate" if want.state == "active" else "cool-off"
-            )
+            action = ACTIONS[want.state]
             ops.append(Operation(action, number, want.occupier, want.until, want.assignee))
     return ops
 
@@ -129,7 +135,7 @@ def apply_operations(running: Mapping[str, Entry], ops: Iterable[Operation]) -> 
         if op.action == "delete":
             table.pop(op.number, None)
         else:
-            state = "active" if op.action == "activate" else "cooling-off"
+            state = STATE_OF[op.action]
             table[op.number] = Entry(state, op.occupier, op.until, op.assignee)
     return table
 
@@ -405,7 +411,7 @@ class KamailioDriver:
                     if op.action == "delete":
                         db.execute("DELETE FROM numbers WHERE number = ?", (op.number,))
                     else:
-                        state = "active" if op.action == "activate" else "cooling-off"
+                        state = STATE_OF[op.action]
                         db.execute(
                             "INSERT INTO numbers (number, state, occupier, assignee, until,"
                             " updated_at) VALUES (?, ?, ?, ?, ?, datetime('now'))"
