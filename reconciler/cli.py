@@ -512,6 +512,10 @@ def report(
     if not os.path.exists(path):
         raise click.UsageError(f"path {path!r} does not exist")
     day = _today(today)
+    if what == "charges":  # from the billing history alone: never from today's documents
+        if month is None:
+            raise click.UsageError("report charges needs --month YYYY-MM")
+        return _charges_report(month, fmt, state)
     loaded = load(path)
     if any(f.is_error for f in loaded.findings):
         _validated(path, day, None)
@@ -530,14 +534,6 @@ def report(
             }
             for u in pool_usage(loaded.repo, holdings)
         ]
-    elif what == "charges":
-        if month is None:
-            raise click.UsageError("report charges needs --month YYYY-MM")
-        year, mon = _month(month)
-        from reconciler.billing import charges as billing
-
-        events, closes = _billing_state(ledger)
-        rows = [r.record() for r in billing.charges(events, year, mon, closes)]
     else:
         recorded = (
             {n: (r.status, r.reason) for n, r in ledger.statuses("Service").items()}
@@ -552,6 +548,23 @@ def report(
         ]
         if history:
             _add_lifetime(rows, ledger, day)
+    click.echo(output.table(rows, fmt))
+    return EXIT_OK
+
+
+def _charges_report(month: str, fmt: str, state: str) -> int:
+    """`report charges`: one row per occupier, line and day-range, then each occupier's
+    total (Decimal; rounded once per row, ROUND_HALF_UP to the cent)."""
+    from reconciler.billing import charges
+    from reconciler.ledger import LedgerError, open_ledger
+
+    year, mon = _month(month)
+    try:
+        events, closes = _billing_state(open_ledger(state, create=False))
+    except LedgerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    rows = [r.record() for r in charges.charges(events, year, mon, closes)]
     click.echo(output.table(rows, fmt))
     return EXIT_OK
 

@@ -351,6 +351,7 @@ def old_ledger_migrates(desk: Desk, drop: Callable[[], None]) -> None:
     desk.line("office-1")
     desk.apply("2026-10-01")
     drop()
+    assert desk.rows("2026-10") == [], "reading an unmigrated ledger reports nothing, no error"
     desk.apply("2026-11-10")
     assert desk.amounts("2026-10")["office-1"] == [("2026-10-01", "2026-10-31", "300.00", "charge")]
     assert desk.amounts("2026-11")["TOTAL"][0][2] == "300.00"

@@ -306,15 +306,29 @@ class SqlLedger:
             return out
 
     def billing_rows(self) -> list[tuple[Any, ...]]:
-        with self.reading() as cursor:
-            cursor.execute(f"SELECT {BILLING_COLUMNS} FROM billing_event")
-            return list(cursor.fetchall())
+        """The billing history; empty for a ledger no apply has migrated yet."""
+        return self._billing_read(f"SELECT {BILLING_COLUMNS} FROM billing_event")
 
     def billing_closes(self) -> list[tuple[str, str, int, str]]:
         """(month, closed on, last stamp then, frozen rows as JSON) per closed month."""
+        rows = self._billing_read("SELECT month, closed, stamp, rows FROM billing_close")
+        return sorted((m, c, int(s), r) for m, c, s, r in rows)
+
+    def _billing_read(self, sql: str) -> list[tuple[Any, ...]]:
         with self.reading() as cursor:
-            cursor.execute("SELECT month, closed, stamp, rows FROM billing_close ORDER BY month")
-            return [(m, c, int(s), r) for m, c, s, r in cursor.fetchall()]
+            cursor.execute(
+                "SELECT count(*) FROM "
+                + (
+                    "sqlite_master WHERE name='billing_close'"
+                    if self.paramstyle == "?"
+                    else "information_schema.tables WHERE table_name='billing_close'"
+                )
+            )
+            found = cursor.fetchone()
+            if not found or not found[0]:
+                return []
+            cursor.execute(sql)
+            return list(cursor.fetchall())
 
     def close_billing(self, month: str, closed: str, stamp: int, rows: str) -> bool:
         """Freeze a month's rows; False if it was already closed (a close never changes)."""
