@@ -360,7 +360,7 @@ def test_stopped_occupier_ports_shut_then_restored(world_c: World) -> None:
     assert w.ovs_port_state("a2") == (acme_vlan, "down")
     assert isolated(w, "a1", "a2")
     assert reach(w, "b1", "b2"), "globex is not touched"
-    assert not w.cisco_ports()["C1"].enabled
+    assert not w.cisco_ports()["GigabitEthernet0/1"].enabled
     assert w.holdings() == held, "nothing released"
     converged(w)
 
@@ -369,7 +369,7 @@ def test_stopped_occupier_ports_shut_then_restored(world_c: World) -> None:
     assert resumed.rc == 0, resumed.out
     assert w.ovs_port_state("a1") == (acme_vlan, "up")
     assert reach(w, "a1", "a2")
-    assert w.cisco_ports()["C1"].enabled
+    assert w.cisco_ports()["GigabitEthernet0/1"].enabled
     assert w.holdings() == held
     converged(w)
 
