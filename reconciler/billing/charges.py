@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
 from reconciler.billing.history import HUNDRED, Event, Terms, Timeline, fold
@@ -32,7 +33,7 @@ FAR = date(9999, 12, 31)
 CHARGE, CORRECTION, REVERSAL, TOTAL = "charge", "correction", "reversal", "total"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field
 class ChargeRow:
     occupier: str
     site: str
@@ -103,7 +104,7 @@ class Closed:
     rows: tuple[ChargeRow, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Piece:
     line: str
     start: date
@@ -129,20 +130,30 @@ def _block_start(day: date, period: str) -> date:
     return date(day.year, day.month, 1)
 
 
+@cache
+def _days_in(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 def _month_end(day: date) -> date:
-    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    return date(day.year, day.month, _days_in(day.year, day.month))
 
 
 def _pieces(timelines: Mapping[str, Timeline], first: date) -> list[_Piece]:
     """The billable days invoiced in the month starting `first`, cut at month ends."""
     horizon = date(first.year, 12, 31)  # in advance: at most the rest of the year
+    month_last = _month_end(first)
     out = []
     for line, timeline in timelines.items():
         for index, (start, terms) in enumerate(timeline):
-            if not terms.billable:
+            if not terms.billable or start > horizon:
                 continue
             end = timeline[index + 1][0] - timedelta(days=1) if index + 1 < len(timeline) else FAR
-            if end < first or start > horizon:
+            if end < first:
+                continue
+            if terms.period == "monthly":  # the common case: only this month's days
+                if start <= month_last:
+                    out.append(_Piece(line, max(start, first), min(end, month_last), terms))
                 continue
             changed = _block_start(start, "monthly")  # terms last changed in this month
             day = max(start, first)
@@ -157,9 +168,12 @@ def _pieces(timelines: Mapping[str, Timeline], first: date) -> list[_Piece]:
 def _row(piece: _Piece, start: date, end: date, included: int) -> ChargeRow:
     t = piece.terms
     days = (end - start).days + 1
-    in_month = calendar.monthrange(start.year, start.month)[1]
+    in_month = _days_in(start.year, start.month)
     units = t.quantity - included
-    amount = t.price * units * (HUNDRED - t.discount) * days / (HUNDRED * in_month)
+    amount = t.price * units * days
+    amount = (
+        amount * (HUNDRED - t.discount) / (HUNDRED * in_month) if t.discount else amount / in_month
+    )
     return ChargeRow(
         t.occupier,
         t.site,

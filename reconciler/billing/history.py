@@ -27,7 +27,7 @@ PENDING, ACTIVE, STOPPED, ENDED = "pending", "active", "stopped", "ended"
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per event read, a frozen __init__ is slower
 class Terms:
     """A line's state and terms from one breakpoint on."""
 
@@ -49,7 +49,7 @@ class Terms:
         return self.state == ACTIVE or (self.state == STOPPED and self.charge_stopped)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """One row of the ledger's billing history: the line's terms from `effective` on, as
     recorded by the apply of business date `recorded` (recording number `stamp`)."""
