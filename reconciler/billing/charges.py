@@ -56,11 +56,7 @@ class ChargeRow:
 
     def record(self) -> dict[str, object]:
         """The exported shape: `from`/`to` as an accounting import names them."""
-        out: dict[str, object] = {}
-        for f in fields(self):
-            key = {"start": "from", "end": "to"}.get(f.name, f.name)
-            out[key] = getattr(self, f.name)
-        return out
+        return {key: getattr(self, name) for key, name in _EXPORTED}
 
     @classmethod
     def of_record(cls, record: Mapping[str, Any]) -> ChargeRow:
@@ -88,6 +84,11 @@ class ChargeRow:
             self.included,
             self.period,
         )
+
+
+_EXPORTED = [
+    ({"start": "from", "end": "to"}.get(f.name, f.name), f.name) for f in fields(ChargeRow)
+]
 
 
 def _day(value: object) -> date | None:

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from reconciler.catalogue import Status as LineState
@@ -70,7 +71,7 @@ Timeline = list[tuple[date, Terms]]
 def fold(events: Iterable[Event]) -> dict[str, Timeline]:
     """Every line's timeline: recordings applied in stamp order, each replacing the timeline
     from its `since` on."""
-    ordered = sorted(events, key=lambda e: (e.line, e.stamp, e.effective))
+    ordered = sorted(events, key=attrgetter("line", "stamp", "effective"))
     out: dict[str, Timeline] = {}
     stamp_of: dict[str, int] = {}
     for event in ordered:
