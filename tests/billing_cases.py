@@ -21,6 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import main
+from reconciler.ledger import open_ledger
 
 API = "tenantry.dev/v1alpha1"
 ACTOR = ["--actor", "ops"]
@@ -135,6 +136,13 @@ class Desk:
             out.setdefault(key, []).append((r["from"], r["to"], r["amount"], r["kind"]))
         return out
 
+    def events(self, line: str) -> list[tuple[str, str, str]]:
+        """(effective, kind, recorded) of a line's billing events in the ledger, in order."""
+        ledger = open_ledger(self.ledger, create=False)
+        assert ledger is not None
+        rows = sorted(r for r in ledger.billing_rows() if r[0] == line)
+        return [(r[2], r[5], r[3]) for r in sorted(rows, key=lambda r: (r[1], r[2]))]
+
     def close(self, month: str, today: str) -> tuple[int, str]:
         return run("billing", "close", month, "--state", self.ledger, "--today", today)
 
@@ -154,6 +162,11 @@ def decommission_mid_month_stops_billing_and_drops_scheduled_change(desk: Desk) 
     }
     assert desk.rows("2026-12") == []
     assert desk.rows("2027-01") == [], "the scheduled price change went with the decommission"
+    assert desk.events("office-1") == [
+        ("2026-10-01", "activation", "2026-10-01"),
+        ("2027-01-01", "change", "2026-10-01"),
+        ("2026-11-15", "decommission", "2026-11-15"),
+    ]
 
 
 def removal_mid_month_is_prorated(desk: Desk) -> None:
@@ -168,6 +181,9 @@ def removal_mid_month_is_prorated(desk: Desk) -> None:
     assert november["TOTAL"][0][2] == "440.00"
     assert desk.amounts("2026-10")["office-b"] == [("2026-10-20", "2026-10-31", "116.13", "charge")]
     assert "office-b" not in desk.amounts("2026-12")
+    assert desk.events("office-b")[-1] == ("2026-11-15", "removal", "2026-11-15")
+    desk.apply("2026-11-20")
+    assert len(desk.events("office-b")) == 2, "a converged apply records nothing"
 
 
 def price_edit_after_close_leaves_the_closed_month(desk: Desk) -> None:
@@ -224,6 +240,7 @@ def s8_retired_line_stops_when_the_upgrade_is_active(desk: Desk) -> None:
     assert november["internet-100"] == [("2026-11-01", "2026-11-10", "30.00", "charge")]
     assert november["internet-1000"] == [("2026-11-11", "2026-11-30", "166.67", "charge")]
     assert "internet-100" not in desk.amounts("2026-12")
+    assert [kind for _, kind, _ in desk.events("internet-100")] == ["activation", "retirement"]
 
 
 def threshold_counts_split_lines_together(desk: Desk) -> None:

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.billing_cases import Desk
@@ -59,6 +59,7 @@ def _daily(state: dict[str, Any], day: date) -> dict[str, Decimal]:
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(step, min_size=1, max_size=5))
+@example([(8, [("stop", True)]), (1, [("stop", False)])])  # first recorded while Stopped
 def test_s3_charges_agree_with_the_documents_day_by_day(steps: list[Any]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         desk = Desk(Path(folder), str(Path(folder) / "state.db"))

@@ -182,9 +182,20 @@ def projection(repo: Repo, service: Service, since: date, retired: bool) -> Time
     timeline: Timeline = []
     for day in dates:
         terms = terms_of(repo, service, day, retired)
-        if not timeline or timeline[-1][1] != terms:
+        if not timeline or not _same(timeline[-1][1], terms):
             timeline.append((day, terms))
     return timeline
+
+
+def _same(before: Terms, after: Terms) -> bool:
+    """No breakpoint: equal terms, or still not charged for the same reason (a price change
+    after a decommission is no event)."""
+    if before == after:
+        return True
+    return not (before.billable or after.billable) and (before.state, before.reason) == (
+        after.state,
+        after.reason,
+    )
 
 
 def _from(timeline: Timeline, since: date) -> Timeline:
@@ -252,8 +263,8 @@ def recordings(
             backdated = [d for key, d in items.items() if key not in known and d < today]
             since = max(timeline[0][0], min([today, *backdated]))
         projected = projection(repo, service, since, name in retired)
-        if not timeline and not any(t.billable for _, t in projected):
-            continue  # never charged: nothing to record yet
+        if not timeline and all(t.state == ENDED for _, t in projected):
+            continue  # over before it was ever recorded: nothing to bill, ever
         if projected == _from(timeline, since):
             continue
         out.extend(_recording(name, stamp, today, since, timeline, projected, signature))
