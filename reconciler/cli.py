@@ -566,8 +566,11 @@ def _charges_report(month: str, fmt: str, state: str) -> int:
         except LedgerError as exc:
             click.echo(f"error: {exc}", err=True)
             return EXIT_FAILED
-        rows = [r.record() for r in charges.charges(events, year, mon, closes)]
-        click.echo(output.table(rows, fmt))
+        rows = charges.charges(events, year, mon, closes)
+        if fmt == "csv" and rows:
+            click.echo(charges.csv_text(rows))
+        else:
+            click.echo(output.table([r.record() for r in rows], fmt))
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
@@ -73,13 +74,19 @@ def fold(events: Iterable[Event]) -> dict[str, Timeline]:
     from its `since` on."""
     ordered = sorted(events, key=attrgetter("line", "stamp", "effective"))
     out: dict[str, Timeline] = {}
-    stamp_of: dict[str, int] = {}
-    for event in ordered:
-        timeline = out.setdefault(event.line, [])
-        if stamp_of.get(event.line) != event.stamp:
-            stamp_of[event.line] = event.stamp
-            timeline[:] = [bp for bp in timeline if bp[0] < event.since]
-        timeline.append((event.effective, event.terms))
+    for line, group in groupby(ordered, key=attrgetter("line")):
+        items = list(group)
+        if items[0].stamp == items[-1].stamp:  # one recording: the common case
+            out[line] = [(e.effective, e.terms) for e in items]
+            continue
+        timeline: Timeline = []
+        stamp = None
+        for event in items:
+            if event.stamp != stamp:
+                stamp = event.stamp
+                timeline = [bp for bp in timeline if bp[0] < event.since]
+            timeline.append((event.effective, event.terms))
+        out[line] = timeline
     return out
 
 
