@@ -478,7 +478,7 @@ REPORTS = ("services", "pools", "charges")
 )
 @click.option(
     "--service-status",
-    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed"]),
+    type=click.Choice(["Active", "Scheduled", "Inactive", "Updating", "Failed", "Stopped"]),
     help="Only services with this status (S9).",
 )
 @click.option("--month", metavar="YYYY-MM", help="The month of `report charges`.")

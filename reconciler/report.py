@@ -17,6 +17,7 @@ from reconciler.catalogue import (
     terms_on,
 )
 from reconciler.ledger.model import Holdings, Kind
+from reconciler.model.kinds import LineStatus, Service
 from reconciler.model.repo import Repo
 
 CENT = Decimal("0.01")
@@ -71,6 +72,8 @@ def services(
         status, reason = recorded.get(name, (str(status_now[name]), ""))
         if status_now[name] is not Status.ACTIVE:
             status, reason = str(status_now[name]), ""
+        elif status == "Active" and _stopped(repo, service):
+            status, reason = "Stopped", "suspended: ports shut, numbers and Wi-Fi disabled"
         key = (occupier, site)
         if gone:
             usage[key] = ""
@@ -97,3 +100,11 @@ def services(
             )
         )
     return rows
+
+
+def _stopped(repo: Repo, service: Service) -> bool:
+    """Splynx Stopped, on the line or on its occupier (issue 19)."""
+    occupier = repo.occupiers.get(service.spec.occupier)
+    return service.spec.status is LineStatus.STOPPED or (
+        occupier is not None and occupier.spec.status is LineStatus.STOPPED
+    )

@@ -313,6 +313,11 @@ def stopped_is_not_charged_unless_the_catalogue_says(desk: Desk, charged: bool) 
     desk.apply("2026-10-01")
     desk.occupier["status"] = "Stopped"
     desk.apply("2026-11-11")
+    _, out = run(
+        "report", desk.path, "--state", desk.ledger, "--today", "2026-11-12", "--format", "json",
+        "--service-status", "Stopped",
+    )  # fmt: skip
+    assert [r["service"] for r in json.loads(out)] == ["office-1"]
     del desk.occupier["status"]
     desk.apply("2026-11-21")
     november = desk.amounts("2026-11")
