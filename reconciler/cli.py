@@ -49,6 +49,14 @@ class Tenantry(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(EXIT_FAILED)
+        except Exception as exc:
+            from reconciler.ledger.sql import LedgerError
+
+            if not isinstance(exc, LedgerError):
+                raise
+            # a fault of the ledger (or the disk under it) is one line, never a traceback
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
@@ -204,17 +212,20 @@ def run() -> None:
 
 
 def _context(state: str | None, today: date, actor: str | None) -> Context:
-    if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
+    """The recorded statuses the rules need. No ledger yet is fine; a ledger that is there
+    but cannot be read is a LedgerError (one line, exit 1), never silently ignored."""
+    if not state or not ("://" in state or state.startswith("sqlite:") or os.path.lexists(state)):
         return ledger_context(None, today, actor)
-    from reconciler.ledger import LedgerError, open_ledger
+    from reconciler.ledger import open_ledger
 
-    try:
-        ledger = open_ledger(state, create=False)
-    except LedgerError:
-        ledger = None
-    return ledger_context(ledger, today, actor)
+    return ledger_context(open_ledger(state, create=False), today, actor)
 
 
+mass_release_option = click.option(
+    "--allow-mass-release",
+    is_flag=True,
+    help="Let the plan release more than 10% of a site's holdings (G1).",
+)
 ledger_option = click.option(
     "--state",
     "state",
@@ -249,15 +260,22 @@ def _validated(path: str, today: date, actor: str | None, state: str | None = No
     default="human",
     show_default=True,
 )
+@mass_release_option
 @ledger_option
 @today_option
 @actor_option
 def plan(
-    path: str, base_ref: str | None, fmt: str, state: str, today: str | None, actor: str | None
+    path: str,
+    base_ref: str | None,
+    fmt: str,
+    allow_mass_release: bool,
+    state: str,
+    today: str | None,
+    actor: str | None,
 ) -> int:
     """Show what `apply` would allocate, configure and release. Never writes anything.
     Exit 0: no changes; 2: changes; 1: invalid input."""
-    from reconciler import gitbase, present
+    from reconciler import gitbase, guards, present
     from reconciler.ledger import Holdings, open_ledger
     from reconciler.load import Loaded
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
@@ -283,6 +301,19 @@ def plan(
             holdings = base_plan.after
             applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
         result = make_plan(loaded.repo, holdings, day, active)
+        if ledger is not None and not result.errors:
+            recorded = {n: (r.status, r.reason) for n, r in ledger.statuses("Contract").items()}
+            phases = {n: r.status for n, r in ledger.statuses("Occupier").items()}
+            result.findings += guards.g1_releases(
+                loaded.repo,
+                result,
+                holdings,
+                day,
+                guards.recorded_contracts(recorded),
+                phases,
+                allow_mass_release,
+                path,
+            )
         return result, device_changes(result, applied), holdings
 
     context = _context(state, day, actor)
@@ -344,6 +375,7 @@ def plan(
     help="Write what each device was sent (sessions, reads, configuration commands) and "
     "each device failure as JSON to this file.",
 )
+@mass_release_option
 @ledger_option
 @today_option
 @actor_option
@@ -353,6 +385,7 @@ def apply_command(
     out: str,
     parallel: int,
     transcript_file: str | None,
+    allow_mass_release: bool,
     state: str,
     today: str | None,
     actor: str | None,
@@ -361,17 +394,17 @@ def apply_command(
     from drivers.credentials import CredentialStore
     from drivers.registry import create_driver
     from drivers.render import RenderDriver
+    from reconciler.apply import Guard
     from reconciler.apply import apply as apply_plan
     from reconciler.ledger import LedgerError, open_ledger
 
     day = _today(today)
     head = _validated(path, day, actor, state)
-    try:
-        ledger = open_ledger(state)
-    except LedgerError as exc:
-        click.echo(f"error: {exc}", err=True)
+    if drivers == "devices" and _unknown_platforms(head):
         return EXIT_FAILED
+    ledger = open_ledger(state)
     assert ledger is not None
+    guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
     render = RenderDriver(out)
 
     def driver_for(intent: Intent) -> object:
@@ -385,7 +418,9 @@ def apply_command(
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        result = apply_plan(head.repo, ledger, day, driver_for, store.get, parallel, progress)
+        result = apply_plan(
+            head.repo, ledger, day, driver_for, store.get, parallel, progress, guard=guard
+        )
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
@@ -410,6 +445,47 @@ def apply_command(
         f"{len(result.failures)} failed, in {result.seconds:.2f}s."
     )
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _apply_wait() -> float:
+    """How long an apply waits for another apply of the same ledger (G2)."""
+    try:
+        return float(os.environ.get("TENANTRY_APPLY_WAIT", "600"))
+    except ValueError:
+        raise click.UsageError("TENANTRY_APPLY_WAIT must be a number of seconds") from None
+
+
+def _unknown_platforms(head: Validation) -> bool:
+    """A device whose platform has no driver is refused, at its `platform` line, before
+    anything is allocated."""
+    from drivers.registry import UnknownPlatform, driver_class
+    from reconciler.findings import error
+    from reconciler.model.repo import Ref
+
+    found = []
+    for site in head.repo.sites.values():
+        spec = site.spec
+        devices: list[tuple[tuple[str | int, ...], Any]] = [
+            (("spec", "switches", i), switch) for i, switch in enumerate(spec.switches)
+        ]
+        devices += [
+            (("spec", field), getattr(spec, field)) for field in ("router", "telephony", "wifi")
+        ]
+        for path, device in devices:
+            if device is None:
+                continue
+            try:
+                driver_class(device.platform)
+            except UnknownPlatform as exc:
+                source = head.repo.sources.get(Ref("Site", site.name))
+                found.append(
+                    error("platform", source, (*path, "platform"), f"{device.name}: {exc.args[0]}")
+                )
+    for finding in Positions().resolve(found):
+        click.echo(finding.text())
+    if found:
+        click.echo("nothing applied: a device has no driver")
+    return bool(found)
 
 
 @main.command("decommission")
@@ -454,7 +530,14 @@ def decommission_command(
         + "\n"
     )
     result: int = ctx.invoke(
-        plan, path=path, base_ref=None, fmt="human", state=state, today=today, actor=actor
+        plan,
+        path=path,
+        base_ref=None,
+        fmt="human",
+        allow_mass_release=False,
+        state=state,
+        today=today,
+        actor=actor,
     )
     return result
 
@@ -644,6 +727,52 @@ def _month(value: str) -> tuple[int, int]:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not YYYY-MM", param_hint="MONTH") from None
     return year, mon
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Inspect the ledger."""
+
+
+@ledger_group.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True))
+@ledger_option
+def ledger_check(path: str | None, state: str) -> int:
+    """Verify the ledger's invariants: schema current and complete, no value held twice (or
+    overlapping), states consistent; with PATH, every holder and Active service exists in the
+    desired state there. One line per problem; exit 1 if any."""
+    from reconciler.ledger import open_ledger
+    from reconciler.ledger.invariants import problems
+    from reconciler.ledger.sql import SCHEMA_VERSION
+
+    ledger = open_ledger(state, create=False)
+    if ledger is None:
+        click.echo(f"error: no ledger at {state}", err=True)
+        return EXIT_FAILED
+    with ledger.reading() as cursor:
+        version = ledger.version(cursor)
+    holdings = ledger.holdings()
+    statuses = {
+        kind: {name: r.status for name, r in ledger.statuses(kind).items()}
+        for kind in ("Service", "Occupier")
+    }
+    repo = None
+    if path is not None:
+        loaded = load(path)
+        if any(f.is_error for f in loaded.findings):
+            _validated(path, date.today(), None)
+        repo = loaded.repo
+    gone = frozenset(n for n, s in statuses["Occupier"].items() if s == "Decommissioned")
+    found = problems(holdings, statuses, repo, gone)
+    if version < SCHEMA_VERSION:
+        found.insert(0, f"schema version {version}; the next apply migrates it to {SCHEMA_VERSION}")
+    for line in found:
+        click.echo(f"{ledger.display}: {line}")
+    checked = sum(len(v) for v in statuses.values())
+    click.echo(
+        f"{len(holdings.rows)} allocations and {checked} statuses checked: {len(found)} problem(s)"
+    )
+    return EXIT_FAILED if found else EXIT_OK
 
 
 # ---------------------------------------------------------------- Kubernetes (issue 6)

@@ -21,7 +21,7 @@ from typing import Any
 from drivers.credentials import CredentialStore
 from drivers.registry import create_driver
 from drivers.render import RenderDriver
-from reconciler.apply import apply
+from reconciler.apply import Guard, apply
 from reconciler.catalogue import (
     Infra,
     Status,
@@ -200,6 +200,10 @@ def _run(engine: Engine, outcome: Outcome) -> None:
                 engine.driver_for,
                 engine._credentials.get,
                 engine.settings.parallel,
+                # In the cluster, an Occupier goes when someone deletes its object (its
+                # finalizer releases), and a sync prunes what the GitOps agent confirmed; a
+                # missing Site still releases nothing (G1).
+                guard=Guard(allow_mass_release=True, allow_departures=True),
             )
             _place(outcome, result.plan.errors)
             for device, reason in sorted(result.failures.items()):

@@ -34,5 +34,6 @@ def test_s3_a_ledger_from_before_the_billing_history_migrates_on_postgres(
         with psycopg.connect(database, autocommit=True) as conn:
             conn.execute("DROP TABLE billing_event")
             conn.execute("DROP TABLE billing_close")
+            conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
 
     cases.old_ledger_migrates(Desk(tmp_path, database), drop)
