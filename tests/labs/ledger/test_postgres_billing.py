@@ -10,23 +10,22 @@ import pytest
 
 from tests import billing_cases as cases
 from tests.billing_cases import Desk
-from tests.labs.ledger.test_postgres_ledger import database, server  # noqa: F401 - fixtures
 from tests.test_billing import CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
 def test_s3_charges_from_the_billing_history_on_postgres(
-    case: Callable[[Desk], None], database: str, tmp_path: Path  # noqa: F811
+    case: Callable[[Desk], None], database: str, tmp_path: Path
 ) -> None:
     case(Desk(tmp_path, database))
 
 
-def test_s3_stopped_billing_on_postgres(database: str, tmp_path: Path) -> None:  # noqa: F811
+def test_s3_stopped_billing_on_postgres(database: str, tmp_path: Path) -> None:
     cases.stopped_is_not_charged_unless_the_catalogue_says(Desk(tmp_path, database), False)
 
 
 def test_s3_a_ledger_from_before_the_billing_history_migrates_on_postgres(
-    database: str, tmp_path: Path  # noqa: F811
+    database: str, tmp_path: Path
 ) -> None:
     import psycopg
 
