@@ -187,7 +187,7 @@ class NumberIntent:
     are unknown to the server (calls get 404)."""
 
     number: str  # E.164, "+442079460001"
-    state: str  # "active" (calls routed) or "cooling-off" (calls refused, 410)
+    state: str  # "active" (routed), "cooling-off" (refused, 410), "suspended" (480)
     occupier: str = ""
     until: str | None = None  # cooling-off end date (ISO), for the record
     assignee: str = ""  # the user the number is assigned to, or "main" for the main number
@@ -209,6 +209,7 @@ class WifiGroupIntent:
 
     name: str
     vlan: int
+    disabled: bool = False  # Stopped (suspended): its users and devices are refused
 
 
 @dataclass(frozen=True)

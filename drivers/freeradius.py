@@ -194,6 +194,8 @@ def intended_rows(intent: WifiIntent, secrets: SecretStore, prefix: str, device:
                 (name, "Tunnel-Private-Group-Id", ":=", str(g.vlan)),
             ]
         )
+        if g.disabled:  # Stopped: every member is refused; nothing is deleted
+            rows["radgroupcheck"][(name, "Auth-Type", ":=", "Reject")] += 1
 
     names: set[str] = set()
     for u in intent.users:

@@ -46,13 +46,21 @@ from drivers.contract import ABSENT, Change, Remediation, TelephonyDriver, chang
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 # The htable packs columns with ',' and the routing script splits on it.
 OCCUPIER = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$|^$")
-STATES = ("active", "cooling-off")
+STATES = ("active", "cooling-off", "suspended")
+# Each state and the operation that sets it; a suspended (Stopped) number answers 480.
+Action = Literal["activate", "cool-off", "suspend", "delete"]
+ACTIONS: dict[str, Action] = {
+    "active": "activate",
+    "cooling-off": "cool-off",
+    "suspended": "suspend",
+}
+STATE_OF = {action: state for state, action in ACTIONS.items()}
 DEFAULT_RPC_PORT = 5080
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS numbers (
     number     TEXT PRIMARY KEY NOT NULL,
-    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off')),
+    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off', 'suspended')),
     occupier   TEXT NOT NULL DEFAULT '',
     assignee   TEXT NOT NULL DEFAULT '',
     until      TEXT,
@@ -89,7 +97,7 @@ class Entry:
 class Operation:
     """One change to one copy of the table."""
 
-    action: Literal["activate", "cool-off", "delete"]
+    action: Action
     number: str
     occupier: str = ""
     until: str | None = None
@@ -105,7 +113,7 @@ class Operation:
     @property
     def value(self) -> str:
         """The htable value: what the routing script splits on ','."""
-        state = "active" if self.action == "activate" else "cooling-off"
+        state = STATE_OF[self.action]
         return f"{state},{self.occupier},{self.assignee}"
 
 
@@ -119,9 +127,7 @@ def remediation(running: Mapping[str, Entry], intended: Mapping[str, Entry]) -> 
     for number in sorted(intended):
         want = intended[number]
         if running.get(number) != want:
-            action: Literal["activate", "cool-off"] = (
-                "activate" if want.state == "active" else "cool-off"
-            )
+            action = ACTIONS[want.state]
             ops.append(Operation(action, number, want.occupier, want.until, want.assignee))
     return ops
 
@@ -133,7 +139,7 @@ def apply_operations(running: Mapping[str, Entry], ops: Iterable[Operation]) -> 
         if op.action == "delete":
             table.pop(op.number, None)
         else:
-            state = "active" if op.action == "activate" else "cooling-off"
+            state = STATE_OF[op.action]
             table[op.number] = Entry(state, op.occupier, op.until, op.assignee)
     return table
 
@@ -454,7 +460,7 @@ class KamailioDriver(TelephonyDriver[Session, Running, Step]):
                     if op.action == "delete":
                         db.execute("DELETE FROM numbers WHERE number = ?", (op.number,))
                     else:
-                        state = "active" if op.action == "activate" else "cooling-off"
+                        state = STATE_OF[op.action]
                         db.execute(
                             "INSERT INTO numbers (number, state, occupier, assignee, until,"
                             " updated_at) VALUES (?, ?, ?, ?, ?, datetime('now'))"

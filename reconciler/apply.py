@@ -23,6 +23,7 @@ from typing import Any
 from drivers.base import DriverError, Transcript
 from drivers.contract import Driver
 from reconciler import decommission
+from reconciler.billing import history
 from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
 from reconciler.ledger.model import Kind, State
@@ -215,12 +216,36 @@ def _allocate(
                         tx.set_status("Service", service, "Updating")
                 for name, record in decommission.starting(repo, today, occupiers).items():
                     tx.set_status("Occupier", name, record.phase, record.encode())
+                _record_billing(tx, ledger, repo, today, active)
                 return plan
         except LedgerConflict:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _record_billing(
+    tx: LedgerTransaction, ledger: Ledger, repo: Repo, today: date, active: set[str]
+) -> None:
+    """Issue 19: the billing history, in the same transaction as the allocations — what each
+    line's terms are from today on (activation, changes, retirement, removal, decommission),
+    so charges never depend on what the documents say later."""
+    events = [history.event_of(row) for row in tx.billing_rows()]
+    timelines = history.fold(events)
+    dated: dict[str, str] = {}
+    for event in sorted(events, key=lambda e: e.stamp):
+        dated[event.line] = event.dated
+    activated = {}
+    if not events:  # a ledger from before the billing history: start from its activations
+        activated = {
+            name: date.fromisoformat(r.status)
+            for name, r in ledger.statuses("Activated").items()
+        }
+    retired = set(replaced(repo, active))
+    stamp = tx.next_billing_stamp()
+    added = history.recordings(repo, timelines, dated, today, retired, stamp, activated)
+    tx.add_billing_rows([history.event_row(e) for e in added])
 
 
 def _driver(

@@ -13,6 +13,7 @@ from enum import StrEnum
 from reconciler.model.kinds import (
     AtEnd,
     Contract,
+    LineStatus,
     Occupier,
     Service,
     ServiceDefinition,
@@ -108,6 +109,8 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
         charged_to = spec.contract or only_contract.get((spec.occupier, spec.site))
         if charged_to is None or charged_to not in by_contract or spec.occupier in gone:
             result[name] = Status.INACTIVE
+        elif spec.end is not None and spec.end < today:
+            result[name] = Status.INACTIVE  # Splynx end date: provisioning stops after it
         else:
             result[name] = by_contract[charged_to]
     repo.memo[key] = result
@@ -254,3 +257,45 @@ def infrastructure(
         used[Infra.PHONE_NUMBERS] = numbers_active
     alloc = allocated(repo, occupier, site, today, today)
     return {kind: Usage(used[kind], alloc[kind]) for kind in Infra}
+
+
+ALL = "all"
+
+
+def suspended(repo: Repo, occupier: str, site: str, today: date) -> frozenset[str]:
+    """Splynx `Stopped` (a temporary disable): what of an occupier's provisioning at a site is
+    suspended — ALL when the occupier is Stopped; else each port role (`port:<role>`),
+    `numbers` and `wifi` that only Stopped lines provide. Nothing is released."""
+    key = ("suspended", occupier, site, today)
+    known = repo.memo.get(key)
+    if known is not None:
+        return known  # type: ignore[return-value]
+    doc = repo.occupiers.get(occupier)
+    status = statuses(repo, today)
+    found: frozenset[str] = frozenset()
+    if doc is not None and doc.spec.status is LineStatus.STOPPED:
+        found = frozenset({ALL})
+    else:
+        stopped: set[str] = set()
+        running: set[str] = set()
+        for service in repo.services_at.get((occupier, site), ()):
+            if status[service.metadata.name] is not Status.ACTIVE:
+                continue
+            definition, _, _ = terms_on(repo, service, today)
+            provides = _provides(definition)
+            (stopped if service.spec.status is LineStatus.STOPPED else running).update(provides)
+        found = frozenset(stopped - running)
+    repo.memo[key] = found
+    return found
+
+
+def _provides(definition: ServiceDefinition | None) -> set[str]:
+    if definition is None:
+        return set()
+    infra = definition.spec.infrastructure
+    out = {f"port:{infra.switch_ports.role}"} if infra.switch_ports is not None else set()
+    if infra.phone_numbers:
+        out.add("numbers")
+    if infra.wifi_users or infra.wifi_devices:
+        out.add("wifi")
+    return out

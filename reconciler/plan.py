@@ -31,7 +31,16 @@ from drivers.base import (
     WifiUserIntent,
 )
 from reconciler import allocate
-from reconciler.catalogue import Status, decommissioned, holds, statuses, terms_on, wifi_sites
+from reconciler.catalogue import (
+    ALL,
+    Status,
+    decommissioned,
+    holds,
+    statuses,
+    suspended,
+    terms_on,
+    wifi_sites,
+)
 from reconciler.findings import Finding, error, warning
 from reconciler.ledger.model import Allocation, Change, Holdings, Kind, Release, State
 from reconciler.model.kinds import Handset, Occupier, PortRole, Service, Site
@@ -506,7 +515,9 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
         network = _networks(after, site.name)
         for switch in site.spec.switches:
-            out[switch.name] = _switch(site, switch, after, network, devices[site.name])
+            out[switch.name] = _switch(
+                repo, site, switch, after, network, devices[site.name], today
+            )
             site_of[switch.name] = site.name
         if site.spec.router is not None:
             out[site.spec.router.name] = _router(site, after, network)
@@ -545,11 +556,13 @@ def _networks(after: Holdings, site: str) -> dict[str, tuple[int, str | None]]:
 
 
 def _switch(
+    repo: Repo,
     site: Site,
     switch: object,
     after: Holdings,
     network: dict[str, tuple[int, str | None]],
     devices: dict[tuple[str, str], str],
+    today: date,
 ) -> SwitchIntent:
     vlans = site.spec.vlans
     ports = []
@@ -564,12 +577,13 @@ def _switch(
         voice = vlans.voice if row.role == PortRole.VOICE and vlans.voice else None
         if voice:
             used_vlans.add(voice)
+        stopped = suspended(repo, row.holder, site.name, today)
         ports.append(
             PortIntent(
                 port.interface,
                 vlan,
                 _description(row.holder, devices.get((row.holder, port.floor_port), "")),
-                True,
+                not (ALL in stopped or f"port:{row.role}" in stopped),  # Stopped: shut
                 voice,
                 row.holder,
             )
@@ -619,9 +633,9 @@ def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> Telephon
         if row.kind is not Kind.NUMBER:
             continue
         if row.state is State.ACTIVE:
-            numbers.append(
-                NumberIntent(row.value, "active", row.holder, None, _assignee(repo, row))
-            )
+            stopped = suspended(repo, row.holder, site.name, today)
+            state = "suspended" if ALL in stopped or "numbers" in stopped else "active"
+            numbers.append(NumberIntent(row.value, state, row.holder, None, _assignee(repo, row)))
         elif row.state is State.COOLING_OFF:
             numbers.append(
                 NumberIntent(
@@ -650,7 +664,8 @@ def _wifi(
         occupier = repo.occupiers.get(holder)
         if occupier is None or decommissioned(occupier, today):
             continue
-        groups.append(WifiGroupIntent(holder, vlan))
+        stopped = suspended(repo, holder, site.name, today)
+        groups.append(WifiGroupIntent(holder, vlan, ALL in stopped or "wifi" in stopped))
         for user in occupier.spec.users:
             if site.name in wifi_sites(repo, occupier, user.wifi, today):
                 users.append(
@@ -767,7 +782,8 @@ def items_of(intent: Intent) -> dict[str, str]:
             items[f"logout {number}"] = "handset"
     else:
         for group in intent.groups:
-            items[f"group {group.name}"] = f"vlan {group.vlan}"
+            disabled = " disabled" if group.disabled else ""
+            items[f"group {group.name}"] = f"vlan {group.vlan}{disabled}"
         for u in intent.users:
             items[f"user {u.username}"] = u.group
         for d in intent.devices:

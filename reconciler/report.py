@@ -1,4 +1,4 @@
-"""Reports as plain rows (pure): services with X/Y per occupier and site, pools, charges."""
+"""Reports as plain rows (pure): services with X/Y per occupier and site (charges: billing/)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from reconciler.catalogue import (
     terms_on,
 )
 from reconciler.ledger.model import Holdings, Kind, State
-from reconciler.model.kinds import AtEnd, Service
+from reconciler.model.kinds import AtEnd, LineStatus, Service
 from reconciler.model.repo import Repo
 
 CENT = Decimal("0.01")
@@ -118,6 +118,8 @@ def services(
         unit = price if price is not None else Decimal(0)
         included = definition.spec.quantity.included if definition else 0
         status, reason = shown_status(status_now[name], recorded.get(name), ledger)
+        if status == "Active" and _stopped(repo, service):
+            status, reason = "Stopped", "suspended: ports shut, numbers and Wi-Fi disabled"
         key = (occupier, site)
         if gone:
             usage[key] = ""
@@ -288,3 +290,11 @@ def charges(repo: Repo, year: int, month: int, activated: Mapping[str, date]) ->
                 )
             )
     return rows
+
+
+def _stopped(repo: Repo, service: Service) -> bool:
+    """Splynx Stopped, on the line or on its occupier (issue 19)."""
+    occupier = repo.occupiers.get(service.spec.occupier)
+    return service.spec.status is LineStatus.STOPPED or (
+        occupier is not None and occupier.spec.status is LineStatus.STOPPED
+    )

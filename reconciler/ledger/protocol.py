@@ -3,9 +3,9 @@ this and not on the SQL class (SQLite and PostgreSQL satisfy it; a test double c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.ledger.model import Change, Holdings, StatusRecord
 
@@ -20,6 +20,14 @@ class LedgerTransaction(Protocol):
         ...
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None: ...
+
+    def billing_rows(self) -> list[tuple[Any, ...]]:
+        """The billing history so far (issue 19), read inside the transaction."""
+        ...
+
+    def next_billing_stamp(self) -> int: ...
+
+    def add_billing_rows(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
 
 
 class Ledger(Protocol):
@@ -36,6 +44,12 @@ class Ledger(Protocol):
     ) -> AbstractContextManager[LedgerTransaction]: ...
 
     def record_applied(self, device: str, items: dict[str, str]) -> None: ...
+
+    def billing_rows(self) -> list[tuple[Any, ...]]:
+        """The billing history; empty for a ledger no apply has migrated yet."""
+        ...
+
+    def billing_closes(self) -> list[tuple[str, str, int, str]]: ...
 
     def apply_lock(
         self, wait_s: float = 600.0, source: str = "", actor: str = ""

@@ -81,6 +81,36 @@ MIGRATIONS: list[tuple[str, ...]] = [
             admins TEXT NOT NULL DEFAULT '',
             file TEXT NOT NULL DEFAULT '')""",
     ),
+    # 4: the billing history (issue 19): each apply's recording of a line's terms from `since`
+    # on, one row per breakpoint, money as text (Decimal, never float); and closed months
+    (
+        """CREATE TABLE IF NOT EXISTS billing_event (
+            line TEXT NOT NULL,
+            stamp INTEGER NOT NULL,
+            effective TEXT NOT NULL,
+            recorded TEXT NOT NULL,
+            since TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            occupier TEXT NOT NULL,
+            site TEXT NOT NULL,
+            contract TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            price TEXT NOT NULL,
+            included INTEGER NOT NULL,
+            discount TEXT NOT NULL,
+            period TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            charge_stopped INTEGER NOT NULL,
+            dated TEXT NOT NULL,
+            PRIMARY KEY (line, stamp, effective))""",
+        """CREATE TABLE IF NOT EXISTS billing_close (
+            month TEXT PRIMARY KEY,
+            closed TEXT NOT NULL,
+            stamp INTEGER NOT NULL,
+            rows TEXT NOT NULL)""",
+    ),
 ]
 """The ledger's schema, as the steps that build it. Version N is MIGRATIONS[:N] applied.
 
@@ -105,6 +135,11 @@ def tables_at(version: int) -> set[str]:
 # One document of the recorded desired state: "Kind/name" → (digest, sites, admins, file),
 # sites and admins comma-separated.
 DesiredRow = tuple[str, str, str, str]
+
+BILLING_COLUMNS = (
+    "line, stamp, effective, recorded, since, kind, occupier, site, contract, definition, "
+    "quantity, price, included, discount, period, state, reason, charge_stopped, dated"
+)
 
 
 class LedgerError(Exception):
@@ -252,6 +287,22 @@ class Transaction:
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None:
         self.ledger.set_status_in(self.cursor, kind, name, status, reason)
+
+    def billing_rows(self) -> list[tuple[Any, ...]]:
+        """The billing history as it stands inside this transaction."""
+        self.cursor.execute(f"SELECT {BILLING_COLUMNS} FROM billing_event")
+        return list(self.cursor.fetchall())
+
+    def next_billing_stamp(self) -> int:
+        self.cursor.execute("SELECT COALESCE(MAX(stamp), 0) FROM billing_event")
+        found = self.cursor.fetchone()
+        return int(found[0]) + 1
+
+    def add_billing_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        marks = ", ".join(["?"] * len(BILLING_COLUMNS.split(",")))
+        self.cursor.executemany(
+            self.ledger.q(f"INSERT INTO billing_event ({BILLING_COLUMNS}) VALUES ({marks})"), rows
+        )
 
 
 class SqlLedger:
@@ -430,6 +481,45 @@ class SqlLedger:
                 ),
                 (commit,),
             )
+
+    def billing_rows(self) -> list[tuple[Any, ...]]:
+        """The billing history; empty for a ledger no apply has migrated yet."""
+        return self._billing_read(f"SELECT {BILLING_COLUMNS} FROM billing_event")
+
+    def billing_closes(self) -> list[tuple[str, str, int, str]]:
+        """(month, closed on, last stamp then, frozen rows as JSON) per closed month."""
+        rows = self._billing_read("SELECT month, closed, stamp, rows FROM billing_close")
+        return sorted((m, c, int(s), r) for m, c, s, r in rows)
+
+    def _billing_read(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.reading() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM "
+                + (
+                    "sqlite_master WHERE name='billing_close'"
+                    if self.paramstyle == "?"
+                    else "information_schema.tables WHERE table_name='billing_close'"
+                )
+            )
+            found = cursor.fetchone()
+            if not found or not found[0]:
+                return []
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+
+    def close_billing(self, month: str, closed: str, stamp: int, rows: str) -> bool:
+        """Freeze a month's rows; False if it was already closed (a close never changes)."""
+        with self._exclusive(()) as cursor:
+            cursor.execute(self.q("SELECT 1 FROM billing_close WHERE month=?"), (month,))
+            if cursor.fetchone() is not None:
+                return False
+            cursor.execute(
+                self.q(
+                    "INSERT INTO billing_close (month, closed, stamp, rows) VALUES (?, ?, ?, ?)"
+                ),
+                (month, closed, stamp, rows),
+            )
+            return True
 
     @contextmanager
     def reading(self) -> Iterator[Any]:

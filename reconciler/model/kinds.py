@@ -278,6 +278,11 @@ class ServiceDefinitionSpec(Spec):
     """What a person must still send the provider in a case when the service is added, e.g.
     the IVR configuration or the conference bridge's number and users (seed 000); shown by
     `tenantry catalogue` and `plan`."""
+    charge_while_stopped: Flag = Field(
+        False,
+        description="Whether a line of this definition is still charged while it or its "
+        "occupier is Stopped (suspended); default: not charged.",
+    )
 
 
 class ServiceDefinition(Document):
@@ -367,6 +372,13 @@ class MainNumber(Spec):
     """An active number of the occupier there (T1)."""
 
 
+class LineStatus(StrEnum):
+    """Splynx's service status that tenantry acts on: Stopped is a temporary disable."""
+
+    ACTIVE = "Active"
+    STOPPED = "Stopped"
+
+
 class Decommission(Spec):
     """A request to decommission the occupier (D1)."""
 
@@ -393,6 +405,11 @@ class OccupierSpec(Spec):
     """Main number per site; default: the first number (T1)."""
     decommission: Decommission | None = None
     """Present: the occupier leaves every site (D1-D5)."""
+    status: LineStatus = Field(
+        LineStatus.ACTIVE,
+        description="Stopped suspends every service of the occupier (ports shut, Wi-Fi "
+        "disabled, numbers unavailable, nothing released); remove it to resume.",
+    )
 
 
 class Occupier(Document):
@@ -456,6 +473,24 @@ class ScheduledChange(Spec):
     """The new price per unit (S3)."""
 
 
+class PayPeriod(StrEnum):
+    """How often a line is invoiced, in advance (Splynx pay period)."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class Discount(Spec):
+    """Splynx discount: a percentage off the line between two dates (both included)."""
+
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] = Field(
+        description="Percentage off the line's charge, 0 < percent <= 100."
+    )
+    start: date = Field(description="First day the discount applies.")
+    end: date | None = Field(None, description="Last day the discount applies; open if absent.")
+
+
 class ServiceSpec(Spec):
     """One service line."""
 
@@ -477,6 +512,24 @@ class ServiceSpec(Spec):
     """The line this one upgrades; removed once this one is active (S8)."""
     changes: tuple[ScheduledChange, ...] = ()
     """Future quantity, definition or price changes, by date (S10)."""
+    end: date | None = Field(
+        None,
+        description="Last day of the line: provisioning and billing stop after it (Splynx "
+        "end date).",
+    )
+    discounts: tuple[Discount, ...] = Field(
+        (), description="Percentages off the line's charge between dates."
+    )
+    pay_period: PayPeriod = Field(
+        PayPeriod.MONTHLY,
+        description="Invoiced in advance per calendar month, quarter or year; a change "
+        "within a period is prorated.",
+    )
+    status: LineStatus = Field(
+        LineStatus.ACTIVE,
+        description="Stopped suspends the line: its ports shut, Wi-Fi disabled, numbers "
+        "unavailable, nothing released; remove it to resume.",
+    )
 
 
 class Service(Document):

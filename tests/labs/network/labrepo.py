@@ -160,6 +160,7 @@ class Tenancy:
 class Occupier:
     name: str
     tenancies: list[Tenancy]
+    stopped: bool = False  # Splynx Stopped: suspended (issue 19)
 
     def docs(self) -> dict[str, list[dict[str, object]]]:
         activations = [
@@ -178,6 +179,8 @@ class Occupier:
         }
         if numbers:
             spec["activations"] = {"floorPorts": activations, "numbers": numbers}
+        if self.stopped:
+            spec["status"] = "Stopped"
         occupier = {
             "apiVersion": API,
             "kind": "Occupier",

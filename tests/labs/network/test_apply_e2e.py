@@ -96,6 +96,7 @@ class World:
     acme_cisco: dict[str, str] = field(default_factory=lambda: {"C1": "desk"})
     cisco_port: int | None = None  # default: the lab's
     cisco_range: str = "100-199"
+    acme_stopped: bool = False
 
     @property
     def repo(self) -> Path:
@@ -139,7 +140,7 @@ class World:
                 )
             )
             globex.append(Tenancy("lab-c", ["suite-b"], {"C3": "pc"}))
-        occupiers = [Occupier("acme", acme)]
+        occupiers = [Occupier("acme", acme, stopped=self.acme_stopped)]
         if self.globex:
             occupiers.append(Occupier("globex", globex))
         return write_repo(self.repo, sites, occupiers)
@@ -338,6 +339,38 @@ def test_data_plane_follows_the_yaml(world: World) -> None:
     assert wait_ping(w.frr.ns_inet, PUBLIC_IP, want=False)
     assert PUBLIC_IP not in w.frr_routes()
     assert w.statuses()["acme-lab-public-ip"] == ("Inactive", "removed from the desired state")
+    converged(w)
+
+
+def test_stopped_occupier_ports_shut_then_restored(world_c: World) -> None:
+    """Issue 19 (Splynx Stopped): a suspended occupier's switch ports go down on the OVS data
+    plane and the Cisco switch, keeping their VLAN; nothing is released; removing the status
+    brings them back up on the next apply."""
+    w = world_c
+    first = w.apply()
+    assert first.rc == 0, first.out
+    assert reach(w, "a1", "a2")
+    held = w.holdings()
+    acme_vlan = w.ovs_port_state("a1")[0]
+
+    w.acme_stopped = True
+    stopped = w.apply()
+    assert stopped.rc == 0, stopped.out
+    assert w.ovs_port_state("a1") == (acme_vlan, "down")
+    assert w.ovs_port_state("a2") == (acme_vlan, "down")
+    assert isolated(w, "a1", "a2")
+    assert reach(w, "b1", "b2"), "globex is not touched"
+    assert not w.cisco_ports()["GigabitEthernet0/1"].enabled
+    assert w.holdings() == held, "nothing released"
+    converged(w)
+
+    w.acme_stopped = False
+    resumed = w.apply()
+    assert resumed.rc == 0, resumed.out
+    assert w.ovs_port_state("a1") == (acme_vlan, "up")
+    assert reach(w, "a1", "a2")
+    assert w.cisco_ports()["GigabitEthernet0/1"].enabled
+    assert w.holdings() == held
     converged(w)
 
 

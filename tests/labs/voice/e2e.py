@@ -109,6 +109,7 @@ class Occ:
     decommission: bool = False
     decommission_at: date | None = None
     logged_in: tuple[str, ...] = ()  # numbers with a digital handset logged in
+    stopped: bool = False  # Splynx Stopped: suspended until removed (issue 19)
 
     def spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"displayName": self.display}
@@ -125,6 +126,8 @@ class Occ:
                     for n in self.numbers
                 ]
             }
+        if self.stopped:
+            spec["status"] = "Stopped"
         if self.decommission:
             spec["decommission"] = {"confirm": self.display, "irreversible": True}
             if self.decommission_at is not None:

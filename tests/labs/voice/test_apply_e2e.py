@@ -367,3 +367,33 @@ def test_missing_lab_component_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -
     for binary in ("kamailio", "sipp", "freeradius", "radclient"):
         with pytest.raises(pytest.fail.Exception, match=f"{binary} not installed"):
             voicelab.require(binary)
+
+
+def test_stopped_occupier_is_suspended_and_resumed(desk: Desk) -> None:
+    """Issue 19 (Splynx Stopped): the number answers 480 and the Wi-Fi user and device are
+    refused while the occupier is Stopped; nothing is released; removing the status restores
+    both on the next apply."""
+    kam, rad = desk.kamailio, desk.radius
+    acme = acme_voice(desk)
+    acme.devices = [{"name": "printer", "mac": PRINTER}]
+    acme.services["acme-printer"] = ("wifi-device", 1)
+    ok(desk.apply())
+    held = (desk.ledger(), desk.ledger("vlan"))
+    assert kam.call(N1, 200).ok
+
+    acme.stopped = True
+    ok(desk.apply())
+    assert (desk.ledger(), desk.ledger("vlan")) == held, "nothing released"
+    assert kam.call(N1, 480).ok, "a suspended number answers Temporarily Unavailable"
+    assert rad.auth_user("jo.acme", SECRETS["acme/jo"]).code == "Access-Reject"
+    assert rad.auth_mac(PRINTER_RADIUS).code == "Access-Reject"
+    assert_converged(desk)
+
+    acme.stopped = False
+    ok(desk.apply())
+    assert (desk.ledger(), desk.ledger("vlan")) == held
+    assert kam.call(N1, 200).ok, "resumed: the call is answered again"
+    jo = rad.auth_user("jo.acme", SECRETS["acme/jo"])
+    assert (jo.code, jo.vlan) == ("Access-Accept", desk.vlan_of("acme"))
+    assert rad.auth_mac(PRINTER_RADIUS).code == "Access-Accept"
+    assert_converged(desk)
