@@ -23,6 +23,7 @@ import yaml_rs
 from pydantic import ValidationError
 
 from reconciler.findings import Finding, Path, error, warning
+from reconciler.locate import locate
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
@@ -340,29 +341,46 @@ PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)
 
 
 class Positions:
-    """Lazily maps (file, document index, field path) to (line, column), one file at a time."""
+    """Maps (file, document index, field path) to (line, column), reading only the files that
+    have findings. The usual shapes of YAML are read straight from the text
+    (`reconciler.locate`), at a small cost per finding; other files are composed by PyYAML
+    once each. `fast=False` composes every file (the reference the walker is tested against).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, fast: bool = True) -> None:
+        self.fast = fast
+        self._texts: dict[str, str | None] = {}
         self._files: dict[str, list[Any]] = {}
+
+    def _text(self, file: str) -> str | None:
+        if file not in self._texts:
+            try:
+                self._texts[file] = FsPath(file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._texts[file] = None
+        return self._texts[file]
 
     def _nodes(self, file: str) -> list[Any]:
         if file not in self._files:
+            text = self._text(file)
             try:
-                text = FsPath(file).read_text(encoding="utf-8")
-                nodes = list(yaml.compose_all(text, Loader=PositionLoader))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                nodes = [] if text is None else list(yaml.compose_all(text, Loader=PositionLoader))
+            except yaml.YAMLError:
                 nodes = []
             self._files[file] = nodes
         return self._files[file]
 
     def remember(self, file: str, text: str) -> None:
         """Register in-memory text (webhook, tests) so findings on it can be located."""
-        try:
-            self._files[file] = list(yaml.compose_all(text, Loader=PositionLoader))
-        except yaml.YAMLError:
-            self._files[file] = []
+        self._texts[file] = text
+        self._files.pop(file, None)
 
     def locate(self, source: Source, path: Path) -> tuple[int, int]:
+        if self.fast:
+            text = self._text(source.file)
+            found = None if text is None else locate(text, source.index, path)
+            if found is not None:
+                return found
         nodes = self._nodes(source.file)
         if source.index >= len(nodes) or nodes[source.index] is None:
             return 1, 1
