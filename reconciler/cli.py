@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler import output
-from reconciler.load import Positions, load
-from reconciler.rules import Context
-from reconciler.validate import Validation, ledger_context
-from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
     from reconciler.plan import Intent
+    from reconciler.rules import Context
+    from reconciler.validate import Validation
 
-# Modules that only some commands need are imported inside them: `tenantry validate` (the
-# pre-commit hook) starts in a fraction of the time.
+# Modules that only some commands need are imported inside them: `tenantry --version` needs
+# only click, and `tenantry validate` (the pre-commit hook) never loads the planner, the
+# ledger or the drivers. The CLI uses no pydantic plugins: looking for them would read the
+# metadata of every installed package at start-up.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
 
@@ -105,6 +106,8 @@ def validate(
     changed_since: str | None,
 ) -> int:
     """Check every document below PATH against the schema and the catalogue rules."""
+    from reconciler.validate import validate as run_validate
+
     day = _today(today)
     context = _context(state, day, actor)
     if changed_since is not None:
@@ -200,6 +203,8 @@ def run() -> None:
 
 
 def _context(state: str | None, today: date, actor: str | None) -> Context:
+    from reconciler.validate import ledger_context
+
     if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
         return ledger_context(None, today, actor)
     from reconciler.ledger import LedgerError, open_ledger
@@ -223,6 +228,8 @@ ledger_option = click.option(
 
 def _validated(path: str, today: date, actor: str | None, state: str | None = None) -> Validation:
     """Validation happens before anything else: invalid input never reaches a device."""
+    from reconciler.validate import validate as run_validate
+
     result = run_validate(path, today, actor, context=_context(state, today, actor), fork=True)
     if not result.ok:
         click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
@@ -255,7 +262,7 @@ def plan(
     Exit 0: no changes; 2: changes; 1: invalid input."""
     from reconciler import gitbase, present
     from reconciler.ledger import Holdings, open_ledger
-    from reconciler.load import Loaded
+    from reconciler.load import Loaded, Positions, load
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
     from reconciler.validate import validate_and
 
@@ -359,6 +366,7 @@ def apply_command(
     from drivers.render import RenderDriver
     from reconciler.apply import apply as apply_plan
     from reconciler.ledger import LedgerError, open_ledger
+    from reconciler.load import Positions
 
     day = _today(today)
     head = _validated(path, day, actor, state)
@@ -428,6 +436,7 @@ def decommission_command(
     """Write the decommission request (D1) into OCCUPIER's document, then show the plan.
     Commit the change and open a pull request: that is the confirmation step."""
     from reconciler import edits
+    from reconciler.load import load
     from reconciler.model.repo import Ref
 
     loaded = load(path)
@@ -499,6 +508,7 @@ def report(
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
     from reconciler.ledger import Holdings, open_ledger
+    from reconciler.load import load
     from reconciler.plan import pool_usage
 
     what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)

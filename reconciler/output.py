@@ -9,9 +9,10 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from reconciler.findings import Finding
-from reconciler.rules import RULES
+if TYPE_CHECKING:  # `tenantry --version` and --help import this module: keep it light
+    from reconciler.findings import Finding
 
 FORMATS = ("human", "json", "junit", "sarif", "github")
 
@@ -114,6 +115,8 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
 
 
 def _describe(rule: str) -> str:
+    from reconciler.rules import RULES  # loaded already: the rules ran before any report
+
     fn = RULES.get(rule)
     doc = (fn.__doc__ or "").strip().splitlines() if fn else []
     return doc[0] if doc else rule
