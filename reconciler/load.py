@@ -2,9 +2,10 @@
 
 Two parsers, one format. The fast path parses with yaml-rs (Rust, YAML 1.2) and validates
 with pydantic; it keeps only (file, document index) per document. Positions are needed only
-when something is wrong, so `Positions` re-reads just those files with PyYAML's composer
-(which keeps line and column of every node) configured for the same YAML 1.2 core schema.
-`tests/test_load_agreement.py` holds the two to the same answers.
+when something is wrong, so `Positions` re-reads just those files: the usual shapes are read
+straight from the text (`reconciler.locate`), others composed by PyYAML (which keeps line and
+column of every node) configured for the same YAML 1.2 core schema.
+`tests/test_load_agreement.py` holds the two parsers to the same answers.
 """
 
 from __future__ import annotations
