@@ -1,9 +1,6 @@
-"""Device drivers: one module per platform, all following the contract in drivers.base.
+"""Device drivers: one module per platform, all following the contract in drivers.contract.
 
-`drivers.registry.create_driver(platform)` maps a platform name to its driver;
+`drivers.registry.create_driver(platform, kind)` maps a platform name to its driver;
+`drivers.platforms` lists the names per device kind as plain data;
 `drivers.credentials.CredentialStore` finds a device's login.
 """
-
-from drivers.registry import PLATFORMS, create_driver, driver_class
-
-__all__ = ["PLATFORMS", "create_driver", "driver_class"]

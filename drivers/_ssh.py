@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from drivers.base import Credentials, DriverError, Endpoint
+from drivers.base import ConnectError, Credentials, DriverError, Endpoint, Intent, Transcript
 
 if TYPE_CHECKING:
     from scrapli import Cli
@@ -59,18 +59,20 @@ class SshOptions:
         )
 
 
-def classify(device: str, exc: BaseException, during: str) -> DriverError:
-    """Turn a scrapli/OS failure into a DriverError that says whether a retry can help."""
+def classify(
+    device: str, exc: BaseException, during: str, error: type[DriverError] = DriverError
+) -> DriverError:
+    """Turn a scrapli/OS failure into an `error` that says whether a retry can help."""
     text = str(exc) or type(exc).__name__
     if _HOST_KEY.search(text):  # a changed or unknown key needs a human, not a retry
-        return DriverError(device, f"host key not trusted ({during}): {text}", temporary=False)
+        return error(device, f"host key not trusted ({during}): {text}", temporary=False)
     if _AUTH.search(text):
-        return DriverError(device, f"authentication failed ({during}): {text}", temporary=False)
+        return error(device, f"authentication failed ({during}): {text}", temporary=False)
     if _UNREACHABLE.search(text) or isinstance(exc, TimeoutError):
-        return DriverError(device, f"unreachable ({during}): {text}", temporary=True)
+        return error(device, f"unreachable ({during}): {text}", temporary=True)
     if _DROPPED.search(text) or isinstance(exc, EOFError):
-        return DriverError(device, f"session dropped ({during}): {text}", temporary=True)
-    return DriverError(device, f"{during} failed: {text}", temporary=True)
+        return error(device, f"session dropped ({during}): {text}", temporary=True)
+    return error(device, f"{during} failed: {text}", temporary=True)
 
 
 def _transport_options(options: SshOptions) -> object:
@@ -96,7 +98,7 @@ def open_cli(
     from scrapli import AuthOptions, Cli, LookupKeyValue, SessionOptions
 
     if credentials is None:
-        raise DriverError(endpoint.name, "no credentials for this device", temporary=False)
+        raise ConnectError(endpoint.name, "no credentials for this device", temporary=False)
     lookups = []
     if enable:
         secret = credentials.enable or credentials.password or ""
@@ -118,7 +120,7 @@ def open_cli(
     try:
         cli.open()
     except Exception as exc:  # scrapli raises its own hierarchy, the OS its own
-        raise classify(endpoint.name, exc, "connect") from None
+        raise classify(endpoint.name, exc, "connect", ConnectError) from None
     return cli
 
 
@@ -199,6 +201,54 @@ class LocalShell:
 
     def close(self) -> None:
         return None
+
+
+def open_shell(
+    transport: str, endpoint: Endpoint, credentials: Credentials | None, options: SshOptions
+) -> CommandRunner:
+    """A shell on the device: over SSH, or on this host when the reconciler runs there."""
+    if transport == "local":
+        return LocalShell(endpoint)
+    return SshShell(endpoint, credentials, options)
+
+
+class OverShell:
+    """The open and close stages of a driver that runs commands in a shell on the device
+    (Open vSwitch, FRR): over SSH, or on this host with transport "local"."""
+
+    transport: str
+    ssh: SshOptions
+
+    def open(
+        self, intent: Intent, credentials: Credentials | None, transcript: Transcript
+    ) -> CommandRunner:
+        shell = open_shell(self.transport, intent.endpoint, credentials, self.ssh)
+        transcript.sessions += shell.sessions
+        return shell
+
+    def close(self, session: CommandRunner) -> None:
+        session.close()
+
+
+def check_transport(transport: str) -> str:
+    if transport not in ("ssh", "local"):
+        raise ValueError(f"transport must be ssh or local, not {transport!r}")
+    return transport
+
+
+def run_checked(
+    shell: CommandRunner, device: str, command: str, temporary: re.Pattern[str], label: str = ""
+) -> str:
+    """Run one command line; a non-zero exit is a DriverError, temporary when the output
+    matches `temporary` (the tool could not reach its daemon)."""
+    rc, out = shell.run(command)
+    if rc != 0:
+        said = out.strip()[:500] or "no output"
+        raise DriverError(
+            device, f"{label or repr(command)} exited {rc}: {said}",
+            temporary=bool(temporary.search(out)),
+        )
+    return out
 
 
 def quote(argv: Sequence[str]) -> str:

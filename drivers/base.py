@@ -1,20 +1,16 @@
-"""The contract between the reconciler and device drivers.
+"""The records the reconciler hands to device drivers, and the one tree of driver errors.
 
 Drivers never see the core's models: the planner hands them plain, frozen intended-state
-records (below), and each driver follows the scrapli_cfg / hier_config shape:
-
-    open → read running state of the managed resources → remediation(running, intended)
-    → push only that → verify → close
-
-`remediation` is a pure function, so a second run against a converged device sends nothing.
-Only the resources named in an intent are managed; everything else on a device is left alone.
+records (below). The loop every driver runs (open → read → diff → push → verify → close) is
+written once in `drivers.contract`; `remediation` is pure, so a second run against a
+converged device sends nothing. Only the resources named in an intent are managed;
+everything else on a device is left alone.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
 
 # Text that reaches a device CLI (descriptions, names) is restricted to this alphabet, so a
 # hostile value in YAML can never add a command. The loader refuses anything else earlier;
@@ -23,13 +19,55 @@ SAFE_TEXT = re.compile(r"^[A-Za-z0-9 ._:/@+()#,-]{0,80}$")
 
 
 class DriverError(Exception):
-    """A device operation failed; `temporary` says whether a retry may succeed."""
+    """The root of every driver failure; `temporary` says whether a retry may succeed.
 
-    def __init__(self, device: str, message: str, *, temporary: bool = True) -> None:
+    The stage subclasses below say where it happened; callers (apply, the ledger's status,
+    the operator's retry) need only the root, its `reason` and `temporary`.
+    """
+
+    stage = "device"
+    temporary_by_default = True
+
+    def __init__(
+        self, device: str, message: str, *, temporary: bool | None = None, resource: str = ""
+    ) -> None:
         super().__init__(f"{device}: {message}")
         self.device = device
         self.reason = message
-        self.temporary = temporary
+        self.temporary = self.temporary_by_default if temporary is None else temporary
+        self.resource = resource  # the managed resource concerned, when one is
+
+
+class IntentRefused(DriverError):
+    """The intent itself is unsafe or out of range: refused before any session is opened."""
+
+    stage = "intent"
+    temporary_by_default = False
+
+
+class ConnectError(DriverError):
+    """The session could not be opened (unreachable, login refused, enable refused)."""
+
+    stage = "open"
+
+
+class ReadError(DriverError):
+    """The running state could not be read or understood."""
+
+    stage = "read"
+
+
+class PushError(DriverError):
+    """The device refused or dropped a change; a permanent one is rolled back where the
+    platform can."""
+
+    stage = "push"
+
+
+class VerifyError(DriverError):
+    """After the push the device still differs from the intent."""
+
+    stage = "verify"
 
 
 def safe_text(value: str) -> str:
@@ -44,22 +82,20 @@ def check_switch_intent(intent: SwitchIntent, port_name: re.Pattern[str]) -> Non
     device = intent.endpoint.name
     for port in intent.ports:
         if not port_name.match(port.interface):
-            raise DriverError(device, f"unsafe port name {port.interface!r}", temporary=False)
+            raise IntentRefused(device, f"unsafe port name {port.interface!r}")
         try:
             safe_text(port.description)
         except ValueError as exc:
-            raise DriverError(device, f"{port.interface}: {exc}", temporary=False) from None
+            raise IntentRefused(device, f"{port.interface}: {exc}") from None
         for vlan in (port.vlan, port.voice_vlan):
             if vlan is not None and not 1 <= vlan <= 4094:
-                raise DriverError(
-                    device, f"{port.interface}: VLAN {vlan} out of range", temporary=False
-                )
+                raise IntentRefused(device, f"{port.interface}: VLAN {vlan} out of range")
     for vlan in intent.vlans:
         if not 1 <= vlan <= 4094:
-            raise DriverError(device, f"VLAN {vlan} out of range", temporary=False)
+            raise IntentRefused(device, f"VLAN {vlan} out of range")
     names = [p.interface for p in intent.ports]
     if len(names) != len(set(names)):
-        raise DriverError(device, "a port appears twice in the intent", temporary=False)
+        raise IntentRefused(device, "a port appears twice in the intent")
 
 
 @dataclass(frozen=True)
@@ -100,6 +136,8 @@ class PortIntent:
     description: str = ""
     enabled: bool = False
     voice_vlan: int | None = None
+    # who the port is for (reports only): not device state, so not part of equality
+    occupier: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -138,29 +176,6 @@ class RouterIntent:
     # Routes inside these prefixes (the site's public pools) are managed: one that is running
     # but not intended is removed. Routes outside them are never touched.
     managed_prefixes: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass
-class Transcript:
-    """What a driver sent to one device: the evidence for idempotence tests and the apply log."""
-
-    device: str
-    sessions: int = 0
-    reads: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-
-
-class SwitchDriver(Protocol):
-    def apply(self, intent: SwitchIntent, credentials: Credentials | None) -> Transcript:
-        """Read running state of the managed ports, push the remediation, verify."""
-        ...
-
-
-class RouterDriver(Protocol):
-    def apply(self, intent: RouterIntent, credentials: Credentials | None) -> Transcript: ...
 
 
 # ---------------------------------------------------------------- telephony
@@ -217,9 +232,17 @@ class WifiIntent:
     devices: tuple[WifiDeviceIntent, ...]
 
 
-class TelephonyDriver(Protocol):
-    def apply(self, intent: TelephonyIntent, credentials: Credentials | None) -> Transcript: ...
+# ---------------------------------------------------------------- results
 
 
-class WifiDriver(Protocol):
-    def apply(self, intent: WifiIntent, credentials: Credentials | None) -> Transcript: ...
+Intent = SwitchIntent | RouterIntent | TelephonyIntent | WifiIntent
+
+
+@dataclass
+class Transcript:
+    """What a driver sent to one device: the evidence for idempotence tests and the apply log."""
+
+    device: str
+    sessions: int = 0
+    reads: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)

@@ -10,7 +10,8 @@ parked, `no shutdown` comes last when it is being enabled.
 
 A block that the switch rejects is rolled back to what that interface ran before (best
 effort), so every managed interface is left either old or new; the error is permanent. A
-dropped session is temporary: the next run reads the device again and converges.
+dropped session is temporary: the next run reads the device again and converges. The loop
+itself (read → diff → push → verify) is `drivers.contract.Driver.apply`.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from typing import TYPE_CHECKING
 
 from drivers._ssh import SshOptions, classify, close_quietly, open_cli
 from drivers.base import (
+    ConnectError,
     Credentials,
     DriverError,
     PortIntent,
+    PushError,
+    ReadError,
     SwitchIntent,
     Transcript,
     check_switch_intent,
 )
+from drivers.contract import NOT_ACCESS as NOT_ACCESS  # read by the tests
+from drivers.contract import Remediation, SwitchDriver, SwitchRunning
 
 if TYPE_CHECKING:
     from scrapli import Cli
@@ -39,7 +45,6 @@ PLATFORM = "cisco_iosxe"
 INTERFACE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9/.:-]{0,63}$")
 # Seen on real IOS and on the fake-switches simulator used by the lab tests.
 EXTRA_FAILURE_INDICATORS = ("No such command", "Command rejected", "% Bad", "% Access denied")
-NOT_ACCESS = 0  # `vlan` of a running port that is not in access mode: never equals an intent
 
 
 # ------------------------------------------------------------------ validation
@@ -210,50 +215,16 @@ def _definition() -> LoadedDefinition:
     return LoadedDefinition(platform_name=PLATFORM, definition=text.replace(marker, marker + extra))
 
 
-class CiscoIosxeDriver:
-    """SwitchDriver for Cisco IOS/IOS-XE (and IOS-like CLIs) over SSH."""
+class CiscoIosxeDriver(SwitchDriver["Cli", str]):
+    """Cisco IOS/IOS-XE (and IOS-like CLIs) over SSH; a step is one configuration line."""
 
     platform = PLATFORM
+    port_name = INTERFACE_NAME
 
     def __init__(self, ssh: SshOptions | None = None) -> None:
         self.ssh = ssh or SshOptions.from_env()
 
-    # -- public API
-
-    def apply(self, intent: SwitchIntent, credentials: Credentials | None) -> Transcript:
-        check_intent(intent)
-        transcript = Transcript(device=intent.endpoint.name)
-        cli = self._open(intent, credentials, transcript)
-        try:
-            running, vlans = self._read(cli, intent, transcript)
-            lines = remediation(running, intent, vlans)
-            if lines:
-                self._push(cli, intent, running, lines, transcript)
-                running, vlans = self._read(cli, intent, transcript)
-                left = remediation(running, intent, vlans)
-                if left:
-                    raise DriverError(
-                        intent.endpoint.name,
-                        f"not converged after push, still differs: {left}",
-                        temporary=False,
-                    )
-        finally:
-            close_quietly(cli)
-        return transcript
-
-    def read(self, intent: SwitchIntent, credentials: Credentials | None) -> dict[str, PortIntent]:
-        """What the managed ports run now (for drift reports and tests)."""
-        transcript = Transcript(device=intent.endpoint.name)
-        cli = self._open(intent, credentials, transcript)
-        try:
-            ports = self._read(cli, intent, transcript)[0]
-        finally:
-            close_quietly(cli)
-        return {p.interface: ports[p.interface] for p in intent.ports}
-
-    # -- steps
-
-    def _open(
+    def open(
         self, intent: SwitchIntent, credentials: Credentials | None, transcript: Transcript
     ) -> Cli:
         device = intent.endpoint.name
@@ -264,35 +235,60 @@ class CiscoIosxeDriver:
             prompt = cli.get_prompt().result.strip()
         except Exception as exc:
             close_quietly(cli)
-            raise classify(device, exc, "prompt") from None
+            raise classify(device, exc, "prompt", ConnectError) from None
         if not prompt.endswith("#"):
             close_quietly(cli)
-            raise DriverError(device, f"enable refused (prompt {prompt!r})", temporary=False)
+            raise ConnectError(device, f"enable refused (prompt {prompt!r})", temporary=False)
         return cli
 
-    def _read(
-        self, cli: Cli, intent: SwitchIntent, transcript: Transcript
-    ) -> tuple[dict[str, PortIntent], set[int]]:
+    def close(self, session: Cli) -> None:
+        close_quietly(session)
+
+    def read_switch(self, session: Cli, intent: SwitchIntent, transcript: Transcript
+                    ) -> SwitchRunning:
         device = intent.endpoint.name
         command = "show running-config"
         try:
-            res = cli.send_input(command)
+            res = session.send_input(command)
         except Exception as exc:
-            raise classify(device, exc, command) from None
+            raise classify(device, exc, command, ReadError) from None
         transcript.reads.append(command)
         if res.failed:
-            raise DriverError(device, f"{command}: {res.result.strip()}", temporary=False)
+            raise ReadError(device, f"{command}: {res.result.strip()}", temporary=False)
         ports, vlans = parse_running_config(res.result)
-        missing = [p.interface for p in intent.ports if p.interface not in ports]
-        if missing:
-            raise DriverError(
-                device, f"no such interface on the switch: {', '.join(missing)}", temporary=False
-            )
-        return ports, vlans
+        return SwitchRunning(ports, frozenset(vlans))
 
-    def _send_block(
-        self, cli: Cli, device: str, block: list[str], transcript: Transcript
-    ) -> str | None:
+    def steps(self, running: SwitchRunning, intent: SwitchIntent) -> list[str]:
+        return remediation(dict(running.ports), intent, running.vlans)
+
+    def push(self, session: Cli, intent: SwitchIntent, remediation: Remediation[str],
+             transcript: Transcript) -> None:
+        device = intent.endpoint.name
+        for block in blocks(remediation.steps):
+            complaint = self._send_block(session, device, block, transcript)
+            if complaint is not None:
+                interface = block[0].split()[1] if block[0].startswith("interface ") else ""
+                raise PushError(device, f"rejected in {block[0]!r}: {complaint}",
+                                temporary=False, resource=interface)
+
+    def rollback(self, session: Cli, intent: SwitchIntent, before: SwitchRunning,
+                 error: DriverError, transcript: Transcript) -> None:
+        """Best effort: put the interface whose block was refused back to what it ran."""
+        old = before.ports.get(error.resource)
+        if old is None or old.vlan == NOT_ACCESS:  # not an access port: cannot express it
+            return
+        try:
+            now = self.read_switch(session, intent, transcript).ports
+        except DriverError:
+            return
+        if error.resource not in now:
+            return
+        back = _port_remediation(now[error.resource], old)
+        if back:
+            self._send_block(session, intent.endpoint.name, back, transcript)
+
+    def _send_block(self, cli: Cli, device: str, block: list[str], transcript: Transcript
+                    ) -> str | None:
         """Send one block in configuration mode; the switch's complaint, or None if accepted."""
         inputs = [b.strip() for b in block]
         transcript.commands.extend(inputs)
@@ -301,46 +297,7 @@ class CiscoIosxeDriver:
                 inputs, requested_mode="configuration", stop_on_indicated_failure=True
             )
         except Exception as exc:
-            raise classify(device, exc, f"push {inputs[0]!r}") from None
+            raise classify(device, exc, f"push {inputs[0]!r}", PushError) from None
         if res.failed:
             return res.result.strip() or "rejected"
         return None
-
-    def _push(
-        self,
-        cli: Cli,
-        intent: SwitchIntent,
-        running: dict[str, PortIntent],
-        lines: list[str],
-        transcript: Transcript,
-    ) -> None:
-        device = intent.endpoint.name
-        for block in blocks(lines):
-            complaint = self._send_block(cli, device, block, transcript)
-            if complaint is None:
-                continue
-            if block[0].startswith("interface "):
-                self._roll_back(cli, intent, running, block[0].split()[1], transcript)
-            raise DriverError(device, f"rejected in {block[0]!r}: {complaint}", temporary=False)
-
-    def _roll_back(
-        self,
-        cli: Cli,
-        intent: SwitchIntent,
-        before: dict[str, PortIntent],
-        interface: str,
-        transcript: Transcript,
-    ) -> None:
-        """Best effort: put one interface back to what it ran before this push."""
-        try:
-            now, _ = self._read(cli, intent, transcript)
-        except DriverError:
-            return
-        old = before.get(interface)
-        if old is None or interface not in now:
-            return
-        if old.vlan == NOT_ACCESS:  # it was not an access port: cannot express it, leave it
-            return
-        back = _port_remediation(now[interface], old)
-        if back:
-            self._send_block(cli, intent.endpoint.name, back, transcript)

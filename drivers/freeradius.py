@@ -23,13 +23,23 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from drivers.base import Credentials, DriverError, Transcript, WifiIntent
+from drivers._sqlite import connect, database_error, database_path
+from drivers.base import (
+    ConnectError,
+    Credentials,
+    DriverError,
+    IntentRefused,
+    PushError,
+    ReadError,
+    Transcript,
+    WifiIntent,
+)
+from drivers.contract import Change, Remediation, WifiDriver, changes_between
 
 # rlm_sql escapes anything outside its safe_characters as =XX before querying, so a stored
 # name with e.g. '+' would never match: refuse such names.
@@ -164,7 +174,7 @@ def intended_rows(intent: WifiIntent, secrets: SecretStore, prefix: str, device:
     """Validate the intent and turn it into rows; passwords are looked up here."""
 
     def refuse(message: str) -> DriverError:
-        return DriverError(device, message, temporary=False)
+        return IntentRefused(device, message)
 
     rows: Rows = {t: Counter() for t in TABLES}
     groups: dict[str, str] = {}
@@ -196,7 +206,7 @@ def intended_rows(intent: WifiIntent, secrets: SecretStore, prefix: str, device:
         try:
             password = secrets.get(u.secret_ref)
         except (OSError, ValueError) as exc:
-            raise DriverError(device, f"secrets store unreadable: {type(exc).__name__}") from exc
+            raise ConnectError(device, f"secrets store unreadable: {type(exc).__name__}") from exc
         if not password:
             raise refuse(
                 f"user {u.username}: no secret {u.secret_ref!r} "
@@ -223,16 +233,75 @@ def intended_rows(intent: WifiIntent, secrets: SecretStore, prefix: str, device:
     return Intended(rows, frozenset(groups.values()), frozenset(names))
 
 
+def _entities(rows: Mapping[str, Counter[Row]]) -> dict[str, list[tuple[str, Row]]]:
+    """Rows by what they belong to: "group occ-acme", "user alice", "user 02-00-…"."""
+    found: dict[str, list[tuple[str, Row]]] = {}
+    for table in TABLES:
+        for row in sorted(rows.get(table, Counter()).elements()):
+            key = f"{'group' if table in GROUP_TABLES else 'user'} {row[0]}"
+            found.setdefault(key, []).append((table, row))
+    return found
+
+
+def _describe(rows: list[tuple[str, Row]]) -> str:
+    """The rows of one group or user, passwords hidden."""
+    parts = []
+    for table, row in rows:
+        if table == "radusergroup":
+            parts.append(f"in {row[1]}")
+        else:
+            value = "***" if row[1].endswith("-Password") else row[3]
+            parts.append(f"{row[1]} {row[2]} {value}")
+    return "; ".join(parts)
+
+
+def row_changes(running: Rows, intended: Rows, prefix: str) -> tuple[Change, ...]:
+    """Per group and per user or device whose rows differ."""
+    have_rows, want_rows = _entities(running), _entities(intended)
+    have = {k: _describe(v) for k, v in have_rows.items()}
+    want = {k: _describe(v) for k, v in want_rows.items()}
+    for key, rows in have_rows.items():
+        if rows != want_rows.get(key) and have[key] == want.get(key):
+            have[key] += " (another password)"
+    owners: dict[str, str] = {}
+    for key, rows in [*have_rows.items(), *want_rows.items()]:
+        for table, row in rows:
+            group = row[0] if table in GROUP_TABLES else row[1] if table == "radusergroup" else ""
+            if group.startswith(prefix):
+                owners[key] = group[len(prefix):]
+    return changes_between(have, want, owners)
+
+
 # ------------------------------------------------------------------ the driver
 
 
-class FreeRadiusDriver:
+@dataclass
+class Session:
+    """The open database, in a write transaction from the read on; the intended rows (with
+    the passwords looked up once)."""
+
+    db: sqlite3.Connection
+    want: Intended
+
+
+@dataclass(frozen=True)
+class Running:
+    rows: Rows
+    want: Intended  # what the read was fenced by (managed groups and names)
+
+
+class FreeRadiusDriver(WifiDriver[Session, Running, RowOp]):
     """Reconcile the Wi-Fi accounts of the managed groups in FreeRADIUS's SQLite database.
 
     `db_path` (default: env TENANTRY_RADIUS_DB) is the file rlm_sql reads. Passwords come
     from `secrets` (default: the environment, see `EnvSecretStore`). Groups are named
     `group_prefix` + the intent's group name, and every group with that prefix is managed.
+    Read, diff and push happen in one transaction (no lost update); the rollback is SQL's.
+    `credentials` are unused: access is the database file's permissions.
     """
+
+    platform = "freeradius"
+    verify_temporary = True  # a difference after the commit is a concurrent change
 
     def __init__(
         self,
@@ -255,68 +324,57 @@ class FreeRadiusDriver:
         """``TENANTRY_RADIUS_DB`` names the database; secrets from the same environment."""
         env = os.environ if environ is None else environ
         if "TENANTRY_RADIUS_DB" not in env:
-            raise DriverError("freeradius", "TENANTRY_RADIUS_DB is not set", temporary=False)
+            raise ConnectError("freeradius", "TENANTRY_RADIUS_DB is not set", temporary=False)
         return cls(env["TENANTRY_RADIUS_DB"], secrets=EnvSecretStore(env))
 
-    def apply(self, intent: WifiIntent, credentials: Credentials | None) -> Transcript:
-        """One transaction: read the managed rows, push the remediation, commit, verify.
-        `credentials` is unused: access is the database file's permissions."""
+    # -- the stages
+
+    def open(self, intent: WifiIntent, credentials: Credentials | None,
+             transcript: Transcript) -> Session:
         device = intent.endpoint.name
         want = intended_rows(intent, self.secrets, self.group_prefix, device)
-        t = Transcript(device=device, sessions=1)
-        with self._connect(device) as db:
-            try:
-                db.execute("BEGIN IMMEDIATE")  # read and write under one lock: no lost update
-                try:
-                    running = self._read(db, want, t)
-                    ops = remediation(running, want.rows)
-                    for op in ops:
-                        self._push(db, op)
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise DriverError(device, f"RADIUS database: {exc}", temporary=_busy(exc)) from exc
-            t.commands.extend(str(op) for op in ops)
-            # verify from a fresh read: what the server will see from the next packet on
-            check = Transcript(device=device)
-            try:
-                after = self._read(db, want, check)
-            except sqlite3.Error as exc:
-                raise DriverError(device, f"RADIUS database: {exc}", temporary=_busy(exc)) from exc
-            if remediation(after, want.rows):
-                raise DriverError(
-                    device, "verify: RADIUS rows differ after commit (concurrent change?)"
-                )
-        return t
+        path = database_path(self.db_path, "TENANTRY_RADIUS_DB", device, "RADIUS database")
+        db = connect(path, device, "RADIUS database", self.timeout)
+        try:
+            db.execute("BEGIN IMMEDIATE")  # read and write under one lock: no lost update
+        except sqlite3.Error as exc:
+            db.close()
+            raise database_error(device, "RADIUS database", exc, ConnectError) from exc
+        transcript.sessions += 1
+        return Session(db, want)
+
+    def close(self, session: Session) -> None:
+        session.db.close()  # an uncommitted transaction is rolled back
+
+    def read_running(self, session: Session, intent: WifiIntent,
+                     transcript: Transcript) -> Running:
+        try:
+            rows = self._read(session.db, session.want, transcript)
+        except sqlite3.Error as exc:
+            raise database_error(transcript.device, "RADIUS database", exc, ReadError) from exc
+        return Running(rows, session.want)
+
+    def diff(self, intent: WifiIntent, running: Running) -> Remediation[RowOp]:
+        ops = remediation(running.rows, running.want.rows)
+        changes = row_changes(running.rows, running.want.rows, self.group_prefix)
+        return Remediation(changes, tuple(ops))
+
+    def push(self, session: Session, intent: WifiIntent, remediation: Remediation[RowOp],
+             transcript: Transcript) -> None:
+        try:
+            for op in remediation.steps:
+                self._push(session.db, op)
+            session.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise database_error(transcript.device, "RADIUS database", exc, PushError) from exc
+        transcript.commands.extend(str(op) for op in remediation.steps)
+
+    def rollback(self, session: Session, intent: WifiIntent, before: Running,
+                 error: DriverError, transcript: Transcript) -> None:
+        if session.db.in_transaction:
+            session.db.execute("ROLLBACK")
 
     # -- helpers
-
-    @contextmanager
-    def _connect(self, device: str) -> Iterator[sqlite3.Connection]:
-        path = self.db_path
-        if path is None:
-            if not os.environ.get("TENANTRY_RADIUS_DB"):
-                raise DriverError(
-                    device, "no database: pass db_path or set TENANTRY_RADIUS_DB", temporary=False
-                )
-            path = Path(os.environ["TENANTRY_RADIUS_DB"])
-        if not path.exists():
-            raise DriverError(device, f"RADIUS database {path} missing", temporary=False)
-        try:
-            con = sqlite3.connect(
-                path.resolve().as_uri() + "?mode=rw",
-                uri=True,
-                timeout=self.timeout,
-                isolation_level=None,
-            )
-        except sqlite3.Error as exc:
-            raise DriverError(device, f"RADIUS database: {exc}") from exc
-        try:
-            yield con
-        finally:
-            con.close()
 
     def _read(self, db: sqlite3.Connection, want: Intended, t: Transcript) -> Rows:
         """The managed rows: those of groups with the prefix (or intended), and every row of
@@ -369,8 +427,3 @@ class FreeRadiusDriver:
                 op.row,
             )
 
-
-def _busy(exc: sqlite3.Error) -> bool:
-    """A locked or unopenable database is worth a retry; a missing table is not."""
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text or "unable to open" in text

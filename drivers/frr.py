@@ -10,7 +10,8 @@ option, e.g. `ip netns exec rtr vtysh --vty_socket /run/frr-rtr` when FRR lives 
 Only routes inside `RouterIntent.managed_prefixes` are removed when not intended; anything else
 in the routing table is never touched. New routes are added before old ones are removed
 (make before break). vtysh stops at the first rejected line, so on a rejection the managed
-routes are put back to what ran before (best effort) and the error is permanent.
+routes are put back to what ran before (best effort, the `rollback` stage) and the error is
+permanent.
 
 Gateways (`RouterIntent.gateways`): the occupier's first address on its VLAN interface, named
 by TENANTRY_FRR_GATEWAY_INTERFACE (default "vlan{vlan}", e.g. "eth1.{vlan}" for a trunk
@@ -29,8 +30,16 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from drivers._ssh import CommandRunner, LocalShell, SshOptions, SshShell, quote
-from drivers.base import Credentials, DriverError, RouterIntent, Transcript, safe_text
+from drivers._ssh import CommandRunner, OverShell, SshOptions, check_transport, quote, run_checked
+from drivers.base import (
+    Credentials,
+    DriverError,
+    IntentRefused,
+    RouterIntent,
+    Transcript,
+    safe_text,
+)
+from drivers.contract import ABSENT, Change, Remediation, RouterDriver, changes_between
 
 PLATFORM = "frr"
 log = logging.getLogger(__name__)
@@ -71,7 +80,7 @@ def check_intent(intent: RouterIntent) -> None:
             ipaddress.ip_interface(g.address)
             safe_text(g.description)
     except ValueError as exc:
-        raise DriverError(device, f"invalid router intent: {exc}", temporary=False) from None
+        raise IntentRefused(device, f"invalid router intent: {exc}") from None
 
 
 def intended_routes(intent: RouterIntent) -> set[StaticRoute]:
@@ -195,105 +204,119 @@ def _restore(running_now: set[StaticRoute], before: set[StaticRoute],
     return [r.line for r in sorted(old - now)] + [f"no {r.line}" for r in sorted(now - old)]
 
 
-class FrrDriver:
-    """RouterDriver for FRR, via vtysh over SSH (default) or on this host."""
+@dataclass(frozen=True)
+class RouterRunning:
+    """What a router runs: every static route, and the interfaces' addresses."""
+
+    routes: frozenset[StaticRoute]
+    interfaces: dict[str, Interface]
+
+
+def parse_router(text: str) -> RouterRunning:
+    return RouterRunning(frozenset(parse_static_routes(text)), parse_interfaces(text))
+
+
+def describe_interface(have: Interface) -> str:
+    if not (have.addresses or have.description):
+        return ABSENT
+    text = "address " + ", ".join(sorted(have.addresses)) if have.addresses else "no address"
+    return text + (f", {have.description!r}" if have.description else "")
+
+
+def router_changes(
+    running: RouterRunning, intent: RouterIntent, template: str
+) -> tuple[Change, ...]:
+    """Per gateway interface and per routed prefix that differs (managed ones only)."""
+    pattern = re.compile("^" + re.escape(template).replace(r"\{vlan\}", r"[0-9]+") + "$")
+    have: dict[str, str] = {}
+    want: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for name, interface in running.interfaces.items():
+        if pattern.match(name):
+            have[f"interface {name}"] = describe_interface(interface)
+    for g in intent.gateways:
+        key = f"interface {gateway_interface(template, g.vlan)}"
+        want[key] = describe_interface(Interface(frozenset({g.address}), g.description))
+        owner[key] = g.description
+    wanted = intended_routes(intent)
+    hops: dict[str, set[str]] = {}
+    for r in running.routes:
+        if r in wanted or managed(r, intent.managed_prefixes):
+            hops.setdefault(f"route {r.prefix}", set()).add(r.next_hop)
+    have |= {key: "via " + ", ".join(sorted(h)) for key, h in hops.items()}
+    for route in intent.routes:
+        key = f"route {ipaddress.ip_network(route.prefix, strict=False)}"
+        want[key] = f"via {route.next_hop}"
+        owner[key] = route.description
+    have = {k: v for k, v in have.items() if v != ABSENT}
+    return changes_between(have, want, owner)
+
+
+class FrrDriver(OverShell, RouterDriver[CommandRunner, RouterRunning, str]):
+    """FRR via vtysh over SSH (default) or on this host; a step is one vtysh line."""
 
     platform = PLATFORM
 
     def __init__(self, ssh: SshOptions | None = None, *, transport: str | None = None,
                  vtysh: Sequence[str] | str | None = None) -> None:
         """`transport` and `vtysh` default to TENANTRY_FRR_TRANSPORT / TENANTRY_FRR_VTYSH."""
-        transport = transport or os.environ.get("TENANTRY_FRR_TRANSPORT", "ssh")
-        if transport not in ("ssh", "local"):
-            raise ValueError(f"transport must be ssh or local, not {transport!r}")
+        self.transport = check_transport(
+            transport or os.environ.get("TENANTRY_FRR_TRANSPORT", "ssh"))
         vtysh = vtysh or os.environ.get("TENANTRY_FRR_VTYSH", "vtysh")
         self.gateway_template = os.environ.get("TENANTRY_FRR_GATEWAY_INTERFACE", "vlan{vlan}")
         if not IfaceName.match(gateway_interface(self.gateway_template, 4094)):
             raise ValueError(f"bad TENANTRY_FRR_GATEWAY_INTERFACE {self.gateway_template!r}")
         self.vtysh = tuple(shlex.split(vtysh) if isinstance(vtysh, str) else vtysh)
         self.ssh = ssh or SshOptions.from_env()
-        self.transport = transport
 
-    def _connect(self, intent: RouterIntent, credentials: Credentials | None) -> CommandRunner:
-        if self.transport == "local":
-            return LocalShell(intent.endpoint)
-        return SshShell(intent.endpoint, credentials, self.ssh)
+    def check(self, intent: RouterIntent) -> None:
+        check_intent(intent)
 
     def _vtysh(self, shell: CommandRunner, device: str, commands: Sequence[str]) -> str:
         argv = list(self.vtysh)
         for c in commands:
             argv += ["-c", c]
-        rc, out = shell.run(quote(argv))
-        if rc != 0:
-            raise DriverError(device, f"vtysh: {out.strip()[:500] or f'exit {rc}'}",
-                              temporary=bool(_TEMPORARY.search(out)))
-        return out
+        return run_checked(shell, device, quote(argv), _TEMPORARY, "vtysh")
 
-    def _read(self, shell: CommandRunner, device: str, transcript: Transcript
-              ) -> set[StaticRoute]:
-        return self._read_all(shell, device, transcript)[0]
-
-    def _read_all(self, shell: CommandRunner, device: str, transcript: Transcript
-                  ) -> tuple[set[StaticRoute], dict[str, Interface]]:
-        out = self._vtysh(shell, device, ["show running-config"])
+    def read_running(self, session: CommandRunner, intent: RouterIntent,
+                     transcript: Transcript) -> RouterRunning:
+        out = self._vtysh(session, intent.endpoint.name, ["show running-config"])
         transcript.reads.append("show running-config")
-        return parse_static_routes(out), parse_interfaces(out)
+        return parse_router(out)
 
-    def _remediation(self, running: tuple[set[StaticRoute], dict[str, Interface]],
-                     intent: RouterIntent) -> list[str]:
+    def diff(self, intent: RouterIntent, running: RouterRunning) -> Remediation[str]:
         """Gateways first: a route's next hop lies in the occupier's prefix."""
-        return (gateway_remediation(running[1], intent, self.gateway_template)
-                + remediation(running[0], intent))
+        steps = (gateway_remediation(running.interfaces, intent, self.gateway_template)
+                 + remediation(set(running.routes), intent))
+        return Remediation(router_changes(running, intent, self.gateway_template), tuple(steps))
 
-    def apply(self, intent: RouterIntent, credentials: Credentials | None) -> Transcript:
-        check_intent(intent)
+    def push(self, session: CommandRunner, intent: RouterIntent,
+             remediation: Remediation[str], transcript: Transcript) -> None:
         device = intent.endpoint.name
-        transcript = Transcript(device=device)
-        shell = self._connect(intent, credentials)
-        transcript.sessions += shell.sessions
-        try:
-            running = self._read_all(shell, device, transcript)
-            before = running[0]
-            lines = self._remediation(running, intent)
-            if not lines:
-                return transcript
-            transcript.commands.extend(lines)
-            main, removals = split_removals(lines)
+        transcript.commands.extend(remediation.steps)
+        main, removals = split_removals(list(remediation.steps))
+        self._vtysh(session, device, ["configure terminal", *main])
+        for removal in removals:
             try:
-                self._vtysh(shell, device, ["configure terminal", *main])
+                self._vtysh(session, device, ["configure terminal", *removal])
             except DriverError as exc:
-                if not exc.temporary:
-                    self._roll_back(shell, device, before, intent, transcript)
-                raise
-            for removal in removals:
-                try:
-                    self._vtysh(shell, device, ["configure terminal", *removal])
-                except DriverError as exc:
-                    if exc.temporary:
-                        raise  # else: checked by the re-read below
-            left = self._remediation(self._read_all(shell, device, transcript), intent)
-            if left:
-                raise DriverError(device, f"not converged after push: {left}", temporary=False)
-            return transcript
-        finally:
-            shell.close()
+                if exc.temporary:
+                    raise  # else: the verify's re-read decides
 
-    def _roll_back(self, shell: CommandRunner, device: str, before: set[StaticRoute],
-                   intent: RouterIntent, transcript: Transcript) -> None:
+    def rollback(self, session: CommandRunner, intent: RouterIntent, before: RouterRunning,
+                 error: DriverError, transcript: Transcript) -> None:
+        device = intent.endpoint.name
         prefixes = [*intent.managed_prefixes, *(r.prefix for r in intent.routes)]
         try:
-            now = self._read(shell, device, transcript)
-            back = _restore(now, before, prefixes)
+            now = self.read_running(session, intent, transcript)
+            back = _restore(set(now.routes), set(before.routes), prefixes)
             if back:
                 transcript.commands.extend(back)
-                self._vtysh(shell, device, ["configure terminal", *back])
+                self._vtysh(session, device, ["configure terminal", *back])
         except DriverError:
             log.warning("%s: roll back after a rejected change failed", device)
 
-    def read(self, intent: RouterIntent, credentials: Credentials | None) -> set[StaticRoute]:
+    def read(self, intent: RouterIntent, credentials: Credentials | None = None
+             ) -> set[StaticRoute]:
         """Running static routes (all of them, managed or not)."""
-        shell = self._connect(intent, credentials)
-        try:
-            return self._read(shell, intent.endpoint.name, Transcript(intent.endpoint.name))
-        finally:
-            shell.close()
+        return set(self.running(intent, credentials).routes)

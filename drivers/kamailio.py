@@ -24,20 +24,24 @@ import re
 import sqlite3
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from drivers._sqlite import connect, database_error, database_path
 from drivers.base import (
+    ConnectError,
     Credentials,
     DriverError,
     Endpoint,
+    IntentRefused,
     NumberIntent,
+    PushError,
     TelephonyIntent,
     Transcript,
 )
+from drivers.contract import ABSENT, Change, Remediation, TelephonyDriver, changes_between
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 # The htable packs columns with ',' and the routing script splits on it.
@@ -145,25 +149,25 @@ def intended_table(intent: TelephonyIntent, device: str) -> dict[str, Entry]:
     for n in intent.numbers:
         _check_number(n, device)
         if n.number in table:
-            raise DriverError(device, f"number {n.number} listed twice", temporary=False)
+            raise IntentRefused(device, f"number {n.number} listed twice")
         table[n.number] = Entry(n.state, n.occupier, n.until, n.assignee)
     for number in intent.logout:
         if not E164.match(number):
-            raise DriverError(device, f"not an E.164 number: {number!r}", temporary=False)
+            raise IntentRefused(device, f"not an E.164 number: {number!r}")
     return table
 
 
 def _check_number(n: NumberIntent, device: str) -> None:
     if not E164.match(n.number):
-        raise DriverError(device, f"not an E.164 number: {n.number!r}", temporary=False)
+        raise IntentRefused(device, f"not an E.164 number: {n.number!r}")
     if n.state not in STATES:
-        raise DriverError(device, f"{n.number}: unknown state {n.state!r}", temporary=False)
+        raise IntentRefused(device, f"{n.number}: unknown state {n.state!r}")
     if not OCCUPIER.match(n.occupier):
-        raise DriverError(device, f"{n.number}: bad occupier name {n.occupier!r}", temporary=False)
+        raise IntentRefused(device, f"{n.number}: bad occupier name {n.occupier!r}")
     if not OCCUPIER.match(n.assignee):
-        raise DriverError(device, f"{n.number}: bad assignee {n.assignee!r}", temporary=False)
+        raise IntentRefused(device, f"{n.number}: bad assignee {n.assignee!r}")
     if n.until is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", n.until):
-        raise DriverError(device, f"{n.number}: until must be a date", temporary=False)
+        raise IntentRefused(device, f"{n.number}: until must be a date")
 
 
 # ------------------------------------------------------------------ JSON-RPC over HTTP
@@ -245,14 +249,73 @@ class RpcClient:
 # ------------------------------------------------------------------ the driver
 
 
-class KamailioDriver:
+@dataclass
+class Session:
+    """The number database and the server's JSON-RPC, for one apply."""
+
+    db: sqlite3.Connection
+    rpc: RpcClient
+
+
+@dataclass(frozen=True)
+class Running:
+    """Both copies of the managed numbers, and which handsets to log out are registered."""
+
+    stored: dict[str, Entry]
+    live: dict[str, Entry]
+    registered: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One write: to the database, to the live table, or a handset logout (`op.number`)."""
+
+    target: Literal["db", "runtime", "logout"]
+    op: Operation
+
+
+def describe(entry: Entry | None) -> str:
+    if entry is None:
+        return ABSENT
+    text = f"{entry.state}, occupier {entry.occupier or '-'}"
+    text += f", assignee {entry.assignee}" if entry.assignee else ""
+    return text + (f", until {entry.until}" if entry.until else "")
+
+
+def number_changes(
+    running: Running, intended: Mapping[str, Entry], logout: Iterable[str]
+) -> tuple[Change, ...]:
+    """Per number (the database's state, and the live table's where it differs) and per
+    handset still to log out."""
+    have: dict[str, str] = {}
+    for number in running.stored.keys() | running.live.keys():
+        stored = running.stored.get(number)
+        text = describe(stored)
+        live = running.live.get(number)
+        if live != (runtime_view({number: stored})[number] if stored else None):
+            text += f" (live table: {describe(live)})"
+        have[f"number {number}"] = text
+    want = {f"number {n}": describe(e) for n, e in intended.items()}
+    owners = {f"number {n}": e.occupier for n, e in {**running.stored, **intended}.items()}
+    for number in logout:
+        key = f"registration {number}"
+        have[key] = "registered" if number in running.registered else "logged out"
+        want[key] = "logged out"
+    return changes_between(have, want, owners)
+
+
+class KamailioDriver(TelephonyDriver[Session, Running, Step]):
     """Reconcile a Kamailio number plan: read both copies → remediation → push → verify.
 
     `db_path` (default: env TENANTRY_KAMAILIO_DB) is the SQLite file the htable loads: the
     driver runs beside Kamailio, whose RPC port listens on the loopback only. `rpc_url`
     (default: env TENANTRY_KAMAILIO_RPC_URL, else ``http://<endpoint.host>:<endpoint.port or
     5080>/RPC``). Numbers not starting with one of `managed_prefixes` are never touched.
+    Nothing is written before both copies and the handsets have been read.
     """
+
+    platform = "kamailio"
+    verify_temporary = True  # a difference after the push is a concurrent change
 
     def __init__(
         self,
@@ -280,51 +343,62 @@ class KamailioDriver:
         (optional) overrides the URL built from the Site's endpoint."""
         env = os.environ if environ is None else environ
         if "TENANTRY_KAMAILIO_DB" not in env:
-            raise DriverError("kamailio", "TENANTRY_KAMAILIO_DB is not set", temporary=False)
+            raise ConnectError("kamailio", "TENANTRY_KAMAILIO_DB is not set", temporary=False)
         return cls(
             env["TENANTRY_KAMAILIO_DB"], rpc_url=env.get("TENANTRY_KAMAILIO_RPC_URL") or None
         )
 
-    def apply(self, intent: TelephonyIntent, credentials: Credentials | None) -> Transcript:
-        """Read the database, the live table and the handsets to log out; push the two
-        remediations and the logouts; verify. Nothing is written before every read succeeded."""
+    # -- the stages
+
+    def check(self, intent: TelephonyIntent) -> None:
         device = intent.endpoint.name
-        intended = intended_table(intent, device)
-        for number in intended:
+        for number in intended_table(intent, device):
             if not self._managed(number):
-                raise DriverError(
-                    device, f"{number} is outside the managed prefixes", temporary=False
-                )
-        rpc = RpcClient(
-            self._url(intent.endpoint),
-            device,
-            timeout=self.timeout,
-            transport=self.transport,
-            credentials=credentials,
-        )
-        t = Transcript(device=device, sessions=1)
+                raise IntentRefused(device, f"{number} is outside the managed prefixes")
 
-        # read: nothing is written before both copies and the handsets have been read
-        with self._db(device) as db:
-            stored = self._read_db(db, t)
-            live = self._read_runtime(rpc, t)
-            logged_in = [n for n in dict.fromkeys(intent.logout) if self._registered(rpc, n, t)]
+    def open(self, intent: TelephonyIntent, credentials: Credentials | None,
+             transcript: Transcript) -> Session:
+        device = intent.endpoint.name
+        path = database_path(self.db_path, "TENANTRY_KAMAILIO_DB", device, "number database")
+        rpc = RpcClient(self._url(intent.endpoint), device, timeout=self.timeout,
+                        transport=self.transport, credentials=credentials)
+        transcript.sessions += 1
+        return Session(connect(path, device, "number database", 5.0), rpc)
 
-            db_ops = remediation(stored, intended)
-            rt_ops = remediation(live, runtime_view(intended))
-            if not live and intended:
-                t.reads.append("runtime table empty: full re-push")
+    def close(self, session: Session) -> None:
+        session.db.close()
 
-            # push: the database in one transaction (old or new, never half), then the
-            # runtime; a failure in between is repaired by the next run's runtime diff
-            self._write_db(db, db_ops, device, t)
-        for op in rt_ops:
-            self._push_runtime(rpc, op, t)
-        for number in logged_in:
-            self._call(rpc, t, "ul.rm", self.location_table, number)
+    def read_running(self, session: Session, intent: TelephonyIntent,
+                     transcript: Transcript) -> Running:
+        stored = self._read_db(session.db, transcript)
+        live = self._read_runtime(session.rpc, transcript)
+        logout = dict.fromkeys(intent.logout)
+        registered = frozenset(n for n in logout if self._registered(session.rpc, n, transcript))
+        if not live and intent.numbers:
+            transcript.reads.append("runtime table empty: full re-push")
+        return Running(stored, live, registered)
 
-        self._verify(intended, intent.logout, rpc, device)
-        return t
+    def diff(self, intent: TelephonyIntent, running: Running) -> Remediation[Step]:
+        intended = intended_table(intent, intent.endpoint.name)
+        steps = [Step("db", op) for op in remediation(running.stored, intended)]
+        steps += [Step("runtime", op)
+                  for op in remediation(running.live, runtime_view(intended))]
+        steps += [Step("logout", Operation("delete", n))
+                  for n in dict.fromkeys(intent.logout) if n in running.registered]
+        return Remediation(number_changes(running, intended, intent.logout), tuple(steps))
+
+    def push(self, session: Session, intent: TelephonyIntent, remediation: Remediation[Step],
+             transcript: Transcript) -> None:
+        """The database in one transaction (old or new, never half), then the runtime; a
+        failure in between is repaired by the next run's runtime diff."""
+        by_target: dict[str, list[Operation]] = {"db": [], "runtime": [], "logout": []}
+        for step in remediation.steps:
+            by_target[step.target].append(step.op)
+        self._write_db(session.db, by_target["db"], intent.endpoint.name, transcript)
+        for op in by_target["runtime"]:
+            self._push_runtime(session.rpc, op, transcript)
+        for op in by_target["logout"]:
+            self._call(session.rpc, transcript, "ul.rm", self.location_table, op.number)
 
     # -- helpers
 
@@ -338,38 +412,13 @@ class KamailioDriver:
             return os.environ["TENANTRY_KAMAILIO_RPC_URL"]
         return f"http://{endpoint.host}:{endpoint.port or DEFAULT_RPC_PORT}/RPC"
 
-    @contextmanager
-    def _db(self, device: str) -> Iterator[sqlite3.Connection]:
-        path = self.db_path
-        if path is None:
-            if not os.environ.get("TENANTRY_KAMAILIO_DB"):
-                raise DriverError(
-                    device, "no database: pass db_path or set TENANTRY_KAMAILIO_DB", temporary=False
-                )
-            path = Path(os.environ["TENANTRY_KAMAILIO_DB"])
-        if not path.exists():
-            raise DriverError(device, f"number database {path} missing", temporary=False)
-        try:
-            con = sqlite3.connect(
-                path.resolve().as_uri() + "?mode=rw",
-                uri=True,
-                timeout=5.0,
-                isolation_level=None,
-            )
-        except sqlite3.Error as exc:
-            raise DriverError(device, f"number database: {exc}") from exc
-        try:
-            yield con
-        finally:
-            con.close()
-
     def _read_db(self, db: sqlite3.Connection, t: Transcript) -> dict[str, Entry]:
         query = "SELECT number, state, occupier, until, assignee FROM numbers"
         t.reads.append(f"db: {query}")
         try:
             rows = db.execute(query).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise DriverError(t.device, f"number database: {exc}", temporary=_busy(exc)) from exc
+        except sqlite3.Error as exc:
+            raise database_error(t.device, "number database", exc) from exc
         return {n: Entry(s, o or "", u, a or "") for n, s, o, u, a in rows if self._managed(n)}
 
     def _read_runtime(self, rpc: RpcClient, t: Transcript) -> dict[str, Entry]:
@@ -419,7 +468,7 @@ class KamailioDriver:
                 db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise DriverError(device, f"number database: {exc}", temporary=_busy(exc)) from exc
+            raise database_error(device, "number database", exc, PushError) from exc
         t.commands.extend(f"db: {op}" for op in ops)
 
     def _push_runtime(self, rpc: RpcClient, op: Operation, t: Transcript) -> None:
@@ -443,24 +492,3 @@ class KamailioDriver:
             raise DriverError(
                 t.device, f"{method} rejected: {exc.code} {exc.message}", temporary=False
             ) from exc
-
-    def _verify(
-        self, intended: dict[str, Entry], logout: tuple[str, ...], rpc: RpcClient, device: str
-    ) -> None:
-        check = Transcript(device=device)
-        with self._db(device) as db:
-            stored = self._read_db(db, check)
-        live = self._read_runtime(rpc, check)
-        if stored != intended or live != runtime_view(intended):
-            raise DriverError(
-                device, "verify: number table differs after apply (concurrent change?)"
-            )
-        still = [n for n in logout if self._registered(rpc, n, check)]
-        if still:
-            raise DriverError(device, f"verify: handsets still registered: {', '.join(still)}")
-
-
-def _busy(exc: sqlite3.Error) -> bool:
-    """A locked database is worth a retry; a missing table or column is not."""
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text or "unable to open" in text

@@ -19,31 +19,20 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from drivers._ssh import CommandRunner, LocalShell, SshOptions, SshShell, quote
-from drivers.base import (
-    Credentials,
-    DriverError,
-    PortIntent,
-    SwitchIntent,
-    Transcript,
-    check_switch_intent,
-)
+from drivers._ssh import CommandRunner, OverShell, SshOptions, check_transport, quote, run_checked
+from drivers.base import PortIntent, ReadError, SwitchIntent, Transcript
+from drivers.contract import NOT_ACCESS as NOT_ACCESS  # read by the tests
+from drivers.contract import Remediation, SwitchDriver, SwitchRunning
 
 PLATFORM = "openvswitch"
 PORT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
-NOT_ACCESS = 0  # running port with trunks/other VLAN mode: never equals an intent
 DESCRIPTION_KEY = "tenantry-description"
 _TEMPORARY = re.compile(
     r"database connection failed|connection refused|timed out|No such file", re.I
 )
-
-
-def check_intent(intent: SwitchIntent) -> None:
-    check_switch_intent(intent, PORT_NAME)
 
 
 # ------------------------------------------------------------------ parse
@@ -195,10 +184,14 @@ READ_ARGS = (
 )
 
 
-class OpenVSwitchDriver:
-    """SwitchDriver for Open vSwitch hosts, over SSH (or locally with transport="local")."""
+class OpenVSwitchDriver(OverShell, SwitchDriver[CommandRunner, str]):
+    """Open vSwitch hosts, over SSH (or locally with transport="local"); a step is one
+    shell command line. Admin state follows ovs-vswitchd a moment later: verify waits
+    `settle_s` for it."""
 
     platform = PLATFORM
+    port_name = PORT_NAME
+    missing = "no such port on the switch"
 
     def __init__(
         self,
@@ -209,78 +202,30 @@ class OpenVSwitchDriver:
         ofctl: str = "ovs-ofctl",
         settle_s: float = 2.0,
     ) -> None:
-        if transport not in ("ssh", "local"):
-            raise ValueError(f"transport must be ssh or local, not {transport!r}")
+        self.transport = check_transport(transport)
         self.ssh = ssh or SshOptions.from_env()
-        self.transport = transport
         self.vsctl = vsctl
         self.ofctl = ofctl
-        self.settle_s = settle_s  # how long verify waits for admin_state to follow
+        self.settle_s = settle_s
 
-    def _connect(self, intent: SwitchIntent, credentials: Credentials | None) -> CommandRunner:
-        if self.transport == "local":
-            return LocalShell(intent.endpoint)
-        return SshShell(intent.endpoint, credentials, self.ssh)
-
-    def _run(self, shell: CommandRunner, device: str, command: str) -> str:
-        rc, out = shell.run(command)
-        if rc != 0:
-            raise DriverError(
-                device,
-                f"{command!r} exited {rc}: {out.strip()[:500]}",
-                temporary=bool(_TEMPORARY.search(out)),
-            )
-        return out
-
-    def _read(
-        self, shell: CommandRunner, intent: SwitchIntent, transcript: Transcript
-    ) -> tuple[dict[str, PortIntent], dict[str, str]]:
+    def read_switch(self, session: CommandRunner, intent: SwitchIntent,
+                    transcript: Transcript) -> SwitchRunning:
         device = intent.endpoint.name
         command = quote([self.vsctl, *READ_ARGS])
-        out = self._run(shell, device, command)
+        out = run_checked(session, device, command, _TEMPORARY)
         transcript.reads.append(command)
         try:
-            running, bridges = parse_list_output(out)
+            ports, bridges = parse_list_output(out)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise DriverError(device, f"cannot parse ovs-vsctl output: {exc}") from None
-        missing = [p.interface for p in intent.ports if p.interface not in running]
-        if missing:
-            raise DriverError(
-                device, f"no such port on the switch: {', '.join(missing)}", temporary=False
-            )
-        return running, bridges
+            raise ReadError(device, f"cannot parse ovs-vsctl output: {exc}") from None
+        return SwitchRunning(ports, bridges=bridges)
 
-    def apply(self, intent: SwitchIntent, credentials: Credentials | None) -> Transcript:
-        check_intent(intent)
-        device = intent.endpoint.name
-        transcript = Transcript(device=device)
-        shell = self._connect(intent, credentials)
-        transcript.sessions += shell.sessions
-        try:
-            running, bridges = self._read(shell, intent, transcript)
-            lines = remediation(running, intent, bridges, vsctl=self.vsctl, ofctl=self.ofctl)
-            for line in lines:
-                transcript.commands.append(line)
-                self._run(shell, device, line)
-            if not lines:
-                return transcript
-            deadline = time.monotonic() + self.settle_s
-            while True:
-                running, bridges = self._read(shell, intent, transcript)
-                left = remediation(running, intent, bridges, vsctl=self.vsctl, ofctl=self.ofctl)
-                if not left:
-                    return transcript
-                if time.monotonic() > deadline:
-                    raise DriverError(device, f"not converged after push: {left}", temporary=False)
-                time.sleep(0.05)
-        finally:
-            shell.close()
+    def steps(self, running: SwitchRunning, intent: SwitchIntent) -> list[str]:
+        return remediation(running.ports, intent, running.bridges or {},
+                           vsctl=self.vsctl, ofctl=self.ofctl)
 
-    def read(self, intent: SwitchIntent, credentials: Credentials | None) -> dict[str, PortIntent]:
-        transcript = Transcript(device=intent.endpoint.name)
-        shell = self._connect(intent, credentials)
-        try:
-            running, _ = self._read(shell, intent, transcript)
-        finally:
-            shell.close()
-        return {p.interface: running[p.interface] for p in intent.ports}
+    def push(self, session: CommandRunner, intent: SwitchIntent,
+             remediation: Remediation[str], transcript: Transcript) -> None:
+        for line in remediation.steps:
+            transcript.commands.append(line)
+            run_checked(session, intent.endpoint.name, line, _TEMPORARY)

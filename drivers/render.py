@@ -2,8 +2,10 @@
 
 A newcomer needs no hardware: `render` turns every intent type into stable text, one file per
 device (Cisco-style for switches, FRR-style for routers, JSON for telephony and Wi-Fi). The
-rendering functions are pure; `RenderDriver` is a thin writer that replaces a file only when
-its content changes, so writing the same intent again reports zero commands.
+rendering functions are pure. `RenderDriver` is the render platform of every device kind,
+run by the same loop as a device: its files are its running state (`read_running` parses a
+file back into the intent it holds), the steps are the changed lines, `push` replaces the
+file only when its content changes, so writing the same intent again reports zero commands.
 """
 
 from __future__ import annotations
@@ -14,23 +16,36 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drivers.base import (
     Credentials,
-    DriverError,
+    Endpoint,
+    GatewayIntent,
+    Intent,
+    IntentRefused,
+    NumberIntent,
+    PushError,
+    RouteIntent,
     RouterIntent,
     SwitchIntent,
     TelephonyIntent,
     Transcript,
+    WifiDeviceIntent,
+    WifiGroupIntent,
     WifiIntent,
+    WifiUserIntent,
     safe_text,
 )
 from drivers.cisco_iosxe import check_intent as check_switch_intent
-from drivers.cisco_iosxe import intended_lines, natural_key
+from drivers.cisco_iosxe import intended_lines, natural_key, parse_running_config
+from drivers.contract import Driver, Remediation, changes_between, describe_port
+from drivers.frr import Interface, describe_interface, parse_interfaces, parse_static_routes
+from drivers.kamailio import Entry, describe
 
 PLATFORM = "render"
-Intent = SwitchIntent | RouterIntent | TelephonyIntent | WifiIntent
 
 
 def _header(intent: Intent, comment: str) -> list[str]:
@@ -120,41 +135,144 @@ def render(intent: Intent) -> tuple[str, str]:
     return file_name(intent), content
 
 
-class RenderDriver:
-    """Writes intended configuration files; satisfies every driver protocol in drivers.base."""
+# ------------------------------------------------------------------ parsing a file back
 
+
+def parse(text: str, intent: Intent) -> Intent:
+    """The intent a rendered file holds (of `intent`'s kind; an empty text holds nothing)."""
+    ep = intent.endpoint
+    if isinstance(intent, SwitchIntent):
+        ports, vlans = parse_running_config(text)
+        return SwitchIntent(ep, tuple(ports.values()), tuple(sorted(vlans)))
+    if isinstance(intent, RouterIntent):
+        return _parse_router(text, ep)
+    doc: dict[str, Any] = json.loads(text) if text.strip() else {}
+    if isinstance(intent, TelephonyIntent):
+        return TelephonyIntent(
+            ep,
+            tuple(NumberIntent(n["number"], n["state"], n["occupier"], n["until"],
+                               n.get("assignee", "")) for n in doc.get("numbers", [])),
+            tuple(doc.get("logout", [])),
+        )
+    return WifiIntent(
+        ep,
+        tuple(WifiGroupIntent(g["name"], g["vlan"]) for g in doc.get("groups", [])),
+        tuple(WifiUserIntent(u["username"], u["group"], u["secret_ref"])
+              for u in doc.get("users", [])),
+        tuple(WifiDeviceIntent(d["mac"], d["group"]) for d in doc.get("devices", [])),
+    )
+
+
+def _parse_router(text: str, ep: Endpoint) -> RouterIntent:
+    gateways = tuple(
+        GatewayIntent(int(name[len("vlan"):]), address, iface.description)
+        for name, iface in sorted(parse_interfaces(text).items())
+        if name.startswith("vlan") and name[len("vlan"):].isdigit()
+        for address in sorted(iface.addresses)
+    )
+    routes = tuple(RouteIntent(r.prefix, r.next_hop) for r in sorted(parse_static_routes(text)))
+    pools = tuple(line.split()[-1] for line in text.splitlines()
+                  if line.startswith("! managed prefix "))
+    return RouterIntent(ep, routes, gateways, pools)
+
+
+def resources(intent: Intent) -> tuple[dict[str, str], dict[str, str]]:
+    """{resource: state} of what an intent (or a file parsed back) holds, and the owners."""
+    if isinstance(intent, SwitchIntent):
+        ports = {f"port {p.interface}": describe_port(p) for p in intent.ports}
+        vlans = {f"vlan {v}": "defined" for v in intent.vlans}
+        return ports | vlans, {f"port {p.interface}": p.occupier for p in intent.ports}
+    if isinstance(intent, RouterIntent):
+        gws = {f"interface vlan{g.vlan}": describe_interface(
+            Interface(frozenset({str(ipaddress.ip_interface(g.address))}), g.description))
+            for g in intent.gateways}
+        routes = {f"route {ipaddress.ip_network(r.prefix, strict=False)}": f"via {r.next_hop}"
+                  for r in intent.routes}
+        owners = {f"interface vlan{g.vlan}": g.description for g in intent.gateways}
+        owners |= {f"route {ipaddress.ip_network(r.prefix, strict=False)}": r.description
+                   for r in intent.routes}
+        return gws | routes, owners
+    if isinstance(intent, TelephonyIntent):
+        numbers = {f"number {n.number}": describe(Entry(n.state, n.occupier, n.until,
+                                                        n.assignee)) for n in intent.numbers}
+        logouts = {f"registration {n}": "logged out" for n in intent.logout}
+        return numbers | logouts, {f"number {n.number}": n.occupier for n in intent.numbers}
+    groups = {f"group {g.name}": f"vlan {g.vlan}" for g in intent.groups}
+    users = {f"user {u.username}": f"in {u.group}, secret {u.secret_ref}" for u in intent.users}
+    devices = {f"device {d.mac}": f"in {d.group}" for d in intent.devices}
+    owners = {f"user {u.username}": u.group for u in intent.users}
+    owners |= {f"device {d.mac}": d.group for d in intent.devices}
+    return groups | users | devices, owners | {f"group {g.name}": g.name for g in intent.groups}
+
+
+def changed_lines(old: str, new: str) -> list[str]:
+    """The changed lines of a file, `+ added` / `- removed`: the render platform's steps."""
+    return [
+        line.rstrip("\n")
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), n=0, lineterm="")
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+# ------------------------------------------------------------------ the driver
+
+
+@dataclass(frozen=True)
+class File:
+    """A rendered file as it is on disk ("" when there is none) and the intent it holds."""
+
+    text: str
+    holds: Intent
+
+
+class RenderDriver(Driver[Intent, Path, File, str]):
+    """Writes intended configuration files; the render platform of every device kind."""
+
+    kind = "any"
     platform = PLATFORM
 
     def __init__(self, out_dir: str | Path | None = None) -> None:
         """`out_dir` defaults to TENANTRY_RENDER_DIR, else ./rendered."""
         self.out_dir = Path(out_dir or os.environ.get("TENANTRY_RENDER_DIR", "rendered"))
 
-    def apply(self, intent: Intent, credentials: Credentials | None = None) -> Transcript:
-        """Write the file if its content changed; the commands are the changed lines."""
-        device = intent.endpoint.name
+    def check(self, intent: Intent) -> None:
         try:
-            name, content = render(intent)
+            render(intent)
         except ValueError as exc:
-            raise DriverError(device, str(exc), temporary=False) from None
-        path = self.out_dir / name
-        transcript = Transcript(device=device)
-        old = path.read_text() if path.exists() else ""
-        transcript.reads.append(str(path))
-        if old == content:
-            return transcript
-        transcript.commands = [
-            line.rstrip("\n")
-            for line in difflib.unified_diff(old.splitlines(), content.splitlines(), n=0,
-                                             lineterm="")
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))
-        ]
+            raise IntentRefused(intent.endpoint.name, str(exc)) from None
+
+    def open(self, intent: Intent, credentials: Credentials | None,
+             transcript: Transcript) -> Path:
+        return self.out_dir / file_name(intent)
+
+    def read_running(self, session: Path, intent: Intent, transcript: Transcript) -> File:
+        text = session.read_text() if session.exists() else ""
+        transcript.reads.append(str(session))
+        try:
+            holds = parse(text, intent)
+        except (ValueError, KeyError, TypeError):  # edited by hand: it will be rewritten
+            holds = parse("", intent)
+        return File(text, holds)
+
+    def diff(self, intent: Intent, running: File) -> Remediation[str]:
+        content = render(intent)[1]
+        if running.text == content:
+            return Remediation()
+        have, _ = resources(running.holds)
+        want, owners = resources(intent)
+        return Remediation(changes_between(have, want, owners),
+                           tuple(changed_lines(running.text, content)))
+
+    def push(self, session: Path, intent: Intent, remediation: Remediation[str],
+             transcript: Transcript) -> None:
+        name, content = render(intent)
+        transcript.commands.extend(remediation.steps)
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{name}.")
             with os.fdopen(fd, "w") as f:
                 f.write(content)
-            os.replace(tmp, path)  # readers see the old file or the new one, never half
+            os.replace(tmp, session)  # readers see the old file or the new one, never half
         except OSError as exc:
-            raise DriverError(device, f"cannot write {path}: {exc.strerror}",
-                              temporary=False) from None
-        return transcript
+            raise PushError(intent.endpoint.name, f"cannot write {session}: {exc.strerror}",
+                            temporary=False) from None

@@ -16,18 +16,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from drivers.base import DriverError, Transcript
+from drivers.contract import Driver
 from reconciler import decommission
 from reconciler.catalogue import statuses
-from reconciler.ledger.sql import LedgerConflict, SqlLedger
+from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
+from reconciler.ledger.protocol import Ledger, LedgerTransaction
+from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
 from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
 
-DriverFactory = Callable[[Intent], Any]
+DriverFactory = Callable[[Intent], Driver[Any, Any, Any, Any]]
 CredentialLookup = Callable[[str], Any]
 Progress = Callable[[str, str], None]  # ("[done/total] device", "ok" | "failed: reason")
 
@@ -51,7 +54,7 @@ class ApplyResult:
 
 def apply(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     driver_for: DriverFactory,
     credentials: CredentialLookup,
@@ -59,18 +62,64 @@ def apply(
     progress: Progress | None = None,
     applied: Mapping[str, Mapping[str, str]] | None = None,
     attempts: int = 3,
+    guard: Guard | None = None,
 ) -> ApplyResult:
-    """One reconcile. S8 make-before-break within it: when this pass makes an upgrade Active,
-    a second pass retires the line it replaces (its ports parked, its resources released)."""
-    before = _active(ledger)
-    result = _apply_once(
-        repo, ledger, today, driver_for, credentials, parallel, progress, applied, attempts
+    """One reconcile, holding the ledger against other applies from the first read to the
+    last write (G2): the plan is made under that lock, so concurrent applies end in the state
+    of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
+    Active, a second pass retires the line it replaces (its ports parked, its resources
+    released)."""
+    run = _Run(
+        repo,
+        ledger,
+        today,
+        driver_for,
+        credentials,
+        parallel,
+        progress,
+        attempts,
+        guard or Guard(),
     )
+    with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor):
+        return _apply_locked(run, applied)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """G1 and G2 settings of one apply: the mass-release override, how long to wait for
+    another apply of the same ledger, and what the apply log records about this one."""
+
+    allow_mass_release: bool = False
+    wait_s: float = 600.0
+    source: str = ""
+    actor: str = ""
+    root: str = "."
+    allow_departures: bool = False  # the operator: deleting an Occupier object is the request
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every pass of one apply works with."""
+
+    repo: Repo
+    ledger: Ledger
+    today: date
+    driver_for: DriverFactory
+    credentials: CredentialLookup
+    parallel: int
+    progress: Progress | None
+    attempts: int
+    guard: Guard
+
+
+def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
+    repo = run.repo
+    before = _active(run.ledger)
+    result = _apply_once(run, applied)
     # after a clean pass exactly the provisioned services are Active: no need to re-read them
     if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
-        retire = _apply_once(
-            repo, ledger, today, driver_for, credentials, parallel, progress, None, attempts
-        )
+        # what this pass releases is what the upgrade retires: asked for by `replaces`
+        retire = _apply_once(replace(run, guard=replace(run.guard, allow_mass_release=True)), None)
         for name, transcript in retire.transcripts.items():
             done = result.transcripts.setdefault(name, Transcript(device=name))
             done.sessions += transcript.sessions
@@ -82,24 +131,15 @@ def apply(
     return result
 
 
-def _active(ledger: SqlLedger) -> set[str]:
+def _active(ledger: Ledger) -> set[str]:
     return {n for n, r in ledger.statuses("Service").items() if r.status == "Active"}
 
 
-def _apply_once(
-    repo: Repo,
-    ledger: SqlLedger,
-    today: date,
-    driver_for: DriverFactory,
-    credentials: CredentialLookup,
-    parallel: int,
-    progress: Progress | None,
-    applied: Mapping[str, Mapping[str, str]] | None,
-    attempts: int,
-) -> ApplyResult:
+def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
     started = time.perf_counter()
+    repo, ledger, today = run.repo, run.ledger, run.today
     sites = sorted(repo.sites)
-    plan = _allocate(repo, ledger, today, sites, attempts)
+    plan = _allocate(repo, ledger, today, sites, run.attempts, run.guard)
     result = ApplyResult(plan)
     if plan.errors:
         return result
@@ -107,10 +147,10 @@ def _apply_once(
     targets = {name: intent for name, intent in plan.intents.items()}
     # Drivers are built here, before any thread starts: building one imports its platform
     # module (scrapli, …), and imports racing in several threads can deadlock.
-    drivers = {name: _driver(name, intent, driver_for) for name, intent in targets.items()}
-    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+    drivers = {name: _driver(name, intent, run.driver_for) for name, intent in targets.items()}
+    with ThreadPoolExecutor(max_workers=max(run.parallel, 1)) as pool:
         futures = {
-            pool.submit(_push, name, intent, drivers[name], credentials): name
+            pool.submit(_push, name, intent, drivers[name], run.credentials): name
             for name, intent in sorted(targets.items())
         }
         for future in as_completed(futures):
@@ -123,9 +163,9 @@ def _apply_once(
                     ledger.record_applied(name, items)
             else:
                 result.failures[name] = failure
-            if progress is not None:
+            if run.progress is not None:
                 outcome = "ok" if failure is None else f"failed: {failure}"
-                progress(
+                run.progress(
                     f"[{len(result.transcripts) + len(result.failures)}/{len(futures)}] {name}",
                     outcome,
                 )
@@ -135,15 +175,31 @@ def _apply_once(
     return result
 
 
-def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], attempts: int) -> Plan:
+def _allocate(
+    repo: Repo, ledger: Ledger, today: date, sites: list[str], attempts: int, guard: Guard
+) -> Plan:
     known = ledger.statuses("Service")
     occupiers = _occupier_records(ledger)
+    contracts = _contract_records(ledger)
+    phases = {name: record.phase for name, record in occupiers.items()}
     for attempt in range(attempts):
         try:
             with ledger.transaction(sites) as tx:
                 holdings = tx.holdings()
                 active = {n for n, r in known.items() if r.status == "Active"}
                 plan = make_plan(repo, holdings, today, active)
+                if not plan.errors:
+                    plan.findings += g1_releases(
+                        repo,
+                        plan,
+                        holdings,
+                        today,
+                        contracts,
+                        phases,
+                        guard.allow_mass_release,
+                        guard.root,
+                        guard.allow_departures,
+                    )
                 if plan.errors:
                     return plan
                 tx.apply(plan.allocations, holdings)
@@ -160,7 +216,9 @@ def _allocate(repo: Repo, ledger: SqlLedger, today: date, sites: list[str], atte
     raise AssertionError("unreachable")
 
 
-def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
+def _driver(
+    name: str, intent: Intent, driver_for: DriverFactory
+) -> Driver[Any, Any, Any, Any] | Exception:
     """The device's driver, or the exception that building it raised (reported by _push)."""
     try:
         return driver_for(intent)
@@ -169,7 +227,10 @@ def _driver(name: str, intent: Intent, driver_for: DriverFactory) -> Any:
 
 
 def _push(
-    name: str, intent: Intent, driver: Any, credentials: CredentialLookup
+    name: str,
+    intent: Intent,
+    driver: Driver[Any, Any, Any, Any] | Exception,
+    credentials: CredentialLookup,
 ) -> tuple[Transcript, str | None]:
     try:
         if isinstance(driver, Exception):
@@ -183,7 +244,7 @@ def _push(
 
 def _finish(
     repo: Repo,
-    ledger: SqlLedger,
+    ledger: Ledger,
     today: date,
     plan: Plan,
     sites: list[str],
@@ -228,10 +289,27 @@ def _finish(
         for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
             if done != occupiers.get(name):
                 tx.set_status("Occupier", name, done.phase, done.encode())
+        _record_contracts(tx, repo, today, ledger)
     return len(releases)
 
 
-def _occupier_records(ledger: SqlLedger) -> dict[str, decommission.Record]:
+def _contract_records(ledger: Ledger) -> dict[str, ContractRecord]:
+    rows = ledger.statuses("Contract")
+    return recorded_contracts({name: (r.status, r.reason) for name, r in rows.items()})
+
+
+def _record_contracts(tx: LedgerTransaction, repo: Repo, today: date, ledger: Ledger) -> None:
+    """G1 needs, once an occupier's documents are gone, to know whether its contracts were
+    still running: every apply records each contract's dates."""
+    known = ledger.statuses("Contract")
+    for name, record in contract_records(repo).items():
+        row = (record.status(today), record.encode())
+        before = known.get(name)
+        if before is None or (before.status, before.reason) != row:
+            tx.set_status("Contract", name, *row)
+
+
+def _occupier_records(ledger: Ledger) -> dict[str, decommission.Record]:
     return {
         name: decommission.Record.decode(r.status, r.reason)
         for name, r in ledger.statuses("Occupier").items()

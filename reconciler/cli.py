@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,16 +14,20 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler import output
+from reconciler.change import state as state_of
+from reconciler.load import Positions, load
+from reconciler.rules import Context
+from reconciler.validate import Validation, ledger_context
+from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
-    from reconciler.plan import Intent
-    from reconciler.rules import Context
-    from reconciler.validate import Validation
+    from reconciler.change import State
+    from reconciler.ledger.sql import SqlLedger
+    from reconciler.model.repo import Repo
 
-# Modules that only some commands need are imported inside them: `tenantry --version` needs
-# only click, and `tenantry validate` (the pre-commit hook) never loads the planner, the
-# ledger or the drivers. The CLI uses no pydantic plugins: looking for them would read the
-# metadata of every installed package at start-up.
+# Modules that only some commands need are imported inside them: `tenantry validate` (the
+# pre-commit hook) starts in a fraction of the time.
+# The CLI uses no pydantic plugins: looking for them reads every installed package's metadata.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
@@ -46,6 +51,14 @@ class Tenantry(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(EXIT_FAILED)
+        except Exception as exc:
+            from reconciler.ledger.sql import LedgerError
+
+            if not isinstance(exc, LedgerError):
+                raise
+            # a fault of the ledger (or the disk under it) is one line, never a traceback
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
@@ -65,8 +78,21 @@ today_option = click.option(
 actor_option = click.option(
     "--actor",
     envvar="TENANTRY_ACTOR",
-    help="Who makes the change (P1); in CI the pull-request author.",
+    help="Who makes the change (P1, D2); in CI the pull-request author. Without it P1 and "
+    "D2's admin check are not run (the output says so).",
 )
+approvers_option = click.option(
+    "--approved-by",
+    "approved_by",
+    envvar="TENANTRY_APPROVERS",
+    metavar="NAME,NAME",
+    help="Who approved the change: an approver who is admin of a touched site stands in for "
+    "the actor there (P1, D2); in CI the pull request's approving reviewers.",
+)
+
+
+def _names(text: str | None) -> frozenset[str]:
+    return frozenset(n.strip() for n in (text or "").replace(" ", ",").split(",") if n.strip())
 
 
 @click.group(cls=Tenantry, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,7 +121,22 @@ def main() -> None:
     "changed_since",
     metavar="GIT_REF",
     help="Check only the documents changed since this commit (work tree included) and those "
-    "that depend on them; same findings as a full run for those files (pre-commit, CI).",
+    "that depend on them; same findings as a full run for those files (pre-commit, CI). "
+    "P1 judges the change since it. A repository without commits is checked in full.",
+)
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="GIT_REF",
+    help="P1 judges the change from this commit (a pull request's base) to PATH.",
+)
+@approvers_option
+@click.option(
+    "--write",
+    "writes",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write the findings in FORMAT to FILE (e.g. sarif=tenantry.sarif); repeatable.",
 )
 def validate(
     path: str,
@@ -104,12 +145,20 @@ def validate(
     actor: str | None,
     state: str,
     changed_since: str | None,
+    base_ref: str | None,
+    approved_by: str | None,
+    writes: tuple[str, ...],
 ) -> int:
     """Check every document below PATH against the schema and the catalogue rules."""
-    from reconciler.validate import validate as run_validate
+    from reconciler.baseline import unborn
 
     day = _today(today)
-    context = _context(state, day, actor)
+    targets = _write_targets(writes)
+    if changed_since is not None and unborn(path):
+        changed_since = None  # no commit yet: everything is new, check it all
+        base_ref = base_ref or ""
+    ref = base_ref if base_ref is not None else changed_since
+    context = _context(state, day, actor, _names(approved_by), _base(path, actor, ref))
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 
@@ -117,14 +166,89 @@ def validate(
             partial = validate_changed(path, changed_since, context)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        findings, checked = partial.findings, partial.documents
+        findings, checked, repo = partial.findings, partial.documents, partial.loaded.repo
     else:
         result = run_validate(path, day, actor, context=context, fork=True)
-        findings, checked = result.findings, len(result.repo.sources)
+        findings, checked, repo = result.findings, len(result.repo.sources), result.repo
+    _note(repo, context)
     text = output.render(findings, fmt, checked=checked)
     if text:
         click.echo(text)
+    for target_fmt, file in targets:
+        Path(file).write_text(output.render(findings, target_fmt, checked=checked) + "\n")
     return EXIT_FAILED if any(f.is_error for f in findings) else EXIT_OK
+
+
+def _write_targets(writes: tuple[str, ...]) -> list[tuple[str, str]]:
+    targets = []
+    for item in writes:
+        fmt, sep, file = item.partition("=")
+        if not sep or fmt not in output.FORMATS or not file:
+            raise click.BadParameter(
+                f"{item!r}: expected FORMAT=FILE, FORMAT one of {', '.join(output.FORMATS)}",
+                param_hint="--write",
+            )
+        targets.append((fmt, file))
+    return targets
+
+
+def _base(path: str, actor: str | None, ref: str | None) -> tuple[State, str] | None:
+    """P1's base from a git ref (only needed with an actor). '' : no commit yet, empty."""
+    if actor is None or ref is None:
+        return None
+    if ref == "":
+        return {}, "nothing (no commit yet)"
+    from reconciler import baseline, gitbase
+
+    try:
+        return baseline.at_ref(path, ref)
+    except gitbase.GitError as exc:
+        raise click.UsageError(f"{ref}: {exc}") from None
+
+
+def _note(repo: Repo, context: Context) -> None:
+    """One line on stderr: what P1 judged, or that it did not run."""
+    from reconciler.baseline import summary
+    from reconciler.validate import measured_change
+
+    click.echo(summary(measured_change(repo), context.actor, context.approvers), err=True)
+
+
+@main.command("pre-commit")
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option(
+    "--path",
+    "root",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Where the desired state is (a subfolder of the repository).",
+)
+@today_option
+@click.pass_context
+def pre_commit_command(
+    ctx: click.Context, files: tuple[str, ...], root: str, today: str | None
+) -> int:
+    """The pre-commit hook: validate what the commit changes and what depends on it (the
+    findings of a full run for those files). Everything is checked when the repository has no
+    commit yet, or when pre-commit passes FILES the commit does not change (`pre-commit run
+    --all-files`)."""
+    from reconciler.baseline import beyond_change
+
+    full = beyond_change(root, files)
+    result: int = ctx.invoke(
+        validate,
+        path=root,
+        fmt="human",
+        today=today,
+        actor=None,
+        state=".tenantry/state.db",
+        changed_since=None if full else "HEAD",
+        base_ref=None,
+        approved_by=None,
+        writes=(),
+    )
+    return result
 
 
 @main.command("schemas")
@@ -183,9 +307,59 @@ def comment_command(plan_file: Any, repo: str, pr: int) -> int:
     try:
         action = comment.upsert(plan_file.read(), repo, pr)
     except (RuntimeError, OSError, ValueError) as exc:
+        if comment.read_only(str(exc)):
+            # a pull request from a fork gets a read-only token: the plan is in the job
+            # summary (the Plan step wrote it there), which is where readers are sent
+            click.echo(
+                f"warning: cannot comment on pull request {pr} with a read-only token (a "
+                "pull request from a fork?); the plan is in the job summary",
+                err=True,
+            )
+            return EXIT_OK
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
     click.echo(f"{'updated' if action.method == 'PATCH' else 'created'}: {action.path}")
+    return EXIT_OK
+
+
+@main.command("approvals")
+@click.option("--repo", envvar="GITHUB_REPOSITORY", help="GitHub: OWNER/NAME (uses `gh`).")
+@click.option("--pr", "--mr", "pr", type=int, help="The pull (merge) request number.")
+@click.option("--commit", metavar="SHA", help="The merged commit: find its pull request.")
+@click.option("--gitlab", is_flag=True, help="GitLab: the merge request's approvals.")
+@click.option("--project", envvar="CI_PROJECT_ID", help="GitLab: the project id or path.")
+@click.option("--api", envvar="CI_API_V4_URL", help="GitLab: the API URL (CI_API_V4_URL).")
+def approvals_command(
+    repo: str | None,
+    pr: int | None,
+    commit: str | None,
+    gitlab: bool,
+    project: str | None,
+    api: str | None,
+) -> int:
+    """Print TENANTRY_ACTOR (the author) and TENANTRY_APPROVERS (approving reviewers) of a
+    pull request, or of the one a merged commit came from, for `>> $GITHUB_ENV` or
+    `export $(…)` (P1). GitLab reads TENANTRY_GITLAB_TOKEN (read_api), else CI_JOB_TOKEN."""
+    from reconciler import approvals
+
+    if (pr is None) == (commit is None):
+        raise click.UsageError("give exactly one of --pr (--mr) and --commit")
+    try:
+        if gitlab:
+            if not project or not api:
+                raise click.UsageError("--gitlab needs --project and --api (CI_API_V4_URL)")
+            token = os.environ.get("TENANTRY_GITLAB_TOKEN") or (
+                "job:" + os.environ.get("CI_JOB_TOKEN", "")
+            )
+            found = approvals.from_gitlab(project, pr, commit, approvals.gitlab_fetch(api, token))
+        else:
+            if not repo:
+                raise click.UsageError("--repo OWNER/NAME is needed (or GITHUB_REPOSITORY)")
+            found = approvals.from_github(repo, pr, commit)
+    except (RuntimeError, OSError, ValueError, KeyError) as exc:
+        click.echo(f"error: approvals: {exc}", err=True)
+        return EXIT_FAILED
+    click.echo(found.env())
     return EXIT_OK
 
 
@@ -202,20 +376,35 @@ def run() -> None:
     os._exit(code)
 
 
-def _context(state: str | None, today: date, actor: str | None) -> Context:
-    from reconciler.validate import ledger_context
+def _context(
+    state: str | None,
+    today: date,
+    actor: str | None,
+    approvers: frozenset[str] = frozenset(),
+    base: tuple[State, str] | None = None,
+) -> Context:
+    """The recorded statuses the rules need, who acts and approves, and P1's base."""
+    context = ledger_context(_read_ledger(state), today, actor)
+    if base is not None:
+        context = replace(context, base=base[0], base_label=base[1])
+    return replace(context, approvers=approvers)
 
-    if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
-        return ledger_context(None, today, actor)
-    from reconciler.ledger import LedgerError, open_ledger
 
-    try:
-        ledger = open_ledger(state, create=False)
-    except LedgerError:
-        ledger = None
-    return ledger_context(ledger, today, actor)
+def _read_ledger(state: str | None) -> SqlLedger | None:
+    """The ledger, read only. No ledger yet is fine (None); a ledger that is there but
+    cannot be read is a LedgerError (one line, exit 1), never silently ignored."""
+    if not state or not ("://" in state or state.startswith("sqlite:") or os.path.lexists(state)):
+        return None
+    from reconciler.ledger import open_ledger
+
+    return open_ledger(state, create=False)
 
 
+mass_release_option = click.option(
+    "--allow-mass-release",
+    is_flag=True,
+    help="Let the plan release more than 10% of a site's holdings (G1).",
+)
 ledger_option = click.option(
     "--state",
     "state",
@@ -226,11 +415,18 @@ ledger_option = click.option(
 )
 
 
-def _validated(path: str, today: date, actor: str | None, state: str | None = None) -> Validation:
+def _validated(
+    path: str,
+    today: date,
+    actor: str | None,
+    state: str | None = None,
+    context: Context | None = None,
+) -> Validation:
     """Validation happens before anything else: invalid input never reaches a device."""
-    from reconciler.validate import validate as run_validate
-
-    result = run_validate(path, today, actor, context=_context(state, today, actor), fork=True)
+    context = context or _context(state, today, actor)
+    result = run_validate(path, today, actor, context=context, fork=True)
+    if context.actor is not None or context.base is not None:
+        _note(result.repo, context)
     if not result.ok:
         click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
         raise SystemExit(EXIT_FAILED)
@@ -252,27 +448,58 @@ def _validated(path: str, today: date, actor: str | None, state: str | None = No
     default="human",
     show_default=True,
 )
+@mass_release_option
 @ledger_option
 @today_option
 @actor_option
+@approvers_option
 def plan(
-    path: str, base_ref: str | None, fmt: str, state: str, today: str | None, actor: str | None
+    path: str,
+    base_ref: str | None,
+    fmt: str,
+    allow_mass_release: bool,
+    state: str,
+    today: str | None,
+    actor: str | None,
+    approved_by: str | None,
 ) -> int:
     """Show what `apply` would allocate, configure and release. Never writes anything.
-    Exit 0: no changes; 2: changes; 1: invalid input."""
-    from reconciler import gitbase, present
+    Exit 0: no changes; 2: changes; 1: invalid input. P1 judges the change since --base."""
+    return _plan(path, base_ref, fmt, allow_mass_release, state, today, actor, _names(approved_by))
+
+
+def _plan(
+    path: str,
+    base_ref: str | None,
+    fmt: str,
+    allow_mass_release: bool,
+    state: str,
+    today: str | None,
+    actor: str | None,
+    approvers: frozenset[str],
+    given_base: tuple[State, str] | None = None,
+) -> int:
+    """`plan`; `given_base`: P1's base when it is not a git ref (`decommission`)."""
+    from reconciler import baseline, gitbase, guards, present
     from reconciler.ledger import Holdings, open_ledger
-    from reconciler.load import Loaded, Positions, load
+    from reconciler.load import Loaded
     from reconciler.plan import DeviceChange, Plan, device_changes, items_of, make_plan, pool_usage
     from reconciler.validate import validate_and
 
     day = _today(today)
     base_path = None
+    base_repo: Repo | None = None
+    base = given_base
     if base_ref is not None:
         try:
             tmp, base_path = gitbase.checkout(path, base_ref)
         except gitbase.GitError as exc:
             raise click.UsageError(f"--base {base_ref}: {exc}") from None
+        if actor is not None and base is None:
+            # P1 needs the base before the rules run; otherwise it loads while they do
+            base_repo = load(base_path).repo
+            commit = baseline.commit_of(path, base_ref)[:12]
+            base = (state_of(base_repo, base_path), f"{base_ref} ({commit})")
 
     def planning(loaded: Loaded) -> tuple[Plan, list[DeviceChange], Holdings]:
         """Read-only: the ledger, the base (if any), the plan; runs while the rules do."""
@@ -282,18 +509,33 @@ def plan(
         # statuses were read once already, for the rules (D2, D5, S4)
         active = {n for n, status in context.service_status.items() if status == "Active"}
         if base_path is not None:
-            base_plan = make_plan(load(base_path).repo, holdings, day, active)
+            before = base_repo if base_repo is not None else load(base_path).repo
+            base_plan = make_plan(before, holdings, day, active)
             holdings = base_plan.after
             applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
         result = make_plan(loaded.repo, holdings, day, active)
+        if ledger is not None and not result.errors:
+            recorded = {n: (r.status, r.reason) for n, r in ledger.statuses("Contract").items()}
+            phases = {n: r.status for n, r in ledger.statuses("Occupier").items()}
+            result.findings += guards.g1_releases(
+                loaded.repo,
+                result,
+                holdings,
+                day,
+                guards.recorded_contracts(recorded),
+                phases,
+                allow_mass_release,
+                path,
+            )
         return result, device_changes(result, applied), holdings
 
-    context = _context(state, day, actor)
+    context = _context(state, day, actor, approvers, base)
     try:
         head, planned = validate_and(path, context, planning)
     finally:
         if base_ref is not None:
             tmp.cleanup()
+    _note(head.repo, context)
     if planned is None:
         click.echo(output.render(head.findings, "human", checked=len(head.repo.sources)))
         return EXIT_FAILED
@@ -347,49 +589,44 @@ def plan(
     help="Write what each device was sent (sessions, reads, configuration commands) and "
     "each device failure as JSON to this file.",
 )
+@mass_release_option
 @ledger_option
 @today_option
 @actor_option
+@approvers_option
 def apply_command(
     path: str,
     drivers: str,
     out: str,
     parallel: int,
     transcript_file: str | None,
+    allow_mass_release: bool,
     state: str,
     today: str | None,
     actor: str | None,
+    approved_by: str | None,
 ) -> int:
-    """Validate, plan, then allocate in the ledger and configure every device."""
-    from drivers.credentials import CredentialStore
-    from drivers.registry import create_driver
-    from drivers.render import RenderDriver
-    from reconciler.apply import apply as apply_plan
-    from reconciler.ledger import LedgerError, open_ledger
-    from reconciler.load import Positions
+    """Validate, plan, then allocate in the ledger and configure every device. P1 judges the
+    change since the desired state the last apply carried out (recorded in the ledger)."""
+    from reconciler import baseline
+    from reconciler.app import App
+    from reconciler.apply import Guard
+    from reconciler.ledger import LedgerError, SqlLedger
 
     day = _today(today)
-    head = _validated(path, day, actor, state)
-    try:
-        ledger = open_ledger(state)
-    except LedgerError as exc:
-        click.echo(f"error: {exc}", err=True)
+    base = baseline.recorded(_read_ledger(state))
+    context = _context(state, day, actor, _names(approved_by), base)
+    head = _validated(path, day, actor, state, context)
+    if drivers == "devices" and _unknown_platforms(head):
         return EXIT_FAILED
-    assert ledger is not None
-    render = RenderDriver(out)
-
-    def driver_for(intent: Intent) -> object:
-        if drivers == "render":
-            return render
-        return create_driver(intent.endpoint.platform)
-
-    store = CredentialStore()
+    guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
+    app = App(state, drivers, out)  # opens the ledger, the drivers and the credentials
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        result = apply_plan(head.repo, ledger, day, driver_for, store.get, parallel, progress)
+        result = app.apply(head.repo, day, parallel, progress, guard=guard)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
@@ -399,6 +636,9 @@ def apply_command(
     if result.plan.errors:
         click.echo("nothing applied: the plan has errors")
         return EXIT_FAILED
+    recorded = app.ledger()
+    assert isinstance(recorded, SqlLedger)  # the desired state is recorded in SQL ledgers
+    _record_desired(recorded, head.repo, path)
     for device, reason in sorted(result.failures.items()):
         click.echo(f"FAILED {device}: {reason}")
     if transcript_file:
@@ -416,6 +656,59 @@ def apply_command(
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def _record_desired(ledger: SqlLedger, repo: Repo, path: str) -> None:
+    """The desired state this apply carried out: the next apply's P1 base. A failure to
+    record it is said, not fatal (the next apply then judges a larger change)."""
+    from reconciler import baseline
+    from reconciler.ledger import LedgerError
+
+    try:
+        baseline.record(ledger, repo, path)
+    except LedgerError as exc:
+        click.echo(f"warning: the applied desired state was not recorded: {exc}", err=True)
+
+
+def _apply_wait() -> float:
+    """How long an apply waits for another apply of the same ledger (G2)."""
+    try:
+        return float(os.environ.get("TENANTRY_APPLY_WAIT", "600"))
+    except ValueError:
+        raise click.UsageError("TENANTRY_APPLY_WAIT must be a number of seconds") from None
+
+
+def _unknown_platforms(head: Validation) -> bool:
+    """A device whose platform has no driver is refused, at its `platform` line, before
+    anything is allocated."""
+    from drivers.registry import UnknownPlatform, driver_class
+    from reconciler.findings import error
+    from reconciler.model.repo import Ref
+
+    found = []
+    for site in head.repo.sites.values():
+        spec = site.spec
+        devices: list[tuple[tuple[str | int, ...], Any]] = [
+            (("spec", "switches", i), switch) for i, switch in enumerate(spec.switches)
+        ]
+        devices += [
+            (("spec", field), getattr(spec, field)) for field in ("router", "telephony", "wifi")
+        ]
+        for path, device in devices:
+            if device is None:
+                continue
+            try:
+                driver_class(device.platform)
+            except UnknownPlatform as exc:
+                source = head.repo.sources.get(Ref("Site", site.name))
+                found.append(
+                    error("platform", source, (*path, "platform"), f"{device.name}: {exc.args[0]}")
+                )
+    for finding in Positions().resolve(found):
+        click.echo(finding.text())
+    if found:
+        click.echo("nothing applied: a device has no driver")
+    return bool(found)
+
+
 @main.command("decommission")
 @click.argument("occupier")
 @click.argument("path", default=".", type=click.Path(exists=True))
@@ -423,23 +716,24 @@ def apply_command(
 @ledger_option
 @today_option
 @actor_option
-@click.pass_context
+@approvers_option
 def decommission_command(
-    ctx: click.Context,
     occupier: str,
     path: str,
     at: str | None,
     state: str,
     today: str | None,
     actor: str | None,
+    approved_by: str | None,
 ) -> int:
-    """Write the decommission request (D1) into OCCUPIER's document, then show the plan.
-    Commit the change and open a pull request: that is the confirmation step."""
+    """Write the decommission request (D1) into OCCUPIER's document, then show the plan,
+    judging (P1, D2) the request it wrote. Commit the change and open a pull request: that
+    is the confirmation step."""
     from reconciler import edits
-    from reconciler.load import load
     from reconciler.model.repo import Ref
 
     loaded = load(path)
+    before = (state_of(loaded.repo, path), "before the request")
     doc = loaded.repo.occupiers.get(occupier)
     source = loaded.repo.sources.get(Ref("Occupier", occupier))
     if doc is None or source is None:
@@ -458,10 +752,7 @@ def decommission_command(
         + (f" for {when}" if when else "")
         + "\n"
     )
-    result: int = ctx.invoke(
-        plan, path=path, base_ref=None, fmt="human", state=state, today=today, actor=actor
-    )
-    return result
+    return _plan(path, None, "human", False, state, today, actor, _names(approved_by), before)
 
 
 REPORTS = ("services", "pools", "charges")
@@ -507,9 +798,7 @@ def report(
     """Reports: `services` (price, quantity, total, status, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
     from reconciler import report as reports
-    from reconciler.ledger import Holdings, open_ledger
-    from reconciler.load import load
-    from reconciler.plan import pool_usage
+    from reconciler.app import App
 
     what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)
     if len(rest) > 1:
@@ -521,21 +810,12 @@ def report(
     loaded = load(path)
     if any(f.is_error for f in loaded.findings):
         _validated(path, day, None)
-    ledger = open_ledger(state, create=False)
-    holdings = ledger.holdings() if ledger else Holdings()
+    app = App(state)
+    ledger = app.existing_ledger()
+    holdings = app.holdings()
     rows: list[dict[str, object]]
     if what == "pools":
-        rows = [
-            {
-                "site": u.site,
-                "pool": u.pool,
-                "used": u.used,
-                "size": u.size,
-                "percent": round(u.ratio * 100, 1),
-                "warning": u.ratio >= 0.9,
-            }
-            for u in pool_usage(loaded.repo, holdings)
-        ]
+        rows = app.pools(loaded.repo)  # flagged from plan.POOL_WARNING
     elif what == "charges":
         if month is None:
             raise click.UsageError("report charges needs --month YYYY-MM")
@@ -564,6 +844,52 @@ def report(
         ]
     click.echo(output.table(rows, fmt))
     return EXIT_OK
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Inspect the ledger."""
+
+
+@ledger_group.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True))
+@ledger_option
+def ledger_check(path: str | None, state: str) -> int:
+    """Verify the ledger's invariants: schema current and complete, no value held twice (or
+    overlapping), states consistent; with PATH, every holder and Active service exists in the
+    desired state there. One line per problem; exit 1 if any."""
+    from reconciler.ledger import open_ledger
+    from reconciler.ledger.invariants import problems
+    from reconciler.ledger.sql import SCHEMA_VERSION
+
+    ledger = open_ledger(state, create=False)
+    if ledger is None:
+        click.echo(f"error: no ledger at {state}", err=True)
+        return EXIT_FAILED
+    with ledger.reading() as cursor:
+        version = ledger.version(cursor)
+    holdings = ledger.holdings()
+    statuses = {
+        kind: {name: r.status for name, r in ledger.statuses(kind).items()}
+        for kind in ("Service", "Occupier")
+    }
+    repo = None
+    if path is not None:
+        loaded = load(path)
+        if any(f.is_error for f in loaded.findings):
+            _validated(path, date.today(), None)
+        repo = loaded.repo
+    gone = frozenset(n for n, s in statuses["Occupier"].items() if s == "Decommissioned")
+    found = problems(holdings, statuses, repo, gone)
+    if version < SCHEMA_VERSION:
+        found.insert(0, f"schema version {version}; the next apply migrates it to {SCHEMA_VERSION}")
+    for line in found:
+        click.echo(f"{ledger.display}: {line}")
+    checked = sum(len(v) for v in statuses.values())
+    click.echo(
+        f"{len(holdings.rows)} allocations and {checked} statuses checked: {len(found)} problem(s)"
+    )
+    return EXIT_FAILED if found else EXIT_OK
 
 
 # ---------------------------------------------------------------- Kubernetes (issue 6)

@@ -54,6 +54,11 @@ def gh(args: list[str], stdin: str | None) -> str:
     return done.stdout
 
 
+def read_only(error: str) -> bool:
+    """Whether `gh` failed because the token may not write (a fork's pull request)."""
+    return "HTTP 403" in error or "Resource not accessible by integration" in error
+
+
 def upsert(body: str, repo: str, pr: int, run: Runner = gh) -> Action:
     if MARKER not in body:
         body = f"{MARKER}\n{body}"

@@ -1,4 +1,5 @@
-"""Read the desired state as it was at a git ref (the pull request's base)."""
+"""git, the one helper: run it, read what it says, and read the desired state as it was at a
+ref (a pull request's base). `validate --changed-since` and `plan --base` both use it."""
 
 from __future__ import annotations
 
@@ -10,16 +11,38 @@ from pathlib import Path
 
 
 class GitError(Exception):
-    pass
+    """git is missing, or said no (an unknown ref, not a work tree)."""
 
 
-def _git(cwd: Path, *args: str) -> bytes:
+def start(root: str | Path, *args: str) -> subprocess.Popen[bytes]:
+    """Start one git command in `root` (several may run at once); finish it with `wait`."""
     try:
-        return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True).stdout
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     except FileNotFoundError:
         raise GitError("git is not installed") from None
-    except subprocess.CalledProcessError as exc:
-        raise GitError(exc.stderr.decode(errors="replace").strip() or str(exc)) from None
+
+
+def wait(process: subprocess.Popen[bytes], stdin: bytes | None = None) -> bytes:
+    """Its output; GitError with git's own words when it failed."""
+    out, err = process.communicate(stdin)
+    if process.returncode != 0:
+        raise GitError(err.decode(errors="replace").strip() or "git failed")
+    return out
+
+
+def git(root: str | Path, *args: str, stdin: bytes | None = None) -> bytes:
+    return wait(start(root, *args), stdin)
+
+
+def names(data: bytes) -> list[str]:
+    """The file names of a `-z` listing."""
+    return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
 def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str]:
@@ -27,12 +50,12 @@ def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str
     A path that did not exist at `ref` gives an empty directory (everything is new)."""
     where = Path(path).resolve()
     folder = where if where.is_dir() else where.parent
-    top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
+    top = Path(git(folder, "rev-parse", "--show-toplevel").decode().strip())
     relative = where.relative_to(top)
-    _git(top, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    git(top, "rev-parse", "--verify", f"{ref}^{{commit}}")
     tmp = tempfile.TemporaryDirectory(prefix="tenantry-base-")
     try:
-        data = _git(top, "archive", "--format=tar", ref, "--", str(relative) or ".")
+        data = git(top, "archive", "--format=tar", ref, "--", str(relative) or ".")
     except GitError:
         data = b""
     if data:

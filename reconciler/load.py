@@ -23,18 +23,25 @@ import yaml_rs
 from pydantic import ValidationError
 
 from reconciler.findings import Finding, Path, error, warning
+from reconciler.inputs import (
+    InputError,
+    check_depth,
+    check_tags,
+    clean_text,
+    quote,
+    read_capped,
+    split_documents,
+)
 from reconciler.locate import locate
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
 ALIAS_LIMITS = yaml_rs.AliasLimits(
     max_total_replayed_events=10_000,
     max_replay_stack_depth=16,
     max_alias_expansions_per_anchor=100,
 )
-_DOC_SEPARATOR = re.compile(r"^---", re.M)
 _RS_POSITION = re.compile(r"line (\d+), column (\d+)")
 # `on:` as a mapping key: YAML 1.2 (this tool) reads the text "on", YAML 1.1 (kubectl) true.
 _BARE_ON = re.compile(r"(?:^|[{,]|-\s)\s*(?P<key>on):", re.M)
@@ -53,8 +60,8 @@ def discover(root: str) -> list[str]:
     """Every *.yaml / *.yml below root (or root itself if it is a file), in a stable order.
     Hidden files and directories (.gitlab-ci.yml, .pre-commit-config.yaml, .github/) are
     never desired state."""
-    if os.path.isfile(root):
-        return [root]
+    if not os.path.isdir(root):
+        return [root]  # a FIFO or device given by name is refused when read
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
@@ -92,7 +99,15 @@ def load(root: str, files: Iterable[str] | None = None) -> Loaded:
             for doc, source in _documents(path, loaded.findings):
                 _add(loaded, doc, source)
         loaded.repo.index()
+    if files is None and not loaded.repo.sources and not loaded.findings:
+        loaded.findings.append(_empty(root, paths))
     return loaded
+
+
+def _empty(root: str, paths: list[str]) -> Finding:
+    """G1: an empty checkout or a mistyped path is an error, never an empty desired state."""
+    what = "no documents in its YAML files" if paths else "no *.yaml or *.yml files"
+    return _file_error(root, 1, 1, f"{root} holds {what}; nothing to check or apply")
 
 
 def load_text(text: str, file: str = "<memory>") -> Loaded:
@@ -124,16 +139,9 @@ def _add(loaded: Loaded, raw: Any, source: Source) -> None:
 
 def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            findings.append(
-                _file_error(path, 1, 1, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
-            )
-            return
-        with open(path, "rb") as handle:  # not pathlib: its parsing costs more than the read
-            data = handle.read()
-    except OSError as exc:
-        findings.append(_file_error(path, 1, 1, f"cannot read file: {exc.strerror}"))
+        data = read_capped(path)
+    except InputError as exc:
+        findings.append(_file_error(path, exc.line, exc.column, exc.message))
         return
     try:
         text = data.decode("utf-8")
@@ -148,6 +156,12 @@ def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source
 
 
 def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
+    try:
+        text = clean_text(text)
+        check_tags(text)
+    except InputError as exc:
+        findings.append(_file_error(path, exc.line, exc.column, exc.message))
+        return
     if "\t" in text and re.search(r"^\t", text, re.M):
         line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
         findings.append(_file_error(path, line, 1, "tab used for indentation; use spaces"))
@@ -174,10 +188,16 @@ def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any,
         return
     if result is None:
         return
-    docs = result if isinstance(result, list) and _DOC_SEPARATOR.search(text) else [result]
+    docs = split_documents(text, result)
     for index, raw in enumerate(docs):
-        if raw is not None:
-            yield raw, Source(path, index)
+        if raw is None:
+            continue
+        try:
+            check_depth(raw, text)
+        except InputError as exc:
+            findings.append(_file_error(path, exc.line, exc.column, exc.message))
+            continue
+        yield raw, Source(path, index)
 
 
 def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Document | None:
@@ -198,7 +218,7 @@ def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Docu
                 "schema",
                 source,
                 ("apiVersion",),
-                f"apiVersion must be {API_VERSION}, not {raw.get('apiVersion')!r}",
+                f"apiVersion must be {API_VERSION}, not {quote(raw.get('apiVersion'))}",
             )
         )
         return None
@@ -209,7 +229,7 @@ def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Docu
                 "schema",
                 source,
                 ("kind",),
-                f"unknown kind {raw.get('kind')!r}; expected one of {', '.join(KINDS)}",
+                f"unknown kind {quote(raw.get('kind'))}; expected one of {', '.join(KINDS)}",
             )
         )
         return None
@@ -226,7 +246,9 @@ _PATTERN_NAMES = {
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": "a DNS-1123 name: lower-case letters, digits and '-',"
     " starting and ending with a letter or digit",
     r"^\+[1-9][0-9]{6,14}$": 'an E.164 phone number such as "+442079460001" (quote it)',
-    r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$": 'a MAC address such as "02:00:00:00:00:01"',
+    r"^[0-9A-Fa-f][02468aceACE]([:-][0-9A-Fa-f]{2}){5}$": "a unicast MAC address such as"
+    ' "02:00:00:00:00:01" (not broadcast or multicast)',
+    r"^[A-Za-z0-9.:_][A-Za-z0-9.:_-]*$": "a host name or address, not starting with '-'",
     r"^[^\x00-\x1f\x7f]*$": "one line of text without control characters",
     r"^[^\x00-\x1f\x7f]+$": "one line of text without control characters",
     r"^[A-Za-z0-9 ._:/@+()#,-]*$": "text of letters, digits, spaces and ._:/@+()#,- only"
@@ -243,6 +265,8 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
     if kind == "string_pattern_mismatch":
         pattern = problem.get("ctx", {}).get("pattern", "")
         message = f"must be {_PATTERN_NAMES.get(pattern, 'text matching ' + pattern)}"
+    elif kind == "value_error":
+        message = message.removeprefix("Value error, ")
     elif kind == "extra_forbidden":
         message = "unknown field"
     elif kind == "missing":
@@ -253,7 +277,7 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
     got = (
         ""
         if kind in {"missing", "extra_forbidden"} or isinstance(value, dict | list)
-        else (f" (got {value!r})")
+        else (f" (got {quote(value)})")
     )
     return error("schema", source, loc, f"{shown or 'document'}: {message}{got}")
 

@@ -53,29 +53,78 @@ def _json(findings: Sequence[Finding], checked: int) -> str:
 
 
 def _junit(findings: Sequence[Finding], checked: int) -> str:
+    """JUnit as the Jenkins junit-10 XSD defines it: errors are failures, warnings skipped
+    test cases with the text in system-out (GitLab lists both)."""
     from xml.sax.saxutils import escape, quoteattr
 
-    errors = [f for f in findings if f.is_error]
     cases = []
-    for f in errors:
+    for f in findings:
         name = quoteattr(f"{f.file}:{f.line} [{f.rule}]")
+        tag = "failure" if f.is_error else "skipped"
         cases.append(
             f'    <testcase classname="tenantry.{f.rule}" name={name}>\n'
-            f"      <failure message={quoteattr(f.message)}>{escape(f.text())}</failure>\n"
+            f'      <{tag} type="{f.severity}" message={quoteattr(f.message)}>'
+            f"{escape(f.text())}</{tag}>\n"
+            f"      <system-out>{escape(f.text())}</system-out>\n"
             "    </testcase>"
         )
-    if not errors:
+    if not findings:
         cases.append('    <testcase classname="tenantry" name="validate"/>')
+    errors = sum(f.is_error for f in findings)
+    totals = f'tests="{max(len(findings), 1)}" failures="{errors}" errors="0"'
+    skipped = f'skipped="{len(findings) - errors}"'
     body = "\n".join(cases)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuites><testsuite name="tenantry validate" tests="{max(len(errors), 1)}" '
-        f'failures="{len(errors)}">\n{body}\n</testsuite></testsuites>'
+        f'<testsuites name="tenantry" {totals}>\n'
+        f'  <testsuite name="tenantry validate" {totals} {skipped}>\n{body}\n  </testsuite>\n'
+        "</testsuites>"
     )
 
 
+def _uri(file: str) -> str:
+    """A finding's file as a SARIF artifact URI: relative to the working directory (the
+    repository root in CI), forward slashes, percent-encoded."""
+    from urllib.parse import quote
+
+    relative = os.path.relpath(file) if os.path.isabs(file) else os.path.normpath(file)
+    return quote(relative.replace(os.sep, "/"), safe="/")
+
+
 def _sarif(findings: Sequence[Finding], checked: int) -> str:
-    rules = sorted({f.rule for f in findings})
+    from pathlib import Path
+
+    from reconciler.rules.texts import RULE_TEXT, rule_name, rule_text
+
+    ids = list(dict.fromkeys([*RULE_TEXT, *sorted({f.rule for f in findings})]))
+    index = {rule: i for i, rule in enumerate(ids)}
+    rules = [
+        {
+            "id": rule,
+            "name": rule_name(rule),
+            "shortDescription": {"text": rule_text(rule)},
+            "fullDescription": {"text": rule_text(rule)},
+            "help": {"text": rule_text(rule), "markdown": f"**{rule}**: {rule_text(rule)}"},
+            "helpUri": f"{INFORMATION_URI}#rules",
+        }
+        for rule in ids
+    ]
+    results = []
+    for f in findings:
+        result: dict[str, object] = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": "error" if f.is_error else "warning",
+            "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
+        }
+        if f.file:
+            region = {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)}
+            location = {"uri": _uri(f.file), "uriBaseId": "%SRCROOT%"}
+            result["locations"] = [
+                {"physicalLocation": {"artifactLocation": location, "region": region}}
+            ]
+        results.append(result)
+    root = Path.cwd().as_uri() + "/"
     doc = {
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -84,55 +133,56 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
                 "tool": {
                     "driver": {
                         "name": "tenantry",
-                        "rules": [
-                            {"id": r, "shortDescription": {"text": _describe(r)}} for r in rules
-                        ],
+                        "version": _version(),
+                        "semanticVersion": _version(),
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
                     }
                 },
-                "results": [
-                    {
-                        "ruleId": f.rule,
-                        "level": "error" if f.is_error else "warning",
-                        "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": f.file},
-                                    "region": {
-                                        "startLine": max(f.line, 1),
-                                        "startColumn": max(f.column, 1),
-                                    },
-                                }
-                            }
-                        ],
-                    }
-                    for f in findings
-                ],
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": root}},
+                "results": results,
             }
         ],
     }
-    return json.dumps(doc, indent=2)
+    return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
-def _describe(rule: str) -> str:
-    from reconciler.rules import RULES  # loaded already: the rules ran before any report
+INFORMATION_URI = "https://github.com/tenantry/tenantry"
 
-    fn = RULES.get(rule)
-    doc = (fn.__doc__ or "").strip().splitlines() if fn else []
-    return doc[0] if doc else rule
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tenantry")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _escape_data(value: str) -> str:
+    """A workflow command's message, escaped as @actions/core escapes it."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    """A workflow command's property value, escaped as @actions/core escapes it."""
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def _github(findings: Sequence[Finding], checked: int) -> str:
-    def esc(value: str) -> str:
-        return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
+    """Workflow commands `::error title=…,file=…,line=…,col=…::message`, properties in the
+    order and with the escaping of @actions/core; the file relative to the working
+    directory (the workspace)."""
     lines = []
     for f in findings:
         level = "error" if f.is_error else "warning"
-        file = os.path.normpath(f.file) if f.file else ""  # "./a.yaml" → "a.yaml"
-        props = f"file={esc(file)},line={f.line},col={f.column},title=tenantry {f.rule}"
+        props = [("title", f"tenantry {f.rule}")]
+        if f.file:
+            file = os.path.relpath(f.file) if os.path.isabs(f.file) else os.path.normpath(f.file)
+            props += [("file", file), ("line", str(f.line)), ("col", str(f.column))]
+        text = ",".join(f"{key}={_escape_property(value)}" for key, value in props)
         message = f.message + (f" (hint: {f.hint})" if f.hint else "")
-        lines.append(f"::{level} {props}::{esc(message)}")
+        lines.append(f"::{level} {text}::{_escape_data(message)}")
     return "\n".join(lines)
 
 

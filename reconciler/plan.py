@@ -34,7 +34,7 @@ from reconciler import allocate
 from reconciler.catalogue import Status, decommissioned, statuses, terms_on, wifi_sites
 from reconciler.findings import Finding, error, warning
 from reconciler.ledger.model import Allocation, Change, Holdings, Kind, Release, State
-from reconciler.model.kinds import Handset, Occupier, PortRole, Site
+from reconciler.model.kinds import Handset, Occupier, PortRole, Service, Site
 from reconciler.model.repo import Repo
 
 Intent = SwitchIntent | RouterIntent | TelephonyIntent | WifiIntent
@@ -228,16 +228,34 @@ class _Allocator:
         )
         self.plan.releases.append(Release(row, until))
 
-    def exhausted(self, what: str) -> None:
+    def exhausted(self, what: str, needs: str = "") -> None:
+        """N4 at the quantity line of the service that asks for the most of `needs` (an
+        infrastructure field), or at the occupier when any service would (VLAN, prefix)."""
+        source = self.repo.source(self.doc) if self.doc else None
+        path: tuple[str, ...] = ()
+        culprit = self._largest(needs) if needs else None
+        if culprit is not None:
+            source, path = self.repo.source(culprit), ("spec", "quantity")
         self.plan.findings.append(
             error(
                 "N4",
-                self.repo.source(self.doc) if self.doc else None,
-                (),
+                source,
+                path,
                 f"site {self.site.name} has no free {what} left for {self.occupier}",
-                "extend the site's pool",
+                "extend the site's pool"
+                + (f" or lower {culprit.name}'s quantity" if culprit else ""),
             )
         )
+
+    def _largest(self, needs: str) -> Service | None:
+        best: tuple[int, str] | None = None
+        for name in self.need.services:
+            service = self.repo.services[name]
+            definition, quantity, _ = terms_on(self.repo, service, self.today)
+            infra = definition.spec.infrastructure if definition else None
+            if infra is not None and getattr(infra, needs) and (best is None or quantity > best[0]):
+                best = (quantity, name)
+        return self.repo.services[best[1]] if best else None
 
     # -- N1
     def network(self) -> None:
@@ -283,7 +301,9 @@ class _Allocator:
                 self.site.spec.public_pools, self.networks(Kind.PUBLIC), length
             )
             if net is None:
-                self.exhausted(f"public /{length}")
+                self.exhausted(
+                    f"public /{length}", "public_ips" if length == 32 else "public_prefix_length"
+                )
             else:
                 self.take(Kind.PUBLIC, str(net))
 
@@ -332,7 +352,7 @@ class _Allocator:
                 missing,
             )
             if len(fresh) < missing:
-                self.exhausted("phone numbers")
+                self.exhausted("phone numbers", "phone_numbers")
             chosen.extend(fresh)
         # T1: with no number declared active, the first voice service activates them all.
         auto = not declared
@@ -398,7 +418,7 @@ class _Allocator:
                 busy = self.taken.get((self.site.name, Kind.PORT), set()) | set(chosen)
                 fresh = allocate.next_ports(candidates, busy, missing)
                 if len(fresh) < missing:
-                    self.exhausted(f"floor ports for role {role}")
+                    self.exhausted(f"floor ports for role {role}", "switch_ports")
                 for fp in fresh:
                     chosen[fp] = (State.RESERVED, role)
         for fp, (state, role) in chosen.items():
@@ -527,6 +547,7 @@ def _switch(
                 _description(row.holder, devices.get((row.holder, port.floor_port), "")),
                 True,
                 voice,
+                row.holder,
             )
         )
     return SwitchIntent(_endpoint(switch), tuple(ports), tuple(sorted(used_vlans)))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from reconciler.findings import Finding
 from reconciler.ledger.model import Allocation, Kind, Release, State
-from reconciler.plan import DeviceChange, Plan, PoolUse
+from reconciler.plan import POOL_WARNING, DeviceChange, Plan, PoolUse
 
 _KIND_LABEL = {
     Kind.VLAN: "VLAN",
@@ -130,7 +130,7 @@ def markdown(
     if rows:
         lines += ["", "| site | pool | used after | size | % |", "|---|---|---|---|---|"]
         for pool in rows:
-            flag = " ⚠️" if pool.ratio >= 0.9 else ""
+            flag = " ⚠️" if pool.ratio >= POOL_WARNING else ""
             lines.append(
                 f"| {pool.site} | {pool.pool} | {pool.used} | {pool.size} | "
                 f"{pool.ratio:.0%}{flag} |"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
+from reconciler.change import Change, between, state
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
 from reconciler.load import Loaded, Positions, gc_paused, load
@@ -16,7 +17,7 @@ from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context, check
 
 if TYPE_CHECKING:
-    from reconciler.ledger.sql import SqlLedger
+    from reconciler.ledger.protocol import Ledger
 
 
 @dataclass
@@ -52,7 +53,32 @@ def recorded_context(repo: Repo, context: Context) -> Context:
     return replace(context, occupier_phase=phases, service_status=statuses)
 
 
-def ledger_context(ledger: SqlLedger | None, today: date, actor: str | None) -> Context:
+def measured(loaded: Loaded, context: Context) -> Context:
+    """P1 judges the change: with a base (a git ref's state, or the one the ledger recorded
+    at the last apply) the change is measured against the loaded repo. Only with an actor:
+    nothing else needs it."""
+    if context.actor is None:
+        return context
+    change = context.change
+    if change is None and context.base is not None:
+        after = state(loaded.repo, loaded.root)
+        change = between(context.base, after, context.base_label, loaded.root)
+        context = replace(context, change=change)
+    if change is not None:
+        loaded.repo.memo[MEASURED] = change
+    return context
+
+
+MEASURED = ("change", "measured")
+
+
+def measured_change(repo: Repo) -> Change | None:
+    """The change P1 judged on this repo (None: no base, every document counted)."""
+    found = repo.memo.get(MEASURED)
+    return found if isinstance(found, Change) else None
+
+
+def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Context:
     """What the ledger recorded that the rules need: service statuses (D2), decommission
     phases (D2, D5) and the documents as they were when a decommission started (D5)."""
     if ledger is None:
@@ -77,7 +103,7 @@ def run_rules(loaded: Loaded, context: Context, fork: bool = False) -> list[Find
     second core (CLI only: never fork the threaded operator)."""
     if any(f.is_error for f in loaded.findings):
         return list(loaded.findings)
-    ctx = recorded_context(loaded.repo, context)
+    ctx = measured(loaded, recorded_context(loaded.repo, context))
     if fork and len(loaded.repo.sources) >= PARALLEL_FROM and hasattr(os, "fork"):
         return loaded.findings + _check_on_two_cores(loaded.repo, ctx)
     return loaded.findings + check(loaded.repo, ctx)
@@ -155,7 +181,7 @@ def validate_and(
         if any(f.is_error for f in loaded.findings):
             raw = list(loaded.findings)
         elif len(loaded.repo.sources) >= PARALLEL_FROM and hasattr(os, "fork"):
-            ctx = recorded_context(loaded.repo, context)
+            ctx = measured(loaded, recorded_context(loaded.repo, context))
             rules = in_child(lambda: check(loaded.repo, ctx, ALONGSIDE_THE_REST))
             try:
                 outcome = then(loaded)

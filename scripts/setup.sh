@@ -11,6 +11,7 @@ VENV=${VENV:-$ROOT/.venv}
 "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
 "$VENV/bin/pip" install -q -e ".[test]"
 VENV="$VENV" bash scripts/setup-k8s.sh
+bash scripts/setup-validators.sh
 if [ "$(id -u)" = 0 ]; then
   VENV="$VENV" bash scripts/setup-labs.sh
   VENV="$VENV" bash scripts/setup-voice-labs.sh

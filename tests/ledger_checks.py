@@ -130,3 +130,20 @@ def two_applies(location: str, repo: Path, tmp: Path) -> None:
         text=True,
     )
     assert plan.returncode == 0, plan.stdout + plan.stderr
+
+
+def desired_state(location: str) -> None:
+    """P1's base for the next apply: the desired state an apply recorded, replaced whole by
+    the next record; none before the first (a plan's read-only ledger included)."""
+    ledger = open_ledger(location)
+    assert ledger is not None
+    assert ledger.desired() is None
+    first = {
+        "Site/lb": ("d1", "lb", "alice,ops", "sites/lb.yaml"),
+        "Occupier/acme": ("d2", "lb,mw", "", "occupiers/acme.yaml"),
+    }
+    ledger.record_desired("abc123", first)
+    assert ledger.desired() == ("abc123", first)
+    second = {"Site/lb": ("d3", "lb", "alice", "sites/lb.yaml")}
+    ledger.record_desired("def456", second)
+    assert ledger.desired() == ("def456", second)

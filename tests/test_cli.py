@@ -4,6 +4,7 @@ pull-request previews with --base against a real git repository, reports."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,7 +22,13 @@ TODAY = ["--today", "2026-11-23"]
 def run(*args: str, cwd: Path | None = None) -> tuple[int, str]:
     runner = CliRunner()
     result = runner.invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
+
+
+def run_stdout(*args: str) -> tuple[int, str]:
+    """stdout alone: what a machine reads (notes for people go to stderr)."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def test_validate_exit_codes_and_human_format(repo: Path) -> None:
 @pytest.mark.parametrize("fmt", ["json", "junit", "sarif", "github"])
 def test_validate_machine_formats(repo: Path, fmt: str) -> None:
     extra = add_second_public_ip(repo)
-    code, out = run("validate", str(repo), *TODAY, "--format", fmt)
+    code, out = run_stdout("validate", str(repo), *TODAY, "--format", fmt)
     assert code == 1
     if fmt == "json":
         findings = json.loads(out)["findings"]
@@ -69,8 +76,9 @@ def test_validate_machine_formats(repo: Path, fmt: str) -> None:
         assert any(r["ruleId"] == "S5" for r in results)
         assert results[0]["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
     else:
+        relative = os.path.relpath(extra)  # the workspace is the working directory
         assert any(
-            x.startswith(f"::error file={extra},line=") and "title=tenantry S5" in x
+            x.startswith(f"::error title=tenantry S5,file={relative},line=")
             for x in out.splitlines()
         )
 
@@ -112,7 +120,7 @@ def test_apply_refuses_invalid_input_and_touches_nothing(repo: Path, tmp_path: P
 
 def test_plan_formats(repo: Path, tmp_path: Path) -> None:
     state = str(tmp_path / "state.db")
-    code, out = run("plan", str(repo), *TODAY, "--state", state, "--format", "json")
+    code, out = run_stdout("plan", str(repo), *TODAY, "--state", state, "--format", "json")
     assert code == 2
     data = json.loads(out)
     assert {
@@ -124,7 +132,7 @@ def test_plan_formats(repo: Path, tmp_path: Path) -> None:
         "role": "",
         "new": True,
     } in data["allocate"]
-    code, out = run("plan", str(repo), *TODAY, "--state", state, "--format", "markdown")
+    code, out = run_stdout("plan", str(repo), *TODAY, "--state", state, "--format", "markdown")
     assert code == 2
     assert out.startswith("<!-- tenantry-plan -->") and "### london-bridge" in out
     assert "| london-bridge | VLANs |" in out

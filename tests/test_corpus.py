@@ -32,7 +32,7 @@ from click.testing import CliRunner
 
 from reconciler import schemas
 from reconciler.cli import main
-from reconciler.load import MAX_FILE_BYTES
+from reconciler.inputs import MAX_FILE_BYTES
 from reconciler.model import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -60,7 +60,7 @@ def test_validate_exits_0_with_only_the_deliberate_warnings() -> None:
         main, ["validate", str(DESIRED), "--today", TODAY.isoformat(), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)  # notes for people go to stderr
     found = {
         (Path(f["file"]).resolve().relative_to(DESIRED).as_posix(), f["rule"],
          f["message"].split()[1])

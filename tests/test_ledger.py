@@ -9,6 +9,10 @@ from tests import ledger_checks
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_p1_sqlite_records_the_applied_desired_state(tmp_path: Path) -> None:
+    ledger_checks.desired_state(str(tmp_path / "state.db"))
+
+
 def test_n4_sqlite_refuses_a_second_holder(tmp_path: Path) -> None:
     ledger_checks.uniqueness(str(tmp_path / "state.db"))
 

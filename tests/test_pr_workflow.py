@@ -37,10 +37,12 @@ spec:
 """
 FAKE_GH = '''\
 #!{python}
-"""Stands in for the GitHub CLI: `gh api` on a pull request's comments, kept in a JSON file."""
+"""Stands in for the GitHub CLI: `gh api` on a pull request, its reviews and comments and a
+commit's pull requests, kept in a JSON file. FAKE_GH_READ_ONLY: writes answer HTTP 403, as
+GitHub does to a fork's pull request."""
 import json, os, sys
 state_file = os.environ["FAKE_GH_STATE"]
-state = {{"comments": [], "calls": []}}
+state = {{"comments": [], "calls": [], "reviews": [], "pulls": []}}
 if os.path.exists(state_file):
     state = json.load(open(state_file))
 args = sys.argv[1:]
@@ -49,9 +51,22 @@ method = args[args.index("--method") + 1] if "--method" in args else "GET"
 path = [a for a in args[1:] if a.startswith("repos/")][0]
 body = json.loads(sys.stdin.read())["body"] if "--input" in args else None
 state["calls"].append([method, path, os.environ.get("GH_TOKEN")])
-if method == "GET":
-    print(json.dumps(state["comments"][:1]))  # two pages, as --paginate prints them
-    print(json.dumps(state["comments"][1:]))
+def pages(items):  # two pages, as --paginate prints them
+    print(json.dumps(items[:1]))
+    print(json.dumps(items[1:]))
+if method != "GET" and os.environ.get("FAKE_GH_READ_ONLY"):
+    json.dump(state, open(state_file, "w"))
+    sys.stderr.write("gh: Resource not accessible by integration (HTTP 403)\\n")
+    sys.exit(1)
+if path.endswith("/reviews"):
+    pages(state["reviews"])
+elif "/commits/" in path:
+    pages(state["pulls"])
+elif "/pulls/" in path:
+    number = int(path.rsplit("/", 1)[1])
+    print(json.dumps([p for p in state["pulls"] if p["number"] == number][0]))
+elif method == "GET":
+    pages(state["comments"])
 elif method == "POST":
     new = {{"id": 1000 + len(state["comments"]), "body": body, "created_at": "2026-11-23"}}
     state["comments"].append(new)
@@ -103,15 +118,26 @@ class Workflow:
     def gh(self) -> dict[str, Any]:
         return json.loads(self.gh_state.read_text()) if self.gh_state.exists() else {}
 
+    def github(self, **changes: Any) -> None:
+        """Set what the stand-in GitHub knows (pull requests, reviews)."""
+        state = self.gh() or {"comments": [], "calls": [], "reviews": [], "pulls": []}
+        state.update(changes)
+        self.gh_state.write_text(json.dumps(state))
+
     def run(self, job: str, event: dict[str, Any], extra_env: dict[str, str]) -> list[Step]:
         spec = self.doc["jobs"][job]
         assert self.expr(spec["if"], event) is True
+        assert spec["timeout-minutes"] > 0 and isinstance(spec["permissions"], dict)
         summary = self.tmp / "step-summary.md"
+        github_env = self.tmp / "github-env"
+        github_env.write_text("")
         env = {
             "PATH": self.path,
             "HOME": str(self.tmp),
             "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_ENV": str(github_env),
             "GITHUB_REPOSITORY": event["repository"],
+            "GITHUB_SHA": event.get("sha", ""),
             "FAKE_GH_STATE": str(self.gh_state),
             "TENANTRY_LEDGER": str(self.tmp / "ledger.db"),
         }
@@ -121,13 +147,14 @@ class Workflow:
         steps: list[Step] = []
         failed = False
         for step in spec["steps"]:
-            if "run" not in step:
-                continue  # actions/checkout, actions/setup-python: the repo is checked out
-            name = step["name"]
-            if "pip install" in step["run"]:
-                continue
+            name = step.get("name", step.get("uses", ""))
             condition = step.get("if")
-            go = self.expr(condition, event) if condition else not failed
+            go = self.expr(condition, event, env) if condition else not failed
+            if "run" not in step or re.search(r'pip"? install', step["run"]):
+                # actions (checkout, setup-python, upload-sarif) and installing tenantry:
+                # the repo is checked out, tenantry installed; recorded as run or skipped
+                steps.append(Step(name, 0 if go else None, ""))
+                continue
             if not go:
                 steps.append(Step(name, None, ""))
                 continue
@@ -140,6 +167,10 @@ class Workflow:
             )
             steps.append(Step(name, done.returncode, done.stdout + done.stderr))
             failed |= done.returncode != 0
+            for line in github_env.read_text().splitlines():  # as the runner reads GITHUB_ENV
+                key, _, value = line.partition("=")
+                env[key] = value
+            github_env.write_text("")
         return steps
 
     def subst(self, text: str, event: dict[str, Any]) -> str:
@@ -150,23 +181,31 @@ class Workflow:
             "github.event_name": event["name"],
             "github.event.pull_request.user.login": event.get("author", ""),
             "github.event.pull_request.number": event.get("number", ""),
-            "github.base_ref": event.get("base", ""),
+            "github.event.pull_request.base.ref": event.get("base", ""),
+            "github.event.pull_request.head.repo.full_name != github.repository": str(
+                event.get("fork", False)
+            ).lower(),
             "github.actor": event.get("actor", ""),
             "github.token": "token-123",
             "secrets.TENANTRY_LEDGER": str(self.tmp / "ledger.db"),
         }
         return context[expression]
 
-    def expr(self, condition: str, event: dict[str, Any]) -> bool:
+    def expr(
+        self, condition: str, event: dict[str, Any], env: dict[str, str] | None = None
+    ) -> bool:
         inner = condition.strip()
         if inner.startswith("${{"):
             inner = inner[3:-2].strip()
-        if inner == "github.event_name == 'pull_request'":
-            return bool(event["name"] == "pull_request")
+        if inner == "github.event_name == 'pull_request' || github.event_name == " \
+                "'pull_request_review'":
+            return bool(event["name"] in ("pull_request", "pull_request_review"))
         if inner == "github.event_name == 'push'":
             return bool(event["name"] == "push")
         if inner == "!cancelled() && hashFiles('plan.md') != ''":
             return (self.repo / "plan.md").exists()
+        if inner == "!cancelled() && hashFiles('tenantry.sarif') != '' && env.FORK == 'false'":
+            return (self.repo / "tenantry.sarif").exists() and (env or {})["FORK"] == "false"
         raise AssertionError(f"unexpected condition {condition!r}")
 
 
@@ -218,8 +257,8 @@ def test_init_passes_validate_and_ships_schemas(tmp_path: Path) -> None:
     assert ".tenantry/" in (repo / ".gitignore").read_text()
     assert "rendered/" in (repo / ".gitignore").read_text()
     for file in repo.rglob("*.yaml"):
-        if file.name.startswith("."):
-            continue
+        if any(part.startswith(".") for part in file.relative_to(repo).parts):
+            continue  # .github/, .pre-commit-config.yaml: not desired state
         first = file.read_text().splitlines()[0]
         schema = first.removeprefix("# yaml-language-server: $schema=")
         assert schema != first, file
@@ -232,20 +271,52 @@ def test_init_passes_validate_and_ships_schemas(tmp_path: Path) -> None:
     again = subprocess.run([TENANTRY, "init", str(repo)], capture_output=True, text=True)
     assert again.returncode == 1 and "not empty" in again.stderr
     gitlab = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())
-    assert "--format junit" in " ".join(gitlab["validate"]["script"])
+    assert "--write junit=tenantry-junit.xml" in " ".join(gitlab["validate"]["script"])
     assert gitlab["validate"]["artifacts"]["reports"]["junit"] == "tenantry-junit.xml"
     assert "--format markdown" in " ".join(gitlab["plan"]["script"])
-    assert gitlab["apply"]["script"] == ["tenantry apply"]
+    assert gitlab["apply"]["script"][-1] == "tenantry apply"
+    assert gitlab["apply"]["tags"] == ["tenantry"]
 
 
 def test_pull_request_workflow(desired: Path, tmp_path: Path) -> None:
+    """The path a site admin walks: a colleague's branch and pull request, a red check naming
+    the site and who can approve, her approving review re-running it green, the plan
+    comment, the merge, and the apply judged as the author with her approval."""
     flow = Workflow(desired, tmp_path)
     add_service(desired, "example-co-public-ip")
     git(desired, "commit", "-qam", "Public IP for Example Co")
+    flow.github(pulls=[{"number": 7, "user": {"login": "dev"}}])
 
-    steps = by_name(flow.run("pull-request", pull_request(), {}))
+    # dev, who administers no site, opens the pull request: red, naming hq and its admins
+    steps = by_name(flow.run("pull-request", pull_request(author="dev"), {}))
+    assert steps["Approvals"].code == 0, steps["Approvals"].output["Approvals"].output
+    assert steps["Validate"].code == 1
+    annotation = next(x for x in steps["Validate"].output.splitlines() if "P1" in x)
+    assert annotation.startswith(
+        "::error title=tenantry P1,file=occupiers/example-co/services.yaml,line="
+    )
+    assert annotation.endswith(
+        "::dev is not an admin of site hq, which Service example-co-public-ip (added) touches "
+        "(hint: an admin of hq must approve it: ops-team)"
+    )
+    assert "note: P1 judged dev on 1 document(s) changed since origin/main" in (
+        steps["Validate"].output
+    )
+    assert steps["Plan"].code is None  # skipped after the failure
+    assert (desired / "tenantry.sarif").exists()
+    assert steps["Upload findings to code scanning"].code == 0
+
+    # ops-team approves: the review event re-runs the job, green
+    (desired / "plan.md").unlink(missing_ok=True)
+    flow.github(reviews=[
+        {"id": 1, "user": {"login": "ops-team"}, "state": "COMMENTED", "submitted_at": "1"},
+        {"id": 2, "user": {"login": "ops-team"}, "state": "APPROVED", "submitted_at": "2"},
+    ])
+    review = pull_request(author="dev") | {"name": "pull_request_review"}
+    steps = by_name(flow.run("pull-request", review, {}))
     assert steps["Validate"].code == 0, steps["Validate"].output
     assert "::error" not in steps["Validate"].output
+    assert "P1 judged dev (approved by ops-team) on 1 document(s)" in steps["Validate"].output
     assert steps["Plan"].code == 0, steps["Plan"].output  # plan exits 2 (changes): fine
     plan = (desired / "plan.md").read_text()
     lines = plan.splitlines()
@@ -257,38 +328,53 @@ def test_pull_request_workflow(desired: Path, tmp_path: Path) -> None:
     assert plan in (tmp_path / "step-summary.md").read_text()
     assert steps["Comment the plan"].code == 0, steps["Comment the plan"].output
     state = flow.gh()
-    assert [c[:2] for c in state["calls"]] == [
+    comments = [c[:2] for c in state["calls"] if "/comments" in c[1]]
+    assert comments == [
         ["GET", "repos/acme/desired-state/issues/7/comments"],
         ["POST", "repos/acme/desired-state/issues/7/comments"],
     ]
-    assert state["calls"][1][2] == "token-123"  # GH_TOKEN from github.token
+    assert all(c[2] == "token-123" for c in state["calls"])  # GH_TOKEN from github.token
     assert state["comments"][0]["body"].strip() == plan.strip()
 
     # another push to the pull request: the same comment is updated, not duplicated
     (desired / "plan.md").unlink()
-    steps = by_name(flow.run("pull-request", pull_request(), {}))
+    steps = by_name(flow.run("pull-request", pull_request(author="dev"), {}))
     assert steps["Comment the plan"].code == 0
     state = flow.gh()
     assert len(state["comments"]) == 1
     assert state["calls"][-1][:2] == ["PATCH", "repos/acme/desired-state/issues/comments/1000"]
 
-    # P1: a pull request by someone who is not an admin of the site fails validation
+    # from a fork the token is read-only: no code scanning upload, the plan stays in the
+    # job summary and the comment step says so instead of failing
     (desired / "plan.md").unlink()
-    steps = by_name(flow.run("pull-request", pull_request(author="mallory"), {}))
-    assert steps["Validate"].code == 1
-    assert "title=tenantry P1::mallory is not an admin of site hq" in steps["Validate"].output
-    assert steps["Plan"].code is None  # skipped after the failure
+    fork = pull_request(author="dev") | {"fork": True}
+    steps = by_name(flow.run("pull-request", fork, {"FAKE_GH_READ_ONLY": "1"}))
+    assert steps["Upload findings to code scanning"].code is None
+    assert steps["Comment the plan"].code == 0, steps["Comment the plan"].output
+    assert "the plan is in the job summary" in steps["Comment the plan"].output
 
-    # merged: the push to main applies it
+    # merged: the push to main applies it, as dev with ops-team's approval
     git(desired, "checkout", "-q", "main")
     git(desired, "merge", "-q", "--ff-only", "public-ip")
+    sha = git(desired, "rev-parse", "HEAD").strip()
+    flow.github(pulls=[{"number": 7, "user": {"login": "dev"}, "merge_commit_sha": sha,
+                        "merged_at": "2026-11-23T10:00:00Z"}])
     (desired / "plan.md").unlink(missing_ok=True)
-    push = {"name": "push", "actor": "ops-team", "repository": "acme/desired-state"}
+    push = {"name": "push", "actor": "ops-team", "repository": "acme/desired-state", "sha": sha}
     # the template drives the real devices; here the render driver stands in for them
     steps = by_name(flow.run("apply", push, {"TENANTRY_DRIVERS": "render"}))
+    assert steps["Approvals"].code == 0, steps["Approvals"].output
     assert steps["Apply"].code == 0, steps["Apply"].output
     assert "Applied: " in steps["Apply"].output
+    assert "P1 judged dev (approved by ops-team) on " in steps["Apply"].output
     assert list((desired / "rendered").iterdir())
+    # a re-run of the same push has nothing new to judge
+    flow.github(pulls=[])
+    steps = by_name(flow.run("apply", push | {"actor": "mallory"}, {"TENANTRY_DRIVERS": "render"}))
+    assert steps["Apply"].code == 0, steps["Apply"].output
+    assert "P1 checked nothing: no document changed since the last apply" in (
+        steps["Apply"].output
+    )
 
 
 def test_invalid_pull_request_is_annotated(desired: Path, tmp_path: Path) -> None:
@@ -296,17 +382,18 @@ def test_invalid_pull_request_is_annotated(desired: Path, tmp_path: Path) -> Non
     add_service(desired, "example-co-public-ip")
     second = add_service(desired, "example-co-public-ip-2")
     git(desired, "commit", "-qam", "two Public IPs")
+    flow.github(pulls=[{"number": 7, "user": {"login": "ops-team"}}])
     steps = by_name(flow.run("pull-request", pull_request(), {}))
     validate = steps["Validate"]
     assert validate.code == 1
     annotation = (
-        f"::error file=occupiers/example-co/services.yaml,line={second},col=15,title=tenantry S5::"
+        f"::error title=tenantry S5,file=occupiers/example-co/services.yaml,line={second},col=15::"
         "example-co may have at most 1 public-ip at hq: service example-co-public-ip-2 and "
         "example-co-public-ip exceed it"
     )
     assert annotation in validate.output, validate.output
     assert steps["Plan"].code is None and steps["Comment the plan"].code is None
-    assert not flow.gh()
+    assert not flow.gh()["comments"]
     # the plan, run on its own, refuses too (exit 1) and names the finding
     done = subprocess.run(
         [TENANTRY, "plan", "--base", "origin/main", "--format", "markdown"],

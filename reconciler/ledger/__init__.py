@@ -1,6 +1,7 @@
 """Where allocations, number states, statuses and what devices were last given live."""
 
 from reconciler.ledger.model import Allocation, Change, Holdings, Kind, Release, State
+from reconciler.ledger.protocol import Ledger, LedgerTransaction
 from reconciler.ledger.sql import (
     LedgerBusy,
     LedgerConflict,
@@ -14,9 +15,11 @@ __all__ = [
     "Change",
     "Holdings",
     "Kind",
+    "Ledger",
     "LedgerBusy",
     "LedgerConflict",
     "LedgerError",
+    "LedgerTransaction",
     "Release",
     "SqlLedger",
     "State",

@@ -8,7 +8,10 @@ name order), and whatever slips through still hits the constraints and is retrie
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,36 +30,80 @@ from reconciler.ledger.model import (
     StatusRecord,
 )
 
-SCHEMA_VERSION = 1
-
-SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS allocation (
-        site TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
-        holder TEXT NOT NULL,
-        state TEXT NOT NULL,
-        role TEXT NOT NULL DEFAULT '',
-        until TEXT,
-        updated TEXT NOT NULL,
-        PRIMARY KEY (site, kind, value))""",
-    """CREATE UNIQUE INDEX IF NOT EXISTS one_network_per_occupier
-        ON allocation (site, kind, holder) WHERE kind IN ('vlan', 'prefix')""",
-    "CREATE INDEX IF NOT EXISTS allocation_holder ON allocation (holder)",
-    """CREATE TABLE IF NOT EXISTS status (
-        kind TEXT NOT NULL,
-        name TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        updated TEXT NOT NULL,
-        PRIMARY KEY (kind, name))""",
-    """CREATE TABLE IF NOT EXISTS applied (
-        device TEXT NOT NULL,
-        item TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (device, item))""",
+MIGRATIONS: list[tuple[str, ...]] = [
+    # 1: allocations, statuses, what each device was last given
+    (
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE IF NOT EXISTS allocation (
+            site TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            state TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT '',
+            until TEXT,
+            updated TEXT NOT NULL,
+            PRIMARY KEY (site, kind, value))""",
+        """CREATE UNIQUE INDEX IF NOT EXISTS one_network_per_occupier
+            ON allocation (site, kind, holder) WHERE kind IN ('vlan', 'prefix')""",
+        "CREATE INDEX IF NOT EXISTS allocation_holder ON allocation (holder)",
+        """CREATE TABLE IF NOT EXISTS status (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            updated TEXT NOT NULL,
+            PRIMARY KEY (kind, name))""",
+        """CREATE TABLE IF NOT EXISTS applied (
+            device TEXT NOT NULL,
+            item TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (device, item))""",
+    ),
+    # 2: one row per apply, numbered in the order the applies held the ledger (G2, audit)
+    (
+        """CREATE TABLE IF NOT EXISTS apply_log (
+            seq INTEGER PRIMARY KEY,
+            started TEXT NOT NULL,
+            finished TEXT,
+            source TEXT NOT NULL DEFAULT '',
+            actor TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT 'running')""",
+    ),
+    # 3: the desired state the last apply carried out, one row per document (P1 judges the
+    # next apply on what changed since); the commit it came from is meta 'desired_commit'
+    (
+        """CREATE TABLE IF NOT EXISTS desired (
+            ref TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            sites TEXT NOT NULL DEFAULT '',
+            admins TEXT NOT NULL DEFAULT '',
+            file TEXT NOT NULL DEFAULT '')""",
+    ),
 ]
+"""The ledger's schema, as the steps that build it. Version N is MIGRATIONS[:N] applied.
+
+To add a table (or a column, an index): append one step — a tuple of statements valid on both
+SQLite and PostgreSQL — and never edit a step that has shipped. `migrate()` runs the missing
+steps in one transaction under the schema lock and records the new version in `meta`, so a
+ledger is either at the old version or the new one, never in between. A ledger whose version
+is newer than this code is refused, as is one that lacks a table its version promises."""
+SCHEMA_VERSION = len(MIGRATIONS)
+_TABLE = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)")
+
+
+def tables_at(version: int) -> set[str]:
+    """The tables a ledger of this schema version has."""
+    return {
+        found.group(1)
+        for step in MIGRATIONS[:version]
+        for statement in step
+        if (found := _TABLE.search(statement))
+    }
+
+# One document of the recorded desired state: "Kind/name" → (digest, sites, admins, file),
+# sites and admins comma-separated.
+DesiredRow = tuple[str, str, str, str]
 
 
 class LedgerError(Exception):
@@ -76,6 +123,18 @@ class LedgerConflict(LedgerError):
     """Another reconciler took a value first; re-plan and try again."""
 
     temporary = True
+
+
+class LedgerUnavailable(LedgerError):
+    """The database cannot be reached (PostgreSQL down, a network fault): retry later."""
+
+    temporary = True
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver's message: one clear line, never a traceback."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def _now() -> str:
@@ -216,22 +275,101 @@ class SqlLedger:
         return sql if self.paramstyle == "?" else sql.replace("?", "%s")
 
     # --------------------------------------------------------------- reading
-    def migrate(self) -> None:
-        with self._exclusive(()) as cursor:
-            for statement in SCHEMA:
-                cursor.execute(statement)
-            cursor.execute(self.q("SELECT value FROM meta WHERE key='schema'"))
-            found = cursor.fetchone()
-            if found is None:
-                cursor.execute(
-                    self.q("INSERT INTO meta (key, value) VALUES ('schema', ?)"),
-                    (str(SCHEMA_VERSION),),
-                )
-            elif int(found[0]) > SCHEMA_VERSION:
+    def tables(self, cursor: Any) -> set[str]:
+        raise NotImplementedError
+
+    def version(self, cursor: Any) -> int:
+        """The schema version of this ledger (0: empty), or LedgerError when the database is
+        another application's, newer than this tenantry, or lacks a table it should have."""
+        tables = self.tables(cursor)
+        if "meta" not in tables:
+            foreign = sorted(tables - tables_at(SCHEMA_VERSION))
+            if foreign:
                 raise LedgerError(
-                    f"ledger schema {found[0]} is newer than this tenantry "
-                    f"({SCHEMA_VERSION}); upgrade tenantry"
+                    f"{self.display} is not a tenantry ledger (it has tables "
+                    f"{', '.join(foreign[:5])}); give another --state"
                 )
+            return 0  # empty, or half-made by a tenantry before 0.x: rebuilt by migrate()
+        cursor.execute("SELECT value FROM meta WHERE key='schema'")
+        found = cursor.fetchone()
+        version = int(found[0]) if found and str(found[0]).isdigit() else 0
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"{self.display} has schema version {version}, newer than this tenantry "
+                f"({SCHEMA_VERSION}); upgrade tenantry"
+            )
+        missing = sorted(tables_at(version) - tables)
+        if missing:
+            raise LedgerError(
+                f"{self.display} is damaged: table {', '.join(missing)} is missing; restore "
+                "the ledger from a backup (nothing was changed)"
+            )
+        return version
+
+    def migrate(self) -> None:
+        """Bring the schema to SCHEMA_VERSION in one transaction (see MIGRATIONS)."""
+        with self._exclusive(()) as cursor:
+            version = self.version(cursor)
+            if version == SCHEMA_VERSION:
+                return
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    cursor.execute(statement)
+            cursor.execute(
+                self.q(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value=excluded.value"
+                ),
+                (str(SCHEMA_VERSION),),
+            )
+
+    def initialized(self) -> bool:
+        """Whether the schema exists; a plan against an empty ledger writes nothing."""
+        with self.reading() as cursor:
+            return self.version(cursor) > 0
+
+    @property
+    def display(self) -> str:
+        """The ledger as shown in messages: never a password."""
+        return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", self.url)
+
+    # --------------------------------------------------------------- one apply at a time (G2)
+    @contextmanager
+    def apply_lock(self, wait_s: float = 600.0, source: str = "", actor: str = "") -> Iterator[int]:
+        """Hold the ledger for a whole apply (plan, allocate, devices, record): concurrent
+        applies then end in the state of some sequential order. Released by the operating
+        system or the database when the process dies. Yields the apply's number in the log."""
+        with self._apply_lock(wait_s):
+            with self._exclusive(()) as cursor:
+                cursor.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM apply_log")
+                seq = int(cursor.fetchone()[0])
+                cursor.execute(
+                    self.q(
+                        "INSERT INTO apply_log (seq, started, source, actor) VALUES (?, ?, ?, ?)"
+                    ),
+                    (seq, _now(), source, actor),
+                )
+            outcome = "failed"
+            try:
+                yield seq
+                outcome = "done"
+            finally:
+                with self._exclusive(()) as cursor:
+                    cursor.execute(
+                        self.q("UPDATE apply_log SET finished=?, outcome=? WHERE seq=?"),
+                        (_now(), outcome, seq),
+                    )
+
+    @contextmanager
+    def _apply_lock(self, wait_s: float) -> Iterator[None]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def apply_log(self) -> list[tuple[int, str, str, str]]:
+        """(seq, source, actor, outcome) of every apply, in order."""
+        with self.reading() as cursor:
+            cursor.execute("SELECT seq, source, actor, outcome FROM apply_log ORDER BY seq")
+            return [(int(a), b, c, d) for a, b, c, d in cursor.fetchall()]
 
     def holdings(self) -> Holdings:
         with self.reading() as cursor:
@@ -256,13 +394,65 @@ class SqlLedger:
                 out.setdefault(device, {})[item] = value
             return out
 
+    def desired(self) -> tuple[str, dict[str, DesiredRow]] | None:
+        """The commit and documents of the desired state the last apply carried out; None
+        if no apply recorded one (a ledger older than this table included)."""
+        try:
+            with self.reading() as cursor:
+                cursor.execute("SELECT value FROM meta WHERE key='desired_commit'")
+                found = cursor.fetchone()
+                if found is None:
+                    return None
+                cursor.execute("SELECT ref, digest, sites, admins, file FROM desired")
+                rows = {
+                    ref: (digest, sites, admins, file)
+                    for ref, digest, sites, admins, file in cursor.fetchall()
+                }
+                return str(found[0]), rows
+        except LedgerError:  # no such table yet (a ledger older than it, read only)
+            return None
+
+    def record_desired(self, commit: str, rows: dict[str, DesiredRow]) -> None:
+        """Replace the recorded desired state (after an apply carried it out)."""
+        with self._exclusive(()) as cursor:
+            cursor.execute("DELETE FROM desired")
+            cursor.executemany(
+                self.q(
+                    "INSERT INTO desired (ref, digest, sites, admins, file) VALUES (?, ?, ?, ?, ?)"
+                ),
+                [(ref, *row) for ref, row in sorted(rows.items())],
+            )
+            cursor.execute(
+                self.q(
+                    "INSERT INTO meta (key, value) VALUES ('desired_commit', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value=excluded.value"
+                ),
+                (commit,),
+            )
+
     @contextmanager
     def reading(self) -> Iterator[Any]:
-        conn = self.connect()
+        with self.faults():
+            conn = self.connect()
+            try:
+                yield conn.cursor()
+            finally:
+                conn.close()
+
+    @contextmanager
+    def faults(self) -> Iterator[None]:
+        """Any database error inside becomes one LedgerError line (never a traceback)."""
         try:
-            yield conn.cursor()
-        finally:
-            conn.close()
+            yield
+        except LedgerError:
+            raise
+        except self.database_errors as exc:
+            raise self.fault(exc) from exc
+
+    database_errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+    def fault(self, exc: BaseException) -> LedgerError:
+        return LedgerError(f"ledger {self.display}: {_reason(exc)}")
 
     # --------------------------------------------------------------- writing
     @contextmanager
@@ -301,118 +491,248 @@ class SqlLedger:
             )
 
 
+def _busy_timeout() -> float:
+    """How long a SQLite writer waits for another (TENANTRY_LEDGER_TIMEOUT, default 10 s)."""
+    try:
+        return max(float(os.environ.get("TENANTRY_LEDGER_TIMEOUT", "10")), 0.0)
+    except ValueError:
+        return 10.0
+
+
 class SqliteLedger(SqlLedger):
-    def __init__(self, path: str, busy_timeout_s: float = 10.0) -> None:
+    def __init__(self, path: str, busy_timeout_s: float | None = None) -> None:
         super().__init__(path)
         self.path = path
-        self.busy_timeout_s = busy_timeout_s
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_s = busy_timeout_s if busy_timeout_s is not None else _busy_timeout()
+
+    def create_directory(self) -> None:
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot create the ledger's directory for {self.path}: {exc.strerror}"
+            ) from None
+
+    def fault(self, exc: BaseException) -> LedgerError:
+        reason = _reason(exc)
+        if "locked" in reason or "busy" in reason:
+            return LedgerBusy(f"{self.path}: {reason}")
+        if "not a database" in reason or "malformed" in reason:
+            return LedgerError(
+                f"{self.path} is not a tenantry ledger ({reason}); give another --state"
+            )
+        if "readonly" in reason or "read-only" in reason:
+            return LedgerError(f"cannot write the ledger {self.path}: it is read-only")
+        if "unable to open" in reason:
+            what = "a directory" if os.path.isdir(self.path) else "not readable and writable"
+            return LedgerError(f"cannot open the ledger {self.path}: {what}")
+        return LedgerError(f"ledger {self.path}: {reason}")
 
     def connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
-        # Switching a new file to WAL takes a lock that the busy timeout does not cover: two
-        # reconcilers creating the ledger at the same moment retry here instead of failing.
+        if os.path.isdir(self.path):
+            raise LedgerError(f"cannot open the ledger {self.path}: it is a directory")
+        with self.faults():
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            return conn
+
+    def migrate(self) -> None:
+        """Only a file that is empty or already ours is switched to WAL (a persistent mode of
+        the file) and given the schema: another application's database is never touched."""
+        with self.reading() as cursor:
+            self.version(cursor)
+        with self.faults():
+            conn = self.connect()
+            try:
+                self._wal(conn)
+            finally:
+                conn.close()
+        super().migrate()
+
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switching a new file to WAL takes a lock that the busy timeout does not cover: two
+        reconcilers creating the ledger at the same moment retry here instead of failing."""
         deadline = time.monotonic() + self.busy_timeout_s
         while True:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
-                break
+                return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
-                    conn.close()
-                    raise LedgerBusy(str(exc)) from exc
+                    raise
                 time.sleep(0.02)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+
+    def tables(self, cursor: Any) -> set[str]:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        return {name for (name,) in cursor.fetchall() if not name.startswith("sqlite_")}
 
     @contextmanager
     def _exclusive(self, sites: Sequence[str]) -> Iterator[sqlite3.Cursor]:
         conn = self.connect()
-        cursor = conn.cursor()
         try:
-            try:
+            with self.faults():
+                cursor = conn.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise LedgerBusy(str(exc)) from exc
-            try:
-                yield cursor
-            except BaseException:
-                conn.rollback()
-                raise
-            try:
+                try:
+                    yield cursor
+                except BaseException:
+                    conn.rollback()
+                    raise
                 conn.commit()
-            except sqlite3.OperationalError as exc:
-                raise LedgerBusy(str(exc)) from exc
         finally:
             conn.close()
+
+    @contextmanager
+    def _apply_lock(self, wait_s: float) -> Iterator[None]:
+        """An flock on `<ledger>.lock`: the kernel drops it when the process dies."""
+        import fcntl
+
+        try:
+            handle = open(f"{self.path}.lock", "a+b")  # noqa: SIM115 - held until the end
+        except OSError as exc:
+            raise LedgerError(f"cannot lock the ledger {self.path}: {exc.strerror}") from None
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LedgerBusy(
+                            f"another apply has held {self.path} for over {wait_s:.0f}s"
+                        ) from None
+                    time.sleep(0.01)
+            # One connection held open for the whole apply: closing the last connection of a
+            # WAL database checkpoints it and deletes the WAL file (an fsync each time), which
+            # the apply's several short transactions would otherwise pay every time.
+            keeper = self.connect()
+            try:
+                yield
+            finally:
+                keeper.close()
+        finally:
+            handle.close()
 
 
 class PostgresLedger(SqlLedger):
     paramstyle = "%s"
+    APPLY_LOCK = (20, 1)  # the two-key advisory space: never one of the per-site keys
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
         import psycopg  # the [postgres] extra
 
         self._psycopg = psycopg
+        self._held: tuple[int, Any] | None = None  # (thread, connection) of a running apply
         self.integrity_errors = (psycopg.errors.IntegrityError,)
+        self.database_errors = (psycopg.Error,)
+        try:
+            psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            raise LedgerError(
+                f"--state {self.display} is not a PostgreSQL URL: {_reason(exc)}"
+            ) from None
+
+    def fault(self, exc: BaseException) -> LedgerError:
+        errors = self._psycopg.errors
+        if isinstance(exc, errors.SerializationFailure | errors.DeadlockDetected):
+            return LedgerBusy(_reason(exc))
+        if isinstance(exc, self._psycopg.OperationalError):
+            return LedgerUnavailable(f"cannot reach PostgreSQL at {self.display}: {_reason(exc)}")
+        return LedgerError(f"ledger {self.display}: {_reason(exc)}")
 
     def connect(self) -> Any:
+        with self.faults():
+            return self._psycopg.connect(self.url, autocommit=False, connect_timeout=10)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection for one transaction: during an apply, the apply's own (a connection
+        costs tens of milliseconds, an apply makes a dozen transactions); else a new one."""
+        held = self._held
+        if held is not None and held[0] == threading.get_ident():
+            yield held[1]
+            return
+        conn = self.connect()
         try:
-            return self._psycopg.connect(self.url, autocommit=False)
-        except self._psycopg.OperationalError as exc:
-            raise LedgerBusy(f"cannot reach PostgreSQL: {exc}".strip()) from exc
+            yield conn
+        finally:
+            conn.close()
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
-        conn = self.connect()
-        try:
-            with conn.transaction():
-                yield conn.cursor()
-        finally:
-            conn.close()
+        with self.faults(), self._connection() as conn, conn.transaction():
+            yield conn.cursor()
 
-    def initialized(self) -> bool:
-        """Whether the schema exists; a plan against an empty database writes nothing."""
-        with self.reading() as cursor:
-            cursor.execute("SELECT to_regclass('meta') IS NOT NULL")
-            found = cursor.fetchone()
-        return bool(found and found[0])
+    def tables(self, cursor: Any) -> set[str]:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {name for (name,) in cursor.fetchall()}
 
     @contextmanager
     def _exclusive(self, sites: Sequence[str]) -> Iterator[Any]:
+        with self.faults(), self._connection() as conn, conn.transaction():
+            cursor = conn.cursor()
+            # One lock per site (pool), in name order so two writers never deadlock;
+            # a global one guards the schema and status writes.
+            keys = [zlib.crc32(f"tenantry:{s}".encode()) for s in sites] or [0]
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            yield cursor
+
+    @contextmanager
+    def _apply_lock(self, wait_s: float) -> Iterator[None]:
+        """A session advisory lock on its own connection: PostgreSQL drops it when the
+        connection ends, so a killed apply never leaves the ledger locked."""
         conn = self.connect()
         try:
-            with conn.transaction():
-                cursor = conn.cursor()
-                # One lock per site (pool), in name order so two writers never deadlock;
-                # a global one guards the schema and status writes.
-                keys = [zlib.crc32(f"tenantry:{s}".encode()) for s in sites] or [0]
-                for key in keys:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
-                yield cursor
-        except self._psycopg.errors.SerializationFailure as exc:
-            raise LedgerBusy(str(exc)) from exc
-        except self._psycopg.errors.DeadlockDetected as exc:
-            raise LedgerBusy(str(exc)) from exc
+            with self.faults():
+                conn.autocommit = True
+                conn.execute(f"SET lock_timeout = {max(int(wait_s * 1000), 1)}")
+                try:
+                    conn.execute("SELECT pg_advisory_lock(%s, %s)", self.APPLY_LOCK)
+                except self._psycopg.errors.LockNotAvailable:
+                    raise LedgerBusy(
+                        f"another apply has held {self.display} for over {wait_s:.0f}s"
+                    ) from None
+                conn.execute("SET lock_timeout = 0")
+            self._held = (threading.get_ident(), conn)
+            yield
         finally:
+            self._held = None
             conn.close()
 
 
+SCHEMES = ("postgresql://", "postgres://", "sqlite:///")
+
+
 def open_ledger(location: str, create: bool = True) -> SqlLedger | None:
-    """`postgresql://…` → PostgreSQL; anything else is a SQLite file path. With
-    `create=False` (plan, report) a SQLite ledger that does not exist yet is None: nothing is
-    written, not even the schema."""
+    """`postgresql://…` → PostgreSQL; `sqlite:///path` or a plain path → a SQLite file; any
+    other `scheme://` is refused (it would otherwise become a file named like the URL). With
+    `create=False` (validate, plan, report) a ledger that does not exist yet, or is empty, is
+    None: nothing is written, not even the schema."""
     ledger: SqlLedger
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", location)
+    if scheme is not None and not location.startswith(SCHEMES):
+        raise LedgerError(
+            f"unknown ledger URL scheme {scheme.group(1)!r}: use a SQLite file path, "
+            "sqlite:///path or postgresql://…"
+        )
     if location.startswith(("postgresql://", "postgres://")):
         ledger = PostgresLedger(location)
-        if not create and not ledger.initialized():
-            return None
     else:
-        path = location.removeprefix("sqlite:///")
-        if not create and not Path(path).exists():
+        path = location.removeprefix("sqlite://")
+        if not path:
+            raise LedgerError("--state is empty: give a SQLite file path or a postgresql:// URL")
+        if not create and not os.path.lexists(path):
             return None
         ledger = SqliteLedger(path)
+        if create:
+            ledger.create_directory()
     if create:
         ledger.migrate()
+    elif not ledger.initialized():
+        return None
     return ledger

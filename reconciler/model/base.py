@@ -10,10 +10,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 API_VERSION = "tenantry.dev/v1alpha1"
+
+
+def _plain_money(value: Decimal) -> Decimal:
+    """`1e3` would be shown (and billed) as 1E+3: money is written as plain digits."""
+    if not value.is_finite() or int(value.as_tuple().exponent) > 0:
+        raise ValueError("money is digits with an optional decimal point, such as 1000.00")
+    return value
+
 
 # DNS-1123 label, as Kubernetes requires of metadata.name.
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
@@ -24,16 +32,26 @@ DeviceText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._:/@+()#,-]
 # E.164: '+', country code, up to 15 digits. Whether the number is real for its country is
 # checked against the site's number blocks (rules T2/T3), with `phonenumbers` on the blocks.
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
-Mac = Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")]
+# A device's own address: unicast (the group bit of the first octet clear), so neither the
+# broadcast ff:ff:ff:ff:ff:ff nor a multicast address can be registered as a Wi-Fi device.
+Mac = Annotated[
+    str, StringConstraints(pattern=r"^[0-9A-Fa-f][02468aceACE]([:-][0-9A-Fa-f]{2}){5}$")
+]
 # Numbers and booleans are taken as YAML typed them: "2" is not 2 and "yes" is not true
 # (YAML 1.2), exactly as the JSON Schemas say.
 StrictInt = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
 VlanId = Annotated[int, Strict(), Field(ge=1, le=4094)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+# Money is written as digits with at most two decimals: "1e3" would be shown as 1E+3.
+Money = Annotated[
+    Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(_plain_money)
+]
 Count = Annotated[int, Strict(), Field(ge=0, le=100_000)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Host = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.:_-]+$", max_length=253)]
+# A host name or address; never starting with "-", which ssh would read as an option.
+Host = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9.:_][A-Za-z0-9.:_-]*$", max_length=253)
+]
 Day = date
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from reconciler.change import between, state
 from reconciler.findings import Finding
 from reconciler.load import validate_document
 from reconciler.model.repo import Ref
@@ -85,8 +86,14 @@ def denials(
     old = next((b for b in cluster if ref_of(b) == ref), None)
     before = snapshot([*stored, old] if old is not None else stored)
     changed = frozenset({Ref(ref.kind, ref.name)})
+    # P1 on this object's change: the sites it touched before and touches after
+    change = between(
+        state(before.loaded.repo, only=changed), state(after.loaded.repo, only=changed)
+    )
     known = {_key(f) for f in run_rules(before.loaded, Context(today=today, changed=changed))}
-    found = run_rules(after.loaded, Context(today=today, actor=actor, changed=changed))
+    found = run_rules(
+        after.loaded, Context(today=today, actor=actor, changed=changed, change=change)
+    )
     new = [f for f in found if f.is_error and not curable(f, operation) and _key(f) not in known]
     own = [f for f in new if f.source == source_of(ref)]  # a pair's two findings: say it once
     return own or new

@@ -25,12 +25,12 @@ import kubernetes
 
 from reconciler.crds import GROUP, NAMES, VERSION
 from reconciler.model.repo import Ref
-from reconciler.operator import admission, metrics, reconcile
+from reconciler.operator import admission, engine, metrics, reconcile
 from reconciler.operator.cluster import Body, plain, ref_of
 from reconciler.operator.settings import Settings
 
 SETTINGS = Settings.from_env()
-ENGINE = reconcile.Engine(SETTINGS)
+ENGINE = engine.Engine(SETTINGS)
 FINALIZER = "tenantry.dev/release"
 PLURALS = {kind: plural for kind, (plural, _) in NAMES.items()}
 

@@ -1,6 +1,7 @@
-"""The operator's work as plain functions: the cluster's objects → rules → plan → apply → the
-status of every object and the events worth telling. No kopf here (handlers.py is the thin
-shell), so all of it runs and is tested without an API server.
+"""What the operator tells the cluster, as pure functions of one run's `Outcome`: the status
+and conditions of every object, the events worth telling, the verdict for kopf. No kopf, no
+threads, no ledger here: `engine.py` runs the reconciliation and fills the Outcome,
+handlers.py is the thin kopf shell; all of it runs and is tested without an API server.
 
 Reconciliation is level-triggered and global, as `tenantry apply` is: whatever object
 changed, the whole desired state is planned against the ledger, because allocations are
@@ -11,17 +12,11 @@ is served by the next run, which sees every change made before it started.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from drivers.credentials import CredentialStore
-from drivers.registry import create_driver
-from drivers.render import RenderDriver
-from reconciler.apply import apply
 from reconciler.catalogue import (
     Infra,
     Status,
@@ -31,17 +26,12 @@ from reconciler.catalogue import (
     live,
     statuses,
 )
-from reconciler.findings import Finding, error
-from reconciler.ledger import Holdings, Kind, LedgerError, SqlLedger, open_ledger
-from reconciler.ledger.model import Allocation, StatusRecord
+from reconciler.findings import Finding
+from reconciler.ledger.model import Allocation, Holdings, Kind, StatusRecord
 from reconciler.model.repo import Ref
-from reconciler.operator import metrics
-from reconciler.operator.cluster import Body, Snapshot, snapshot
-from reconciler.operator.settings import Settings
-from reconciler.plan import Intent, PoolUse, pool_usage
-from reconciler.rules import Context
+from reconciler.operator.cluster import Body, Snapshot
+from reconciler.plan import PoolUse
 from reconciler.rules.decommission import DECOMMISSION_PHASES
-from reconciler.validate import run_rules
 
 RETRY_BUSY_S = 5.0  # ledger busy: soon
 RETRY_DEVICE_S = 30.0  # a device failed: later
@@ -130,100 +120,7 @@ def findings_text(findings: Iterable[Finding]) -> str:
     )
 
 
-# ------------------------------------------------------------------------------ the engine
-
-
-class Engine:
-    """Serializes and coalesces reconciliations; owns the ledger and the drivers."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._run_lock = threading.Lock()
-        self._count_lock = threading.Lock()
-        self._requested = 0
-        self._done = 0
-        self._last: Outcome | None = None
-        self._ledger: SqlLedger | None = None
-        self._render = RenderDriver(settings.render_dir)
-        self._credentials = CredentialStore()
-
-    def reconcile(self, objects: Callable[[], Iterable[Body]]) -> Outcome:
-        """Reconcile the objects `objects()` returns, or reuse a run that started after this
-        call did (it saw everything this call would see)."""
-        with self._count_lock:
-            self._requested += 1
-            ticket = self._requested
-        with self._run_lock:
-            if self._last is not None and self._done >= ticket:
-                return self._last
-            with self._count_lock:
-                covers = self._requested
-            outcome = self.run(snapshot(objects()))
-            self._last, self._done = outcome, covers
-            return outcome
-
-    def ledger(self) -> SqlLedger:
-        if self._ledger is None:
-            ledger = open_ledger(self.settings.ledger)
-            assert ledger is not None
-            self._ledger = ledger
-        return self._ledger
-
-    def driver_for(self, intent: Intent) -> Any:
-        if self.settings.drivers == "render":
-            return self._render
-        return create_driver(intent.endpoint.platform)
-
-    def run(self, snap: Snapshot) -> Outcome:
-        started = time.perf_counter()
-        outcome = Outcome(snap, self.settings.day())
-        try:
-            _run(self, outcome)
-        finally:
-            outcome.seconds = time.perf_counter() - started
-            metrics.observe(outcome)
-        return outcome
-
-
-def _run(engine: Engine, outcome: Outcome) -> None:
-    snap, today = outcome.snap, outcome.today
-    errors = [f for f in run_rules(snap.loaded, Context(today=today)) if f.is_error]
-    _place(outcome, errors)
-    try:
-        ledger = engine.ledger()
-        before = ledger.holdings()
-        if not errors:
-            result = apply(
-                snap.repo,
-                ledger,
-                today,
-                engine.driver_for,
-                engine._credentials.get,
-                engine.settings.parallel,
-            )
-            _place(outcome, result.plan.errors)
-            for device, reason in sorted(result.failures.items()):
-                site = result.plan.sites_of_device.get(device, "")
-                outcome.failed_sites.setdefault(site, f"{device}: {reason}")
-                outcome.events.append(
-                    Event(Ref("Site", site), "Warning", "DeviceFailed", f"{device}: {reason}")
-                )
-            if outcome.failed_sites:
-                outcome.temporary = "device failed: " + "; ".join(
-                    f"{s}: {r}" for s, r in sorted(outcome.failed_sites.items())
-                )
-        outcome.holdings = ledger.holdings()
-        outcome.services = ledger.statuses("Service")
-        outcome.events += allocation_events(before, outcome.holdings)
-    except LedgerError as exc:
-        if exc.temporary:
-            outcome.temporary = str(exc)
-        else:
-            outcome.unplaced.append(error("ledger", None, (), str(exc), "check TENANTRY_LEDGER"))
-    outcome.pools = pool_usage(snap.repo, outcome.holdings or Holdings())
-
-
-def _place(outcome: Outcome, errors: Iterable[Finding]) -> None:
+def place(outcome: Outcome, errors: Iterable[Finding]) -> None:
     for finding in errors:
         placed = outcome.snap.refs_of([finding])
         if not placed:

@@ -9,6 +9,7 @@ from reconciler.findings import Finding
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 from reconciler.rules.decommission import d1_request, d2_preconditions, d5_read_only
+from reconciler.rules.devices import platform
 from reconciler.rules.network import (
     n1_vlans_and_prefixes,
     n2_public_pools,
@@ -33,6 +34,7 @@ Rule = Callable[[Repo, Context], Iterator[Finding]]
 
 RULES: dict[str, Rule] = {
     "ref": references,
+    "platform": platform,
     "S1": s1_contract,
     "S2": s2_start_date,
     "S3": s3_price,

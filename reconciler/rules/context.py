@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from reconciler.change import Change, State
 from reconciler.model.repo import Ref
 
 
@@ -13,8 +14,18 @@ from reconciler.model.repo import Ref
 class Context:
     today: date
     actor: str | None = None
+    # P1: who approved the change (pull-request reviewers); any of them may stand in for the
+    # actor at a site they administer.
+    approvers: frozenset[str] = frozenset()
     # Documents the change touches (a pull request against its base); None: all of them.
     changed: frozenset[Ref] | None = None
+    # The state the change is measured from (reconciler.change.state of the base, or the one
+    # the ledger recorded at the last apply); `validate.run_rules` turns it into `change`.
+    base: State | None = None
+    base_label: str = ""
+    # What the change adds, edits and deletes, and the sites each touches (P1); None: no base
+    # is known and every document counts as added.
+    change: Change | None = None
     # Services that existed before this change (ledger or base); None: unknown.
     existing_services: frozenset[str] | None = None
     # Recorded statuses, from the ledger or the documents' `status` (kubectl).
@@ -26,3 +37,10 @@ class Context:
 
     def touched(self, ref: Ref) -> bool:
         return self.changed is None or ref in self.changed
+
+    @property
+    def deciders(self) -> tuple[str, ...]:
+        """The actor and the approvers: whoever of them is a site's admin speaks for it."""
+        if self.actor is None:
+            return ()
+        return (self.actor, *sorted(self.approvers - {self.actor}))

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from reconciler.decommission import Record, edited
 from reconciler.findings import Finding, error
 from reconciler.model.base import Document
-from reconciler.model.kinds import Handset
+from reconciler.model.kinds import Handset, Occupier
 from reconciler.model.repo import Ref, Repo
 from reconciler.rules.context import Context
+from reconciler.rules.permissions import admins_of, change_of, touched, who
 
 DECOMMISSION_PHASES = ("Decommissioned", "DecommissionPending", "DecommissionFailed")
 
@@ -85,18 +86,26 @@ def d2_preconditions(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         f"cannot decommission {occupier.name}: service {service.name} is {status}",
                         "wait for it to finish or fix it first",
                     )
-        if ctx.actor is not None:
-            for site_name in repo.sites_of(occupier.name):
-                site = repo.sites.get(site_name)
-                if site is not None and ctx.actor not in site.spec.admins:
-                    yield error(
-                        "D2",
-                        repo.source(occupier),
-                        path,
-                        f"cannot decommission {occupier.name}: {ctx.actor} is not an "
-                        f"admin of {site_name}, where it has a contract",
-                        f"ask one of {', '.join(site.spec.admins)}",
-                    )
+        yield from _d2_site_admins(repo, ctx, occupier)
+
+
+def _d2_site_admins(repo: Repo, ctx: Context, occupier: Occupier) -> Iterator[Finding]:
+    """The actor, or an approver, must be admin of every site where the occupier has or had a
+    contract; judged when the request is part of the change (and only with an actor)."""
+    if ctx.actor is None or not touched(repo, ctx, Ref("Occupier", occupier.name)):
+        return
+    change = change_of(repo, ctx)
+    for site_name in repo.sites_of(occupier.name):
+        admins = admins_of(repo, change, site_name)
+        if admins is not None and not set(ctx.deciders) & set(admins):
+            yield error(
+                "D2",
+                repo.source(occupier),
+                ("spec", "decommission"),
+                f"cannot decommission {occupier.name}: {who(ctx)} an admin of "
+                f"{site_name}, where it has a contract",
+                f"an admin of {site_name} must approve it: {' or '.join(admins)}",
+            )
 
 
 def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:

@@ -417,6 +417,38 @@ def s8_replaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
             )
         else:
             replaced_by[old_name] = service.name
+    yield from _replaces_cycles(repo)
+
+
+def _replaces_cycles(repo: Repo) -> Iterator[Finding]:
+    """a replaces b, b replaces a: each would wait for the other to be Active, both end
+    Inactive and both are still charged. Reported once per cycle, on its first member."""
+    seen: set[str] = set()
+    for name in sorted(repo.services):
+        path: list[str] = []
+        current: str | None = name
+        while current is not None and current not in seen and current not in path:
+            path.append(current)
+            service = repo.services.get(current)
+            current = service.spec.replaces if service is not None else None
+        seen.update(path)
+        if current is None or current not in path or current == path[-1]:
+            continue  # no cycle, or one already reported, or a self-reference (above)
+        cycle = path[path.index(current) :]
+        first = min(cycle)
+        yield error(
+            "S8",
+            repo.source(repo.services[first]),
+            ("spec", "replaces"),
+            f"services {' → '.join([*_rotate(cycle, first), first])} replace each other in a "
+            "cycle; an upgrade replaces an older line, which must not replace it back",
+            f"remove `replaces` from {first}",
+        )
+
+
+def _rotate(cycle: list[str], first: str) -> list[str]:
+    at = cycle.index(first)
+    return cycle[at:] + cycle[:at]
 
 
 def s9_dates(repo: Repo, ctx: Context) -> Iterator[Finding]:

@@ -16,6 +16,7 @@ from reconciler.load import _parse, discover
 from reconciler.model.repo import Ref
 from reconciler.operator import admission, reconcile
 from reconciler.operator.cluster import snapshot
+from reconciler.operator.engine import Engine
 from reconciler.operator.settings import Settings
 
 DESIRED = Path(__file__).parents[2] / "desired-state"
@@ -36,13 +37,13 @@ def cluster_objects() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> reconcile.Engine:
-    return reconcile.Engine(
+def engine(tmp_path: Path) -> Engine:
+    return Engine(
         Settings(ledger=str(tmp_path / "state.db"), render_dir=str(tmp_path / "out"), today=TODAY)
     )
 
 
-def test_reconcile_desired_state_all_ready(engine: reconcile.Engine, tmp_path: Path) -> None:
+def test_reconcile_desired_state_all_ready(engine: Engine, tmp_path: Path) -> None:
     objects = cluster_objects()
     outcome = engine.reconcile(lambda: objects)
     assert not outcome.blocked and not outcome.temporary, outcome.invalid
@@ -78,7 +79,7 @@ def _ref(body: dict[str, Any]) -> Ref:
     return Ref(body["kind"], body["metadata"]["name"])
 
 
-def test_invalid_object_stalls_and_blocks_the_rest(engine: reconcile.Engine) -> None:
+def test_invalid_object_stalls_and_blocks_the_rest(engine: Engine) -> None:
     objects = cluster_objects()
     bad = next(o for o in objects if o["metadata"]["name"] == "acme-lb-wifi-users")
     bad["spec"]["quantity"] = 1  # below the Wi-Fi users in use: S7
@@ -92,13 +93,13 @@ def test_invalid_object_stalls_and_blocks_the_rest(engine: reconcile.Engine) -> 
     assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
 
 
-def test_coalesced_runs_reuse_a_later_result(engine: reconcile.Engine) -> None:
+def test_coalesced_runs_reuse_a_later_result(engine: Engine) -> None:
     objects = cluster_objects()
     first = engine.reconcile(lambda: objects)
     assert engine.reconcile(lambda: objects) is not first  # a new request: a new run
 
 
-def test_occupier_delete_releases_its_allocations(engine: reconcile.Engine) -> None:
+def test_occupier_delete_releases_its_allocations(engine: Engine) -> None:
     objects = cluster_objects()
     engine.reconcile(lambda: objects)
     held = [a for a in engine.ledger().holdings().rows if a.holder == "northwind"]
@@ -148,6 +149,23 @@ def test_webhook_allows_a_valid_change_and_p1_needs_a_site_admin() -> None:
     assert "mallory is not an admin of site london-bridge" in found[0].message
 
 
+def test_webhook_p1_judges_the_sites_an_update_touches_before_and_after() -> None:
+    """Moving a service to manchester-works touches both sites: bob (manchester-works only)
+    may not take it from london-bridge; an identical re-apply touches nothing."""
+    objects = cluster_objects()
+    current = next(o for o in objects if o["kind"] == "Service" and o["spec"]["site"]
+                   == "london-bridge" and o["spec"]["occupier"] == "umbrella")
+    moved = copy.deepcopy(current)
+    moved["spec"]["site"] = "manchester-works"
+    moved["spec"].pop("contract", None)
+    found = [f for f in admission.denials(moved, "UPDATE", objects, TODAY, "bob") if f.rule == "P1"]
+    assert [f.message for f in found] == [
+        f"bob is not an admin of site london-bridge, which Service {current['metadata']['name']} "
+        "(edited) touches"
+    ]
+    assert admission.denials(copy.deepcopy(current), "UPDATE", objects, TODAY, "bob") == []
+
+
 def test_webhook_tolerates_what_later_objects_cure_only_on_create() -> None:
     objects = cluster_objects()
     occupier = next(o for o in objects if _ref(o) == Ref("Occupier", "acme"))
@@ -187,7 +205,7 @@ def test_actor_of(user: str, groups: list[str], actor: str | None) -> None:
     assert admission.actor_of({"username": user, "groups": groups}, trusted) == actor
 
 
-def test_metrics_record_durations_failures_and_pools(engine: reconcile.Engine) -> None:
+def test_metrics_record_durations_failures_and_pools(engine: Engine) -> None:
     from prometheus_client import generate_latest
 
     objects = cluster_objects()

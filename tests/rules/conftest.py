@@ -167,9 +167,13 @@ class World:
         self.root = root
 
     def with_(self, *docs: dict[str, Any], base: Iterable[dict[str, Any]] | None = None,
-              today: date = TODAY, actor: str | None = None, **context: Any) -> Result:
-        """`context` (existing_services, service_status, occupier_phase, changed) is passed to
-        the rules as a `Context`, as the ledger or a pull request's base would."""
+              today: date = TODAY, actor: str | None = None, base_state: Any = None,
+              **context: Any) -> Result:
+        """`context` (existing_services, service_status, occupier_phase, changed, approvers)
+        is passed to the rules as a `Context`, as the ledger or a pull request's base would;
+        `base_state` is P1's base (reconciler.change.state of the state before the change)."""
+        if base_state is not None:
+            context["base"] = base_state
         everything = list(base if base is not None else [SITE, *CATALOGUE, occupier(),
                                                          contract()])
         names = {(d["kind"], d["metadata"]["name"]) for d in docs}

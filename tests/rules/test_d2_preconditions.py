@@ -116,7 +116,7 @@ def test_d2_actor_not_admin_of_every_site_is_refused(world: World) -> None:
     assert finding.message == (
         "cannot decommission acme: alice is not an admin of canary-wharf, where it has a contract"
     )
-    assert finding.hint == "ask one of carol"
+    assert finding.hint == "an admin of canary-wharf must approve it: carol"
     assert_at(result, finding, "Occupier", "acme", "confirm: Acme Ltd")
 
 

@@ -76,8 +76,9 @@ class Run:
 
     argv: list[str]
     code: int
-    out: str
+    out: str  # stdout and stderr together, for messages
     seconds: float
+    stdout: str = ""  # alone, for machine formats (notes go to stderr)
 
     def __str__(self) -> str:
         return f"$ tenantry {' '.join(self.argv)}  → exit {self.code}\n{self.out}"
@@ -240,7 +241,13 @@ class Desk:
             cwd=self.root.parent,
             timeout=120,
         )
-        run = Run(list(argv), done.returncode, done.stdout + done.stderr, time.perf_counter() - t0)
+        run = Run(
+            list(argv),
+            done.returncode,
+            done.stdout + done.stderr,
+            time.perf_counter() - t0,
+            done.stdout,
+        )
         self.runs.append(run)
         return run
 
@@ -270,7 +277,7 @@ class Desk:
             today.isoformat(),
         )
         try:
-            return run, json.loads(run.out[run.out.index("{") :])
+            return run, json.loads(run.stdout)
         except ValueError:
             return run, None
 

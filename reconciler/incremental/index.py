@@ -1,139 +1,32 @@
-"""Incremental validation: `tenantry validate --changed-since REF`.
+"""The cache behind incremental validation: `<root>/.tenantry/index.sqlite`, and what git
+says changed. All the I/O of `validate --changed-since` is here; the decision of what to check
+is `reconciler.incremental.scope` (pure).
 
-The rules stay pure and untouched; they run on a *partial* repo made of the documents the change
-can affect and everything those documents' findings depend on, and only the findings located in
-the affected ("covered") files are reported. For those files they are the findings of a full run.
-
-What one document depends on is read from a small cache, `<root>/.tenantry/index.sqlite`: per file,
-its stat and, per document, kind, name, owning occupier, the names it refers to and the unique
-keys it claims (a phone number, a MAC at a site, a floor port at a site, a leased space, the
-service it replaces), plus reverse maps key → files. The cache is built from one full load and
-afterwards refreshed file by file: in a git work tree only the files git reports as differing
-from the commit the cache was built at are stat-checked; elsewhere every file is.
-
-covered  = the changed files, the files of documents that refer to a changed document or claim
-           one of its keys (old and new version), every document of each occupier concerned
-           (its Occupier, Contracts and Services: S1/S5/S7 read them together), and all Sites
-           when a Site changed (N2: public pools must not overlap across sites)
-context  = covered + what covered documents refer to + the other claimants of their keys
-           (T2/T3/N3 uniqueness across occupiers) + the whole catalogue + the Sites referred to
-If a file outside the context does not load (a schema error stops every rule in a full run),
-the full validation runs instead.
+The cache holds, per file, its stat and the `doc_keys` of its documents, plus reverse maps
+key → files. It is built from one full load and afterwards refreshed file by file: in a git
+work tree only the files git reports as differing from the commit the cache was built at are
+stat-checked.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
-import subprocess
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.findings import Finding, sort_key
-from reconciler.load import SKIP_DIRS, Loaded, Positions, _add, _documents, _parse, gc_paused
+from reconciler.gitbase import GitError, git, names, start, wait
+from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys
+from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
 from reconciler.model.repo import Repo
-from reconciler.rules import Context
 
 INDEX_FILE = os.path.join(".tenantry", "index.sqlite")
 FORMAT = 1
 REBUILD_AFTER = 5_000  # candidate files; beyond this a fresh full build is as cheap
 
-# One document in the index: kind, name, owner (occupier), refs ("Kind/name"), claims.
-Doc = tuple[str, str, str, tuple[str, ...], tuple[str, ...]]
 # One file: mtime_ns, size, loads cleanly, documents.
 Entry = tuple[int, int, bool, list[Doc]]
-
-
-class GitError(Exception):
-    pass
-
-
-# ---------------------------------------------------------------- what a document refers to
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def doc_keys(raw: Any) -> Doc | None:
-    """Kind, name, owner, refs and claims of one raw YAML document (valid or not)."""
-    if not isinstance(raw, dict):
-        return None
-    kind, meta = _str(raw.get("kind")), raw.get("metadata")
-    name = _str(meta.get("name")) if isinstance(meta, dict) else None
-    if kind is None or name is None:
-        return None
-    spec = raw.get("spec")
-    spec = spec if isinstance(spec, dict) else {}
-    refs: list[str] = []
-    claims: list[str] = []
-    owner = ""
-
-    def ref(kind_: str, value: Any) -> None:
-        if isinstance(value, str):
-            refs.append(f"{kind_}/{value}")
-
-    if kind == "ServiceDefinition":
-        for entry in spec.get("requires") or ():
-            if isinstance(entry, dict):
-                for n in entry.get("anyOf") or ():
-                    ref("ServiceDefinition", n)
-            else:
-                ref("ServiceDefinition", entry)
-        for n in spec.get("excludes") or () if isinstance(spec.get("excludes"), list) else ():
-            ref("ServiceDefinition", n)
-    elif kind == "Occupier":
-        owner = name
-        acts = spec.get("activations")
-        acts = acts if isinstance(acts, dict) else {}
-        for port in _items(acts.get("floorPorts")):
-            ref("Site", port.get("site"))
-            claims.append(f"fp:{port.get('site')}:{port.get('floorPort')}")
-        for number in _items(acts.get("numbers")):
-            ref("Site", number.get("site"))
-            claims.append(f"num:{number.get('number')}")
-        for device in _items(spec.get("wifiDevices")):
-            ref("Site", device.get("site"))
-            mac = str(device.get("mac")).replace("-", "").replace(":", "").lower()
-            claims.append(f"mac:{device.get('site')}:{mac}")
-        for main in _items(spec.get("mainNumbers")):
-            ref("Site", main.get("site"))
-        for user in _items(spec.get("users")):
-            wifi = user.get("wifi")
-            for site in wifi if isinstance(wifi, list) else ():
-                ref("Site", site)
-    elif kind in ("Contract", "Service"):
-        owner = _str(spec.get("occupier")) or ""
-        ref("Occupier", spec.get("occupier"))
-        ref("Site", spec.get("site"))
-        if kind == "Contract":
-            for space in spec.get("spaces") or () if isinstance(spec.get("spaces"), list) else ():
-                claims.append(f"space:{spec.get('site')}:{space}")
-        else:
-            ref("Contract", spec.get("contract"))
-            ref("ServiceDefinition", spec.get("definition"))
-            for change in _items(spec.get("changes")):
-                ref("ServiceDefinition", change.get("definition"))
-            if isinstance(spec.get("replaces"), str):
-                ref("Service", spec["replaces"])
-                claims.append(f"replaces:{spec['replaces']}")
-    intern = sys.intern  # shared strings are written once by marshal and read back shared
-    return (
-        intern(kind),
-        intern(name),
-        intern(owner),
-        tuple(intern(r) for r in dict.fromkeys(refs)),
-        tuple(intern(c) for c in dict.fromkeys(claims)),
-    )
-
-
-# ---------------------------------------------------------------- the index
 
 
 class Index:
@@ -191,18 +84,6 @@ class Index:
     def dirty(self) -> tuple[str, ...]:
         return tuple(self.meta("dirty") or ())
 
-    @staticmethod
-    def doc_index_keys(doc: Doc) -> Iterator[str]:
-        kind, name, owner, refs, claims = doc
-        yield f"D|{kind}/{name}"
-        yield f"K|{kind}"
-        if owner:
-            yield f"O|{owner}"
-        for r in refs:
-            yield f"R|{r}"
-        for c in claims:
-            yield f"C|{c}"
-
     def entry(self, file: str) -> tuple[int, int] | None:
         row = self.db.execute("SELECT mtime, size FROM files WHERE file = ?", (file,)).fetchone()
         return (row[0], row[1]) if row else None
@@ -215,7 +96,7 @@ class Index:
         transaction (`with index:`)."""
         touched: set[str] = set()
         old = self.docs(file) if self.entry(file) is not None else []
-        old_keys = {k for doc in old for k in self.doc_index_keys(doc)}
+        old_keys = {k for doc in old for k in index_keys(doc)}
         self.db.executemany(
             "DELETE FROM keys WHERE key = ? AND file = ?", [(k, file) for k in old_keys]
         )
@@ -227,7 +108,7 @@ class Index:
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
                 (file, mtime, size, int(ok), marshal.dumps(docs)),
             )
-            new_keys = {k for doc in docs for k in self.doc_index_keys(doc)}
+            new_keys = {k for doc in docs for k in index_keys(doc)}
             self.db.executemany("INSERT INTO keys VALUES (?, ?)", [(k, file) for k in new_keys])
             touched |= {k for k in new_keys if k.startswith("D|")}
             self._docs[file] = docs
@@ -308,49 +189,7 @@ def discover_rel(root: str) -> list[str]:
     return found
 
 
-def discovered(rel: str) -> bool:
-    """Whether discover() would find this relative path."""
-    parts = rel.split("/")
-    return rel.endswith((".yaml", ".yml")) and not any(
-        p in SKIP_DIRS or p.startswith(".") for p in parts
-    )
-
-
-def discover_order(rel: str) -> tuple[tuple[int, str], ...]:
-    """Sort key giving discover()'s order: a directory's files before its subdirectories."""
-    parts = rel.split(os.sep)
-    return (*((1, p) for p in parts[:-1]), (0, parts[-1]))
-
-
 # ---------------------------------------------------------------- git
-
-
-def _git(root: str, *args: str, stdin: bytes | None = None) -> bytes:
-    return _wait(_start(root, *args), stdin)
-
-
-def _start(root: str, *args: str) -> subprocess.Popen[bytes]:
-    try:
-        return subprocess.Popen(
-            ["git", *args],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed") from None
-
-
-def _wait(process: subprocess.Popen[bytes], stdin: bytes | None = None) -> bytes:
-    out, err = process.communicate(stdin)
-    if process.returncode != 0:
-        raise GitError(err.decode(errors="replace").strip() or "git failed")
-    return out
-
-
-def _names(data: bytes) -> list[str]:
-    return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
 @dataclass
@@ -364,19 +203,19 @@ class Changes:
 def changes(root: str, ref: str, index_commit: str) -> Changes:
     """What differs between REF and the work tree below root, with three git commands (the
     first ones in parallel)."""
-    untracked = _start(root, "ls-files", "-z", "--others", "--exclude-standard")
-    diff = _start(root, "diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
+    untracked = start(root, "ls-files", "-z", "--others", "--exclude-standard")
+    diff = start(root, "diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
     since = (
-        _start(root, "diff", "--name-only", "-z", "--relative", index_commit, "--")
+        start(root, "diff", "--name-only", "-z", "--relative", index_commit, "--")
         if index_commit
         else None
     )
-    new = {n for n in _names(_wait(untracked)) if discovered(n)}
-    status = _names(_wait(diff))
+    new = {n for n in names(wait(untracked)) if discovered(n)}
+    status = names(wait(diff))
     since_index: set[str] | None = None
     if since is not None:
         try:
-            since_index = {n for n in _names(_wait(since)) if discovered(n)} | new
+            since_index = {n for n in names(wait(since)) if discovered(n)} | new
         except GitError:
             since_index = None  # the commit is gone (history rewritten): rebuild
     changed = set(new)
@@ -393,7 +232,7 @@ def changes(root: str, ref: str, index_commit: str) -> Changes:
 def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]]]:
     """The commit REF names, and the index documents of each file as it was there."""
     request = "".join(f"{ref}:./{name}\n" for name in names).encode()
-    data = _git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
+    data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
     out: dict[str, list[Doc]] = {}
     position = 0
     commit = ""
@@ -481,97 +320,3 @@ def current_index(root: str, ref: str) -> tuple[Index | None, Changes]:
     return _build(root, seen), seen
 
 
-# ---------------------------------------------------------------- what to check
-
-
-@dataclass
-class Scope:
-    covered: set[str]
-    context: set[str]
-
-
-def scope(index: Index, changed: set[str], old: dict[str, list[Doc]]) -> Scope:
-    covered = {f for f in changed if index.has(f)}
-    docs: list[Doc] = [d for f in covered for d in index.docs(f)]
-    for previous in old.values():
-        docs.extend(previous)
-    any_site = False
-    for kind, name, owner, _refs, claims in docs:
-        ident = f"{kind}/{name}"
-        covered.update(index.get(f"D|{ident}"))
-        covered.update(index.get(f"R|{ident}"))
-        for claim in claims:
-            covered.update(index.get(f"C|{claim}"))
-        if owner:
-            covered.update(index.get(f"O|{owner}"))
-        any_site |= kind == "Site"
-    if any_site:
-        covered.update(index.get("K|Site"))
-    # every document of each occupier concerned, until nothing new comes in
-    owners_done: set[str] = set()
-    todo = list(covered)
-    while todo:
-        for doc in index.docs(todo.pop()):
-            if doc[2] and doc[2] not in owners_done:
-                owners_done.add(doc[2])
-                new = [f for f in index.get(f"O|{doc[2]}") if f not in covered]
-                covered.update(new)
-                todo.extend(new)
-    context = set(covered)
-    for f in covered:
-        for kind, name, _owner, refs, claims in index.docs(f):
-            context.update(index.get(f"D|{kind}/{name}"))
-            for r in refs:
-                context.update(index.get(f"D|{r}"))
-            for claim in claims:
-                context.update(index.get(f"C|{claim}"))
-            if kind == "Site":
-                context.update(index.get("K|Site"))
-    context.update(index.get("K|ServiceDefinition"))
-    sites = {r for f in context for doc in index.docs(f) for r in doc[3] if r.startswith("Site/")}
-    for site in sites:
-        context.update(index.get(f"D|{site}"))
-    return Scope(covered, context)
-
-
-@dataclass
-class Incremental:
-    findings: list[Finding]
-    documents: int  # documents in the covered files
-    covered: list[str]  # covered files, as findings name them
-    loaded: Loaded
-    full: bool  # the full validation ran instead
-
-
-def validate_changed(path: str, ref: str, context: Context) -> Incremental:
-    """Findings of the documents changed since `ref` below `path` and of those that depend on
-    them, equal to a full run's findings for those files."""
-    from reconciler.validate import run_rules, validate
-
-    def full() -> Incremental:
-        result = validate(path, context.today, context.actor, context=context)
-        files = sorted({source.file for source in result.repo.sources.values()})
-        return Incremental(result.findings, len(result.repo.sources), files, result.loaded, True)
-
-    if not os.path.isdir(path):
-        return full()
-    try:
-        index, seen = current_index(path, ref)
-    except GitError as exc:
-        raise ValueError(f"--changed-since {ref}: {exc}") from None
-    if index is None:
-        return full()  # the cache cannot be written (a read-only checkout)
-    where = scope(index, seen.changed, seen.old)
-    if any(f not in where.context for f in index.broken()):
-        return full()  # a file that does not load stops every rule of a full run
-    if any(not set(files) <= where.context for files in index.duplicates()):
-        return full()  # so does a document declared twice
-    files = sorted(where.context, key=discover_order)
-    with gc_paused():
-        loaded = _load_files(path, files)
-        findings = Positions().resolve(run_rules(loaded, context))
-    covered = {os.path.join(path, f) for f in where.covered}
-    kept = [f for f in findings if f.file in covered]
-    kept.sort(key=sort_key)
-    documents = sum(len(index.docs(f)) for f in where.covered)
-    return Incremental(kept, documents, sorted(covered), loaded, False)

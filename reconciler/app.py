@@ -1,0 +1,170 @@
+"""The application layer: the ledger, the drivers and the credentials are opened here, once,
+and validate / plan / apply / report run here for both shells — the CLI (click) and the
+operator (kopf) only translate arguments and print or patch what comes back.
+
+Below this module everything takes its collaborators as parameters (apply takes a `Ledger`,
+a driver factory and a credential lookup); above it nothing opens a database or builds a
+driver itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from reconciler.rules import Context
+from reconciler.validate import Validation, ledger_context, validate
+
+# The ledger's SQL, drivers, apply and the planner are imported by the operations that use
+# them: `tenantry validate` (the pre-commit hook) reads the ledger's context through here too.
+if TYPE_CHECKING:
+    from drivers.contract import Driver
+    from drivers.render import RenderDriver
+    from reconciler.apply import ApplyResult, CredentialLookup, Guard, Progress
+    from reconciler.ledger.model import Holdings
+    from reconciler.ledger.protocol import Ledger
+    from reconciler.load import Loaded
+    from reconciler.model.repo import Repo
+    from reconciler.plan import DeviceChange, Intent, Plan
+
+    AnyDriver = Driver[Any, Any, Any, Any]
+
+# what `plan` returns: the plan, the device changes it makes, the holdings it started from
+Planned = tuple["Plan", list["DeviceChange"], "Holdings"]
+
+
+@dataclass
+class App:
+    """One configured tenantry: where the ledger is, which drivers, where render writes."""
+
+    state: str  # the ledger: a SQLite file, or a postgresql:// URL
+    drivers: str = "render"  # render: one file per device in `out`; devices: each platform
+    out: str = "rendered"
+    credentials: CredentialLookup | None = None  # default: drivers.credentials.CredentialStore
+    _ledger: Ledger | None = field(default=None, repr=False)
+    _render: RenderDriver | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ what is opened here
+
+    def ledger(self) -> Ledger:
+        """The ledger, created (schema migrated) on first use; LedgerError when it cannot be."""
+        from reconciler.ledger import open_ledger
+
+        if self._ledger is None:
+            ledger = open_ledger(self.state)
+            assert ledger is not None  # create=True always opens one
+            self._ledger = ledger
+        return self._ledger
+
+    def existing_ledger(self) -> Ledger | None:
+        """The ledger if it exists; None instead of creating one (plan and report write
+        nothing, not even a schema)."""
+        from reconciler.ledger import open_ledger
+
+        return self._ledger or open_ledger(self.state, create=False)
+
+    def driver_for(self, intent: Intent) -> AnyDriver:
+        """render for every device, or the driver of the device's kind and platform."""
+        from drivers.registry import driver_for as platform_driver
+        from drivers.render import RenderDriver
+
+        if self.drivers == "render":
+            if self._render is None:
+                self._render = RenderDriver(self.out)
+            return self._render
+        return platform_driver(intent)
+
+    # ------------------------------------------------------------ validate
+
+    def context(self, today: date, actor: str | None) -> Context:
+        """What the rules need from the ledger; an unreadable or absent ledger adds nothing."""
+        state = self.state
+        if not state or not (state.startswith(("postgres", "sqlite:")) or os.path.exists(state)):
+            return ledger_context(None, today, actor)
+        from reconciler.ledger import LedgerError
+
+        try:
+            ledger = self.existing_ledger()
+        except LedgerError:
+            ledger = None
+        return ledger_context(ledger, today, actor)
+
+    def validate(self, path: str, today: date, actor: str | None, fork: bool = False
+                 ) -> Validation:
+        return validate(path, today, actor, context=self.context(today, actor), fork=fork)
+
+    # ------------------------------------------------------------ plan
+
+    def plan(self, loaded: Loaded, context: Context, base: Repo | None = None) -> Planned:
+        """Read-only: the plan against the ledger (or against `base`'s plan, a pull
+        request's base), the device changes it makes, and the holdings it started from."""
+        from reconciler.ledger.model import Holdings
+        from reconciler.plan import device_changes, items_of, make_plan
+
+        ledger = self.existing_ledger()
+        holdings = ledger.holdings() if ledger else Holdings()
+        applied = ledger.applied() if ledger else {}
+        # statuses were read once already, for the rules (D2, D5, S4)
+        active = {n for n, status in context.service_status.items() if status == "Active"}
+        if base is not None:
+            base_plan = make_plan(base, holdings, context.today, active)
+            holdings = base_plan.after
+            applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
+        result = make_plan(loaded.repo, holdings, context.today, active)
+        return result, device_changes(result, applied), holdings
+
+    # ------------------------------------------------------------ apply
+
+    def apply(
+        self,
+        repo: Repo,
+        today: date,
+        parallel: int = 4,
+        progress: Progress | None = None,
+        guard: Guard | None = None,
+    ) -> ApplyResult:
+        """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
+        the G1/G2 settings of this apply."""
+        from reconciler.apply import apply
+
+        if self.credentials is None:
+            from drivers.credentials import CredentialStore
+
+            self.credentials = CredentialStore().get
+        return apply(repo, self.ledger(), today, self.driver_for, self.credentials, parallel,
+                     progress, guard=guard)
+
+    # ------------------------------------------------------------ report
+
+    def holdings(self) -> Holdings:
+        from reconciler.ledger.model import Holdings
+
+        ledger = self.existing_ledger()
+        return ledger.holdings() if ledger else Holdings()
+
+    def recorded(self, kind: str) -> Mapping[str, tuple[str, str]]:
+        """Statuses the ledger recorded for `kind` (Service, Activated, Occupier)."""
+        ledger = self.existing_ledger()
+        if ledger is None:
+            return {}
+        return {name: (r.status, r.reason) for name, r in ledger.statuses(kind).items()}
+
+    def pools(self, repo: Repo) -> list[dict[str, object]]:
+        """Utilization per site and pool; past POOL_WARNING is flagged (N4)."""
+        from reconciler.plan import POOL_WARNING, pool_usage
+
+        return [
+            {
+                "site": u.site,
+                "pool": u.pool,
+                "used": u.used,
+                "size": u.size,
+                "percent": round(u.ratio * 100, 1),
+                "warning": u.ratio >= POOL_WARNING,
+            }
+            for u in pool_usage(repo, self.holdings())
+        ]
+

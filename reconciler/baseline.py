@@ -1,0 +1,117 @@
+"""Where P1's base comes from (a shell: git and the ledger). A pull request is judged against
+its target branch (`--base REF`); an apply against the desired state the last apply carried
+out, which the ledger records (the commit and one mark per document)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reconciler import gitbase
+from reconciler.change import Change, Mark, State, state
+from reconciler.incremental import discovered
+from reconciler.ledger.sql import DesiredRow, SqlLedger
+from reconciler.load import load
+from reconciler.model.repo import Ref, Repo
+
+
+def at_ref(path: str, ref: str) -> tuple[State, str]:
+    """The state of the desired state below `path` as it was at the git `ref`."""
+    tmp, where = gitbase.checkout(path, ref)
+    try:
+        marks = state(load(where).repo, where)
+    finally:
+        tmp.cleanup()
+    commit = commit_of(path, ref)
+    return marks, f"{ref} ({commit[:12]})" if commit else ref
+
+
+def recorded(ledger: SqlLedger | None) -> tuple[State, str]:
+    """The state the last apply recorded; none recorded: an empty one (everything is new)."""
+    found = ledger.desired() if ledger is not None else None
+    if found is None:
+        return {}, "nothing (no apply recorded a desired state yet)"
+    commit, rows = found
+    marks = {_ref(key): _mark(row) for key, row in rows.items()}
+    return marks, f"the last apply (commit {commit[:12]})" if commit else "the last apply"
+
+
+def record(ledger: SqlLedger, repo: Repo, root: str) -> None:
+    """Remember the desired state an apply carried out: the base of the next apply's P1."""
+    rows: dict[str, DesiredRow] = {
+        str(ref): (m.digest, ",".join(m.sites), ",".join(m.admins), m.file)
+        for ref, m in state(repo, root).items()
+    }
+    ledger.record_desired(commit_of(root, "HEAD"), rows)
+
+
+def commit_of(path: str, ref: str) -> str:
+    """The commit `ref` names in the git work tree holding `path`; '' outside git."""
+    return _git(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
+
+
+def unborn(path: str) -> bool:
+    """Inside a git repository that has no commit yet (a fresh `git init`)."""
+    return not commit_of(path, "HEAD") and bool(_git(path, "rev-parse", "--git-dir").strip())
+
+
+def beyond_change(root: str, files: tuple[str, ...]) -> bool:
+    """Whether pre-commit asks for more than the change since HEAD: no HEAD yet, or FILES
+    (relative to the repository's top, as pre-commit passes them) below `root` that differ
+    in nothing from HEAD (`--all-files`, `--files`)."""
+    if unborn(root):
+        return True
+    top = Path(_git(root, "rev-parse", "--show-toplevel").strip() or ".")
+    changed = set(_git(top, "diff", "--name-only", "-z", "HEAD", "--").split("\0"))
+    changed |= set(_git(top, "ls-files", "-z", "--others", "--exclude-standard").split("\0"))
+    below = Path(root).resolve()
+    for name in files:
+        path = (top / name).resolve()
+        inside = path.is_relative_to(below) and discovered(path.relative_to(below).as_posix())
+        if inside and path.relative_to(top).as_posix() not in changed:
+            return True
+    return False
+
+
+def _git(where: str | Path, *args: str) -> str:
+    """git's output in the work tree holding `where`; '' if git fails or is missing."""
+    folder = Path(where).resolve()
+    folder = folder if folder.is_dir() else folder.parent
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
+    except OSError:
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def summary(change: Change | None, actor: str | None, approvers: frozenset[str]) -> str:
+    """The one line that says what P1 judged (or that it did not run)."""
+    if actor is None:
+        return (
+            "note: P1 and D2's admin check not run: no --actor (TENANTRY_ACTOR) says who "
+            "makes the change"
+        )
+    who = actor + (f" (approved by {', '.join(sorted(approvers))})" if approvers else "")
+    if change is None:
+        return f"note: P1 judged {who} on every document: no base to compare with (--base REF)"
+    if not change.touches:
+        return f"note: P1 checked nothing: no document changed since {change.base}"
+    sites = ", ".join(change.sites) or "no site"
+    return (
+        f"note: P1 judged {who} on {len(change.touches)} document(s) changed since "
+        f"{change.base}, touching {sites}"
+    )
+
+
+def _ref(key: str) -> Ref:
+    kind, _, name = key.partition("/")
+    return Ref(kind, name)
+
+
+def _mark(row: DesiredRow) -> Mark:
+    digest, sites, admins, file = row
+    return Mark(digest, _split(sites), file, _split(admins))
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(x for x in text.split(",") if x)

@@ -1,0 +1,193 @@
+"""Checks on a desired-state file before and right after the YAML parser sees it (G1).
+
+A parser that silently stops at a NUL byte, drops an unknown tag or reads a FIFO forever
+would make a *smaller* desired state out of a broken file, and a smaller desired state plans
+releases. So every file is refused with one line, before anything else, when:
+
+- it is not a regular file (a FIFO, a device such as /dev/zero behind a symlink) or is larger
+  than MAX_FILE_BYTES (read with a cap, never whole);
+- its text holds a character YAML 1.2 does not allow (C0 controls other than tab, LF and CR,
+  DEL, C1 controls, lone surrogates, U+FFFE/U+FFFF);
+- it carries a tag other than the core schema's (`!Ref`, `!!python/…`);
+- a document nests deeper than MAX_DEPTH levels (documented in the README).
+
+A UTF-8 byte-order mark at the start is accepted and dropped. `split_documents` tells a file
+of several documents from one document that is a list (the parser returns both as a list).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 64
+QUOTE_LIMIT = 80
+
+# Not in YAML 1.2's c-printable: x9, xA, xD, x20-x7E, x85, xA0-xD7FF, xE000-xFFFD, ≥ x10000.
+_NOT_PRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
+_MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+_CONTENT = re.compile(r"^[^\s#%]", re.M)
+# A tag can only start a node: at a line start, after an indicator, or after `---`.
+_TAG_CANDIDATE = re.compile(r"(?:^|[\s\[\{,])!")
+CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+
+
+class InputError(Exception):
+    """One problem with a file, at a 1-based line and column."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+def read_capped(path: str) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, else InputError. The file is
+    opened without blocking and checked again once open, so a FIFO swapped in never hangs."""
+    try:
+        before = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise InputError(f"not a regular file ({_file_type(before.st_mode)}); refused")
+    if before.st_size > MAX_FILE_BYTES:
+        raise InputError(f"file is {before.st_size} bytes; the limit is {MAX_FILE_BYTES}")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError("not a regular file; refused")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+    return data
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def clean_text(text: str) -> str:
+    """The text without a leading byte-order mark; InputError at the first character YAML
+    does not allow (the parser would stop there silently and lose the rest)."""
+    text = text.removeprefix("\ufeff")
+    found = _NOT_PRINTABLE.search(text)
+    if found is not None:
+        line, column = position(text, found.start())
+        char = found.group()
+        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+        raise InputError(
+            f"{what} U+{ord(char):04X} is not allowed in YAML; remove it", line, column
+        )
+    return text
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def check_tags(text: str) -> None:
+    """InputError at the first tag outside the YAML core schema: the parser would drop it
+    (`!Ref x` would read as "x") and the document would mean something else."""
+    if "!" not in text or _TAG_CANDIDATE.search(text) is None:
+        return
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.TagToken):
+                handle, suffix = token.value
+                tag = ("tag:yaml.org,2002:" if handle == "!!" else (handle or "")) + suffix
+                if tag not in CORE_TAGS:
+                    mark = token.start_mark
+                    shown = quote(f"{handle or ''}{suffix}")
+                    raise InputError(
+                        f"tag {shown} is not supported; write the plain value",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+    except yaml.YAMLError:
+        return  # the parser reports syntax errors itself, with its own position
+
+
+def split_documents(text: str, parsed: Any) -> list[Any]:
+    """The parser's result as a list of documents: a file of several documents comes back as
+    a list, but so does one document that is a list; the markers tell them apart."""
+    if not isinstance(parsed, list):
+        return [parsed]
+    return parsed if document_count(text) > 1 else [parsed]
+
+
+def document_count(text: str) -> int:
+    """How many documents the text holds: one per `---`, one for content before the first
+    marker, one for content after a `...` that no `---` opens."""
+    parts = _MARKER.split(text)
+    count = 1 if _CONTENT.search(parts[0]) else 0
+    for marker, segment in zip(parts[1::2], parts[2::2], strict=True):
+        if marker == "---" or _CONTENT.search(segment):
+            count += 1
+    return count
+
+
+def check_depth(value: Any, text: str, limit: int = MAX_DEPTH) -> None:
+    """InputError when a document nests deeper than `limit` (the rules and the position
+    finder recurse; thousands of levels would end in a RecursionError)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            line = _deep_line(text, limit)
+            raise InputError(
+                f"nested more than {limit} levels deep; desired state never needs that", line
+            )
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def _deep_line(text: str, limit: int) -> int:
+    """The first line at more than `limit` levels of indentation or brackets (best effort)."""
+    indents: list[int] = []
+    brackets = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        while indents and indents[-1] >= indent:
+            indents.pop()
+        indents.append(indent)
+        dashes = len(re.match(r"(?:- +)*", stripped).group().split("-")) - 1  # type: ignore[union-attr]
+        brackets += line.count("[") + line.count("{")
+        if len(indents) + dashes + brackets > limit:
+            return number
+        brackets -= line.count("]") + line.count("}")
+    return 1
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """repr() of a value for a message, cut to about `limit` characters: a 7.9 MB value must
+    not be echoed whole."""
+    shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[: limit - 1]}… ({len(shown)} characters)"

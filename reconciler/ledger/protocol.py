@@ -1,0 +1,44 @@
+"""What apply, the operator and validate need from a ledger: a Protocol, so they depend on
+this and not on the SQL class (SQLite and PostgreSQL satisfy it; a test double could too)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from reconciler.ledger.model import Change, Holdings, StatusRecord
+
+
+class LedgerTransaction(Protocol):
+    """The write side of one exclusive transaction over some sites."""
+
+    def holdings(self) -> Holdings: ...
+
+    def apply(self, changes: Iterable[Change], existing: Holdings) -> int:
+        """Write allocations and releases; a second holder is refused (LedgerConflict)."""
+        ...
+
+    def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None: ...
+
+
+class Ledger(Protocol):
+    """Allocations, recorded statuses, and what each device was last given."""
+
+    def holdings(self) -> Holdings: ...
+
+    def statuses(self, kind: str) -> dict[str, StatusRecord]: ...
+
+    def applied(self) -> dict[str, dict[str, str]]: ...
+
+    def transaction(
+        self, sites: Iterable[str] = ()
+    ) -> AbstractContextManager[LedgerTransaction]: ...
+
+    def record_applied(self, device: str, items: dict[str, str]) -> None: ...
+
+    def apply_lock(
+        self, wait_s: float = 600.0, source: str = "", actor: str = ""
+    ) -> AbstractContextManager[int]:
+        """Hold the ledger for a whole apply (G2); yields the apply's number in the log."""
+        ...

@@ -1,0 +1,138 @@
+"""Input that must be refused (or accepted) as a whole file, beyond what the corpus can hold:
+FIFOs and devices, a byte-order mark, document end markers, oversized values, empty repos.
+Every case runs the real CLI in a subprocess with a timeout: a hang fails the test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.inputs import MAX_DEPTH, document_count, split_documents
+from reconciler.load import load
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "tests" / "corpus" / "_base"
+TODAY = "2026-11-23"
+
+
+def tenantry(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def validate(path: Path) -> subprocess.CompletedProcess[str]:
+    result = tenantry("validate", str(path), "--today", TODAY, "--actor", "alice")
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(BASE, target)
+    return target
+
+
+def test_a_fifo_named_yaml_is_refused_without_hanging(repo: Path) -> None:
+    os.mkfifo(repo / "x.yaml")
+    result = validate(repo)
+    assert result.returncode == 1
+    assert f"{repo / 'x.yaml'}:1:1: error[load]: not a regular file (a FIFO)" in result.stdout
+
+
+def test_a_symlink_to_dev_zero_is_refused_without_reading_it(repo: Path) -> None:
+    (repo / "zero.yaml").symlink_to("/dev/zero")
+    result = validate(repo)
+    assert result.returncode == 1
+    assert "zero.yaml:1:1: error[load]: not a regular file (a character device)" in result.stdout
+
+
+def test_a_fifo_given_as_the_path_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "only.yaml"
+    os.mkfifo(fifo)
+    result = validate(fifo)
+    assert result.returncode == 1
+    assert "not a regular file (a FIFO)" in result.stdout
+
+
+def test_a_byte_order_mark_and_a_document_end_marker_are_accepted(repo: Path) -> None:
+    occupier = repo / "occupier.yaml"
+    occupier.write_text("\ufeff" + occupier.read_text() + "...\n", encoding="utf-8")
+    result = validate(repo)
+    assert result.returncode == 0, result.stdout
+    documents = len(load(str(BASE)).repo.sources)  # the BOM hides no document
+    assert f"{documents} documents checked: 0 error(s)" in result.stdout
+
+
+def test_a_huge_value_is_quoted_short_in_the_error(repo: Path) -> None:
+    value = "x" * 7_900_000
+    (repo / "big.yaml").write_text(
+        "apiVersion: tenantry.dev/v1alpha1\nkind: Occupier\nmetadata: {name: big}\n"
+        f"spec: {{displayName: Big, users: {value}}}\n"
+    )
+    result = validate(repo)
+    assert result.returncode == 1
+    line = next(x for x in result.stdout.splitlines() if "big.yaml" in x)
+    assert "big.yaml:4:" in line and len(line) < 400, line[:500]
+
+
+@pytest.mark.parametrize("files", [0, 1], ids=["no-yaml-files", "only-comments"])
+def test_an_empty_repo_is_an_error_not_silence(tmp_path: Path, files: int) -> None:
+    if files:
+        (tmp_path / "notes.yaml").write_text("# nothing here yet\n")
+    result = validate(tmp_path)
+    assert result.returncode == 1
+    assert f"{tmp_path}:1:1: error[load]: {tmp_path} holds no" in result.stdout
+
+
+def test_nesting_beyond_the_documented_limit_is_one_line(repo: Path) -> None:
+    body = "".join(" " * i + "a:\n" for i in range(1000)) + " " * 1000 + "x\n"
+    (repo / "deep.yaml").write_text(body)
+    result = validate(repo)
+    assert result.returncode == 1
+    assert f"error[load]: nested more than {MAX_DEPTH} levels deep" in result.stdout
+    assert f"deep.yaml:{MAX_DEPTH + 1}:1:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("a: 1\n", 1),
+        ("---\n- a\n- b\n", 1),
+        ("a: 1\n---\n- x\n", 2),
+        ("---\na: 1\n...\n", 1),
+        ("a: 1\n...\nb: 2\n", 2),
+        ("# c\n---\n---\na: 1\n", 2),
+        ("a: |\n  ---x\n---\nb: 1\n", 2),
+    ],
+)
+def test_documents_are_counted_as_the_parser_reads_them(text: str, count: int) -> None:
+    import yaml_rs
+
+    assert document_count(text) == count
+    parsed = yaml_rs.loads(text, parse_datetime=False)
+    assert len(split_documents(text, parsed)) == count
+
+
+def test_n4_an_impossible_quantity_points_at_the_quantity_line(repo: Path) -> None:
+    services = repo / "services.yaml"
+    text = services.read_text().replace(
+        "definition: voice-line, quantity: 1}", "definition: voice-line,\n       quantity: 100000}"
+    )
+    services.write_text(text)
+    line = text.splitlines().index("       quantity: 100000}") + 1
+    result = tenantry("plan", str(repo), "--today", TODAY, "--state", str(repo / "l.db"))
+    assert result.returncode == 1, result.stdout
+    assert f"{services}:{line}:18: error[N4]: site hq has no free phone numbers left for acme" in (
+        result.stdout
+    ), result.stdout
