@@ -140,7 +140,9 @@ def site_doc(index: int, occupiers: int) -> str:
     )
 
 
-def occupier_file(site: int, slot: int, rng: random.Random) -> str:
+def occupier_file(site: int, slot: int, rng: random.Random, under_cost: bool = False) -> str:
+    """One occupier's documents; `under_cost`: its internet line is priced under the
+    definition's cost, a legacy price that S3 warns about (one finding in the file)."""
     site_name = f"site-{site:03d}"
     name = f"occ-{site:03d}-{slot:03d}"
     fp = slot * FLOOR_PORTS_PER_SPACE
@@ -183,7 +185,7 @@ spec:
 """,
     ]
     services = [
-        ("internet", "internet-lan-100", 1, '"90.00"'),
+        ("internet", "internet-lan-100", 1, '"30.00"' if under_cost else '"90.00"'),
         ("voice", "voice-line", 1, None),
         ("wifi-users", "wifi-user", 2, None),
     ]
@@ -207,7 +209,11 @@ spec:
     return "---\n".join(docs)
 
 
-def generate(out: Path, sites: int, occupiers: int, seed: int = 7) -> int:
+def generate(
+    out: Path, sites: int, occupiers: int, seed: int = 7, findings_fraction: float = 0.0
+) -> int:
+    """Write the repo; `findings_fraction` of the occupier files (spread evenly) carry one
+    S3 warning each."""
     rng = random.Random(seed)
     if out.exists():
         shutil.rmtree(out)
@@ -221,7 +227,9 @@ def generate(out: Path, sites: int, occupiers: int, seed: int = 7) -> int:
         folder = out / "occupiers" / f"site-{site:03d}"
         folder.mkdir(parents=True)
         for slot in range(count):
-            (folder / f"occ-{slot:03d}.yaml").write_text(occupier_file(site, slot, rng))
+            under_cost = int((total + 1) * findings_fraction) > int(total * findings_fraction)
+            text = occupier_file(site, slot, rng, under_cost)
+            (folder / f"occ-{slot:03d}.yaml").write_text(text)
             total += 1
     return total
 
@@ -231,8 +239,11 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--occupiers", type=int, default=10_000)
+    parser.add_argument(
+        "--findings-fraction", type=float, default=0.0, help="share of files with one warning"
+    )
     args = parser.parse_args()
-    count = generate(args.out, args.sites, args.occupiers)
+    count = generate(args.out, args.sites, args.occupiers, findings_fraction=args.findings_fraction)
     print(f"{count} occupiers at {args.sites} sites in {args.out}")
 
 

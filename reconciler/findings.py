@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from reconciler.model.repo import Source
+if TYPE_CHECKING:  # the models (pydantic) are not needed to report a finding
+    from reconciler.model.repo import Source
 
 Path = tuple[str | int, ...]
 

@@ -2,9 +2,10 @@
 
 Two parsers, one format. The fast path parses with yaml-rs (Rust, YAML 1.2) and validates
 with pydantic; it keeps only (file, document index) per document. Positions are needed only
-when something is wrong, so `Positions` re-reads just those files with PyYAML's composer
-(which keeps line and column of every node) configured for the same YAML 1.2 core schema.
-`tests/test_load_agreement.py` holds the two to the same answers.
+when something is wrong, so `Positions` re-reads just those files: the usual shapes are read
+straight from the text (`reconciler.locate`), others composed by PyYAML (which keeps line and
+column of every node) configured for the same YAML 1.2 core schema.
+`tests/test_load_agreement.py` holds the two parsers to the same answers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
@@ -32,6 +32,7 @@ from reconciler.inputs import (
     read_capped,
     split_documents,
 )
+from reconciler.locate import locate
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
@@ -365,29 +366,47 @@ PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)
 
 
 class Positions:
-    """Lazily maps (file, document index, field path) to (line, column), one file at a time."""
+    """Maps (file, document index, field path) to (line, column), reading only the files that
+    have findings. The usual shapes of YAML are read straight from the text
+    (`reconciler.locate`), at a small cost per finding; other files are composed by PyYAML
+    once each. `fast=False` composes every file (the reference the walker is tested against).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, fast: bool = True) -> None:
+        self.fast = fast
+        self._texts: dict[str, str | None] = {}
         self._files: dict[str, list[Any]] = {}
+
+    def _text(self, file: str) -> str | None:
+        if file not in self._texts:
+            try:
+                with open(file, encoding="utf-8") as handle:
+                    self._texts[file] = handle.read()
+            except (OSError, UnicodeDecodeError):
+                self._texts[file] = None
+        return self._texts[file]
 
     def _nodes(self, file: str) -> list[Any]:
         if file not in self._files:
+            text = self._text(file)
             try:
-                text = FsPath(file).read_text(encoding="utf-8")
-                nodes = list(yaml.compose_all(text, Loader=PositionLoader))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                nodes = [] if text is None else list(yaml.compose_all(text, Loader=PositionLoader))
+            except yaml.YAMLError:
                 nodes = []
             self._files[file] = nodes
         return self._files[file]
 
     def remember(self, file: str, text: str) -> None:
         """Register in-memory text (webhook, tests) so findings on it can be located."""
-        try:
-            self._files[file] = list(yaml.compose_all(text, Loader=PositionLoader))
-        except yaml.YAMLError:
-            self._files[file] = []
+        self._texts[file] = text
+        self._files.pop(file, None)
 
     def locate(self, source: Source, path: Path) -> tuple[int, int]:
+        if self.fast:
+            text = self._text(source.file)
+            found = None if text is None else locate(text, source.index, path)
+            if found is not None:
+                return found
         nodes = self._nodes(source.file)
         if source.index >= len(nodes) or nodes[source.index] is None:
             return 1, 1

@@ -9,8 +9,10 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from reconciler.findings import Finding
+if TYPE_CHECKING:  # `tenantry --version` and --help import this module: keep it light
+    from reconciler.findings import Finding
 
 FORMATS = ("human", "json", "junit", "sarif", "github")
 
