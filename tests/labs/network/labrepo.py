@@ -161,6 +161,7 @@ class Occupier:
     name: str
     tenancies: list[Tenancy]
     stopped: bool = False  # Splynx Stopped: suspended (issue 19)
+    leaves: bool = False  # decommissioned (D1): how an occupier with live contracts leaves (G1)
 
     def docs(self) -> dict[str, list[dict[str, object]]]:
         activations = [
@@ -181,6 +182,8 @@ class Occupier:
             spec["activations"] = {"floorPorts": activations, "numbers": numbers}
         if self.stopped:
             spec["status"] = "Stopped"
+        if self.leaves:
+            spec["decommission"] = {"confirm": spec["displayName"], "irreversible": True}
         occupier = {
             "apiVersion": API,
             "kind": "Occupier",

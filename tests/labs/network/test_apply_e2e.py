@@ -93,6 +93,7 @@ class World:
     globex_lab: dict[str, str] = field(default_factory=lambda: {"O-B1": "pc 1", "O-B2": "pc 2"})
     globex_spaces: list[str] = field(default_factory=lambda: ["space-b"])
     globex: bool = True
+    globex_leaves: bool = False  # decommissioned: its contracts run, so it leaves by D1 (G1)
     acme_cisco: dict[str, str] = field(default_factory=lambda: {"C1": "desk"})
     cisco_port: int | None = None  # default: the lab's
     cisco_range: str = "100-199"
@@ -142,7 +143,7 @@ class World:
             globex.append(Tenancy("lab-c", ["suite-b"], {"C3": "pc"}))
         occupiers = [Occupier("acme", acme, stopped=self.acme_stopped)]
         if self.globex:
-            occupiers.append(Occupier("globex", globex))
+            occupiers.append(Occupier("globex", globex, leaves=self.globex_leaves))
         return write_repo(self.repo, sites, occupiers)
 
     @property
@@ -457,9 +458,9 @@ def test_kill_9_mid_apply_then_apply_converges_without_leaks(
 ) -> None:
     w = world_c
     assert w.apply().rc == 0
-    # the change to interrupt: globex leaves (VLANs, prefixes, ports released), acme drops
-    # its public IP (route removed, address released)
-    w.globex = False
+    # the change to interrupt: globex leaves (decommissioned: VLANs, prefixes, ports
+    # released), acme drops its public IP (route removed, address released)
+    w.globex_leaves = True
     w.acme_public_ip = False
     # the Cisco switch hangs: it accepts the TCP connection and never speaks, so this apply is
     # certainly still running (between its two ledger transactions) when it is killed
@@ -508,7 +509,7 @@ def test_kill_9_mid_apply_then_apply_converges_without_leaks(
     # a clean run of the same two steps, rendered only, holds exactly the same values
     clean = tmp_path / "clean.db"
     out = tmp_path / "rendered"
-    w.globex, w.acme_public_ip = True, True
+    w.globex_leaves, w.acme_public_ip = False, True
     for _ in range(2):
         w.write()
         res = subprocess.run(
@@ -528,7 +529,7 @@ def test_kill_9_mid_apply_then_apply_converges_without_leaks(
             env=w.base_env(),
         )
         assert res.returncode == 0, res.stdout + res.stderr
-        w.globex, w.acme_public_ip = False, False
+        w.globex_leaves, w.acme_public_ip = True, False
     assert w.holdings() == w.holdings(clean)
     assert not any(h[3] == "globex" for h in w.holdings())
     assert w.cisco_ports()["GigabitEthernet0/3"].vlan == PARKING
