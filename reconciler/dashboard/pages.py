@@ -185,7 +185,10 @@ def build(repo: Repo, snapshot: Snapshot, today: date, plan: PlanPage | None = N
         defaultdict(list),
         defaultdict(list),
     )
-    for row in services(repo, today, snapshot.holdings, recorded, history=True):
+    rows = services(
+        repo, today, snapshot.holdings, recorded, True, snapshot.activated, snapshot.recorded
+    )
+    for row in rows:  # the same statuses as `tenantry report services` (S9)
         facts.by_occupier[row.occupier].append(row)
     for occupier, site in sorted(repo.contracts_at):
         facts.occupiers_at[site].append(occupier)
