@@ -46,14 +46,14 @@ def main() -> None:
         assert ledger is not None
         start = time.perf_counter()
         with ledger.transaction() as tx:
-            _record_billing(tx, repo, date(2026, 10, 1), set())
+            _record_billing(tx, ledger, repo, date(2026, 10, 1), set())
         first = time.perf_counter() - start
         for index, name in enumerate(sorted(repo.services)):
             if index % 10 == 0:
                 spec = repo.services[name].spec
                 object.__setattr__(spec, "price", Decimal("12.34"))
         with ledger.transaction() as tx:
-            _record_billing(tx, repo, date(2026, 11, 16), set())
+            _record_billing(tx, ledger, repo, date(2026, 11, 16), set())
         events = [history.event_of(r) for r in ledger.billing_rows()]
         october = charges.charges(events, 2026, 10, {})
         ledger.close_billing("2026-10", "2026-11-01", max(e.stamp for e in events),
