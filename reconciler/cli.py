@@ -666,8 +666,6 @@ def apply_command(
     base = baseline.recorded(_read_ledger(state))
     context = _context(state, day, actor, _names(approved_by), base)
     head = _validated(path, day, actor, state, context)
-    if drivers == "devices" and _unknown_platforms(head):
-        return EXIT_FAILED
     guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
     app = App(state, drivers, out)  # opens the ledger, the drivers and the credentials
 
@@ -723,39 +721,6 @@ def _apply_wait() -> float:
         return float(os.environ.get("TENANTRY_APPLY_WAIT", "600"))
     except ValueError:
         raise click.UsageError("TENANTRY_APPLY_WAIT must be a number of seconds") from None
-
-
-def _unknown_platforms(head: Validation) -> bool:
-    """A device whose platform has no driver is refused, at its `platform` line, before
-    anything is allocated."""
-    from drivers.registry import UnknownPlatform, driver_class
-    from reconciler.findings import error
-    from reconciler.model.repo import Ref
-
-    found = []
-    for site in head.repo.sites.values():
-        spec = site.spec
-        devices: list[tuple[tuple[str | int, ...], Any]] = [
-            (("spec", "switches", i), switch) for i, switch in enumerate(spec.switches)
-        ]
-        devices += [
-            (("spec", field), getattr(spec, field)) for field in ("router", "telephony", "wifi")
-        ]
-        for path, device in devices:
-            if device is None:
-                continue
-            try:
-                driver_class(device.platform)
-            except UnknownPlatform as exc:
-                source = head.repo.sources.get(Ref("Site", site.name))
-                found.append(
-                    error("platform", source, (*path, "platform"), f"{device.name}: {exc.args[0]}")
-                )
-    for finding in Positions().resolve(found):
-        click.echo(finding.text())
-    if found:
-        click.echo("nothing applied: a device has no driver")
-    return bool(found)
 
 
 @main.command("decommission")
