@@ -147,21 +147,32 @@ def document_count(text: str) -> int:
     return count
 
 
-def check_depth(value: Any, text: str, limit: int = MAX_DEPTH) -> None:
+def check_depth(value: Any, text: str, limit: int = MAX_DEPTH, depth: int = 1) -> None:
     """InputError when a document nests deeper than `limit` (the rules and the position
-    finder recurse; thousands of levels would end in a RecursionError)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    finder recurse; thousands of levels would end in a RecursionError). `depth`: the level
+    of `value` itself when it is part of a document (the document is level 1). Only
+    collections are visited: a scalar adds a level only below a collection that is already
+    at the limit, which the collection's own check sees."""
+    if not isinstance(value, dict | list):
         if depth > limit:
-            line = _deep_line(text, limit)
-            raise InputError(
-                f"nested more than {limit} levels deep; desired state never needs that", line
-            )
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
+            _too_deep(text, limit)
+        return
+    stack = [(value, depth)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if level >= limit:
+            if level > limit or children:
+                _too_deep(text, limit)
+            continue
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+
+
+def _too_deep(text: str, limit: int) -> None:
+    raise InputError(
+        f"nested more than {limit} levels deep; desired state never needs that",
+        _deep_line(text, limit),
+    )
 
 
 def _deep_line(text: str, limit: int) -> int:

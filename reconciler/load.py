@@ -96,8 +96,8 @@ def load(root: str, files: Iterable[str] | None = None) -> Loaded:
     loaded = Loaded(Repo(), files=paths, root=root)
     with gc_paused():
         for path in paths:
-            for doc, source in _documents(path, loaded.findings):
-                _add(loaded, doc, source)
+            for raw, source, text in _documents(path, loaded.findings):
+                _add(loaded, raw, source, text)
         loaded.repo.index()
     if files is None and not loaded.repo.sources and not loaded.findings:
         loaded.findings.append(_empty(root, paths))
@@ -113,14 +113,21 @@ def _empty(root: str, paths: list[str]) -> Finding:
 def load_text(text: str, file: str = "<memory>") -> Loaded:
     """Load documents from one YAML string; used by the admission webhook and tests."""
     loaded = Loaded(Repo(), files=[file])
-    for raw, source in _parse(text, file, loaded.findings):
-        _add(loaded, raw, source)
+    for raw, source, checked in _parse(text, file, loaded.findings):
+        _add(loaded, raw, source, checked)
     loaded.repo.index()
     return loaded
 
 
-def _add(loaded: Loaded, raw: Any, source: Source) -> None:
-    doc = validate_document(raw, source, loaded.findings)
+def _add(loaded: Loaded, raw: Any, source: Source, text: str) -> None:
+    schema: list[Finding] = []
+    doc = validate_document(raw, source, schema)
+    try:
+        _check_depth(raw, doc, text)
+    except InputError as exc:
+        loaded.findings.append(_file_error(source.file, exc.line, exc.column, exc.message))
+        return
+    loaded.findings.extend(schema)
     if doc is None:
         return
     earlier = loaded.repo.add(doc, source)
@@ -137,7 +144,20 @@ def _add(loaded: Loaded, raw: Any, source: Source) -> None:
         )
 
 
-def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
+def _check_depth(raw: Any, doc: Document | None, text: str) -> None:
+    """The nesting limit (G1) at the cost of the few fields that can nest. A document the
+    schema accepted nests only as deep as the models (`test_the_models_nest_well_within_the
+    _limit`) except in its free-form fields, status and metadata.managedFields, so only those
+    are walked; any other document is walked whole, and one too deep is refused for its depth
+    rather than for its schema."""
+    if doc is None:
+        check_depth(raw, text)
+        return
+    check_depth(raw.get("status"), text, depth=2)
+    check_depth(raw["metadata"].get("managedFields"), text, depth=3)
+
+
+def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source, str]]:
     try:
         data = read_capped(path)
     except InputError as exc:
@@ -155,7 +175,8 @@ def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source
     yield from _parse(text, path, findings)
 
 
-def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
+def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source, str]]:
+    """Each document of `text` that parsed, with its source and the text (for positions)."""
     try:
         text = clean_text(text)
         check_tags(text)
@@ -190,14 +211,8 @@ def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any,
         return
     docs = split_documents(text, result)
     for index, raw in enumerate(docs):
-        if raw is None:
-            continue
-        try:
-            check_depth(raw, text)
-        except InputError as exc:
-            findings.append(_file_error(path, exc.line, exc.column, exc.message))
-            continue
-        yield raw, Source(path, index)
+        if raw is not None:
+            yield raw, Source(path, index), text
 
 
 def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Document | None:

@@ -9,11 +9,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.inputs import MAX_DEPTH, document_count, split_documents
 from reconciler.load import load
+from reconciler.model import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "tests" / "corpus" / "_base"
@@ -102,6 +104,90 @@ def test_nesting_beyond_the_documented_limit_is_one_line(repo: Path) -> None:
     assert result.returncode == 1
     assert f"error[load]: nested more than {MAX_DEPTH} levels deep" in result.stdout
     assert f"deep.yaml:{MAX_DEPTH + 1}:1:" in result.stdout
+
+
+OCCUPIER = "apiVersion: tenantry.dev/v1alpha1\nkind: Occupier\nmetadata:\n  name: deep\n"
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "line"),
+    [
+        ("status", f"{OCCUPIER}spec: {{displayName: D}}\nstatus: {{a: {nested(63)}}}\n", 6),
+        ("managedFields", f"{OCCUPIER}  managedFields: [{nested(62)}]\nspec: {{}}\n", 5),
+        ("unknown field", f"{OCCUPIER}spec: {{displayName: D, x: {nested(70)}}}\n", 5),
+        ("labels", f"{OCCUPIER}  labels: {{a: {nested(70)}}}\nspec: {{}}\n", 5),
+        ("a list", f"{nested(80)}\n", 1),
+        ("wrong apiVersion", f"{OCCUPIER.replace('dev/v1alpha1', 'dev/v0')}x: {nested(70)}\n", 5),
+    ],
+)
+def test_nesting_beyond_the_limit_is_refused_wherever_it_is(
+    tmp_path: Path, where: str, text: str, line: int
+) -> None:
+    """In a field the schema ignores, in a document it refuses, or as the document: the one
+    finding is the nesting limit, at its line, and the document is not loaded."""
+    (tmp_path / "deep.yaml").write_text(text)
+    loaded = load(str(tmp_path))
+    assert [f.text() for f in loaded.findings] == [
+        f"{tmp_path / 'deep.yaml'}:{line}:1: error[load]: nested more than {MAX_DEPTH} levels"
+        " deep; desired state never needs that"
+    ], where
+    assert not loaded.repo.sources
+
+
+def test_nesting_up_to_the_limit_is_accepted(tmp_path: Path) -> None:
+    # the document is level 1, status 2, its mapping's list 3: 62 more lists make 64 levels
+    (tmp_path / "deep.yaml").write_text(
+        f"{OCCUPIER}  managedFields: [{nested(60)}]\nspec: {{displayName: D}}\n"
+        f"status: {{a: {nested(62)}}}\n"
+    )
+    loaded = load(str(tmp_path))
+    assert loaded.findings == []
+    assert [ref.name for ref in loaded.repo.sources] == ["deep"]
+
+
+def test_the_models_nest_well_within_the_limit() -> None:
+    """The loader walks only the free-form fields of a document the schema accepted, so
+    those must be exactly status and metadata.managedFields, and every other field of every
+    kind must nest less deeply than the limit (and not recurse)."""
+    defs: dict[str, Any] = {}
+    free_form: set[tuple[str, ...]] = set()
+
+    def depth(schema: dict[str, Any], path: tuple[str, ...], seen: tuple[str, ...]) -> int:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            assert name not in seen, f"{name} is recursive"
+            return depth(defs[name], path, (*seen, name))
+        below = [
+            depth(choice, path, seen)
+            for key in ("anyOf", "oneOf", "allOf")
+            for choice in schema.get(key, [])
+        ]
+        if schema.get("type") == "array":
+            if not schema.get("items"):
+                free_form.add(path)
+            below.append(1 + depth(schema.get("items", {}), path, seen))
+        if schema.get("type") == "object":
+            extra = schema.get("additionalProperties", False)
+            if extra is True:
+                free_form.add(path)
+            children = [
+                depth(child, (*path, key), seen)
+                for key, child in schema.get("properties", {}).items()
+            ]
+            if isinstance(extra, dict):
+                children.append(depth(extra, (*path, "*"), seen))
+            below.append(1 + max(children, default=0))
+        return max(below, default=0)
+
+    for kind, model in KINDS.items():
+        schema = model.model_json_schema()
+        defs, free_form = schema.get("$defs", {}), set()
+        assert depth(schema, (), ()) < MAX_DEPTH // 4, kind
+        assert free_form == {("status",), ("metadata", "managedFields")}, kind
 
 
 @pytest.mark.parametrize(
