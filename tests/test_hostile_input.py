@@ -5,6 +5,7 @@ Every case runs the real CLI in a subprocess with a timeout: a hang fails the te
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from reconciler.inputs import MAX_DEPTH, document_count, split_documents
+from reconciler.inputs import MAX_DEPTH, bare_on, document_count, split_documents
 from reconciler.load import load
 from reconciler.model import KINDS
 
@@ -208,6 +211,42 @@ def test_documents_are_counted_as_the_parser_reads_them(text: str, count: int) -
     assert document_count(text) == count
     parsed = yaml_rs.loads(text, parse_datetime=False)
     assert len(split_documents(text, parsed)) == count
+
+
+# The full definitions the fast scans in reconciler.inputs must agree with.
+MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+CONTENT = re.compile(r"^[^\s#%]", re.M)
+BARE_ON = re.compile(r"(?:^|[{,]|-\s)\s*(?P<key>on):", re.M)
+YAMLISH = st.text(alphabet=list("-.-o:n \t\r\n{,#%ax\u00a0"), max_size=40)
+
+
+@given(YAMLISH)
+def test_documents_are_counted_by_their_markers(text: str) -> None:
+    parts = MARKER.split(text)
+    expected = (1 if CONTENT.search(parts[0]) else 0) + sum(
+        1
+        for marker, segment in zip(parts[1::2], parts[2::2], strict=True)
+        if marker == "---" or CONTENT.search(segment)
+    )
+    assert document_count(text) == expected
+
+
+@given(YAMLISH)
+def test_a_bare_on_key_is_found_where_the_pattern_finds_it(text: str) -> None:
+    found = BARE_ON.search(text)
+    assert bare_on(text) == (found.start("key") if found else None)
+
+
+def test_a_bare_on_key_is_a_warning_at_its_line(repo: Path) -> None:
+    services = repo / "services.yaml"
+    services.write_text(
+        services.read_text().replace(
+            "definition: voice-line, quantity: 1}",
+            "definition: voice-line, quantity: 1,\n  changes: [{on: 2027-01-01, quantity: 2}]}",
+        )
+    )
+    result = validate(repo)
+    assert f"{services}:10:14: warning[yaml]: quote the key \"on\"" in result.stdout
 
 
 def test_n4_an_impossible_quantity_points_at_the_quantity_line(repo: Path) -> None:
