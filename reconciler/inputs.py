@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -173,12 +174,15 @@ def bare_on(text: str) -> int | None:
     return None
 
 
-def check_depth(value: Any, text: str, limit: int = MAX_DEPTH, depth: int = 1) -> None:
+def check_depth(
+    value: Any, text: str | Callable[[], str], limit: int = MAX_DEPTH, depth: int = 1
+) -> None:
     """InputError when a document nests deeper than `limit` (the rules and the position
     finder recurse; thousands of levels would end in a RecursionError). `depth`: the level
     of `value` itself when it is part of a document (the document is level 1). Only
     collections are visited: a scalar adds a level only below a collection that is already
-    at the limit, which the collection's own check sees."""
+    at the limit, which the collection's own check sees. `text` (or a function reading it)
+    is read only to say at which line."""
     if not isinstance(value, dict | list):
         if depth > limit:
             _too_deep(text, limit)
@@ -194,10 +198,10 @@ def check_depth(value: Any, text: str, limit: int = MAX_DEPTH, depth: int = 1) -
         stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
 
 
-def _too_deep(text: str, limit: int) -> None:
+def _too_deep(text: str | Callable[[], str], limit: int) -> None:
     raise InputError(
         f"nested more than {limit} levels deep; desired state never needs that",
-        _deep_line(text, limit),
+        _deep_line(text if isinstance(text, str) else text(), limit),
     )
 
 

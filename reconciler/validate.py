@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from reconciler.change import Change, between, state
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
+from reconciler.forked import in_child
 from reconciler.ledger.model import Kind, State
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
@@ -162,32 +162,6 @@ ALONGSIDE_THE_REST = frozenset(RULES) - ALONGSIDE_THEN
 PARALLEL_FROM = 5_000  # documents; below this a fork costs more than it saves
 
 
-def in_child(work: Callable[[], T]) -> Callable[[], T | None]:
-    """Start `work` now in a forked child that shares everything loaded so far copy-on-write;
-    the returned function waits for it and gives its (pickled) result, or None if it failed.
-    For the CLI only: never fork the threaded operator."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_end)
-        code = 0
-        try:
-            with os.fdopen(write_end, "wb") as out:
-                pickle.dump(work(), out)
-        except BaseException:
-            code = 1
-        os._exit(code)
-    os.close(write_end)
-
-    def result() -> T | None:
-        with os.fdopen(read_end, "rb") as incoming:
-            data = incoming.read()
-        _, status = os.waitpid(pid, 0)
-        return pickle.loads(data) if status == 0 and data else None
-
-    return result
-
-
 def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
     """Half of the rules run in a forked child, half here."""
     half = in_child(lambda: check(repo, ctx, HALF))
@@ -205,7 +179,7 @@ def validate(
     fork: bool = False,
 ) -> Validation:
     with gc_paused():
-        loaded = load(path, files)
+        loaded = load(path, files, fork=fork)
         ctx = context or Context(today=today, actor=actor)
         findings = Positions().resolve(run_rules(loaded, ctx, fork))
     findings.sort(key=sort_key)
@@ -220,7 +194,7 @@ def validate_and(
     costs little more than a validation. `then`'s result is None when the input is invalid
     (it must not be shown) or when `then` itself failed on it."""
     with gc_paused():
-        loaded = load(path)
+        loaded = load(path, fork=True)
         outcome: T | None = None
         if any(f.is_error for f in loaded.findings):
             raw = list(loaded.findings)

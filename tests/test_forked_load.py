@@ -1,0 +1,78 @@
+"""The CLI parses most files of a large repo in a forked child: the findings (file, line,
+column, rule, message) and the loaded documents are the same as parsing them all here, for a
+repo with a warning in every file and for one with every kind of load error, on both sides of
+the cut between the parent's files and the child's."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import load as loader
+from reconciler.load import Loaded, discover
+from reconciler.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+
+
+def outcome(root: Path, fork: bool) -> tuple[list[tuple[object, ...]], list[str]]:
+    result = validate(str(root), TODAY, fork=fork)
+    found = [(f.file, f.line, f.column, f.rule, f.message, f.severity) for f in result.findings]
+    return found, sorted(str(ref) for ref in result.repo.sources)
+
+
+@pytest.fixture(autouse=True)
+def fork_small_repos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Fork from 10 files, in chunks of 7, and check that every file came from the child
+    (none parsed again here)."""
+    monkeypatch.setattr(loader, "FORK_FROM_FILES", 10)
+    monkeypatch.setattr(loader, "CHUNK", 7)
+    from_child: list[str] = []
+    add_parsed = loader._add_parsed
+
+    def spy(loaded: Loaded, paths: list[str], findings: Any, docs: Any) -> None:
+        from_child.extend(paths)
+        add_parsed(loaded, paths, findings, docs)
+
+    monkeypatch.setattr(loader, "_add_parsed", spy)
+    yield
+    assert from_child == discover(str(tmp_path))
+
+
+def test_a_warning_in_every_file_is_found_alike_when_a_child_parses(tmp_path: Path) -> None:
+    generate(tmp_path, 3, 40, findings_fraction=1.0)
+    forked, documents = outcome(tmp_path, fork=True)
+    assert (forked, documents) == outcome(tmp_path, fork=False)
+    files = discover(str(tmp_path / "occupiers"))
+    assert {f[0] for f in forked} == set(files)
+    assert {f[3] for f in forked} == {"S3"} and len(documents) > 200
+
+
+def test_load_errors_are_found_alike_when_a_child_parses(tmp_path: Path) -> None:
+    generate(tmp_path, 3, 40)
+    files = discover(str(tmp_path / "occupiers"))
+    first, last = files[1], files[-2]  # one parsed here, one in the child
+    for path in (first, last):
+        text = Path(path).read_text()
+        broken = text.replace("displayName:", "displayNme:", 1)  # schema
+        broken += "---\n" + "[" * 70 + "]" * 70 + "\n"  # nested too deeply
+        broken += "---\napiVersion: v0\n"
+        Path(path).write_text(broken)
+    Path(files[3]).write_text("a: [\n")  # invalid YAML, parent's side
+    Path(files[-3]).write_text("a: b\n\t- c\n")  # a tab, child's side
+    duplicate = Path(files[5]).read_text()  # the same documents twice, across the cut
+    Path(files[-5]).write_text(duplicate.replace("displayName", '"on": 1\n  displayName'))
+    forked, documents = outcome(tmp_path, fork=True)
+    assert (forked, documents) == outcome(tmp_path, fork=False)
+    rules = {f[3] for f in forked}
+    assert {"load", "schema", "duplicate"} <= rules
+    assert sum("nested more than" in f[4] for f in forked) == 2
