@@ -57,15 +57,20 @@ def dates(repo: Repo, today: date, horizon: date | None = None) -> list[date]:
 
 
 def state_of(repo: Repo, occupier: str, services: list[Service], day: date) -> object:
-    """What the dated rules can see of one occupier on `day`: equal states, equal findings."""
+    """What the dated rules can see of one occupier on `day`: equal states, equal findings.
+    Only what can differ between two dates is kept (it is compared, never read): a line
+    without scheduled changes has the same definition and quantity on every date."""
     status = statuses(repo, day)
-    lines = []
+    lines: list[object] = []
     for service in services:
+        if not service.spec.changes:
+            lines.append(status[service.metadata.name])
+            continue
         definition, quantity, _ = terms_on(repo, service, day)
         # how many changes apply: findings point at the change that set the definition
         applied = sum(1 for change in service.spec.changes if change.on <= day)
         name = definition.name if definition else ""
-        lines.append((status[service.name], name, quantity, applied))
+        lines.append((status[service.metadata.name], name, quantity, applied))
     contracts = tuple(
         (c.spec.start <= day, holds(c, day)) for c in repo.contracts_of.get(occupier, ())
     )

@@ -1,7 +1,7 @@
-"""The CLI parses most files of a large repo in a forked child: the findings (file, line,
-column, rule, message) and the loaded documents are the same as parsing them all here, for a
-repo with a warning in every file and for one with every kind of load error, on both sides of
-the cut between the parent's files and the child's."""
+"""The CLI uses the second core on a large repo: a forked child parses the files, runs half
+of the rules and locates half of the findings. The findings (file, line, column, rule,
+message) and the loaded documents are the same as doing it all in one process, for a repo
+with a warning in every file and for one with every kind of load error."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler import load as loader
+from reconciler import validate as validation
 from reconciler.load import Loaded, discover
 from reconciler.validate import validate
 
@@ -36,6 +37,8 @@ def fork_small_repos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     (none parsed again here)."""
     monkeypatch.setattr(loader, "FORK_FROM_FILES", 10)
     monkeypatch.setattr(loader, "CHUNK", 7)
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 10)  # rules on two cores
+    monkeypatch.setattr(validation, "LOCATE_IN_TWO_FROM", 5)  # positions on two cores
     from_child: list[str] = []
     add_parsed = loader._add_parsed
 
