@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import struct
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
+_LENGTH = struct.Struct("<Q")
 
 
 def in_child(work: Callable[[], T]) -> Callable[[], T | None]:
@@ -25,7 +28,7 @@ def in_child(work: Callable[[], T]) -> Callable[[], T | None]:
     return result
 
 
-def from_child(work: Callable[[], Iterable[T]]) -> Iterator[T]:
+def from_child(work: Callable[[], Iterable[T]]) -> Stream[T]:
     """Start `work` now in a forked child; iterate over its items as the child sends them,
     so this process can use each while the child makes the next. The iteration ends early,
     without an error, if the child fails: the caller does what is left itself."""
@@ -37,23 +40,51 @@ def from_child(work: Callable[[], Iterable[T]]) -> Iterator[T]:
         try:
             with os.fdopen(write_end, "wb") as out:
                 for item in work():
-                    pickle.dump((item,), out, protocol=pickle.HIGHEST_PROTOCOL)
+                    data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.write(_LENGTH.pack(len(data)))
+                    out.write(data)
                     out.flush()
         except BaseException:
             code = 1
         os._exit(code)
     os.close(write_end)
-    return _received(pid, os.fdopen(read_end, "rb"))
+    return Stream(pid, read_end)
 
 
-def _received(pid: int, incoming: BinaryIO) -> Iterator[T]:
-    with incoming:
-        try:
-            while True:
-                try:
-                    (item,) = pickle.load(incoming)
-                except (EOFError, pickle.UnpicklingError, ValueError):
-                    break
-                yield item
-        finally:
-            os.waitpid(pid, 0)
+class Stream(Generic[T], Iterator[T]):
+    """The items a forked child sends, in order; ends when the child is done or failed."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self._pid, self._fd = pid, fd
+
+    def ready(self) -> bool:
+        """Whether the next item (or the end) is there, so that reading it will not wait."""
+        return self._fd < 0 or bool(select.select([self._fd], [], [], 0)[0])
+
+    def __next__(self) -> T:
+        head = self._read(_LENGTH.size)
+        data = self._read(_LENGTH.unpack(head)[0]) if head is not None else None
+        if data is None:
+            self._close()
+            raise StopIteration
+        item: T = pickle.loads(data)
+        return item
+
+    def _read(self, size: int) -> bytes | None:
+        """Exactly `size` bytes, or None at the end of the stream."""
+        if self._fd < 0:
+            return None
+        parts, left = [], size
+        while left:
+            part = os.read(self._fd, min(left, 1 << 20))
+            if not part:
+                return None
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+            os.waitpid(self._pid, 0)

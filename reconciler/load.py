@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 import yaml
 import yaml_rs
 from pydantic import ValidationError
 
 from reconciler.findings import Finding, Path, error, warning
-from reconciler.forked import from_child
+from reconciler.forked import Stream, from_child
 from reconciler.inputs import (
     InputError,
     bare_on,
@@ -48,6 +49,7 @@ ALIAS_LIMITS = yaml_rs.AliasLimits(
     max_alias_expansions_per_anchor=100,
 )
 _RS_POSITION = re.compile(r"line (\d+), column (\d+)")
+T = TypeVar("T")
 SKIP_DIRS = {".git", ".tenantry", ".venv", "node_modules", "__pycache__"}
 
 
@@ -95,30 +97,57 @@ def gc_paused() -> Iterator[None]:
 
 # Parsing in a forked child (the CLI only) from this many files, sent back in chunks of
 # CHUNK files as plain data: this process validates each chunk while the child parses the
-# next (validation is the longer half, so the child parses every file).
+# next, and parses files of its own (at most PARENT_SHARE of them, from the end) whenever
+# no chunk is waiting.
 FORK_FROM_FILES = 500
 CHUNK = 50
+PARENT_SHARE = 0.15
+
+_Parsed = tuple[str, list[Finding], list[tuple[Any, Source, str]]]
 
 
 def load(root: str, files: Iterable[str] | None = None, fork: bool = False) -> Loaded:
-    """Load and validate every document below `root` (or only `files`). `fork`: parse the
-    files in a forked child, on the second core (CLI only: never in the threaded operator)."""
+    """Load and validate every document below `root` (or only `files`). `fork`: most files
+    are parsed in a forked child, on the second core (CLI only: never in the threaded
+    operator)."""
     paths = list(files) if files is not None else discover(root)
     loaded = Loaded(Repo(), files=paths, root=root)
     with gc_paused():
-        done = 0
+        done, cut, mine = 0, len(paths), list[_Parsed]()
         if fork and len(paths) >= FORK_FROM_FILES and hasattr(os, "fork"):
-            for findings, data in from_child(lambda: _parsed_elsewhere(paths)):
+            cut -= int(len(paths) * PARENT_SHARE)
+            stream = from_child(lambda: _parsed_elsewhere(paths[:cut]))
+            for findings, data in _meanwhile(stream, paths[cut:], mine):
                 chunk = paths[done : done + len(findings)]
                 _add_parsed(loaded, chunk, findings, marshal.loads(data))
                 done += len(chunk)
-        for path in paths[done:]:  # all of them, or what a failed child left
-            for raw, source, text in _documents(path, loaded.findings):
+        left = chain(  # what a failed child left, what we parsed meanwhile, the rest
+            map(_parsed_here, paths[done:cut]), mine, map(_parsed_here, paths[cut + len(mine) :])
+        )
+        for _path, found, docs in left:
+            loaded.findings.extend(found)
+            for raw, source, text in docs:
                 _add(loaded, raw, source, text)
         loaded.repo.index()
     if files is None and not loaded.repo.sources and not loaded.findings:
         loaded.findings.append(_empty(root, paths))
     return loaded
+
+
+def _meanwhile(stream: Stream[T], own: list[str], mine: list[_Parsed]) -> Iterator[T]:
+    """The stream's items; while none is waiting, parse the next of `own` into `mine`."""
+    while True:
+        while len(mine) < len(own) and not stream.ready():
+            mine.append(_parsed_here(own[len(mine)]))
+        item = next(stream, None)
+        if item is None:
+            return
+        yield item
+
+
+def _parsed_here(path: str) -> _Parsed:
+    findings: list[Finding] = []
+    return path, findings, list(_documents(path, findings))
 
 
 def _parsed_elsewhere(paths: list[str]) -> Iterator[tuple[list[list[Finding]], bytes]]:
