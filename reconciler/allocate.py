@@ -36,29 +36,26 @@ def _lowest_free(
     pool: IPv4Network, length: int, held: Iterable[IPv4Network], unusable: set[IPv4Address]
 ) -> IPv4Network | None:
     """Walks the aligned /length blocks of `pool` as integers (creating a network object only
-    for a candidate that passes), so a pool of thousands stays cheap."""
-    same, other = _split(held, length)
-    starts = {int(net.network_address) for net in same}
+    for a candidate that passes), so a pool of thousands stays cheap. Held networks of the
+    requested length are a set of integers (most pools hold one size: a lookup per
+    candidate); only the others need an overlap test."""
+    starts: set[int] = set()
+    other: list[IPv4Network] = []
+    for net in held:
+        if net.prefixlen == length:
+            starts.add(int(net.network_address))
+        else:
+            other.append(net)
     bad = sorted(int(a) for a in unusable)
     step = 2 ** (32 - length)
     first = int(pool.network_address)
     for start in range(first, first + pool.num_addresses, step):
-        if start in starts or any(start <= a < start + step for a in bad):
+        if start in starts or (bad and any(start <= a < start + step for a in bad)):
             continue
         candidate = IPv4Network((start, length))
         if not any(candidate.overlaps(net) for net in other):
             return candidate
     return None
-
-
-def _split(held: Iterable[IPv4Network], length: int) -> tuple[set[IPv4Network], list[IPv4Network]]:
-    """Held networks of the requested length (a set lookup) and the others (an overlap test):
-    most pools hold one size, so the common case stays a hash lookup per candidate."""
-    same: set[IPv4Network] = set()
-    other: list[IPv4Network] = []
-    for net in held:
-        (same.add(net) if net.prefixlen == length else other.append(net))
-    return same, other
 
 
 def _base(prefix: IPv4Network | str) -> int:
