@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from reconciler.ledger.protocol import Ledger
     from reconciler.load import Loaded
     from reconciler.model.repo import Repo
-    from reconciler.plan import DeviceChange, Intent, Plan
+    from reconciler.plan.changes import DeviceChange
+    from reconciler.plan.result import Intent, Plan
 
     AnyDriver = Driver[Any, Any, Any, Any]
 
@@ -102,7 +103,8 @@ class App:
         """Read-only: the plan against the ledger (or against `base`'s plan, a pull
         request's base), the device changes it makes, and the holdings it started from."""
         from reconciler.ledger.model import Holdings
-        from reconciler.plan import device_changes, items_of, make_plan
+        from reconciler.plan.changes import device_changes, items_of
+        from reconciler.plan.planner import make_plan
 
         ledger = self.existing_ledger()
         holdings = ledger.holdings() if ledger else Holdings()
@@ -154,7 +156,7 @@ class App:
 
     def pools(self, repo: Repo) -> list[dict[str, object]]:
         """Utilization per site and pool; past POOL_WARNING is flagged (N4)."""
-        from reconciler.plan import POOL_WARNING, pool_usage
+        from reconciler.plan.pools import POOL_WARNING, pool_usage
 
         return [
             {
