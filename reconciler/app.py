@@ -62,10 +62,12 @@ class App:
 
     def existing_ledger(self) -> Ledger | None:
         """The ledger if it exists; None instead of creating one (plan and report write
-        nothing, not even a schema)."""
+        nothing, not even a schema). Opened once: plan and report ask it several times."""
         from reconciler.ledger import open_ledger
 
-        return self._ledger or open_ledger(self.state, create=False)
+        if self._ledger is None:
+            self._ledger = open_ledger(self.state, create=False)
+        return self._ledger
 
     def driver_for(self, intent: Intent) -> AnyDriver:
         """render for every device, or the driver of the device's kind and platform."""

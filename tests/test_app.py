@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.plan import pools as plan_pools
 from reconciler.app import App
 from reconciler.cli import main
 from reconciler.load import load
+from reconciler.plan import pools as plan_pools
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
