@@ -95,16 +95,8 @@ def report(
     if what == "pools":
         rows = app.pools(repo)  # flagged from plan.pools.POOL_WARNING
     else:
-        recorded = (
-            {n: (r.status, r.reason) for n, r in ledger.statuses("Service").items()}
-            if ledger
-            else {}
-        )
-        activated = (
-            {name: date.fromisoformat(r.status) for name, r in ledger.statuses("Activated").items()}
-            if ledger
-            else {}
-        )
+        recorded = app.recorded("Service")
+        activated = {n: date.fromisoformat(s) for n, (s, _) in app.recorded("Activated").items()}
         names = {"occupier": occupier_name, "site": site_name, "contract": contract_name}
         found = reports.services(
             repo, day, holdings, recorded, history, activated, ledger is not None
