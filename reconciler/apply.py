@@ -30,7 +30,10 @@ from reconciler.ledger.model import Kind, State
 from reconciler.ledger.protocol import Ledger, LedgerTransaction
 from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
-from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
+from reconciler.plan.changes import items_of
+from reconciler.plan.needs import replaced
+from reconciler.plan.planner import make_plan
+from reconciler.plan.result import Intent, Plan
 
 DriverFactory = Callable[[Intent], Driver[Any, Any, Any, Any]]
 CredentialLookup = Callable[[str], Any]
@@ -65,12 +68,14 @@ def apply(
     applied: Mapping[str, Mapping[str, str]] | None = None,
     attempts: int = 3,
     guard: Guard | None = None,
+    lock: bool = True,
 ) -> ApplyResult:
     """One reconcile, holding the ledger against other applies from the first read to the
     last write (G2): the plan is made under that lock, so concurrent applies end in the state
     of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
     Active, a second pass retires the line it replaces (its ports parked, its resources
-    released)."""
+    released). `lock=False`: the caller already holds `ledger.apply_lock` (the operator reads
+    the cluster under it)."""
     run = _Run(
         repo,
         ledger,
@@ -82,6 +87,8 @@ def apply(
         attempts,
         guard or Guard(),
     )
+    if not lock:
+        return _apply_locked(run, applied)
     with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor):
         return _apply_locked(run, applied)
 
