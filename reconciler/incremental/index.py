@@ -164,9 +164,9 @@ def _load_files(root: str, rel_files: Iterable[str], index: Index | None = None)
         for rel, path in zip(rel_files, paths, strict=True):
             before = len(loaded.findings)
             raws: list[Any] = []
-            for raw, source in _documents(path, loaded.findings):
+            for raw, source, text in _documents(path, loaded.findings):
                 raws.append(raw)
-                _add(loaded, raw, source)
+                _add(loaded, raw, source, text)
             if index is not None and os.path.exists(path):
                 # a document declared twice is a repo-wide matter: see `duplicates`
                 errors = any(f.is_error and f.rule != "duplicate" for f in loaded.findings[before:])
@@ -252,7 +252,7 @@ def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]
             commit = header[0].decode()
             continue
         text = body.decode("utf-8", errors="replace")
-        docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
+        docs = [doc_keys(raw) for raw, _, _ in _parse(text, name, [])]
         out[name] = [d for d in docs if d is not None]
     return commit, out
 
