@@ -5,13 +5,15 @@ out, which the ledger records (the commit and one mark per document)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import gitbase
 from reconciler.change import Change, Mark, State, state
-from reconciler.incremental import discovered
-from reconciler.ledger.sql import DesiredRow, SqlLedger
 from reconciler.load import load
 from reconciler.model.repo import Ref, Repo
+
+if TYPE_CHECKING:  # the ledger's SQL is not imported by `validate --changed-since`
+    from reconciler.ledger.sql import DesiredRow, SqlLedger
 
 
 def at_ref(path: str, ref: str) -> tuple[State, str]:
@@ -58,6 +60,8 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     """Whether pre-commit asks for more than the change since HEAD: no HEAD yet, or FILES
     (relative to the repository's top, as pre-commit passes them) below `root` that differ
     in nothing from HEAD (`--all-files`, `--files`)."""
+    from reconciler.incremental import discovered  # pre-commit only
+
     if unborn(root):
         return True
     top = Path(_git(root, "rev-parse", "--show-toplevel").strip() or ".")

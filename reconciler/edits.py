@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.load import PositionLoader
+from reconciler.compose import PositionLoader
 from reconciler.model.repo import Source
 
 

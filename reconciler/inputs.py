@@ -23,8 +23,6 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 QUOTE_LIMIT = 80
@@ -113,6 +111,8 @@ def check_tags(text: str) -> None:
     (`!Ref x` would read as "x") and the document would mean something else."""
     if "!" not in text or _TAG_CANDIDATE.search(text) is None:
         return
+    import yaml  # only for text with a tag in it: most runs never need PyYAML
+
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
             if isinstance(token, yaml.TagToken):

@@ -4,7 +4,8 @@ Two parsers, one format. The fast path parses with yaml-rs (Rust, YAML 1.2) and 
 with pydantic; it keeps only (file, document index) per document. Positions are needed only
 when something is wrong, so `Positions` re-reads just those files: the usual shapes are read
 straight from the text (`reconciler.locate`), others composed by PyYAML (which keeps line and
-column of every node) configured for the same YAML 1.2 core schema.
+column of every node) configured for the same YAML 1.2 core schema (`reconciler.compose`,
+imported only then).
 `tests/test_load_agreement.py` holds the two parsers to the same answers.
 """
 
@@ -21,7 +22,6 @@ from functools import partial
 from itertools import chain
 from typing import Any, TypeVar
 
-import yaml
 import yaml_rs
 from pydantic import ValidationError
 
@@ -397,16 +397,12 @@ def _file_error(path: str, line: int, column: int, message: str) -> Finding:
 
 def _parse_error(path: str, text: str, rs_message: str) -> Finding:
     """yaml-rs says what is wrong; PyYAML's marks often say where more precisely."""
-    try:
-        for _ in yaml.compose_all(text, Loader=PositionLoader):
-            pass
-    except RecursionError:
-        pass  # PyYAML gives up on deep nesting; yaml-rs's own position is the best we have
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if mark is not None:
-            what = exc.problem or exc.context or "invalid YAML"
-            return _file_error(path, mark.line + 1, mark.column + 1, f"invalid YAML: {what}")
+    from reconciler.compose import syntax_error
+
+    found_at = syntax_error(text)
+    if found_at is not None:
+        line, column, what = found_at
+        return _file_error(path, line, column, f"invalid YAML: {what}")
     first = rs_message.splitlines()[-1].strip() or rs_message
     found = _RS_POSITION.search(rs_message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
@@ -415,59 +411,6 @@ def _parse_error(path: str, text: str, rs_message: str) -> Finding:
 
 
 # ---------------------------------------------------------------- position-aware re-reading
-
-
-class PositionLoader(yaml.SafeLoader):
-    """PyYAML configured for the YAML 1.2 core schema (as yaml-rs), refusing duplicate keys."""
-
-    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own class-level registry
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        node = super().compose_node(parent, index)
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, Any] = {}
-            for key, _value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    if key.value in seen:
-                        raise yaml.constructor.ConstructorError(
-                            "while reading a mapping",
-                            node.start_mark,
-                            f"duplicate key {key.value!r} (first at line "
-                            f"{seen[key.value].start_mark.line + 1})",
-                            key.start_mark,
-                        )
-                    seen[key.value] = key
-        return node
-
-
-for _tag, _regexp, _first in [
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    (
-        "tag:yaml.org,2002:int",
-        r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
-        list("-+0123456789"),
-    ),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        list("-+.0123456789"),
-    ),
-]:
-    PositionLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
-
-
-def _construct_int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    value = str(loader.construct_scalar(node))
-    if value.startswith("0o"):
-        return int(value[2:], 8)
-    if value.startswith("0x"):
-        return int(value[2:], 16)
-    return int(value)
-
-
-PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)
 
 
 class Positions:
@@ -493,12 +436,10 @@ class Positions:
 
     def _nodes(self, file: str) -> list[Any]:
         if file not in self._files:
+            from reconciler.compose import compose
+
             text = self._text(file)
-            try:
-                nodes = [] if text is None else list(yaml.compose_all(text, Loader=PositionLoader))
-            except yaml.YAMLError:
-                nodes = []
-            self._files[file] = nodes
+            self._files[file] = [] if text is None else compose(text)
         return self._files[file]
 
     def remember(self, file: str, text: str) -> None:
@@ -515,13 +456,9 @@ class Positions:
         nodes = self._nodes(source.file)
         if source.index >= len(nodes) or nodes[source.index] is None:
             return 1, 1
-        node = nodes[source.index]
-        for part in path:
-            child = _child(node, part)
-            if child is None:
-                continue  # a union tag or a missing field: stay at the closest parent
-            node = child
-        return node.start_mark.line + 1, node.start_mark.column + 1
+        from reconciler.compose import where
+
+        return where(nodes[source.index], path)
 
     def resolve(self, findings: Iterable[Finding]) -> list[Finding]:
         out = []
@@ -532,14 +469,3 @@ class Positions:
             line, column = self.locate(finding.source, finding.path)
             out.append(finding.at(finding.source.file, line, column))
         return out
-
-
-def _child(node: Any, part: str | int) -> Any:
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        for key, value in node.value:
-            if key.value == part:
-                return value if not isinstance(value, yaml.ScalarNode) or value.value else key
-        return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
-    return None

@@ -12,7 +12,6 @@ from reconciler.change import Change, between, state
 from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
 from reconciler.forked import in_child
-from reconciler.ledger.model import Kind, State
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
 from reconciler.rules import HALF, RULES, Context
@@ -115,6 +114,8 @@ def ledger_findings(repo: Repo, ledger: Ledger, context: Context) -> list[Findin
 def automatic_numbers(ledger: Ledger) -> dict[tuple[str, str], tuple[str, ...]]:
     """The numbers the first voice service activated (T1), as the last apply recorded them,
     that the ledger still holds active for the occupier."""
+    from reconciler.ledger.model import Kind, State  # with a ledger only
+
     records = ledger.statuses("AutoNumbers")
     if not records:
         return {}

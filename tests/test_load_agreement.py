@@ -11,7 +11,8 @@ import pytest
 import yaml
 import yaml_rs
 
-from reconciler.load import ALIAS_LIMITS, PositionLoader, discover, load_text
+from reconciler.compose import PositionLoader
+from reconciler.load import ALIAS_LIMITS, discover, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reconciler.compose import PositionLoader
 from reconciler.findings import Finding
-from reconciler.load import PositionLoader, Positions, discover, load
+from reconciler.load import Positions, discover, load
 from reconciler.locate import locate
 from reconciler.model.repo import Source
 from reconciler.rules import Context

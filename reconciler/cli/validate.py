@@ -91,13 +91,14 @@ def validate(
 ) -> int:
     """Check every document below PATH against the schema and the catalogue rules, today and
     on every later date where the desired state changes."""
-    from reconciler.baseline import unborn
-
     day = day_of(today)
     targets = _write_targets(writes)
-    if changed_since is not None and unborn(path):
-        changed_since = None  # no commit yet: everything is new, check it all
-        base_ref = base_ref or ""
+    if changed_since is not None:
+        from reconciler.baseline import unborn  # git and the index: only for this option
+
+        if unborn(path):
+            changed_since = None  # no commit yet: everything is new, check it all
+            base_ref = base_ref or ""
     ref = base_ref if base_ref is not None else changed_since
     context = rules_context(state, day, actor, names(approved_by), _base(path, actor, ref))
     if horizon is not None:
