@@ -191,8 +191,8 @@ def _empty(root: str, paths: list[str]) -> Finding:
 def load_text(text: str, file: str = "<memory>") -> Loaded:
     """Load documents from one YAML string; used by the admission webhook and tests."""
     loaded = Loaded(Repo(), files=[file])
-    for raw, source, checked in _parse(text, file, loaded.findings):
-        _add(loaded, raw, source, checked)
+    for raw, source in _parse(text, file, loaded.findings):
+        _add(loaded, raw, source, text)
     loaded.repo.index()
     return loaded
 
@@ -262,11 +262,12 @@ def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source
             _file_error(path, line, column, f"file is not UTF-8 (byte 0x{data[exc.start]:02x})")
         )
         return
-    yield from _parse(text, path, findings)
+    for raw, source in _parse(text, path, findings):
+        yield raw, source, text  # the text: to say where a document nests too deeply
 
 
-def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source, str]]:
-    """Each document of `text` that parsed, with its source and the text (for positions)."""
+def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
+    """Each document of `text` that parsed, with its source."""
     try:
         text = clean_text(text)
         check_tags(text)
@@ -301,7 +302,7 @@ def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any,
     docs = split_documents(text, result)
     for index, raw in enumerate(docs):
         if raw is not None:
-            yield raw, Source(path, index), text
+            yield raw, Source(path, index)
 
 
 def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Document | None:

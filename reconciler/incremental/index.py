@@ -252,7 +252,7 @@ def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]
             commit = header[0].decode()
             continue
         text = body.decode("utf-8", errors="replace")
-        docs = [doc_keys(raw) for raw, _, _ in _parse(text, name, [])]
+        docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
         out[name] = [d for d in docs if d is not None]
     return commit, out
 
