@@ -103,7 +103,8 @@ FORK_FROM_FILES = 500
 CHUNK = 50
 PARENT_SHARE = 0.15
 
-_Parsed = tuple[str, list[Finding], list[tuple[Any, Source, str]]]
+# A file read here: its findings, then each document (None if refused) with its findings.
+_Read = tuple[list[Finding], list[tuple[Document | None, Source, list[Finding]]]]
 
 
 def load(root: str, files: Iterable[str] | None = None, fork: bool = False) -> Loaded:
@@ -113,7 +114,7 @@ def load(root: str, files: Iterable[str] | None = None, fork: bool = False) -> L
     paths = list(files) if files is not None else discover(root)
     loaded = Loaded(Repo(), files=paths, root=root)
     with gc_paused():
-        done, cut, mine = 0, len(paths), list[_Parsed]()
+        done, cut, mine = 0, len(paths), list[_Read]()
         if fork and len(paths) >= FORK_FROM_FILES and hasattr(os, "fork"):
             cut -= int(len(paths) * PARENT_SHARE)
             stream = from_child(lambda: _parsed_elsewhere(paths[:cut]))
@@ -121,33 +122,40 @@ def load(root: str, files: Iterable[str] | None = None, fork: bool = False) -> L
                 chunk = paths[done : done + len(findings)]
                 _add_parsed(loaded, chunk, findings, marshal.loads(data))
                 done += len(chunk)
-        left = chain(  # what a failed child left, what we parsed meanwhile, the rest
-            map(_parsed_here, paths[done:cut]), mine, map(_parsed_here, paths[cut + len(mine) :])
+        left = chain(  # what a failed child left, what we read meanwhile, the rest
+            map(_read_here, paths[done:cut]), mine, map(_read_here, paths[cut + len(mine) :])
         )
-        for _path, found, docs in left:
+        for found, docs in left:
             loaded.findings.extend(found)
-            for raw, source, text in docs:
-                _add(loaded, raw, source, text)
+            for doc, source, own in docs:
+                loaded.findings.extend(own)
+                if doc is not None:
+                    _register(loaded, doc, source)
         loaded.repo.index()
     if files is None and not loaded.repo.sources and not loaded.findings:
         loaded.findings.append(_empty(root, paths))
     return loaded
 
 
-def _meanwhile(stream: Stream[T], own: list[str], mine: list[_Parsed]) -> Iterator[T]:
-    """The stream's items; while none is waiting, parse the next of `own` into `mine`."""
+def _meanwhile(stream: Stream[T], own: list[str], mine: list[_Read]) -> Iterator[T]:
+    """The stream's items; while none is waiting, read the next of `own` into `mine`."""
     while True:
         while len(mine) < len(own) and not stream.ready():
-            mine.append(_parsed_here(own[len(mine)]))
+            mine.append(_read_here(own[len(mine)]))
         item = next(stream, None)
         if item is None:
             return
         yield item
 
 
-def _parsed_here(path: str) -> _Parsed:
+def _read_here(path: str) -> _Read:
+    """One file parsed and validated (the documents kept, not their raw data)."""
     findings: list[Finding] = []
-    return path, findings, list(_documents(path, findings))
+    docs = []
+    for raw, source, text in _documents(path, findings):
+        own: list[Finding] = []
+        docs.append((_checked(raw, source, text, own), source, own))
+    return findings, docs
 
 
 def _parsed_elsewhere(paths: list[str]) -> Iterator[tuple[list[list[Finding]], bytes]]:
@@ -198,6 +206,15 @@ def load_text(text: str, file: str = "<memory>") -> Loaded:
 
 
 def _add(loaded: Loaded, raw: Any, source: Source, text: str | Callable[[], str]) -> None:
+    doc = _checked(raw, source, text, loaded.findings)
+    if doc is not None:
+        _register(loaded, doc, source)
+
+
+def _checked(
+    raw: Any, source: Source, text: str | Callable[[], str], findings: list[Finding]
+) -> Document | None:
+    """The document if its nesting and schema are right, else None and `findings`."""
     doc = _valid(raw)
     try:
         if doc is not None:
@@ -210,11 +227,12 @@ def _add(loaded: Loaded, raw: Any, source: Source, text: str | Callable[[], str]
         else:
             check_depth(raw, text)  # a deep document is refused for its depth, not its schema
     except InputError as exc:
-        loaded.findings.append(_file_error(source.file, exc.line, exc.column, exc.message))
-        return
-    doc = doc or validate_document(raw, source, loaded.findings)
-    if doc is None:
-        return
+        findings.append(_file_error(source.file, exc.line, exc.column, exc.message))
+        return None
+    return doc or validate_document(raw, source, findings)
+
+
+def _register(loaded: Loaded, doc: Document, source: Source) -> None:
     earlier = loaded.repo.add(doc, source)
     if earlier is not None:
         loaded.findings.append(
