@@ -964,7 +964,7 @@ def site_command(
             _validated(path, day, None)
         repo = loaded.repo
     try:
-        snapshot = render.read_snapshot(open_ledger(state, create=False))
+        snapshot = render.read_snapshot(open_ledger(state, create=False), day)
         plan = (
             render.plan_against(path, plan_base, repo, snapshot, day, findings)
             if plan_base is not None
@@ -1007,13 +1007,9 @@ def _charges_report(month: str, fmt: str, state: str) -> int:
 
 def _billing_state(ledger: Ledger | None) -> tuple[list[Event], dict[str, Closed]]:
     """The billing history and the closed months, read from the ledger."""
-    from reconciler.billing import charges, history
+    from reconciler.billing import charges
 
-    if ledger is None:
-        return [], {}
-    events = [history.event_of(row) for row in ledger.billing_rows()]
-    closes = {m: charges.thawed(m, stamp, rows) for m, _, stamp, rows in ledger.billing_closes()}
-    return events, closes
+    return charges.recorded(ledger) if ledger is not None else ([], {})
 
 
 def _add_lifetime(rows: list[dict[str, object]], ledger: Ledger | None, today: date) -> None:
