@@ -18,6 +18,7 @@ CASES: list[Callable[[Desk], None]] = [
     cases.price_edit_after_close_leaves_the_closed_month,
     cases.correction_after_close_is_an_adjustment,
     cases.s8_retired_line_stops_when_the_upgrade_is_active,
+    cases.failed_push_is_charged_from_provisioning,
     cases.threshold_counts_split_lines_together,
     cases.end_date_stops_billing_and_provisioning,
     cases.discount_applies_between_its_dates,

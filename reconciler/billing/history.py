@@ -252,14 +252,19 @@ def recordings(
     retired: Collection[str],
     stamp: int,
     activated: Mapping[str, date] | None = None,
+    unprovisioned: Collection[str] = (),
 ) -> list[Event]:
     """What `apply` on `today` adds to the billing history: for each line whose timeline from
     `since` on differs from the documents' projection, one recording. `dated` is each line's
     dated items at its last recording; `retired` the lines an Active upgrade replaces (S8);
     `activated` the activation dates a ledger from before the billing history kept (its
-    first recording starts there)."""
+    first recording starts there); `unprovisioned` the lines this apply tried to provision
+    and could not (a device failed): nothing is recorded for them, so a line is charged from
+    the apply that made it Active (seed 003's bill date), not from the one that allocated it."""
     out: list[Event] = []
     for name in sorted(repo.services):
+        if name in unprovisioned:
+            continue
         service = repo.services[name]
         timeline = history.get(name, [])
         items = dated_items(repo, service)
