@@ -24,7 +24,7 @@ from typing import Any
 from drivers.base import DriverError, Transcript
 from drivers.contract import Driver
 from reconciler import decommission
-from reconciler.billing import history
+from reconciler.billing import history, recording
 from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
 from reconciler.ledger.model import Kind, State
@@ -251,7 +251,7 @@ def _record_billing(
         }
     retired = set(replaced(repo, active))
     stamp = tx.next_billing_stamp()
-    added = history.recordings(
+    added = recording.recordings(
         repo, timelines, dated, today, retired, stamp, activated, unprovisioned
     )
     tx.add_billing_rows([history.event_row(e) for e in added])

@@ -988,7 +988,7 @@ def _charges_report(month: str, fmt: str, state: str) -> int:
     total (Decimal; rounded once per row, ROUND_HALF_UP to the cent)."""
     from reconciler.billing import charges
     from reconciler.ledger import LedgerError, open_ledger
-    from reconciler.load import gc_paused
+    from reconciler.memory import gc_paused
 
     year, mon = _month(month)
     with gc_paused():  # tens of thousands of small acyclic records: nothing to collect

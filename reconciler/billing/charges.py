@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from operator import attrgetter
 from typing import Any, Protocol
 
 from reconciler.billing.history import HUNDRED, Event, Terms, Timeline, event_of, fold
@@ -431,14 +432,7 @@ def csv_text(rows: Iterable[ChargeRow]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([key for key, _ in _EXPORTED])
-    names = [name for _, name in _EXPORTED]
-    writer.writerows(
-        [
-            [
-                v.isoformat() if isinstance(v, date) else v
-                for v in (getattr(row, name) for name in names)
-            ]
-            for row in rows
-        ]
-    )
+    # str() of a date is its ISO form and of a Decimal its digits, None is an empty field:
+    # the csv module formats each value itself, in C
+    writer.writerows(map(attrgetter(*(name for _, name in _EXPORTED)), rows))
     return buffer.getvalue().rstrip("\n")
