@@ -125,9 +125,10 @@ class App:
         parallel: int = 4,
         progress: Progress | None = None,
         guard: Guard | None = None,
+        lock: bool = True,
     ) -> ApplyResult:
         """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
-        the G1/G2 settings of this apply."""
+        the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock."""
         from reconciler.apply import apply
 
         if self.credentials is None:
@@ -135,7 +136,7 @@ class App:
 
             self.credentials = CredentialStore().get
         return apply(repo, self.ledger(), today, self.driver_for, self.credentials, parallel,
-                     progress, guard=guard)
+                     progress, guard=guard, lock=lock)
 
     # ------------------------------------------------------------ report
 
