@@ -25,7 +25,7 @@ from reconciler.operator import metrics
 from reconciler.operator.cluster import Body, snapshot
 from reconciler.operator.reconcile import Event, Outcome, allocation_events, place
 from reconciler.operator.settings import Settings
-from reconciler.plan import pool_usage
+from reconciler.plan.pools import pool_usage
 from reconciler.rules import Context
 from reconciler.validate import run_rules
 
