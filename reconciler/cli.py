@@ -24,9 +24,11 @@ from reconciler.validate import Validation, ledger_context
 from reconciler.validate import validate as run_validate
 
 if TYPE_CHECKING:
+    from reconciler.app import App
     from reconciler.billing.charges import Closed
     from reconciler.billing.history import Event
     from reconciler.change import State
+    from reconciler.drift import DriftReport
     from reconciler.findings import Finding
     from reconciler.ledger.protocol import Ledger
     from reconciler.ledger.sql import SqlLedger
@@ -495,6 +497,13 @@ def _validated(
     default="human",
     show_default=True,
 )
+@click.option("--refresh", is_flag=True,
+              help="Also read every device: drift from the last apply, which apply repairs.")
+@click.option("--drivers", type=click.Choice(["render", "devices"]), default="render",
+              envvar="TENANTRY_DRIVERS", show_default=True,
+              help="How --refresh reads the devices (as for apply).")
+@click.option("--out", default="rendered", show_default=True, type=click.Path(file_okay=False),
+              help="Where the render driver wrote (--refresh).")
 @mass_release_option
 @ledger_option
 @today_option
@@ -504,6 +513,9 @@ def plan(
     path: str,
     base_ref: str | None,
     fmt: str,
+    refresh: bool,
+    drivers: str,
+    out: str,
     allow_mass_release: bool,
     state: str,
     today: str | None,
@@ -511,8 +523,30 @@ def plan(
     approved_by: str | None,
 ) -> int:
     """Show what `apply` would allocate, configure and release. Never writes anything.
-    Exit 0: no changes; 2: changes; 1: invalid input. P1 judges the change since --base."""
-    return _plan(path, base_ref, fmt, allow_mass_release, state, today, actor, _names(approved_by))
+    Exit 0: no changes; 2: changes (or drift, with --refresh); 1: invalid input, or a device
+    --refresh could not read. P1 judges the change since --base."""
+    args = (path, base_ref, fmt, allow_mass_release, state, today, actor, _names(approved_by))
+    if not refresh:
+        return _plan(*args)
+    import contextlib
+    import io
+
+    from reconciler import drift
+    from reconciler.app import App
+
+    planned = io.StringIO()
+    with contextlib.redirect_stdout(planned):  # one JSON document: the plan and its drift
+        code = _plan(*args)
+    if code == EXIT_FAILED:
+        click.echo(planned.getvalue(), nl=False)
+        return code
+    report = _drift_report(path, App(state, drivers, out), 4)
+    if fmt == "json":
+        doc = json.loads(planned.getvalue())
+        click.echo(json.dumps({**doc, "drift": json.loads(drift.as_json(report))}, indent=2))
+    else:
+        click.echo(planned.getvalue() + drift.FORMATS[fmt](report))
+    return report.exit_code or code
 
 
 def _plan(
@@ -638,6 +672,12 @@ def _plan(
     help="Write what each device was sent (sessions, reads, configuration commands) and "
     "each device failure as JSON to this file.",
 )
+@click.option(
+    "--only-drift",
+    is_flag=True,
+    help="Only repair drift: give each device back the intent of the last apply; allocate, "
+    "release and send nothing else.",
+)
 @mass_release_option
 @ledger_option
 @today_option
@@ -649,6 +689,7 @@ def apply_command(
     out: str,
     parallel: int,
     transcript_file: str | None,
+    only_drift: bool,
     allow_mass_release: bool,
     state: str,
     today: str | None,
@@ -673,10 +714,23 @@ def apply_command(
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        result = app.apply(head.repo, day, parallel, progress, guard=guard)
+        if only_drift:
+            result = app.repair(head.repo, parallel, progress, guard)
+        else:
+            result = app.apply(head.repo, day, parallel, progress, guard=guard)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
+    repairs = [(d, r) for d, t in sorted(result.transcripts.items()) for r in t.repairs]
+    for device, (resource, found, restored) in repairs:
+        click.echo(f"repaired {device} {resource}: {found} -> {restored}")
+    if only_drift:
+        for device, reason in sorted(result.failures.items()):
+            click.echo(f"FAILED {device}: {reason}")
+        click.echo(f"Repaired: {len(repairs)} drifted resource(s) on "
+                   f"{len({d for d, _ in repairs})} device(s), {len(result.failures)} failed, "
+                   f"in {result.seconds:.2f}s.")
+        return EXIT_OK if result.ok else EXIT_FAILED
     findings = Positions().resolve(result.plan.findings)
     for finding in findings:
         click.echo(finding.text())
@@ -690,7 +744,8 @@ def apply_command(
         click.echo(f"FAILED {device}: {reason}")
     if transcript_file:
         devices = {
-            name: {"sessions": t.sessions, "reads": t.reads, "commands": t.commands}
+            name: {"sessions": t.sessions, "reads": t.reads, "commands": t.commands,
+                   "repairs": [list(r) for r in t.repairs]}
             for name, t in sorted(result.transcripts.items())
         }
         record = {"devices": devices, "failures": dict(sorted(result.failures.items()))}
@@ -721,6 +776,47 @@ def _apply_wait() -> float:
         return float(os.environ.get("TENANTRY_APPLY_WAIT", "600"))
     except ValueError:
         raise click.UsageError("TENANTRY_APPLY_WAIT must be a number of seconds") from None
+
+
+@main.command("drift")
+@path_argument
+@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
+              default="human", show_default=True)
+@click.option("--drivers", type=click.Choice(["render", "devices"]), default="render",
+              envvar="TENANTRY_DRIVERS", show_default=True,
+              help="How the devices are read (as for apply).")
+@click.option("--out", default="rendered", show_default=True, type=click.Path(file_okay=False),
+              help="Where the render driver wrote.")
+@click.option("--parallel", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Devices read at the same time.")
+@ledger_option
+def drift_command(path: str, fmt: str, drivers: str, out: str, parallel: int, state: str
+                  ) -> int:
+    """Read every device and list what differs from the intent of the last apply: someone's
+    change by hand. Nothing is sent. Exit 0: in sync; 2: drift; 1: a device could not be
+    read (it is named; the others are still checked)."""
+    from reconciler.app import App
+    from reconciler.drift import FORMATS
+
+    report = _drift_report(path, App(state, drivers, out), parallel)
+    click.echo(FORMATS[fmt](report))
+    return report.exit_code
+
+
+def _drift_report(path: str, app: App, parallel: int) -> DriftReport:
+    """The desired state's devices read against the ledger's record of the last apply."""
+    loaded = load(path)
+    errors = [f for f in loaded.findings if f.is_error]
+    if errors:
+        click.echo(output.render(errors, "human", checked=len(loaded.repo.sources)))
+        raise SystemExit(EXIT_FAILED)
+    report = app.drift(loaded.repo, parallel)
+    if not report.devices and report.unapplied:
+        click.echo(f"error: no apply recorded in {app.state} for {', '.join(report.unapplied)}:"
+                   " nothing to compare the devices with (run tenantry apply, or give --state)",
+                   err=True)
+        raise SystemExit(EXIT_FAILED)
+    return report
 
 
 @main.command("decommission")
