@@ -126,13 +126,16 @@ class App:
         parallel: int = 4,
         progress: Progress | None = None,
         guard: Guard | None = None,
+        lock: bool = True,
+        seq: int = 0,
     ) -> ApplyResult:
         """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
-        the G1/G2 settings of this apply."""
+        the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock
+        (`seq`: the number it was given)."""
         from reconciler.apply import apply
 
         return apply(repo, self.ledger(), today, self.driver_for, self.credential_lookup(),
-                     parallel, progress, guard=guard)
+                     parallel, progress, guard=guard, lock=lock, seq=seq)
 
     def credential_lookup(self) -> CredentialLookup:
         if self.credentials is None:

@@ -65,12 +65,15 @@ def apply(
     applied: Mapping[str, Mapping[str, str]] | None = None,
     attempts: int = 3,
     guard: Guard | None = None,
+    lock: bool = True,
+    seq: int = 0,
 ) -> ApplyResult:
     """One reconcile, holding the ledger against other applies from the first read to the
     last write (G2): the plan is made under that lock, so concurrent applies end in the state
     of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
     Active, a second pass retires the line it replaces (its ports parked, its resources
-    released)."""
+    released). `lock=False`: the caller already holds `ledger.apply_lock` (the operator reads
+    the cluster under it), and `seq` is the number it was given (repairs cite it)."""
     run = _Run(
         repo,
         ledger,
@@ -82,8 +85,10 @@ def apply(
         attempts,
         guard or Guard(),
     )
-    with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor) as seq:
+    if not lock:
         return _apply_locked(replace(run, seq=seq), applied)
+    with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor) as number:
+        return _apply_locked(replace(run, seq=number), applied)
 
 
 @dataclass(frozen=True)

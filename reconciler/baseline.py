@@ -4,7 +4,6 @@ out, which the ledger records (the commit and one mark per document)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from reconciler import gitbase
@@ -78,10 +77,9 @@ def _git(where: str | Path, *args: str) -> str:
     folder = Path(where).resolve()
     folder = folder if folder.is_dir() else folder.parent
     try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
-    except OSError:
+        return gitbase.git(folder, *args).decode(errors="surrogateescape")
+    except (gitbase.GitError, OSError):
         return ""
-    return done.stdout if done.returncode == 0 else ""
 
 
 def summary(change: Change | None, actor: str | None, approvers: frozenset[str]) -> str:

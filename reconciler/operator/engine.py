@@ -14,19 +14,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 
 from reconciler.app import App
 from reconciler.apply import Guard
-from reconciler.findings import error
+from reconciler.findings import Finding, error
 from reconciler.ledger import Holdings, Ledger, LedgerError
 from reconciler.model.repo import Ref
 from reconciler.operator import metrics
-from reconciler.operator.cluster import Body, Snapshot, snapshot
+from reconciler.operator.cluster import Body, snapshot
 from reconciler.operator.reconcile import Event, Outcome, allocation_events, place
 from reconciler.operator.settings import Settings
 from reconciler.plan import pool_usage
 from reconciler.rules import Context
 from reconciler.validate import run_rules
+
+Publish = Callable[[Outcome], object]  # writes the statuses and events of a run
 
 
 class Engine:
@@ -41,9 +44,11 @@ class Engine:
         self._last: Outcome | None = None
         self.app = App(settings.ledger, settings.drivers, settings.render_dir)
 
-    def reconcile(self, objects: Callable[[], Iterable[Body]]) -> Outcome:
+    def reconcile(
+        self, objects: Callable[[], Iterable[Body]], publish: Publish | None = None
+    ) -> Outcome:
         """Reconcile the objects `objects()` returns, or reuse a run that started after this
-        call did (it saw everything this call would see)."""
+        call did (it saw everything this call would see, and published it)."""
         with self._count_lock:
             self._requested += 1
             ticket = self._requested
@@ -52,30 +57,54 @@ class Engine:
                 return self._last
             with self._count_lock:
                 covers = self._requested
-            outcome = self.run(snapshot(objects()))
+            outcome = self.run(objects, publish)
             self._last, self._done = outcome, covers
             return outcome
 
     def ledger(self) -> Ledger:
         return self.app.ledger()
 
-    def run(self, snap: Snapshot) -> Outcome:
+    def run(self, objects: Callable[[], Iterable[Body]], publish: Publish | None = None) -> Outcome:
+        """One run. The cluster is read (`objects()` must be a fresh read, not a watch cache)
+        and the statuses are published while the ledger's apply lock is held, so the runs of
+        every replica sharing the ledger, and CLI applies, follow one order: each run sees the
+        cluster at least as new as the run before it did. A replica whose watch lags therefore
+        never releases what another one just allocated, and an older run's statuses never
+        overwrite a newer one's."""
         started = time.perf_counter()
-        outcome = Outcome(snap, self.settings.day())
-        try:
-            _run(self, outcome)
-        finally:
-            outcome.seconds = time.perf_counter() - started
-            metrics.observe(outcome)
+        with ExitStack() as held:
+            fault: LedgerError | None = None
+            try:
+                ledger = self.ledger()
+                held.enter_context(ledger.apply_lock(self.settings.apply_wait_s, "operator"))
+            except LedgerError as exc:  # not opened, or held by another apply for too long
+                fault = exc
+            outcome = Outcome(snapshot(objects()), self.settings.day())
+            try:
+                if fault is None:
+                    _run(self, ledger, outcome)
+                elif fault.temporary:
+                    outcome.temporary = str(fault)
+                else:
+                    outcome.unplaced.append(_ledger_finding(fault))
+            finally:
+                outcome.seconds = time.perf_counter() - started
+                metrics.observe(outcome)
+            if publish is not None:
+                publish(outcome)
         return outcome
 
 
-def _run(engine: Engine, outcome: Outcome) -> None:
+def _ledger_finding(fault: LedgerError) -> Finding:
+    return error("ledger", None, (), str(fault), "check TENANTRY_LEDGER")
+
+
+def _run(engine: Engine, ledger: Ledger, outcome: Outcome) -> None:
+    """Validate, apply (the caller holds the apply lock) and read back what the ledger holds."""
     snap, today = outcome.snap, outcome.today
     errors = [f for f in run_rules(snap.loaded, Context(today=today)) if f.is_error]
     place(outcome, errors)
     try:
-        ledger = engine.ledger()
         before = ledger.holdings()
         if not errors:
             result = engine.app.apply(
@@ -86,6 +115,7 @@ def _run(engine: Engine, outcome: Outcome) -> None:
                 # finalizer releases), and a sync prunes what the GitOps agent confirmed; a
                 # missing Site still releases nothing (G1).
                 guard=Guard(allow_mass_release=True, allow_departures=True),
+                lock=False,
             )
             place(outcome, result.plan.errors)
             for device, reason in sorted(result.failures.items()):
@@ -105,5 +135,5 @@ def _run(engine: Engine, outcome: Outcome) -> None:
         if exc.temporary:
             outcome.temporary = str(exc)
         else:
-            outcome.unplaced.append(error("ledger", None, (), str(exc), "check TENANTRY_LEDGER"))
+            outcome.unplaced.append(_ledger_finding(exc))
     outcome.pools = pool_usage(snap.repo, outcome.holdings or Holdings())

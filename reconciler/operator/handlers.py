@@ -10,8 +10,9 @@
 - a timer on Sites: the desired state is reconciled again every TENANTRY_RESYNC_SECONDS
   (dates move: scheduled services start, numbers leave cooling-off) — one timer per site is
   enough, because each reconcile covers everything;
-- one in-memory index per kind: the cluster's objects, for the reconciler and the webhook
-  (a webhook-only process keeps none and lists the objects from the API server);
+- one in-memory index per kind: the cluster's objects, for the webhook, which must answer
+  fast (a webhook-only process keeps none and lists the objects from the API server); a
+  reconciliation lists them from the API server, under the ledger's apply lock (engine.py);
 - a validating admission webhook per kind (ids `admit-<plural>`, served at `/admit-<plural>`).
 """
 
@@ -81,8 +82,9 @@ def objects(indices: dict[str, Any]) -> list[Body]:
 
 
 def live_objects() -> list[Body]:
-    """The cluster's objects as the API server holds them now, for a webhook-only process
-    (the chart's webhook Deployment), which keeps no indices: it does not reconcile."""
+    """The cluster's objects as the API server holds them now (a consistent list): what each
+    reconciliation runs on, and what a webhook-only process (the chart's webhook Deployment,
+    which keeps no indices) judges against."""
     api = kubernetes.client.CustomObjectsApi()
     out: list[Body] = []
     for kind, plural in PLURALS.items():
@@ -105,9 +107,14 @@ def post_event(body: Body, type: str, reason: str, message: str) -> None:
     kopf.event(body, type=type, reason=reason, message=message[:1024])  # type: ignore[arg-type]
 
 
-def reconcile_for(body: Body, indices: dict[str, Any], releasing: bool = False) -> None:
-    outcome = ENGINE.reconcile(lambda: objects(indices))
+def publish(outcome: reconcile.Outcome) -> None:
     reconcile.publish(outcome, write_status, post_event)
+
+
+def reconcile_for(body: Body, releasing: bool = False) -> None:
+    # The run reads the cluster from the API server, not from the indices: a watch can lag,
+    # and a run that misses an object another replica has served would release its values.
+    outcome = ENGINE.reconcile(live_objects, publish)
     verdict = outcome.verdict(ref_of(body))
     if releasing and outcome.blocked:  # nothing was applied, so nothing was released
         verdict = reconcile.Verdict(retry=True, message=outcome.blocked_message(), delay=30)
@@ -121,16 +128,16 @@ def index(body: kopf.Body, **_: Any) -> dict[str, Any]:
     return {body.metadata.name: plain(body)}
 
 
-def changed(body: kopf.Body, **kwargs: Any) -> None:
-    reconcile_for(body, kwargs)
+def changed(body: kopf.Body, **_: Any) -> None:
+    reconcile_for(body)
 
 
-def deleted(body: kopf.Body, **kwargs: Any) -> None:
-    reconcile_for(body, kwargs, releasing=True)
+def deleted(body: kopf.Body, **_: Any) -> None:
+    reconcile_for(body, releasing=True)
 
 
-def resync(body: kopf.Body, **kwargs: Any) -> None:
-    reconcile_for(body, kwargs)
+def resync(body: kopf.Body, **_: Any) -> None:
+    reconcile_for(body)
 
 
 def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **kwargs: Any) -> None:

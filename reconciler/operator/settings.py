@@ -27,6 +27,7 @@ class Settings:
     # (stateless: no ledger, so the chart runs it as its own Deployment of several replicas)
     role: str = "all"
     peering_lifetime: int = 60  # seconds a silent replica counts as alive (kopf peering)
+    apply_wait_s: float = 60.0  # waiting for another apply of the ledger; then retry (busy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +54,7 @@ class Settings:
             metrics_port=int(get("METRICS_PORT", "0")),
             role=get("ROLE", cls.role),
             peering_lifetime=int(get("PEERING_LIFETIME", str(cls.peering_lifetime))),
+            apply_wait_s=float(get("APPLY_WAIT", str(cls.apply_wait_s))),
         )
 
     @property

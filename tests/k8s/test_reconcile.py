@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.ledger import open_ledger
 from reconciler.load import _parse, discover
 from reconciler.model.repo import Ref
 from reconciler.model.status import STATUS_MODELS
@@ -115,6 +118,46 @@ def test_occupier_delete_releases_its_allocations(engine: Engine) -> None:
     assert outcome.verdict(Ref("Occupier", "northwind")) == reconcile.Verdict()
     assert not [a for a in engine.ledger().holdings().rows if a.holder == "northwind"]
     assert outcome.snap.parked[Ref("Service", "northwind-lb-internet")].startswith("waiting")
+
+
+def _newcomer(name: str) -> list[dict[str, Any]]:
+    """An occupier with a contract and one Wi-Fi user at london-bridge, as kubectl creates it."""
+    meta = {"uid": f"uid-{name}", "generation": 1, "resourceVersion": "2"}
+    spec = {"occupier": name, "site": "london-bridge"}
+    return [
+        {"apiVersion": "tenantry.dev/v1alpha1", "kind": "Occupier",
+         "metadata": {"name": name, **meta}, "spec": {"displayName": name}},
+        {"apiVersion": "tenantry.dev/v1alpha1", "kind": "Contract",
+         "metadata": {"name": f"{name}-lb", **meta}, "spec": {**spec, "start": "2026-01-01"}},
+        {"apiVersion": "tenantry.dev/v1alpha1", "kind": "Service",
+         "metadata": {"name": f"{name}-wifi", **meta},
+         "spec": {**spec, "definition": "wifi-user", "quantity": 1}},
+    ]
+
+
+def test_a_run_reads_the_cluster_once_it_holds_the_ledger(engine: Engine) -> None:
+    """A second replica sharing the ledger waits while another apply holds it, and reads the
+    cluster only then: it serves the occupier created meanwhile instead of planning from the
+    view it had before waiting (which would release what the other apply just allocated)."""
+    cluster = cluster_objects()
+    engine.reconcile(lambda: list(cluster))
+    other = open_ledger(engine.settings.ledger)
+    assert other is not None
+    results: list[reconcile.Outcome] = []
+    with other.apply_lock(wait_s=5, source="another replica"):
+        waiting = threading.Thread(
+            target=lambda: results.append(engine.reconcile(lambda: list(cluster)))
+        )
+        waiting.start()
+        time.sleep(0.5)
+        assert not results, "the run did not wait for the other apply"
+        cluster += _newcomer("latecomer")
+    waiting.join(30)
+    assert results and not results[0].blocked, results and results[0].invalid
+    held = {a.kind for a in engine.ledger().holdings().rows if a.holder == "latecomer"}
+    assert "vlan" in held, held
+    status = reconcile.status_of(results[0], Ref("Occupier", "latecomer"))
+    assert status["sites"][0]["vlan"] is not None
 
 
 def test_services_before_their_occupier_wait() -> None:
