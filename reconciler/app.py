@@ -10,7 +10,7 @@ driver itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -184,16 +184,19 @@ class App:
 
     def repair(
         self, repo: Repo, parallel: int = 4, progress: Progress | None = None,
-        guard: Guard | None = None,
+        guard: Guard | None = None, devices: Collection[str] | None = None,
+        seq: int | None = None,
     ) -> ApplyResult:
         """`apply --only-drift`: put the intent of the last apply back where a device
-        drifted from it; no allocation, release or other pending change."""
+        drifted from it (of `devices`, default all); no allocation, release or other pending
+        change. `seq`: the caller holds the apply lock, with that number."""
         from reconciler import drift
         from reconciler.apply import repair_drift
 
-        endpoints = {name: endpoint for name, (_, endpoint) in drift.endpoints(repo).items()}
+        endpoints = {name: endpoint for name, (_, endpoint) in drift.endpoints(repo).items()
+                     if devices is None or name in devices}
         return repair_drift(self.ledger(), endpoints, self.driver_for,
-                            self.credential_lookup(), parallel, progress, guard)
+                            self.credential_lookup(), parallel, progress, guard, seq)
 
     def _driver_or_error(self, intent: Intent) -> AnyDriver | Exception:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -102,6 +103,10 @@ class Guard:
     actor: str = ""
     root: str = "."
     allow_departures: bool = False  # the operator: deleting an Occupier object is the request
+    # the operator without TENANTRY_REPAIR_DRIFT: a device whose intent did not change since
+    # its last apply is not opened, so a change made on it by hand stays (the drift check
+    # reports it) until someone repairs it
+    leave_drift: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,13 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
         return result
     last = applied if applied is not None else ledger.applied()
     recorded = ledger.intents()
-    targets = {name: intent for name, intent in plan.intents.items()}
+    failed = ({n for n, r in ledger.statuses("Device").items() if r.status == "Failed"}
+              if run.guard.leave_drift else set())
+    targets = {
+        name: intent for name, intent in plan.intents.items()
+        if not (run.guard.leave_drift and name not in failed
+                and _unchanged(name, intent, recorded))
+    }
     baselines = {name: last_intent(recorded.get(name, ("", ""))[1], intent)
                  for name, intent in targets.items()}
     for name, transcript, failure in _converge(targets, baselines, run):
@@ -207,14 +218,18 @@ def repair_drift(
     parallel: int = 4,
     progress: Progress | None = None,
     guard: Guard | None = None,
+    seq: int | None = None,
 ) -> ApplyResult:
     """`apply --only-drift`: put the intent of the last apply back on every device of
     `endpoints` (the desired state's devices, where they are reached now) that no longer
     runs it — nothing allocated or released, no other pending change sent. Under the apply
-    lock, like an apply; each repair is recorded with this apply's number."""
+    lock, like an apply (`seq`: the caller holds it, with that number); each repair is
+    recorded with the apply's number."""
     guard = guard or Guard()
     started = time.perf_counter()
-    with ledger.apply_lock(guard.wait_s, guard.source, guard.actor) as seq:
+    with ExitStack() as held:
+        if seq is None:
+            seq = held.enter_context(ledger.apply_lock(guard.wait_s, guard.source, guard.actor))
         targets: dict[str, Intent] = {}
         for name, (_, text) in ledger.intents().items():
             found = last_intent(text, None) if name in endpoints else None
@@ -317,6 +332,10 @@ def _driver(
         return driver_for(intent)
     except Exception as exc:
         return exc
+
+
+def _unchanged(name: str, intent: Intent, recorded: Mapping[str, tuple[str, str]]) -> bool:
+    return recorded.get(name, ("", ""))[1] == encode_intent(intent)
 
 
 def last_intent(text: str, intent: Intent | None) -> Intent | None:
