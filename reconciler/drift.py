@@ -115,18 +115,38 @@ _PROVIDED_BY = {
 }
 
 
-def services_of(repo: Repo, site: str, occupier: str, resource: str) -> tuple[str, ...]:
-    """The occupier's services at the site that the resource serves (all of them for what
-    every service needs: the VLAN, the gateway, the Wi-Fi group)."""
+def services_of(
+    repo: Repo, site: str, occupier: str, resource: str, device: str = ""
+) -> tuple[str, ...]:
+    """The occupier's services at the site that the resource serves: for a port, those
+    with ports of its floor port's role; all of them for what every service needs (the VLAN,
+    the gateway, the Wi-Fi group)."""
     mine = repo.services_at.get((occupier, site), [])
-    fields = _PROVIDED_BY.get(resource.split(" ", 1)[0], ())
+    kind, _, name = resource.partition(" ")
+    fields = _PROVIDED_BY.get(kind, ())
+    role = _port_role(repo, site, occupier, device, name) if kind == "port" else None
     providing = []
     for service in mine:
         definition = repo.definitions.get(service.spec.definition)
         infra = definition.spec.infrastructure if definition else None
-        if infra is not None and any(getattr(infra, f) for f in fields):
+        if infra is None or not any(getattr(infra, f) for f in fields):
+            continue
+        if role is None or (infra.switch_ports is not None and infra.switch_ports.role == role):
             providing.append(service.name)
     return tuple(sorted(providing or (s.name for s in mine)))
+
+
+def _port_role(repo: Repo, site: str, occupier: str, device: str, interface: str) -> str | None:
+    """The role the occupier activated the floor port behind a switch interface for."""
+    doc, holder = repo.sites.get(site), repo.occupiers.get(occupier)
+    if doc is None or holder is None:
+        return None
+    floor = {p.interface: p.floor_port
+             for s in doc.spec.switches if s.name == device for p in s.ports}.get(interface)
+    for activation in holder.spec.activations.floor_ports:
+        if activation.site == site and activation.floor_port == floor:
+            return str(activation.role)
+    return None
 
 
 def device_drift(
@@ -139,7 +159,8 @@ def device_drift(
     """A device's result from its changes (resource, running, intended, occupier)."""
     differences = tuple(
         Difference(resource, running, intended, occupier,
-                   services_of(repo, site, occupier, resource) if occupier else ())
+                   services_of(repo, site, occupier, resource, intent.endpoint.name)
+                   if occupier else ())
         for resource, running, intended, occupier in changes
     )
     endpoint = intent.endpoint
