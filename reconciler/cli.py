@@ -540,7 +540,10 @@ def plan(
     if code == EXIT_FAILED:
         click.echo(planned.getvalue(), nl=False)
         return code
-    report = _drift_report(path, App(state, drivers, out), 4)
+    report = _drift_report(path, App(state, drivers, out), 4, required=False)
+    if not report.devices:  # nothing applied yet: the plan is all there is
+        click.echo(planned.getvalue(), nl=False)
+        return code
     if fmt == "json":
         doc = json.loads(planned.getvalue())
         click.echo(json.dumps({**doc, "drift": json.loads(drift.as_json(report))}, indent=2))
@@ -803,15 +806,18 @@ def drift_command(path: str, fmt: str, drivers: str, out: str, parallel: int, st
     return report.exit_code
 
 
-def _drift_report(path: str, app: App, parallel: int) -> DriftReport:
-    """The desired state's devices read against the ledger's record of the last apply."""
+def _drift_report(path: str, app: App, parallel: int, required: bool = True) -> DriftReport:
+    """The desired state's devices read against the ledger's record of the last apply;
+    without one, an error (`drift`) or a note (`plan --refresh`: nothing applied yet)."""
     loaded = load(path)
     errors = [f for f in loaded.findings if f.is_error]
     if errors:
         click.echo(output.render(errors, "human", checked=len(loaded.repo.sources)))
         raise SystemExit(EXIT_FAILED)
     report = app.drift(loaded.repo, parallel)
-    if not report.devices and report.unapplied:
+    if not report.devices and report.unapplied and not required:
+        click.echo(f"note: no apply recorded in {app.state}: no drift to read", err=True)
+    elif not report.devices and report.unapplied:
         click.echo(f"error: no apply recorded in {app.state} for {', '.join(report.unapplied)}:"
                    " nothing to compare the devices with (run tenantry apply, or give --state)",
                    err=True)

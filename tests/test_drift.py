@@ -166,3 +166,10 @@ def test_drift_without_a_recorded_apply_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["drift", str(run.repo), "--state", str(run.state)])
     assert result.exit_code == 1
     assert "error: no apply recorded in" in result.stderr and "lb-sw1" in result.stderr
+
+
+def test_plan_refresh_before_any_apply_is_the_plan(tmp_path: Path) -> None:
+    run = Tenantry(tmp_path)
+    code, out = run("plan", "--refresh")
+    assert code == 2, out  # everything to allocate; no device to read yet
+    assert "Plan:" in out and "Drift:" not in out
