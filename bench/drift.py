@@ -30,7 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "labs"))
 
-from network.labrepo import TODAY, Occupier, Site, Switch, Tenancy, write_repo  # noqa: E402
+from apply_e2e import bench_env, bench_site  # noqa: E402  (this directory)
+from network.labrepo import TODAY, write_repo  # noqa: E402
 from network.netlab import FakeCiscoLab  # noqa: E402
 
 from drivers._ssh import SshOptions, open_cli  # noqa: E402
@@ -54,28 +55,9 @@ def main() -> int:
     try:
         for lab in labs:
             lab.start()
-        switches = [
-            Switch(f"sw{i}", "cisco_iosxe", lab.port,
-                   {f"GigabitEthernet0/{n}": f"S{i}-{n:02d}" for n in range(1, a.ports + 1)})
-            for i, lab in enumerate(labs)
-        ]
-        spaces = {f"row-{n:02d}": [f"S{i}-{n:02d}" for i in range(a.switches)]
-                  for n in range(1, a.ports + 1)}
-        site = Site("bench", switches, spaces, vlan_range="100-899", parking=999)
-        occupiers = [
-            Occupier(f"occ-{n:02d}", [Tenancy("bench", [f"row-{n:02d}"],
-                                              {fp: f"desk {fp}" for fp in spaces[f"row-{n:02d}"]})])
-            for n in range(1, a.ports + 1)
-        ]
+        site, occupiers = bench_site(labs, a.ports)
         write_repo(repo, [site], occupiers)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
-        env.update(
-            TENANTRY_SSH_STRICT_HOST_KEY="0",
-            TENANTRY_SSH_TIMEOUT="30",
-            TENANTRY_CRED_DEFAULT_USERNAME=labs[0].username,
-            TENANTRY_CRED_DEFAULT_PASSWORD=labs[0].password,
-            TENANTRY_CRED_DEFAULT_ENABLE=labs[0].enable,
-        )
+        env = bench_env(labs)
         where = [str(repo), "--drivers", "devices", "--state", str(state)]
 
         def cli(label: str, *args: str, expect: int) -> float:
