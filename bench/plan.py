@@ -22,7 +22,8 @@ from drivers.render import RenderDriver
 from reconciler.apply import apply
 from reconciler.ledger import Holdings, open_ledger
 from reconciler.load import gc_paused
-from reconciler.plan import device_changes, make_plan
+from reconciler.plan.changes import device_changes
+from reconciler.plan.planner import make_plan
 from reconciler.validate import validate
 
 TODAY = date(2026, 11, 23)

@@ -67,6 +67,17 @@ def _base(prefix: IPv4Network | str) -> int:
     return int(IPv4Address(prefix.partition("/")[0]))  # the planner keeps prefixes as text
 
 
+def prefix_length(value: str) -> int:
+    """The prefix length of "a.b.c.d/n" without parsing the address."""
+    return int(value.rpartition("/")[2])
+
+
+def address_key(value: str) -> tuple[int, ...]:
+    """Numeric order of "a.b.c.d/n" values, without building network objects."""
+    address, _, length = value.partition("/")
+    return (*(int(part) for part in address.split(".")), int(length or 32))
+
+
 def gateway_of(prefix: IPv4Network | str) -> IPv4Address:
     """The router's address in an occupier prefix (first host); never handed to a device."""
     return IPv4Address(_base(prefix) + 1)
@@ -78,7 +89,8 @@ def next_hop_of(prefix: IPv4Network | str) -> IPv4Address:
     return IPv4Address(_base(prefix) + 2)
 
 
-def _unusable(pool: PublicPool) -> set[IPv4Address]:
+def unusable(pool: PublicPool) -> set[IPv4Address]:
+    """The addresses of a public pool never handed out: network, broadcast, gateway, excluded."""
     net = pool.cidr
     return {net.network_address, net.broadcast_address, pool.gateway, *pool.exclude}
 
@@ -90,7 +102,7 @@ def next_public(
     never the network, broadcast, gateway or an excluded address."""
     taken = list(held)
     for pool in pools:
-        found = _lowest_free(pool.cidr, length, taken, _unusable(pool))
+        found = _lowest_free(pool.cidr, length, taken, unusable(pool))
         if found is not None:
             return found
     return None

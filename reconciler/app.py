@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from reconciler.ledger.protocol import Ledger
     from reconciler.load import Loaded
     from reconciler.model.repo import Repo
-    from reconciler.plan import DeviceChange, Intent, Plan
+    from reconciler.plan.changes import DeviceChange
+    from reconciler.plan.result import Intent, Plan
 
     AnyDriver = Driver[Any, Any, Any, Any]
 
@@ -62,10 +63,12 @@ class App:
 
     def existing_ledger(self) -> Ledger | None:
         """The ledger if it exists; None instead of creating one (plan and report write
-        nothing, not even a schema)."""
+        nothing, not even a schema). Opened once: plan and report ask it several times."""
         from reconciler.ledger import open_ledger
 
-        return self._ledger or open_ledger(self.state, create=False)
+        if self._ledger is None:
+            self._ledger = open_ledger(self.state, create=False)
+        return self._ledger
 
     def driver_for(self, intent: Intent) -> AnyDriver:
         """render for every device, or the driver of the device's kind and platform."""
@@ -103,7 +106,8 @@ class App:
         """Read-only: the plan against the ledger (or against `base`'s plan, a pull
         request's base), the device changes it makes, and the holdings it started from."""
         from reconciler.ledger.model import Holdings
-        from reconciler.plan import device_changes, items_of, make_plan
+        from reconciler.plan.changes import device_changes, items_of
+        from reconciler.plan.planner import make_plan
 
         ledger = self.existing_ledger()
         holdings = ledger.holdings() if ledger else Holdings()
@@ -221,7 +225,7 @@ class App:
 
     def pools(self, repo: Repo) -> list[dict[str, object]]:
         """Utilization per site and pool; past POOL_WARNING is flagged (N4)."""
-        from reconciler.plan import POOL_WARNING, pool_usage
+        from reconciler.plan.pools import POOL_WARNING, pool_usage
 
         return [
             {

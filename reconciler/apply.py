@@ -31,7 +31,10 @@ from reconciler.ledger.model import Kind, State
 from reconciler.ledger.protocol import Ledger, LedgerTransaction
 from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
-from reconciler.plan import Intent, Plan, items_of, make_plan, replaced
+from reconciler.plan.changes import items_of
+from reconciler.plan.needs import replaced
+from reconciler.plan.planner import make_plan
+from reconciler.plan.result import Intent, Plan
 
 DriverFactory = Callable[[Intent], Driver[Any, Any, Any, Any]]
 CredentialLookup = Callable[[str], Any]

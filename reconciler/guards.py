@@ -24,7 +24,7 @@ from datetime import date
 from reconciler.findings import Finding, error
 from reconciler.ledger.model import Holdings
 from reconciler.model.repo import Repo
-from reconciler.plan import Plan
+from reconciler.plan.result import Plan
 
 MASS_RELEASE_SHARE = 0.10
 MASS_RELEASE_FLOOR = 5  # a small site's routine change (a voice line removed) is no mass release

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.findings import Finding
 from reconciler.ledger.model import Allocation, Kind, Release, State
-from reconciler.plan import POOL_WARNING, DeviceChange, Plan, PoolUse
+from reconciler.plan.changes import DeviceChange
+from reconciler.plan.pools import POOL_WARNING, PoolUse
+from reconciler.plan.result import Plan
 
 _KIND_LABEL = {
     Kind.VLAN: "VLAN",

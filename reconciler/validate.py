@@ -105,7 +105,7 @@ def ledger_findings(repo: Repo, ledger: Ledger, context: Context) -> list[Findin
     """What only the ledger knows, at the document's line: a number in cooling-off or held by
     another occupier (T2), a floor port in use by another (N3), a pool with nothing left or
     past 90 % (N4). The planner finds them; nothing is written."""
-    from reconciler.plan import make_plan
+    from reconciler.plan.planner import make_plan
 
     active = {n for n, status in context.service_status.items() if status == "Active"}
     plan = make_plan(repo, ledger.holdings(), context.today, active)

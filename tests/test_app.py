@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler import plan
 from reconciler.app import App
 from reconciler.cli import main
 from reconciler.load import load
+from reconciler.plan import pools as plan_pools
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -66,6 +66,6 @@ def test_report_pools_flags_from_the_pool_warning_constant(
     assert not any(r["warning"] for r in pools())
     used = [r for r in pools() if r["used"]]
     lowest = min(float(str(r["percent"])) for r in used) / 100
-    monkeypatch.setattr(plan, "POOL_WARNING", lowest)
+    monkeypatch.setattr(plan_pools, "POOL_WARNING", lowest)
     flagged = [r for r in pools() if r["warning"]]
     assert flagged and all(float(str(r["percent"])) / 100 >= lowest for r in flagged)

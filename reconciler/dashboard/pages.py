@@ -18,7 +18,7 @@ from reconciler.dashboard.snapshot import Snapshot
 from reconciler.ledger.model import Kind, State
 from reconciler.model.kinds import Site
 from reconciler.model.repo import Repo
-from reconciler.plan import POOL_WARNING, PoolUse, pool_usage
+from reconciler.plan.pools import POOL_WARNING, PoolUse, pool_usage
 from reconciler.report import ServiceRow, services
 
 PAGE_SIZE = 200  # rows of a big table per page: the page stays small at 10,000 occupiers

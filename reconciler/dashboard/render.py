@@ -67,7 +67,9 @@ def plan_against(
     from reconciler import gitbase, present
     from reconciler.findings import Finding
     from reconciler.load import Positions, load
-    from reconciler.plan import device_changes, items_of, make_plan, pool_usage
+    from reconciler.plan.changes import device_changes, items_of
+    from reconciler.plan.planner import make_plan
+    from reconciler.plan.pools import pool_usage
 
     tmp, base_path = gitbase.checkout(path, base_ref)
     try:

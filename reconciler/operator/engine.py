@@ -26,7 +26,7 @@ from reconciler.operator.cluster import Body, Snapshot, snapshot
 from reconciler.operator.drift import DriftCheck
 from reconciler.operator.reconcile import Event, Outcome, allocation_events, place
 from reconciler.operator.settings import Settings
-from reconciler.plan import pool_usage
+from reconciler.plan.pools import pool_usage
 from reconciler.rules import Context
 from reconciler.validate import run_rules
 

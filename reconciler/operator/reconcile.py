@@ -31,7 +31,7 @@ from reconciler.ledger.model import Allocation, Holdings, Kind, StatusRecord
 from reconciler.model.repo import Ref
 from reconciler.model.status import ConditionType, set_condition
 from reconciler.operator.cluster import Body, Snapshot
-from reconciler.plan import PoolUse
+from reconciler.plan.pools import PoolUse
 from reconciler.rules.decommission import DECOMMISSION_PHASES
 
 RETRY_BUSY_S = 5.0  # ledger busy: soon

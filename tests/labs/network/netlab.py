@@ -313,8 +313,10 @@ class OvsLab:
         return run("ovs-ofctl", *args, env=self.env).stdout
 
     def start(self) -> None:
+        reap_orphaned_ovs_labs()
         d = self.ovs_dir
         d.mkdir(parents=True)
+        (self.run_dir / "owner").write_text(f"{os.getpid()} {self.uid}")
         env = self.env
         run("ovsdb-tool", "create", str(d / "conf.db"), "/usr/share/openvswitch/vswitch.ovsschema")
         run("ovsdb-server", str(d / "conf.db"), f"--remote=punix:{d}/db.sock",
@@ -487,3 +489,21 @@ class FrrLab:
             run("ip", "netns", "del", ns, check=False)  # also removes the veths
         self.started.clear()
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def reap_orphaned_ovs_labs() -> None:
+    """Stop the OVS labs whose test process died without stopping them (a run killed by a
+    timeout or ^C): their daemons, sshd, namespaces and veths would otherwise outlive it and
+    confuse the next lab. A lab whose owner still runs (another session's) is left alone."""
+    for owner in Path(tempfile.gettempdir()).glob("tenantry-ovs-*/owner"):
+        with contextlib.suppress(OSError, ValueError):
+            pid, _, uid = owner.read_text().partition(" ")
+            if _alive(int(pid)):
+                continue
+            orphan = OvsLab(uid=uid.strip(), run_dir=owner.parent)
+            for name in orphan.hosts:
+                host = orphan.host(name)
+                orphan.started += [f"ns:{host.ns}", f"link:{host.port}"]
+            orphan.started.append("bridge")
+            kill_pidfile(owner.parent / "sshd" / "sshd.pid")
+            orphan.stop()

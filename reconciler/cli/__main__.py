@@ -1,0 +1,5 @@
+"""`python -m reconciler.cli`: the same as the `tenantry` console script."""
+
+from reconciler.cli.group import run
+
+run()

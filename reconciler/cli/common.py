@@ -1,0 +1,160 @@
+"""What the command modules share: exit codes, the options several commands take, and the
+steps several commands begin with (the date, the rules' context, validation first).
+
+Only click is imported here at the top: everything else is imported by the helper that
+needs it, so a command loads no more than it uses.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from reconciler.change import State
+    from reconciler.ledger.sql import SqlLedger
+    from reconciler.model.repo import Repo
+    from reconciler.rules import Context
+    from reconciler.validate import Validation
+
+EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+
+
+def day_of(value: str | None) -> date:
+    """--today (or --at): a YYYY-MM-DD day, today when not given."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def names(text: str | None) -> frozenset[str]:
+    """--approved-by NAME,NAME (or space-separated, as CI variables come)."""
+    return frozenset(n.strip() for n in (text or "").replace(" ", ",").split(",") if n.strip())
+
+
+path_argument = click.argument("path", default=".", type=click.Path(exists=True))
+today_option = click.option(
+    "--today", "today", metavar="YYYY-MM-DD", help="Evaluate dates as of this day (default: today)."
+)
+actor_option = click.option(
+    "--actor",
+    envvar="TENANTRY_ACTOR",
+    help="Who makes the change (P1, D2); in CI the pull-request author. Without it P1 and "
+    "D2's admin check are not run (the output says so).",
+)
+approvers_option = click.option(
+    "--approved-by",
+    "approved_by",
+    envvar="TENANTRY_APPROVERS",
+    metavar="NAME,NAME",
+    help="Who approved the change: an approver who is admin of a touched site stands in for "
+    "the actor there (P1, D2); in CI the pull request's approving reviewers.",
+)
+mass_release_option = click.option(
+    "--allow-mass-release",
+    is_flag=True,
+    help="Let the plan release more than 10% of a site's holdings (G1).",
+)
+ledger_option = click.option(
+    "--state",
+    "state",
+    envvar="TENANTRY_LEDGER",
+    default=".tenantry/state.db",
+    show_default=True,
+    help="The ledger: a SQLite file, or a postgresql:// URL.",
+)
+table_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+
+
+def read_ledger(state: str | None) -> SqlLedger | None:
+    """The ledger, read only. No ledger yet is fine (None); a ledger that is there but
+    cannot be read is a LedgerError (one line, exit 1), never silently ignored."""
+    if not state or not ("://" in state or state.startswith("sqlite:") or os.path.lexists(state)):
+        return None
+    from reconciler.ledger import open_ledger
+
+    return open_ledger(state, create=False)
+
+
+def rules_context(
+    state: str | None,
+    today: date,
+    actor: str | None,
+    approvers: frozenset[str] = frozenset(),
+    base: tuple[State, str] | None = None,
+) -> Context:
+    """The recorded statuses the rules need, who acts and approves, and P1's base."""
+    from reconciler.validate import ledger_context
+
+    context = ledger_context(read_ledger(state), today, actor)
+    if base is not None:
+        context = replace(context, base=base[0], base_label=base[1])
+    return replace(context, approvers=approvers)
+
+
+def note(repo: Repo, context: Context) -> None:
+    """One line on stderr: what P1 judged, or that it did not run."""
+    from reconciler.baseline import summary
+    from reconciler.validate import measured_change
+
+    click.echo(summary(measured_change(repo), context.actor, context.approvers), err=True)
+
+
+def validated(
+    path: str,
+    today: date,
+    actor: str | None,
+    state: str | None = None,
+    context: Context | None = None,
+) -> Validation:
+    """Validation happens before anything else: invalid input never reaches a device."""
+    from reconciler import output
+    from reconciler.validate import validate
+
+    context = context or rules_context(state, today, actor)
+    result = validate(path, today, actor, context=context, fork=True)
+    if context.actor is not None or context.base is not None:
+        note(result.repo, context)
+    if not result.ok:
+        click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
+        raise SystemExit(EXIT_FAILED)
+    return result
+
+
+def loaded_repo(path: str, today: date) -> Repo:
+    """The repo for the read-only commands (report, catalogue, site, ledger check): loaded
+    without running the rules, unless it does not load cleanly (then validation says why)."""
+    from reconciler.load import load
+
+    loaded = load(path)
+    if any(f.is_error for f in loaded.findings):
+        validated(path, today, None)
+    return loaded.repo
+
+
+def write_or_check(directory: Path, files: dict[str, str], check: bool, command: str) -> int:
+    """Generated, checked-in files: write what changed, or with --check fail on stale ones."""
+    from reconciler import generated
+
+    if check:
+        stale = generated.stale(directory, files)
+        for name in stale:
+            click.echo(f"{directory / name}: out of date; run `{command}`")
+        return EXIT_FAILED if stale else EXIT_OK
+    for path in generated.write(directory, files):
+        click.echo(f"wrote {path}")
+    return EXIT_OK

@@ -1,0 +1,346 @@
+"""Allocation at one site: a `SiteState` of the values taken there, and each occupier's request
+answered by the pure allocators of reconciler.allocate (pool + held → next free), lowest free
+value first, so the same repo and ledger give the same plan (N4). Pure."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from ipaddress import IPv4Network
+
+from reconciler import allocate
+from reconciler.catalogue import holds, terms_on
+from reconciler.findings import error
+from reconciler.ledger.model import Allocation, Holdings, Kind, Release, State
+from reconciler.model.kinds import Occupier, Service, Site
+from reconciler.model.repo import Repo
+from reconciler.plan.needs import Need
+from reconciler.plan.result import Plan
+
+
+@dataclass
+class SiteState:
+    """The values taken at one site while its occupiers are planned in name order: what one
+    occupier takes is taken before the next one asks."""
+
+    site: Site
+    today: date
+    taken: defaultdict[Kind, set[str]]
+    cooling: dict[str, date]  # number → the end of its cooling-off
+    nets: dict[Kind, list[IPv4Network]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        site: Site,
+        holdings: Holdings,
+        cooling: dict[str, date],
+        freed: Collection[str],
+        today: date,
+    ) -> SiteState:
+        """`freed`: numbers whose cooling-off ends in this run, free for it already (T2)."""
+        taken: defaultdict[Kind, set[str]] = defaultdict(set)
+        for row in holdings.at.get(site.name, ()):
+            if row.kind is not Kind.NUMBER or row.value not in freed:
+                taken[row.kind].add(row.value)
+        return cls(site, today, taken, cooling)
+
+    def networks(self, kind: Kind) -> list[IPv4Network]:
+        """The held prefixes or public blocks of the site, parsed once per plan."""
+        if kind not in self.nets:
+            self.nets[kind] = [IPv4Network(v) for v in self.taken.get(kind, ())]
+        return self.nets[kind]
+
+    def mark(self, kind: Kind, value: str) -> None:
+        self.taken[kind].add(value)
+        if kind in self.nets:
+            self.nets[kind].append(IPv4Network(value))
+
+
+@dataclass(frozen=True)
+class Request:
+    """One occupier at one site: what it needs today and what it already holds there."""
+
+    occupier: str
+    doc: Occupier | None
+    need: Need
+    held: list[Allocation]
+
+
+def allocate_site(plan: Plan, repo: Repo, state: SiteState, request: Request) -> None:
+    """N1 network, N2 public addresses, T1/T2 numbers, N3 floor ports, in that order."""
+    _Allocation(plan, repo, state, request).run()
+
+
+class _Allocation:
+    """Keeps, takes and releases the values of one occupier at one site."""
+
+    def __init__(self, plan: Plan, repo: Repo, state: SiteState, request: Request) -> None:
+        self.plan, self.repo, self.state = plan, repo, state
+        self.site, self.today = state.site, state.today
+        self.occupier, self.doc, self.need = request.occupier, request.doc, request.need
+        self.held: dict[Kind, list[Allocation]] = defaultdict(list)
+        for row in request.held:
+            self.held[row.kind].append(row)
+
+    def run(self) -> None:
+        self.network()
+        self.public()
+        self.numbers()
+        self.ports()
+
+    # -- helpers
+    def take(self, kind: Kind, value: str, state: State = State.HELD, role: str = "") -> None:
+        self.state.mark(kind, value)
+        self.plan.allocations.append(
+            Allocation(self.site.name, kind, value, self.occupier, state, role)
+        )
+
+    def keep(self, row: Allocation, state: State, role: str = "") -> None:
+        if (row.state, row.role) != (state, role):
+            self.plan.allocations.append(
+                Allocation(row.site, row.kind, row.value, row.holder, state, role)
+            )
+
+    def release(self, row: Allocation) -> None:
+        until = (
+            self.today + timedelta(days=self.site.spec.cooling_off_days)
+            if row.kind is Kind.NUMBER
+            else None
+        )
+        self.plan.releases.append(Release(row, until))
+
+    def exhausted(self, what: str, needs: str = "") -> None:
+        """N4 at the quantity line of the service that asks for the most of `needs` (an
+        infrastructure field), or at the occupier when any service would (VLAN, prefix)."""
+        source = self.repo.source(self.doc) if self.doc else None
+        path: tuple[str, ...] = ()
+        culprit = self._largest(needs) if needs else None
+        if culprit is not None:
+            source, path = self.repo.source(culprit), ("spec", "quantity")
+        self.plan.findings.append(
+            error(
+                "N4",
+                source,
+                path,
+                f"site {self.site.name} has no free {what} left for {self.occupier}",
+                "extend the site's pool"
+                + (f" or lower {culprit.name}'s quantity" if culprit else ""),
+            )
+        )
+
+    def _largest(self, needs: str) -> Service | None:
+        best: tuple[int, str] | None = None
+        for name in self.need.services:
+            service = self.repo.services[name]
+            definition, quantity, _ = terms_on(self.repo, service, self.today)
+            infra = definition.spec.infrastructure if definition else None
+            if infra is not None and getattr(infra, needs) and (best is None or quantity > best[0]):
+                best = (quantity, name)
+        return self.repo.services[best[1]] if best else None
+
+    # -- N1
+    def network(self) -> None:
+        vlans = self.held[Kind.VLAN]
+        if vlans:
+            for extra in vlans[1:]:
+                self.release(extra)
+        else:
+            first, last = self.site.spec.vlans.bounds
+            held = {int(v) for v in self.state.taken.get(Kind.VLAN, set())}
+            vlan = allocate.next_vlan(first, last, set(self.site.spec.vlans.reserved), held)
+            if vlan is None:
+                self.exhausted("VLAN")
+            else:
+                self.take(Kind.VLAN, str(vlan))
+        prefixes = self.held[Kind.PREFIX]
+        if prefixes:
+            for extra in prefixes[1:]:
+                self.release(extra)
+            return
+        supernet = self.site.spec.private_supernet
+        prefix = allocate.next_prefix(
+            supernet.cidr, supernet.prefix_length, self.state.networks(Kind.PREFIX)
+        )
+        if prefix is None:
+            self.exhausted("private prefix")
+        else:
+            self.take(Kind.PREFIX, str(prefix))
+
+    # -- N2
+    def public(self) -> None:
+        want = [32] * self.need.public_ips + sorted(self.need.public_blocks)
+        have = sorted(self.held[Kind.PUBLIC], key=lambda a: allocate.address_key(a.value))
+        remaining = list(want)
+        for row in have:
+            length = allocate.prefix_length(row.value)
+            if length in remaining:
+                remaining.remove(length)
+            else:
+                self.release(row)
+        for length in remaining:
+            net = allocate.next_public(
+                self.site.spec.public_pools, self.state.networks(Kind.PUBLIC), length
+            )
+            if net is None:
+                self.exhausted(
+                    f"public /{length}", "public_ips" if length == 32 else "public_prefix_length"
+                )
+            else:
+                self.take(Kind.PUBLIC, str(net))
+
+    # -- T1, T2
+    def numbers(self) -> None:
+        declared = (
+            {n.number: n for n in self.doc.spec.activations.numbers if n.site == self.site.name}
+            if self.doc
+            else {}
+        )
+        mains = (
+            {m.number for m in self.doc.spec.main_numbers if m.site == self.site.name}
+            if self.doc
+            else set()
+        )
+        held = {row.value: row for row in self.held[Kind.NUMBER]}
+        total = max(self.need.numbers, len(declared))
+        chosen: list[str] = []
+        index = _activation_index(self.doc, "numbers") if self.doc else {}
+        site = self.site.name
+        for number in sorted(declared):
+            taken = self.state.taken.get(Kind.NUMBER, set())
+            if number not in held and number in taken:
+                until = self.state.cooling.get(number)
+                why = f"in cooling-off until {until}" if until else "held by another occupier"
+                self.plan.findings.append(
+                    error(
+                        "T2",
+                        self.repo.source(self.doc) if self.doc else None,
+                        ("spec", "activations", "numbers", *index.get((site, number), ())),
+                        f"{number} cannot be activated for {self.occupier}: it is {why}",
+                    )
+                )
+                continue
+            chosen.append(number)
+        for number in sorted(held):
+            if len(chosen) >= total:
+                break
+            if number not in chosen:
+                chosen.append(number)
+        missing = total - len(chosen)
+        if missing > 0:
+            fresh = allocate.next_numbers(
+                self.site.spec.number_blocks,
+                self.state.taken.get(Kind.NUMBER, set()),
+                self.state.cooling,
+                self.today,
+                missing,
+            )
+            if len(fresh) < missing:
+                self.exhausted("phone numbers", "phone_numbers")
+            chosen.extend(fresh)
+        # T1: with no number declared active, the first voice service activates them all.
+        auto = not declared
+        main = min(mains) if mains else None
+        if main is None and chosen:
+            actives = sorted(chosen if auto else declared)
+            # N4: an implicit main number stays put when a lower number joins
+            kept = [n for n in actives if n in held and held[n].role == "main"]
+            main = kept[0] if kept else actives[0] if actives else None
+        for number in chosen:
+            state = State.ACTIVE if auto or number in declared else State.RESERVED
+            role = "main" if number == main else ""
+            if number in held:
+                self.keep(held[number], state, role)
+            else:
+                self.take(Kind.NUMBER, number, state, role)
+        for number, row in sorted(held.items()):
+            if number not in chosen:
+                self.release(row)
+
+    # -- N3
+    def ports(self) -> None:
+        activations = (
+            [a for a in self.doc.spec.activations.floor_ports if a.site == self.site.name]
+            if self.doc
+            else []
+        )
+        held = {row.value: row for row in self.held[Kind.PORT]}
+        chosen: dict[str, tuple[State, str]] = {}
+        taken = self.state.taken.get(Kind.PORT, set())
+        index = _activation_index(self.doc, "floor_ports") if self.doc else {}
+        # N3, S2: only the floor ports of the spaces of contracts that have started (a space
+        # move moves them; a future contract's ports wait for its start)
+        spaces = self._spaces()
+        usable = [
+            fp
+            for space in self.site.spec.spaces
+            if space.name in spaces
+            for fp in space.floor_ports
+        ]
+        for activation in activations:
+            if activation.floor_port not in usable:
+                continue  # not yet (validate reports a port outside every contract's spaces)
+            if activation.floor_port in taken and activation.floor_port not in held:
+                at = index.get((self.site.name, activation.floor_port), ())
+                self.plan.findings.append(
+                    error(
+                        "N3",
+                        self.repo.source(self.doc) if self.doc else None,
+                        ("spec", "activations", "floorPorts", *at),
+                        f"floor port {activation.floor_port} at {self.site.name} is held by "
+                        f"another occupier; it cannot be activated for {self.occupier}",
+                    )
+                )
+                continue
+            chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
+        active_roles = Counter(role for _, role in chosen.values())
+        missing = Counter(
+            {role: self.need.ports[role] - active_roles[role] for role in sorted(self.need.ports)}
+        )
+        # N4: a held port stays with its role; then a held port no longer needed for its own
+        # role takes a new one (released and taken in one plan: it is free for this change)
+        spare = [fp for fp in sorted(held) if fp in usable and fp not in chosen]
+        for same_role in (True, False):
+            for role in sorted(missing):
+                for fp in list(spare):
+                    if missing[role] > 0 and (held[fp].role == role or not same_role):
+                        chosen[fp] = (State.RESERVED, role)
+                        spare.remove(fp)
+                        missing[role] -= 1
+        for role in sorted(missing):
+            if missing[role] > 0:
+                busy = self.state.taken.get(Kind.PORT, set()) | set(chosen)
+                fresh = allocate.next_ports(usable, busy, missing[role])
+                if len(fresh) < missing[role]:
+                    self.exhausted(f"floor ports for role {role}", "switch_ports")
+                for fp in fresh:
+                    chosen[fp] = (State.RESERVED, role)
+        for fp, (state, role) in chosen.items():
+            if fp in held:
+                self.keep(held[fp], state, role)
+            else:
+                self.take(Kind.PORT, fp, state, role)
+        for fp, row in sorted(held.items()):
+            if fp not in chosen:
+                self.release(row)
+
+    def _spaces(self) -> set[str]:
+        """The spaces of the occupier's contracts at the site that have started and still hold."""
+        return {
+            s
+            for c in self.repo.contracts_at.get((self.occupier, self.site.name), ())
+            if c.spec.start <= self.today and holds(c, self.today)
+            for s in c.spec.spaces
+        }
+
+
+def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """(site, number or floor port) → its place in the occupier's activations, so a finding
+    points at that line."""
+    out: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, activation in enumerate(getattr(doc.spec.activations, field)):
+        value = activation.number if field == "numbers" else activation.floor_port
+        out[activation.site, value] = (i, "number" if field == "numbers" else "floorPort")
+    return out

@@ -1,0 +1,208 @@
+"""Every managed device's intended state, derived from the holdings as they will be after the
+plan, so the drivers converge each device on that one picture. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+
+from drivers.base import (
+    Endpoint,
+    GatewayIntent,
+    NumberIntent,
+    PortIntent,
+    RouteIntent,
+    RouterIntent,
+    SwitchIntent,
+    TelephonyIntent,
+    WifiDeviceIntent,
+    WifiGroupIntent,
+    WifiIntent,
+    WifiUserIntent,
+)
+from reconciler import allocate
+from reconciler.catalogue import ALL, decommissioned, suspended, wifi_sites
+from reconciler.ledger.model import Allocation, Holdings, Kind, State
+from reconciler.model.kinds import Handset, PortRole, Site
+from reconciler.model.repo import Repo
+from reconciler.plan.result import Intent
+
+
+def _endpoint(device: object) -> Endpoint:
+    return Endpoint(device.name, device.platform, device.host, device.port)  # type: ignore[attr-defined]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/@+()#,-]")
+
+
+def _description(occupier: str, device: str) -> str:
+    """The port description: only characters a device CLI cannot interpret (drivers check
+    again with drivers.base.safe_text)."""
+    return _UNSAFE.sub("", f"{occupier} {device}".strip())[:80]
+
+
+def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent], dict[str, str]]:
+    """Every managed device's intended state, from the holdings as they will be."""
+    out: dict[str, Intent] = {}
+    site_of: dict[str, str] = {}
+    devices: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+    for occupier in repo.occupiers.values():
+        for activation in occupier.spec.activations.floor_ports:
+            devices[activation.site][occupier.name, activation.floor_port] = activation.device
+    for site in sorted(repo.sites.values(), key=lambda s: s.name):
+        network = _networks(after, site.name)
+        for switch in site.spec.switches:
+            out[switch.name] = _switch(
+                repo, site, switch, after, network, devices[site.name], today
+            )
+            site_of[switch.name] = site.name
+        if site.spec.router is not None:
+            out[site.spec.router.name] = _router(site, after, network)
+            site_of[site.spec.router.name] = site.name
+        if site.spec.telephony is not None:
+            out[site.spec.telephony.name] = _telephony(repo, site, after, today)
+            site_of[site.spec.telephony.name] = site.name
+        if site.spec.wifi is not None:
+            out[site.spec.wifi.name] = _wifi(repo, site, after, network, today)
+            site_of[site.spec.wifi.name] = site.name
+    return out, site_of
+
+
+def _networks(after: Holdings, site: str) -> dict[str, tuple[int, str | None]]:
+    vlans: dict[str, int] = {}
+    prefixes: dict[str, str] = {}
+    for row in after.at.get(site, ()):
+        if not row.holder:
+            continue
+        if row.kind is Kind.VLAN:
+            vlans[row.holder] = int(row.value)
+        elif row.kind is Kind.PREFIX:
+            prefixes[row.holder] = row.value
+    return {holder: (vlan, prefixes.get(holder)) for holder, vlan in vlans.items()}
+
+
+def _switch(
+    repo: Repo,
+    site: Site,
+    switch: object,
+    after: Holdings,
+    network: dict[str, tuple[int, str | None]],
+    devices: dict[tuple[str, str], str],
+    today: date,
+) -> SwitchIntent:
+    vlans = site.spec.vlans
+    ports = []
+    used_vlans = {vlans.parking}
+    for port in switch.ports:  # type: ignore[attr-defined]
+        row = after.by_key.get((site.name, Kind.PORT, port.floor_port))
+        if row is None or row.state is not State.ACTIVE or row.holder not in network:
+            ports.append(PortIntent(port.interface, vlans.parking))
+            continue
+        vlan = network[row.holder][0]
+        used_vlans.add(vlan)
+        voice = vlans.voice if row.role == PortRole.VOICE and vlans.voice else None
+        if voice:
+            used_vlans.add(voice)
+        stopped = suspended(repo, row.holder, site.name, today)
+        ports.append(
+            PortIntent(
+                port.interface,
+                vlan,
+                _description(row.holder, devices.get((row.holder, port.floor_port), "")),
+                not (ALL in stopped or f"port:{row.role}" in stopped),  # Stopped: shut
+                voice,
+                row.holder,
+            )
+        )
+    return SwitchIntent(_endpoint(switch), tuple(ports), tuple(sorted(used_vlans)))
+
+
+def _router(
+    site: Site, after: Holdings, network: dict[str, tuple[int, str | None]]
+) -> RouterIntent:
+    gateways = []
+    routes = []
+    for holder, (vlan, prefix) in sorted(network.items()):
+        if prefix is None:
+            continue
+        gateways.append(
+            GatewayIntent(
+                vlan, f"{allocate.gateway_of(prefix)}/{allocate.prefix_length(prefix)}", holder
+            )
+        )
+    for row in after.at.get(site.name, ()):
+        if row.kind is Kind.PUBLIC and row.holder in network:
+            prefix = network[row.holder][1]
+            if prefix is not None:
+                routes.append(RouteIntent(row.value, str(allocate.next_hop_of(prefix)), row.holder))
+    assert site.spec.router is not None
+    return RouterIntent(
+        _endpoint(site.spec.router),
+        tuple(sorted(routes, key=lambda r: r.prefix)),
+        tuple(gateways),
+        tuple(str(p.cidr) for p in site.spec.public_pools),
+    )
+
+
+def _assignee(repo: Repo, row: Allocation) -> str:
+    """The user a number is assigned to (Occupier.users[].number), else "main" for the
+    occupier's main number, else nobody."""
+    occupier = repo.occupiers.get(row.holder)
+    for user in occupier.spec.users if occupier else ():
+        if user.number == row.value:
+            return user.name
+    return "main" if row.role == "main" else ""
+
+
+def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> TelephonyIntent:
+    numbers = []
+    logout = []
+    for row in after.at.get(site.name, ()):
+        if row.kind is not Kind.NUMBER:
+            continue
+        if row.state is State.ACTIVE:
+            stopped = suspended(repo, row.holder, site.name, today)
+            state = "suspended" if ALL in stopped or "numbers" in stopped else "active"
+            numbers.append(NumberIntent(row.value, state, row.holder, None, _assignee(repo, row)))
+        elif row.state is State.COOLING_OFF:
+            numbers.append(
+                NumberIntent(
+                    row.value, "cooling-off", "", row.until.isoformat() if row.until else None
+                )
+            )
+    for occupier in repo.occupiers.values():
+        if occupier.spec.decommission is None or not decommissioned(occupier, today):
+            continue  # D2: on the decommission date, not before
+        for n in occupier.spec.activations.numbers:
+            if n.site == site.name and n.logged_in and n.handset is Handset.DIGITAL:
+                logout.append(n.number)
+    assert site.spec.telephony is not None
+    return TelephonyIntent(_endpoint(site.spec.telephony), tuple(numbers), tuple(sorted(logout)))
+
+
+def _wifi(
+    repo: Repo,
+    site: Site,
+    after: Holdings,
+    network: dict[str, tuple[int, str | None]],
+    today: date,
+) -> WifiIntent:
+    groups, users, devices = [], [], []
+    for holder, (vlan, _) in sorted(network.items()):
+        occupier = repo.occupiers.get(holder)
+        if occupier is None or decommissioned(occupier, today):
+            continue
+        stopped = suspended(repo, holder, site.name, today)
+        groups.append(WifiGroupIntent(holder, vlan, ALL in stopped or "wifi" in stopped))
+        for user in occupier.spec.users:
+            if site.name in wifi_sites(repo, occupier, user.wifi, today):
+                users.append(
+                    WifiUserIntent(f"{user.name}.{holder}", holder, f"{holder}/{user.name}")
+                )
+        for device in occupier.spec.wifi_devices:
+            if device.site == site.name:
+                mac = device.mac.replace(":", "-").upper()
+                devices.append(WifiDeviceIntent(mac, holder))
+    assert site.spec.wifi is not None
+    return WifiIntent(_endpoint(site.spec.wifi), tuple(groups), tuple(users), tuple(devices))

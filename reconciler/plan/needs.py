@@ -1,0 +1,64 @@
+"""What each occupier needs at each site on `today`: from its Active services, scheduled
+changes applied (S2, S9, S10), less the lines a make-before-break replacement has retired
+(S8). Pure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+from reconciler.catalogue import Status, statuses, terms_on
+from reconciler.model.repo import Repo
+
+
+@dataclass
+class Need:
+    """What one occupier needs at one site today."""
+
+    network: bool = False
+    ports: Counter[str] = field(default_factory=Counter)  # role → count (Y)
+    public_ips: int = 0
+    public_blocks: list[int] = field(default_factory=list)  # prefix lengths
+    numbers: int = 0  # Y
+    services: list[str] = field(default_factory=list)
+
+
+def replaced(repo: Repo, active: Collection[str]) -> dict[str, str]:
+    """S8 make-before-break: a line is retired once the service replacing it is Active on the
+    devices (recorded by a previous apply); until then both are provisioned."""
+    return {
+        s.spec.replaces: s.name
+        for s in repo.services.values()
+        if s.spec.replaces and s.name in active
+    }
+
+
+def needs(
+    repo: Repo, today: date, active: Collection[str] = frozenset()
+) -> dict[tuple[str, str], Need]:
+    """S2/S9/S10: only Active services are provisioned, with their terms on `today`."""
+    status = statuses(repo, today)
+    retired = replaced(repo, active)
+    out: dict[tuple[str, str], Need] = {}
+    for name, service in repo.services.items():
+        if status.get(name) is not Status.ACTIVE or name in retired:
+            continue
+        definition, quantity, _ = terms_on(repo, service, today)
+        if definition is None or quantity <= 0:
+            continue
+        key = (service.spec.occupier, service.spec.site)
+        need = out.get(key)
+        if need is None:  # not setdefault: that would build a Need per service
+            need = out[key] = Need()
+        need.network = True
+        need.services.append(name)
+        infra = definition.spec.infrastructure
+        if infra.switch_ports is not None:
+            need.ports[infra.switch_ports.role] += infra.switch_ports.count * quantity
+        need.public_ips += infra.public_ips * quantity
+        if infra.public_prefix_length:
+            need.public_blocks.extend([infra.public_prefix_length] * quantity)
+        need.numbers += infra.phone_numbers * quantity
+    return out
