@@ -208,9 +208,7 @@ class Driver(ABC, Generic[IntentT, SessionT, RunningT, StepT]):
             if not remediation:
                 return transcript
             if baseline is not None:
-                drifted = {c.resource for c in self.diff(baseline, running).changes}
-                transcript.repairs = [(c.resource, c.running, c.intended)
-                                      for c in remediation.changes if c.resource in drifted]
+                transcript.repairs = self._repairs(baseline, running, remediation)
             try:
                 with stage(PushError, device):
                     self.push(session, intent, remediation, transcript)
@@ -221,6 +219,17 @@ class Driver(ABC, Generic[IntentT, SessionT, RunningT, StepT]):
             with stage(VerifyError, device):
                 self.verify(session, intent, transcript)
         return transcript
+
+    def _repairs(self, baseline: IntentT, running: RunningT, remediation: Remediation[StepT]
+                 ) -> list[tuple[str, str, str]]:
+        """The changes of `remediation` to resources that differed from `baseline`; none when
+        the baseline itself cannot be diffed any more (a Wi-Fi secret since removed)."""
+        try:
+            drifted = {c.resource for c in self.diff(baseline, running).changes}
+        except DriverError:
+            return []
+        return [(c.resource, c.running, c.intended)
+                for c in remediation.changes if c.resource in drifted]
 
     def running(self, intent: IntentT, credentials: Credentials | None = None) -> RunningT:
         """Open, read the managed resources, close: nothing is sent."""
