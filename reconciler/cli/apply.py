@@ -17,9 +17,11 @@ from reconciler.cli.common import (
     actor_option,
     approvers_option,
     day_of,
+    drivers_option,
     ledger_option,
     mass_release_option,
     names,
+    out_option,
     path_argument,
     read_ledger,
     rules_context,
@@ -37,22 +39,8 @@ if TYPE_CHECKING:
 
 @click.command("apply")
 @path_argument
-@click.option(
-    "--drivers",
-    type=click.Choice(["render", "devices"]),
-    default="render",
-    envvar="TENANTRY_DRIVERS",
-    show_default=True,
-    help="render: write each device's configuration to --out; devices: use each "
-    "device's platform driver (SSH, RPC, SQL).",
-)
-@click.option(
-    "--out",
-    default="rendered",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the render driver writes.",
-)
+@drivers_option
+@out_option
 @click.option(
     "--parallel",
     default=4,

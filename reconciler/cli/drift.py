@@ -9,29 +9,17 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler import output
-from reconciler.cli.common import EXIT_FAILED, ledger_option, path_argument
+from reconciler.cli.common import (
+    EXIT_FAILED,
+    drivers_option,
+    ledger_option,
+    out_option,
+    path_argument,
+)
 
 if TYPE_CHECKING:
     from reconciler.app import App
     from reconciler.drift import DriftReport
-
-drivers_option = click.option(
-    "--drivers",
-    type=click.Choice(["render", "devices"]),
-    default="render",
-    envvar="TENANTRY_DRIVERS",
-    show_default=True,
-    help="How the devices are read: render reads the files in --out; devices: each "
-    "device's platform driver (SSH, RPC, SQL), as for apply.",
-)
-out_option = click.option(
-    "--out",
-    default="rendered",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the render driver wrote.",
-)
-
 
 @click.command("drift")
 @path_argument

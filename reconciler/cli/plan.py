@@ -15,15 +15,17 @@ from reconciler.cli.common import (
     actor_option,
     approvers_option,
     day_of,
+    drivers_option,
     ledger_option,
     mass_release_option,
     names,
     note,
+    out_option,
     path_argument,
     rules_context,
     today_option,
 )
-from reconciler.cli.drift import drift_report, drivers_option, out_option
+from reconciler.cli.drift import drift_report
 
 if TYPE_CHECKING:
     from reconciler.app import Planned
