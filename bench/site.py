@@ -57,7 +57,7 @@ def main() -> int:
         loaded = load(str(repo))
         phases["load documents"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        snapshot = render.read_snapshot(open_ledger(str(state), create=False))
+        snapshot = render.read_snapshot(open_ledger(str(state), create=False), TODAY)
         phases["read ledger"] = time.perf_counter() - mark
         mark = time.perf_counter()
         model = pages.build(loaded.repo, snapshot, TODAY)

@@ -65,19 +65,43 @@ CREATE TABLE IF NOT EXISTS numbers (
     assignee   TEXT NOT NULL DEFAULT '',
     until      TEXT,
     updated_at TEXT NOT NULL DEFAULT (datetime('now'))
-);
+)
 """
+COLUMNS = ("number", "state", "occupier", "assignee", "until", "updated_at")
 
 
 def create_schema(db_path: str | Path) -> None:
     """Create the number table Kamailio's htable loads (deployment / lab set-up, not apply:
-    the driver refuses to invent a database at a mistyped path)."""
-    con = sqlite3.connect(db_path)
+    the driver refuses to invent a database at a mistyped path); an old one is widened."""
+    con = sqlite3.connect(db_path, isolation_level=None)
     try:
         con.execute("PRAGMA journal_mode=WAL")  # Kamailio reads while the driver writes
-        con.executescript(SCHEMA)
+        con.execute("BEGIN IMMEDIATE")
+        widen(con)
+        con.execute(SCHEMA)
+        con.execute("COMMIT")
     finally:
         con.close()
+
+
+def widen(db: sqlite3.Connection) -> bool:
+    """A number table created before `suspended` existed refuses that state (its CHECK lists
+    only active and cooling-off) and SQLite cannot alter a CHECK: the table is rebuilt with
+    today's schema, rows kept, as SQLite documents it (new table, copy, drop, rename). Runs
+    inside the caller's transaction, so Kamailio sees the old table or the new one. True when
+    it rebuilt."""
+    found = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'numbers'"
+    ).fetchone()
+    if found is None or "'suspended'" in found[0]:
+        return False
+    old = {row[1] for row in db.execute("PRAGMA table_info(numbers)")}
+    kept = ", ".join(c for c in COLUMNS if c in old)
+    db.execute(SCHEMA.replace("IF NOT EXISTS numbers", "numbers_widened"))
+    db.execute(f"INSERT INTO numbers_widened ({kept}) SELECT {kept} FROM numbers")
+    db.execute("DROP TABLE numbers")
+    db.execute("ALTER TABLE numbers_widened RENAME TO numbers")
+    return True
 
 
 # ------------------------------------------------------------------ the pure part
@@ -456,6 +480,8 @@ class KamailioDriver(TelephonyDriver[Session, Running, Step]):
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                if widen(db):
+                    t.commands.append("db: widen numbers (state may be 'suspended')")
                 for op in ops:
                     if op.action == "delete":
                         db.execute("DELETE FROM numbers WHERE number = ?", (op.number,))

@@ -8,7 +8,8 @@ its old or its new state and the next run converges, with nothing leaked or held
 2. every device gets its whole intent (one session per device, devices in parallel);
 3. a second transaction carries out the releases of the sites whose devices all succeeded —
    a VLAN or address is free again only once no device uses it any more — and records
-   Active / Failed per service, with the reason.
+   Active / Failed per service, with the reason, and the billing history (a line is charged
+   from the apply that made it Active, not from the one that allocated it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from drivers.base import DriverError, Endpoint, Transcript, decode_intent, encode_intent
 from drivers.contract import Driver
 from reconciler import decommission
-from reconciler.billing import history
+from reconciler.billing import history, recording
 from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
 from reconciler.ledger.model import Kind, State
@@ -295,7 +296,6 @@ def _allocate(
                         tx.set_status("Service", service, "Updating")
                 for name, record in decommission.starting(repo, today, occupiers).items():
                     tx.set_status("Occupier", name, record.phase, record.encode())
-                _record_billing(tx, ledger, repo, today, active)
                 return plan
         except LedgerConflict:
             if attempt == attempts - 1:
@@ -305,11 +305,18 @@ def _allocate(
 
 
 def _record_billing(
-    tx: LedgerTransaction, ledger: Ledger, repo: Repo, today: date, active: set[str]
+    tx: LedgerTransaction,
+    ledger: Ledger,
+    repo: Repo,
+    today: date,
+    active: set[str],
+    unprovisioned: set[str] | frozenset[str] = frozenset(),
 ) -> None:
-    """Issue 19: the billing history, in the same transaction as the allocations — what each
-    line's terms are from today on (activation, changes, retirement, removal, decommission),
-    so charges never depend on what the documents say later."""
+    """Issue 19: the billing history, in the transaction that records the services Active —
+    what each line's terms are from today on (activation, changes, retirement, removal,
+    decommission), so charges never depend on what the documents say later. `active`: the
+    lines Active once this transaction commits (an upgrade among them retires its line, S8);
+    `unprovisioned`: lines a device failure kept from going Active (not charged yet)."""
     events = [history.event_of(row) for row in tx.billing_rows()]
     timelines = history.fold(events)
     dated: dict[str, str] = {}
@@ -323,7 +330,9 @@ def _record_billing(
         }
     retired = set(replaced(repo, active))
     stamp = tx.next_billing_stamp()
-    added = history.recordings(repo, timelines, dated, today, retired, stamp, activated)
+    added = recording.recordings(
+        repo, timelines, dated, today, retired, stamp, activated, unprovisioned
+    )
     tx.add_billing_rows([history.event_row(e) for e in added])
 
 
@@ -401,6 +410,7 @@ def _finish(
         ]
         tx.apply(releases, current)
         retired = replaced(repo, {n for n, r in known.items() if r.status == "Active"})
+        active_now: set[str] = set()
         for service, status in statuses(repo, today).items():
             site = repo.services[service].spec.site
             record: tuple[str, str]
@@ -419,6 +429,7 @@ def _finish(
                 # S2/S3: a service whose contract started in the past is charged from here
                 tx.set_status("Activated", service, today.isoformat())
             if record[0] == "Active":
+                active_now.add(service)
                 _record_terms(tx, repo, service, terms.get(service))
         _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
         for service, before in known.items():
@@ -429,6 +440,14 @@ def _finish(
             if done != occupiers.get(name):
                 tx.set_status("Occupier", name, done.phase, done.encode())
         _record_contracts(tx, repo, today, ledger)
+        # charged from the day a line is provisioned: a line whose device failed waits
+        unprovisioned = {
+            s
+            for s in plan.services
+            if repo.services[s].spec.site in failed_sites
+            and getattr(known.get(s), "status", None) != "Active"
+        }
+        _record_billing(tx, ledger, repo, today, active_now, unprovisioned)
     return len(releases)
 
 

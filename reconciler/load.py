@@ -10,11 +10,9 @@ column of every node) configured for the same YAML 1.2 core schema.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +31,7 @@ from reconciler.inputs import (
     split_documents,
 )
 from reconciler.locate import locate
+from reconciler.memory import gc_paused as gc_paused  # where the other modules import it
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
@@ -71,23 +70,6 @@ def discover(root: str) -> list[str]:
             if name.endswith((".yaml", ".yml")) and not name.startswith(".")
         )
     return found
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Parsing builds millions of small objects that all live until the end; the cyclic
-    garbage collector would walk them again and again for nothing (it doubled the run time).
-    On the way out they are frozen (moved out of the collector's sight) so that re-enabling
-    collection does not scan them all at once; they are plain acyclic data, freed by
-    reference counting when the Repo goes away."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def load(root: str, files: Iterable[str] | None = None) -> Loaded:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import Decimal
 
 from reconciler.catalogue import (
     Status,
@@ -18,7 +17,7 @@ from reconciler.catalogue import (
     terms_on,
 )
 from reconciler.ledger.model import Holdings, Kind, State
-from reconciler.model.kinds import AtEnd, LineStatus, Service
+from reconciler.model.kinds import LineStatus, Service
 from reconciler.model.repo import Repo
 
 CENT = Decimal("0.01")
@@ -217,79 +216,6 @@ def keep_row(
     )
     wanted = {k: v for k, v in (names or {}).items() if v is not None}
     return by_contract and by_service and all(getattr(row, k) == v for k, v in wanted.items())
-
-
-@dataclass(frozen=True)
-class ChargeRow:
-    occupier: str
-    site: str
-    service: str
-    definition: str
-    start: date
-    end: date
-    days: int
-    days_in_month: int
-    quantity: int
-    included: int
-    chargeable: int
-    price: Decimal
-    amount: Decimal
-
-
-def charges(repo: Repo, year: int, month: int, activated: Mapping[str, date]) -> list[ChargeRow]:
-    """S2/S3/S10 for one month: each service is charged from its contract start when that is
-    in the future of its activation, else from activation; until the contract ends (when it
-    deprovisions) or the occupier is decommissioned; price × chargeable quantity, prorated by
-    day, split where a scheduled change takes effect."""
-    first = date(year, month, 1)
-    days_in_month = calendar.monthrange(year, month)[1]
-    last = date(year, month, days_in_month)
-    rows = []
-    for name in sorted(repo.services):
-        service = repo.services[name]
-        contract = contract_of(repo, service)
-        started = activated.get(name)
-        if contract is None or started is None:
-            continue  # never provisioned: nothing to charge
-        begin = max(contract.spec.start, started, first)
-        end = last
-        if contract.spec.end is not None and contract.spec.at_end is AtEnd.DEPROVISION:
-            end = min(end, contract.spec.end)
-        occupier = repo.occupiers.get(service.spec.occupier)
-        request = occupier.spec.decommission if occupier else None
-        if request is not None and request.at is not None:
-            end = min(end, request.at - timedelta(days=1))
-        if begin > end:
-            continue
-        boundaries = sorted({begin, *(c.on for c in service.spec.changes if begin < c.on <= end)})
-        for index, segment_start in enumerate(boundaries):
-            segment_end = (
-                boundaries[index + 1] - timedelta(days=1) if index + 1 < len(boundaries) else end
-            )
-            definition, quantity, price = terms_on(repo, service, segment_start)
-            included = definition.spec.quantity.included if definition else 0
-            unit = price if price is not None else Decimal(0)
-            days = (segment_end - segment_start).days + 1
-            units = chargeable(quantity, included)
-            amount = (unit * units * days / days_in_month).quantize(CENT, ROUND_HALF_UP)
-            rows.append(
-                ChargeRow(
-                    service.spec.occupier,
-                    service.spec.site,
-                    name,
-                    definition.name if definition else service.spec.definition,
-                    segment_start,
-                    segment_end,
-                    days,
-                    days_in_month,
-                    quantity,
-                    included,
-                    units,
-                    unit,
-                    amount,
-                )
-            )
-    return rows
 
 
 def _stopped(repo: Repo, service: Service) -> bool:

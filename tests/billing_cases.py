@@ -102,7 +102,14 @@ class Desk:
         self.services[name] = {"occupier": "acme", "site": "main", "definition": definition}
         self.services[name].update(spec)
 
-    def apply(self, today: str) -> str:
+    def add_router(self) -> None:
+        """The site gets a router, so an apply pushes to a device (render driver)."""
+        path = self.root / "repo" / "site.yaml"
+        docs = list(yaml.safe_load_all(path.read_text()))
+        docs[0]["spec"]["router"] = {"name": "main-rtr1", "platform": "frr", "host": "192.0.2.10"}
+        path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+
+    def apply(self, today: str, ok: bool = True) -> str:
         occupier = {"apiVersion": API, "kind": "Occupier", "metadata": {"name": "acme"}}
         self._write("occupier.yaml", [{**occupier, "spec": self.occupier}])
         services = [
@@ -116,7 +123,7 @@ class Desk:
             "apply", self.path, "--today", today, "--state", self.ledger,
             "--out", str(self.root / "rendered"), *ACTOR, *RELEASE,
         )  # fmt: skip
-        assert code == 0, out
+        assert (code == 0) is ok, out
         return out
 
     def report(self, month: str, fmt: str = "json", today: str = "2027-06-01") -> str:
@@ -244,6 +251,23 @@ def s8_retired_line_stops_when_the_upgrade_is_active(desk: Desk) -> None:
     assert november["internet-1000"] == [("2026-11-11", "2026-11-30", "166.67", "charge")]
     assert "internet-100" not in desk.amounts("2026-12")
     assert [kind for _, kind, _ in desk.events("internet-100")] == ["activation", "retirement"]
+
+
+def failed_push_is_charged_from_provisioning(desk: Desk) -> None:
+    """The router cannot be configured on 1 November (its file is a directory): the line is
+    allocated but not Active, and nothing is charged; once an apply on the 11th provisions
+    it, it is charged from the 11th (seed 003: the bill date is the day it goes Active)."""
+    desk.add_router()
+    desk.line("office-1")
+    blocked = desk.root / "rendered" / "main-rtr1.router.conf" / "in-the-way"
+    blocked.mkdir(parents=True)
+    assert "FAILED main-rtr1" in desk.apply("2026-11-01", ok=False)
+    assert desk.events("office-1") == [] and desk.rows("2026-11") == []
+    blocked.rmdir()
+    blocked.parent.rmdir()
+    desk.apply("2026-11-11")
+    assert desk.amounts("2026-11")["office-1"] == [("2026-11-11", "2026-11-30", "200.00", "charge")]
+    assert desk.events("office-1") == [("2026-11-11", "activation", "2026-11-11")]
 
 
 def threshold_counts_split_lines_together(desk: Desk) -> None:

@@ -26,9 +26,10 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import Any
+from operator import attrgetter
+from typing import Any, Protocol
 
-from reconciler.billing.history import HUNDRED, Event, Terms, Timeline, fold
+from reconciler.billing.history import HUNDRED, Event, Terms, Timeline, event_of, fold
 
 CENT = Decimal("0.01")
 FAR = date(9999, 12, 31)
@@ -319,11 +320,41 @@ def charges(
     """The month's export: a closed month exactly as closed; an open one, its own rows plus
     the corrections of the closed months just before it; each occupier's total after its
     rows."""
-    key = month_key(year, month)
-    if key in closes:
-        return list(closes[key].rows)
+    if month_key(year, month) in closes:
+        return list(closes[month_key(year, month)].rows)
     events = list(events)
-    timelines = fold(events)
+    return _open_month(events, fold(events), year, month, closes)
+
+
+def monthly_totals(
+    events: Iterable[Event], months: Iterable[tuple[int, int]], closes: Mapping[str, Closed]
+) -> dict[str, dict[str, tuple[Decimal, bool]]]:
+    """occupier → month → (its total as `charges` gives it, closed?) over several months,
+    folding the history once (the dashboard's charges per month)."""
+    events = list(events)
+    timelines: dict[str, Timeline] | None = None
+    out: dict[str, dict[str, tuple[Decimal, bool]]] = defaultdict(dict)
+    for year, month in months:
+        key = month_key(year, month)
+        if key in closes:
+            rows = list(closes[key].rows)
+        else:
+            timelines = fold(events) if timelines is None else timelines
+            rows = _open_month(events, timelines, year, month, closes)
+        for row in rows:
+            if row.kind == TOTAL:
+                out[row.occupier][key] = (row.amount, key in closes)
+    return dict(out)
+
+
+def _open_month(
+    events: list[Event],
+    timelines: Mapping[str, Timeline],
+    year: int,
+    month: int,
+    closes: Mapping[str, Closed],
+) -> list[ChargeRow]:
+    key = month_key(year, month)
     rows = invoiced(timelines, year, month)
     previous = _shift(key, -1)
     while previous in closes:
@@ -351,6 +382,22 @@ def frozen(rows: Iterable[ChargeRow]) -> str:
 
 def thawed(month: str, stamp: int, text: str) -> Closed:
     return Closed(month, stamp, text)
+
+
+class BillingRecords(Protocol):
+    """What a ledger keeps of billing: the history's rows and the closed months."""
+
+    def billing_rows(self) -> list[tuple[Any, ...]]: ...
+
+    def billing_closes(self) -> list[tuple[str, str, int, str]]: ...
+
+
+def recorded(ledger: BillingRecords) -> tuple[list[Event], dict[str, Closed]]:
+    """The billing history and the closed months as the ledger keeps them: what `report
+    charges`, `billing close` and the dashboard all compute from."""
+    events = [event_of(row) for row in ledger.billing_rows()]
+    closes = {m: thawed(m, stamp, rows) for m, _, stamp, rows in ledger.billing_closes()}
+    return events, closes
 
 
 def lifetime(
@@ -385,14 +432,7 @@ def csv_text(rows: Iterable[ChargeRow]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([key for key, _ in _EXPORTED])
-    names = [name for _, name in _EXPORTED]
-    writer.writerows(
-        [
-            [
-                v.isoformat() if isinstance(v, date) else v
-                for v in (getattr(row, name) for name in names)
-            ]
-            for row in rows
-        ]
-    )
+    # str() of a date is its ISO form and of a Decimal its digits, None is an empty field:
+    # the csv module formats each value itself, in C
+    writer.writerows(map(attrgetter(*(name for _, name in _EXPORTED)), rows))
     return buffer.getvalue().rstrip("\n")

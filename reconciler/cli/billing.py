@@ -23,7 +23,7 @@ def charges_report(month: str, fmt: str, state: str) -> int:
     total (Decimal; rounded once per row, ROUND_HALF_UP to the cent)."""
     from reconciler.billing import charges
     from reconciler.ledger import LedgerError, open_ledger
-    from reconciler.load import gc_paused
+    from reconciler.memory import gc_paused
 
     year, mon = _month(month)
     with gc_paused():  # tens of thousands of small acyclic records: nothing to collect
@@ -42,13 +42,9 @@ def charges_report(month: str, fmt: str, state: str) -> int:
 
 def _billing_state(ledger: Ledger | None) -> tuple[list[Event], dict[str, Closed]]:
     """The billing history and the closed months, read from the ledger."""
-    from reconciler.billing import charges, history
+    from reconciler.billing import charges
 
-    if ledger is None:
-        return [], {}
-    events = [history.event_of(row) for row in ledger.billing_rows()]
-    closes = {m: charges.thawed(m, stamp, rows) for m, _, stamp, rows in ledger.billing_closes()}
-    return events, closes
+    return charges.recorded(ledger) if ledger is not None else ([], {})
 
 
 def add_lifetime(rows: list[dict[str, object]], ledger: Ledger | None, today: date) -> None:

@@ -73,9 +73,6 @@ def report(
     """Reports: `services` (seed 000's Manage services: definition, description, start,
     quantity, price, cost, rrp, total, status, bill date, next change, infrastructure X/Y), `pools`
     (utilization per site, ≥ 90 % flagged), `charges --month YYYY-MM` (prorated)."""
-    from reconciler import report as reports
-    from reconciler.app import App
-
     what, rest = (args[0], args[1:]) if args and args[0] in REPORTS else ("services", args)
     if len(rest) > 1:
         raise click.UsageError(f"unexpected arguments: {' '.join(rest[1:])}")
@@ -87,6 +84,10 @@ def report(
         if month is None:
             raise click.UsageError("report charges needs --month YYYY-MM")
         return charges_report(month, fmt, state)
+    # imported past `report charges`, which reads the ledger alone: no models, no documents
+    from reconciler import report as reports
+    from reconciler.app import App
+
     repo = loaded_repo(path, day)
     app = App(state)
     ledger = app.existing_ledger()
@@ -195,7 +196,7 @@ def site_command(
     else:
         repo = loaded_repo(path, day)
     try:
-        snapshot = render.read_snapshot(open_ledger(state, create=False))
+        snapshot = render.read_snapshot(open_ledger(state, create=False), day)
         plan = (
             render.plan_against(path, plan_base, repo, snapshot, day, findings)
             if plan_base is not None

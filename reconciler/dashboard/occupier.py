@@ -5,7 +5,6 @@ services and charges; its users, devices, numbers and network are not shown)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +24,7 @@ from reconciler.dashboard.snapshot import Snapshot
 from reconciler.ledger.model import Kind
 from reconciler.model.kinds import Occupier
 from reconciler.model.repo import Repo
-from reconciler.report import ServiceRow, charges
+from reconciler.report import ServiceRow
 
 HISTORY_MONTHS = 12
 
@@ -101,8 +100,8 @@ class OccupierPage:
     wifi_devices: tuple[tuple[str, str, str], ...]  # name, MAC, site
     numbers: tuple[NumberLine, ...]
     charges: charts.BarChart | None
-    charge_rows: tuple[tuple[str, Decimal], ...]
-    charges_source: str  # billed, or computed; or why there is nothing
+    charge_rows: tuple[tuple[str, Decimal, str], ...]  # month, total, closed or open
+    charges_source: str  # where the figures come from, or why there are none
     events: tuple[Event, ...]
 
     @property
@@ -140,9 +139,8 @@ def phase_of(doc: Occupier | None, snapshot: Snapshot, today: date) -> str:
 def occupier_pages(
     repo: Repo, snapshot: Snapshot, today: date, rows: Mapping[str, Sequence[ServiceRow]]
 ) -> Iterator[OccupierPage]:
-    monthly = _monthly_charges(repo, snapshot, today)
     for name in sorted(repo.occupiers):
-        yield _occupier_page(repo, repo.occupiers[name], snapshot, today, rows, monthly)
+        yield _occupier_page(repo, repo.occupiers[name], snapshot, today, rows)
 
 
 def _occupier_page(
@@ -151,7 +149,6 @@ def _occupier_page(
     snapshot: Snapshot,
     today: date,
     rows: Mapping[str, Sequence[ServiceRow]],
-    monthly: Mapping[str, Mapping[str, Decimal]],
 ) -> OccupierPage:
     name, spec = doc.name, doc.spec
     gone = decommissioned(doc, today)
@@ -170,7 +167,7 @@ def _occupier_page(
         )
         devices = tuple((d.name, d.mac, d.site) for d in spec.wifi_devices)
         numbers = tuple(_numbers(repo, doc, snapshot))
-    chart, charge_rows, source = _charges(name, snapshot, monthly)
+    chart, charge_rows, source = _charges(name, snapshot)
     return OccupierPage(
         name,
         spec.display_name,
@@ -264,7 +261,7 @@ def _numbers(repo: Repo, doc: Occupier, snapshot: Snapshot) -> Iterator[NumberLi
             )
 
 
-def _months(today: date, count: int = HISTORY_MONTHS) -> list[tuple[int, int]]:
+def last_months(today: date, count: int = HISTORY_MONTHS) -> list[tuple[int, int]]:
     """The last `count` months up to today's, oldest first."""
     out = []
     year, month = today.year, today.month
@@ -274,39 +271,23 @@ def _months(today: date, count: int = HISTORY_MONTHS) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def _monthly_charges(repo: Repo, snapshot: Snapshot, today: date) -> dict[str, dict[str, Decimal]]:
-    """occupier → month → charges computed from the documents and the first-Active dates
-    (S2/S3/S10, prorated), for the months since the first activation."""
-    if snapshot.billed is not None or not snapshot.activated:
-        return {}
-    first = min(snapshot.activated.values())
-    out: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
-    for year, month in _months(today):
-        if (year, month) < (first.year, first.month):
-            continue
-        label = f"{year:04d}-{month:02d}"
-        for row in charges(repo, year, month, snapshot.activated):
-            out[row.occupier][label] = out[row.occupier].get(label, Decimal(0)) + row.amount
-    return dict(out)
-
-
 def _charges(
-    name: str, snapshot: Snapshot, monthly: Mapping[str, Mapping[str, Decimal]]
-) -> tuple[charts.BarChart | None, tuple[tuple[str, Decimal], ...], str]:
-    if snapshot.billed is not None:
-        rows = tuple((m.month, m.amount) for m in snapshot.billed.get(name, ()))
-        source = "billed (closed months, from the ledger)" if rows else "nothing billed yet"
-    else:
-        rows = tuple(sorted(monthly.get(name, {}).items()))
-        source = (
-            "computed from the services and the day each went Active (not an invoice)"
-            if rows
-            else "no history yet"
-        )
+    name: str, snapshot: Snapshot
+) -> tuple[charts.BarChart | None, tuple[tuple[str, Decimal, str], ...], str]:
+    """The months of the ledger's billing history, as `tenantry report charges` shows them."""
+    if snapshot.billed is None:
+        return None, (), "no history yet"
+    rows = tuple(
+        (m.month, m.amount, "closed" if m.closed else "open") for m in snapshot.billed.get(name, ())
+    )
     if not rows:
-        return None, (), source
+        return None, (), "nothing charged yet"
+    source = (
+        "from the ledger's billing history, as tenantry report charges gives them "
+        "(a closed month as billed, an open one so far)"
+    )
     chart = charts.bar_chart(
-        [(month[2:], float(amount), f"{amount:.2f}") for month, amount in rows],
+        [(month[2:], float(amount), f"{amount:.2f}") for month, amount, _ in rows],
         f"Charges per month for {name}",
     )
     return chart, rows, source

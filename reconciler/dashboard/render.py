@@ -15,6 +15,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from reconciler.billing import charges
+from reconciler.dashboard.occupier import HISTORY_MONTHS, last_months
 from reconciler.dashboard.pages import (
     Dashboard,
     PlanPage,
@@ -23,7 +25,7 @@ from reconciler.dashboard.pages import (
     paginate,
     plan_page,
 )
-from reconciler.dashboard.snapshot import Snapshot
+from reconciler.dashboard.snapshot import MonthCharge, Snapshot
 from reconciler.decommission import Record
 from reconciler.ledger.sql import SqlLedger
 from reconciler.load import gc_paused
@@ -37,7 +39,7 @@ class SiteError(Exception):
     """The output folder cannot be written: one line for the user."""
 
 
-def read_snapshot(ledger: SqlLedger | None) -> Snapshot:
+def read_snapshot(ledger: SqlLedger | None, today: date) -> Snapshot:
     """Everything the pages need from the ledger, read once. No ledger: documents only."""
     if ledger is None:
         return Snapshot()
@@ -57,7 +59,29 @@ def read_snapshot(ledger: SqlLedger | None) -> Snapshot:
         },
         applied=ledger.applied(),
         devices=ledger.statuses("Device"),
+        billed=billed_months(ledger, today),
     )
+
+
+def billed_months(
+    ledger: SqlLedger, today: date, count: int = HISTORY_MONTHS
+) -> dict[str, tuple[MonthCharge, ...]] | None:
+    """Each occupier's charges for the last `count` months up to today's, from the ledger's
+    billing history and closes as `tenantry report charges` computes them (a closed month as
+    it was closed, an open one with the corrections of the closed months before it). None
+    when no apply has recorded a billing history yet."""
+    events, closes = charges.recorded(ledger)
+    if not events:
+        return None
+    first = min((e.effective for e in events if e.terms.billable), default=today).replace(day=1)
+    months = [(y, m) for y, m in last_months(today, count) if date(y, m, 1) >= first]
+    totals = charges.monthly_totals(events, months, closes)
+    return {
+        occupier: tuple(
+            MonthCharge(month, amount, closed) for month, (amount, closed) in sorted(by.items())
+        )
+        for occupier, by in totals.items()
+    }
 
 
 def plan_against(

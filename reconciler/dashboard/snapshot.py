@@ -2,9 +2,10 @@
 stays a pure function of (documents, snapshot, today).
 
 Today the ledger records allocations, statuses (with when they changed), what each device was
-last given and the day each service first became Active. Billing events, drift checks and a
-pool history are optional slots: a ledger that records them fills them, and the pages show
-them; while they are None the pages say "no history yet"."""
+last given, the day each service first became Active and the billing history (issue 19), read
+into each occupier's charges per month exactly as `tenantry report charges` gives them. Drift
+checks and a pool history are optional slots: a ledger that records them fills them, and the
+pages show them; while they are None the pages say "no history yet"."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from reconciler.ledger.model import Holdings, StatusRecord
 
 @dataclass(frozen=True, slots=True)
 class MonthCharge:
-    """One occupier's charges for one closed month, as billed."""
+    """One occupier's total for one month, as `tenantry report charges --month` gives it:
+    a closed month as billed, an open one as the billing history says so far."""
 
     month: str  # YYYY-MM
     amount: Decimal
+    closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,6 @@ class Snapshot:
     occupiers: Mapping[str, Record] = field(default_factory=dict)  # decommission phases
     applied: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # device → items
     devices: Mapping[str, StatusRecord] = field(default_factory=dict)  # last apply result
-    billed: Mapping[str, Sequence[MonthCharge]] | None = None  # occupier → billed months
+    billed: Mapping[str, Sequence[MonthCharge]] | None = None  # occupier → months charged
     drift: Mapping[str, DriftResult] | None = None  # device → last drift check
     pool_history: Mapping[tuple[str, str], Sequence[tuple[date, int]]] | None = None

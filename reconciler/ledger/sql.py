@@ -312,6 +312,10 @@ class Transaction:
         return list(self.cursor.fetchall())
 
     def next_billing_stamp(self) -> int:
+        """One number per recording, unique and in commit order across sites: the ledger's
+        billing lock is held from here to the commit, so the next recording reads this one's
+        stamp (a close compares stamps to tell what came after it)."""
+        self.ledger.lock_billing(self.cursor)
         self.cursor.execute("SELECT COALESCE(MAX(stamp), 0) FROM billing_event")
         found = self.cursor.fetchone()
         return int(found[0]) + 1
@@ -573,6 +577,9 @@ class SqlLedger:
             cursor.execute(sql)
             return list(cursor.fetchall())
 
+    def lock_billing(self, cursor: Any) -> None:
+        """SQLite: BEGIN IMMEDIATE already serializes every writer."""
+
     def close_billing(self, month: str, closed: str, stamp: int, rows: str) -> bool:
         """Freeze a month's rows; False if it was already closed (a close never changes)."""
         with self._exclusive(()) as cursor:
@@ -775,6 +782,7 @@ class SqliteLedger(SqlLedger):
 class PostgresLedger(SqlLedger):
     paramstyle = "%s"
     APPLY_LOCK = (20, 1)  # the two-key advisory space: never one of the per-site keys
+    BILLING_LOCK = (20, 2)  # held by a transaction from its billing stamp to its commit
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -841,6 +849,12 @@ class PostgresLedger(SqlLedger):
             for key in keys:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
             yield cursor
+
+    def lock_billing(self, cursor: Any) -> None:
+        """Transactions over different sites run side by side: without this, two would read
+        the same MAX(stamp) and record under one number. Taken after the site locks, so the
+        lock order stays the same for every writer."""
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.BILLING_LOCK)
 
     @contextmanager
     def _apply_lock(self, wait_s: float) -> Iterator[None]:

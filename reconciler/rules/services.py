@@ -87,7 +87,9 @@ def s2_start_date(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 
 def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
-    """Price defaults to rrp; a price under cost is allowed but warned about."""
+    """Price defaults to rrp; a price under cost is allowed but warned about. A discount
+    (Splynx seed 004: percentage, start and end) that ends before it starts would never apply:
+    whoever wrote it meant other dates, so it is refused rather than silently charged full."""
     for service in repo.services.values():
         definition = repo.definitions.get(service.spec.definition)
         price = service.spec.price
@@ -99,6 +101,16 @@ def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"service {service.name} is priced {price} per unit, under the cost of "
                 f"{definition.name} ({definition.spec.cost})",
             )
+        for index, discount in enumerate(service.spec.discounts):
+            if discount.end is not None and discount.end < discount.start:
+                yield error(
+                    "S3",
+                    repo.source(service),
+                    ("spec", "discounts", index, "end"),
+                    f"service {service.name}: the {discount.percent}% discount ends "
+                    f"({discount.end}) before it starts ({discount.start}); it would never apply",
+                    "set an end on or after the start, or remove the end",
+                )
 
 
 def _quantity_problem(definition: ServiceDefinition, quantity: int) -> str | None:

@@ -9,7 +9,7 @@ RULE_TEXT: dict[str, str] = {
     "S2": "The start date comes from the contract and cannot be overridden; a future start is "
     "Scheduled and provisioned from that date.",
     "S3": "Price defaults to rrp; a price under cost is a warning; charges = price × "
-    "(quantity − included), prorated by day.",
+    "(quantity − included), prorated by day; a discount cannot end before it starts.",
     "S4": "Quantity within min..max (0 = no max), default when omitted; an inactive "
     "definition cannot be newly assigned.",
     "S5": "requires, excludes, maxPerOccupier: a service set that breaks one is rejected, "

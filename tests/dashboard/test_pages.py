@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import sqlite3
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from reconciler.dashboard import charts, pages
+from reconciler.billing import charges as billing
+from reconciler.dashboard import charts, pages, render
 from reconciler.dashboard.pages import Dashboard, SitePage
 from reconciler.dashboard.render import read_snapshot
 from reconciler.dashboard.snapshot import DriftResult, MonthCharge, Snapshot
@@ -15,8 +20,8 @@ from reconciler.ledger import Kind, State, open_ledger
 from reconciler.load import load
 from reconciler.model.repo import Repo
 from reconciler.plan import pool_usage
-from reconciler.report import charges
-from tests.dashboard.conftest import LivedIn
+from tests.billing_cases import run
+from tests.dashboard.conftest import LivedIn, _apply
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +31,7 @@ def repo(lived_in: LivedIn) -> Repo:
 
 @pytest.fixture(scope="module")
 def snapshot(lived_in: LivedIn) -> Snapshot:
-    return read_snapshot(open_ledger(str(lived_in.state), create=False))
+    return read_snapshot(open_ledger(str(lived_in.state), create=False), lived_in.today)
 
 
 @pytest.fixture(scope="module")
@@ -138,18 +143,84 @@ def test_decommissioned_occupier_keeps_contracts_services_and_charges_only(
     assert dict(wayne.tasks)["london-bridge"].split(": ")[0] in lived_in.failures
 
 
-def test_charges_per_month_are_the_prorated_charges(
-    dashboard: Dashboard, repo: Repo, snapshot: Snapshot
+def reported(state: Path, month: str) -> dict[str, Decimal]:
+    """Each occupier's total in `tenantry report charges --month` (what finance invoices)."""
+    code, out = run(
+        "report", "charges", "--month", month, "--state", str(state), "--format", "json"
+    )
+    assert code == 0, out
+    return {r["occupier"]: Decimal(r["amount"]) for r in json.loads(out) if r["kind"] == "total"}
+
+
+def shown(dashboard: Dashboard) -> dict[str, dict[str, Decimal]]:
+    """month → occupier → the total the dashboard's charges table and chart show."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for occupier in dashboard.occupiers:
+        assert occupier.charges is None or len(occupier.charges.bars) == len(occupier.charge_rows)
+        for month, amount, _ in occupier.charge_rows:
+            out.setdefault(month, {})[occupier.name] = amount
+    return out
+
+
+def test_charges_per_month_are_the_reported_charges(
+    dashboard: Dashboard, lived_in: LivedIn
 ) -> None:
+    months = shown(dashboard)
+    assert sorted(months) == ["2026-10", "2026-11", "2026-12"]  # first apply: 5 October
+    for month, totals in months.items():
+        assert totals == reported(lived_in.state, month)
     acme = next(o for o in dashboard.occupiers if o.name == "acme")
-    for month, amount in acme.charge_rows:
-        year, mon = (int(x) for x in month.split("-"))
-        rows = charges(repo, year, mon, snapshot.activated)
-        assert amount == sum((r.amount for r in rows if r.occupier == "acme"), Decimal(0))
-    months = [m for m, _ in acme.charge_rows]
-    assert months == sorted(months) and months[0] == "2026-10"  # first Active in October
-    assert acme.charges is not None and len(acme.charges.bars) == len(months)
-    assert "computed" in acme.charges_source
+    assert "billing history" in acme.charges_source
+    assert {status for _, _, status in acme.charge_rows} == {"open"}
+
+
+def test_a_closed_month_shows_as_billed_after_its_documents_changed(
+    lived_in: LivedIn, tmp_path: Path
+) -> None:
+    """November is closed; then Acme's public IP gets a price change dated 10 November and
+    is applied on 22 December. `report charges` keeps November as closed and carries the
+    difference into December as reversal and correction rows; the dashboard shows the same
+    totals, month by month, in its table, its chart and its HTML."""
+    repo, state = tmp_path / "desired-state", tmp_path / "state.db"
+    shutil.copytree(lived_in.repo, repo)
+    with sqlite3.connect(lived_in.state) as source, sqlite3.connect(state) as target:
+        source.backup(target)
+    code, out = run("billing", "close", "2026-11", "--state", str(state), "--today", "2026-12-21")
+    assert code == 0, out
+    services = repo / "occupiers/acme/services.yaml"
+    text = services.read_text()
+    assert text.count('price: "15.00"\n') == 1
+    services.write_text(
+        text.replace(
+            'price: "15.00"\n',
+            'price: "15.00"\n  changes:\n    - {"on": 2026-11-10, price: "25.00"}\n',
+        )
+    )
+    day = date(2026, 12, 22)
+    _apply(repo, state, day, tmp_path / "rendered")
+    december = json.loads(
+        run("report", "charges", "--month", "2026-12", "--state", str(state), "--format", "json")[1]
+    )
+    assert any(r["occupier"] == "acme" and r["adjusts"] == "2026-11" for r in december)
+    ledger = open_ledger(str(state), create=False)
+    assert ledger is not None
+    snapshot = read_snapshot(ledger, day)
+    dashboard = pages.build(load(str(repo)).repo, snapshot, day)
+    months = shown(dashboard)
+    for month in ("2026-10", "2026-11", "2026-12"):
+        assert months[month] == reported(state, month), month
+    events, _ = billing.recorded(ledger)
+    recomputed = billing.charges(events, 2026, 11, {})
+    redone = sum((r.amount for r in recomputed if r.occupier == "acme" and r.kind == "total"),
+                 Decimal(0))  # fmt: skip
+    assert redone != months["2026-11"]["acme"]  # November as closed, not as recomputed
+    acme = next(o for o in dashboard.occupiers if o.name == "acme")
+    assert dict((m, status) for m, _, status in acme.charge_rows)["2026-11"] == "closed"
+    render.write(dashboard, tmp_path / "site")
+    html = (tmp_path / "site" / acme.href).read_text()
+    for month, amount, status in acme.charge_rows:
+        cells = f'<td>{month}</td><td class="num">{amount:,.2f}</td><td>{status}</td>'
+        assert cells in html
 
 
 def test_without_a_ledger_there_is_no_history(repo: Repo, lived_in: LivedIn) -> None:
@@ -171,7 +242,7 @@ def test_billing_and_drift_records_slot_in(
     show those instead of what they derive."""
     from dataclasses import replace
 
-    billed = {"acme": (MonthCharge("2026-11", Decimal("431.99")),)}
+    billed = {"acme": (MonthCharge("2026-11", Decimal("431.99"), closed=True),)}
     drift = {
         "lb-sw1": DriftResult("2026-12-21T06:00:00", 2),
         "lb-rtr1": DriftResult("2026-12-21T06:00:00", 0),
@@ -185,10 +256,9 @@ def test_billing_and_drift_records_slot_in(
     richer = replace(snapshot, billed=billed, drift=drift, pool_history=history)
     page = pages.build(repo, richer, lived_in.today)
     acme = next(o for o in page.occupiers if o.name == "acme")
-    assert acme.charge_rows == (("2026-11", Decimal("431.99")),)
-    assert acme.charges_source.startswith("billed")
+    assert acme.charge_rows == (("2026-11", Decimal("431.99"), "closed"),)
     globex = next(o for o in page.occupiers if o.name == "globex")
-    assert globex.charges is None and globex.charges_source == "nothing billed yet"
+    assert globex.charges is None and globex.charges_source == "nothing charged yet"
     london = site(page, "london-bridge")
     devices = {d.name: d for d in london.devices}
     assert devices["lb-sw1"].drifted and devices["lb-sw1"].drift.startswith("2 lines differ")

@@ -65,3 +65,37 @@ def test_s3_declared_price_wins_over_rrp(world: World) -> None:
     assert result.repo is not None
     _, _, price = terms_on(result.repo, result.repo.services["acme-net"], TODAY)
     assert price == Decimal("7.50")
+
+
+def test_s3_discount_ending_before_it_starts_is_an_error_at_its_end(world: World) -> None:
+    """A 10 % discount from 20 November to 10 November would never apply: the line would be
+    charged in full while finance believes it is discounted."""
+    backwards = {"percent": "10", "start": "2026-11-20", "end": "2026-11-10"}
+    result = world.with_(
+        service("acme-net", "internet-lan-100", discounts=[backwards]),
+    )
+    finding = result.one("S3")
+    assert finding.is_error
+    assert "acme-net: the 10% discount ends (2026-11-10) before it starts (2026-11-20)" in (
+        finding.message
+    )
+    assert_at(result, finding, "Service", "acme-net", "end: '2026-11-10'")
+    run = CliRunner(env={"TENANTRY_ACTOR": None}).invoke(
+        main, ["validate", str(result.root), "--today", TODAY.isoformat()]
+    )
+    assert run.exit_code == 1, run.output
+    assert f"{finding.file}:{finding.line}" in run.output and "error[S3]" in run.output
+
+
+def test_s3_discount_of_one_day_or_open_ended_is_fine(world: World) -> None:
+    result = world.with_(
+        service(
+            "acme-net",
+            "internet-lan-100",
+            discounts=[
+                {"percent": "10", "start": "2026-11-20", "end": "2026-11-20"},
+                {"percent": "5", "start": "2026-12-01"},
+            ],
+        ),
+    )
+    assert result.of("S3") == []

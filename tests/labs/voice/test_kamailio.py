@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from drivers.base import DriverError, NumberIntent, TelephonyIntent
-from drivers.kamailio import KamailioDriver, Transport, urllib_transport
+from drivers.kamailio import KamailioDriver, Transport, create_schema, urllib_transport
 
-from .voicelab import KamailioLab
+from .voicelab import KamailioLab, require
 
 pytestmark = pytest.mark.lab
 
@@ -237,3 +238,60 @@ def test_assigned_and_main_numbers_reach_the_server_and_survive_a_restart(
     # the user leaves: the number stays active for the occupier, unassigned
     t = driver.apply(intent(lab, replace(jo, assignee=""), main), None)
     assert t.commands[-1] == f"rpc: htable.sets numbers {N1} active,acme,"
+
+
+# The number table as deployments created it before numbers could be suspended (issue 19).
+BEFORE_SUSPEND = """
+CREATE TABLE numbers (
+    number     TEXT PRIMARY KEY NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off')),
+    occupier   TEXT NOT NULL DEFAULT '',
+    assignee   TEXT NOT NULL DEFAULT '',
+    until      TEXT,
+    updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+)
+"""
+
+
+def test_a_database_from_before_suspend_is_widened_in_place(tmp_path: Path) -> None:
+    """A Kamailio whose number table predates `suspended`: the first apply that suspends a
+    number widens the table in the same transaction (rows kept), the number answers 480,
+    and after a restart Kamailio loads the widened table as it was."""
+    lab = KamailioLab(tmp_path, kamailio=require("kamailio"), sipp=require("sipp"))
+    with sqlite3.connect(lab.db_path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(BEFORE_SUSPEND)
+        db.execute("INSERT INTO numbers (number, state, occupier) VALUES (?, 'active', 'globex')",
+                   (N2,))  # fmt: skip
+    try:
+        lab.start()
+        lab.start_pbx()
+        assert lab.call(N2, 200).ok, "Kamailio loaded the old table"
+        driver = lab.driver()
+        stopped = NumberIntent(number=N1, state="suspended", occupier="acme")
+        wanted = intent(lab, stopped, active(N2, "globex"))
+        t = driver.apply(wanted, None)
+        assert t.commands[0] == "db: widen numbers (state may be 'suspended')"
+        assert db_rows(lab) == {N1: ("suspended", "acme"), N2: ("active", "globex")}
+        assert lab.call(N1, 480).ok, "a suspended number answers Temporarily Unavailable"
+        assert lab.call(N2, 200).ok
+        with sqlite3.connect(lab.db_path) as db, pytest.raises(sqlite3.IntegrityError):
+            db.execute("INSERT INTO numbers (number, state) VALUES ('+442079460009', 'parked')")
+        lab.restart()
+        assert lab.call(N1, 480).ok and lab.call(N2, 200).ok
+        assert driver.apply(wanted, None).commands == [], "converged: nothing widened again"
+    finally:
+        lab.close()
+
+
+def test_create_schema_widens_an_old_table(tmp_path: Path) -> None:
+    """Re-running the deployment's set-up on an old database widens it too, rows kept."""
+    path = tmp_path / "numbers.db"
+    with sqlite3.connect(path) as db:
+        db.execute(BEFORE_SUSPEND)
+        db.execute("INSERT INTO numbers (number, state) VALUES (?, 'cooling-off')", (N1,))
+    create_schema(path)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO numbers (number, state) VALUES (?, 'suspended')", (N2,))
+        rows = dict(db.execute("SELECT number, state FROM numbers").fetchall())
+    assert rows == {N1: "cooling-off", N2: "suspended"}
