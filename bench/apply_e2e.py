@@ -48,46 +48,10 @@ def main() -> int:
         for lab in labs:
             lab.start()
         print(f"started {a.switches} switches x {a.ports} ports in {time.monotonic() - t0:.2f} s")
-        switches = [
-            Switch(
-                f"sw{i}",
-                "cisco_iosxe",
-                lab.port,
-                {f"GigabitEthernet0/{n}": f"S{i}-{n:02d}" for n in range(1, a.ports + 1)},
-            )
-            for i, lab in enumerate(labs)
-        ]
-        spaces = {
-            f"row-{n:02d}": [f"S{i}-{n:02d}" for i in range(a.switches)]
-            for n in range(1, a.ports + 1)
-        }
-        site = Site("bench", switches, spaces, vlan_range="100-899", parking=999)
-
-        def occupiers() -> list[Occupier]:
-            return [
-                Occupier(
-                    f"occ-{n:02d}",
-                    [
-                        Tenancy(
-                            "bench",
-                            [f"row-{n:02d}"],
-                            {fp: f"desk {fp}" for fp in spaces[f"row-{n:02d}"]},
-                        )
-                    ],
-                )
-                for n in range(1, a.ports + 1)
-            ]
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
-        env.update(
-            TENANTRY_SSH_STRICT_HOST_KEY="0",
-            TENANTRY_SSH_TIMEOUT="30",
-            TENANTRY_CRED_DEFAULT_USERNAME=labs[0].username,
-            TENANTRY_CRED_DEFAULT_PASSWORD=labs[0].password,
-            TENANTRY_CRED_DEFAULT_ENABLE=labs[0].enable,
-        )
+        site, occupiers = bench_site(labs, a.ports)
+        env = bench_env(labs)
         repo, state, transcript = work / "repo", work / "state.db", work / "transcript.json"
-        for label, occs in (("assign", occupiers()), ("no-op", occupiers()), ("park", [])):
+        for label, occs in (("assign", occupiers), ("no-op", occupiers), ("park", [])):
             write_repo(repo, [site], occs)
             t0 = time.monotonic()
             res = subprocess.run(
@@ -131,6 +95,43 @@ def main() -> int:
         for lab in labs:
             lab.stop()
     return 1 if failed else 0
+
+
+def bench_site(labs: list[FakeCiscoLab], ports: int) -> tuple[Site, list[Occupier]]:
+    """One site of the switches, `ports` managed ports each, and one occupier per port row
+    (an activated floor port on every switch)."""
+    switches = [
+        Switch(
+            f"sw{i}",
+            "cisco_iosxe",
+            lab.port,
+            {f"GigabitEthernet0/{n}": f"S{i}-{n:02d}" for n in range(1, ports + 1)},
+        )
+        for i, lab in enumerate(labs)
+    ]
+    spaces = {
+        f"row-{n:02d}": [f"S{i}-{n:02d}" for i in range(len(labs))] for n in range(1, ports + 1)
+    }
+    site = Site("bench", switches, spaces, vlan_range="100-899", parking=999)
+    occupiers = []
+    for n in range(1, ports + 1):
+        row = f"row-{n:02d}"
+        desks = {fp: f"desk {fp}" for fp in spaces[row]}
+        occupiers.append(Occupier(f"occ-{n:02d}", [Tenancy("bench", [row], desks)]))
+    return site, occupiers
+
+
+def bench_env(labs: list[FakeCiscoLab]) -> dict[str, str]:
+    """The environment of the CLI runs: the switches' credentials, no strict host keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
+    env.update(
+        TENANTRY_SSH_STRICT_HOST_KEY="0",
+        TENANTRY_SSH_TIMEOUT="30",
+        TENANTRY_CRED_DEFAULT_USERNAME=labs[0].username,
+        TENANTRY_CRED_DEFAULT_PASSWORD=labs[0].password,
+        TENANTRY_CRED_DEFAULT_ENABLE=labs[0].enable,
+    )
+    return env
 
 
 if __name__ == "__main__":

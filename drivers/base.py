@@ -9,8 +9,10 @@ everything else on a device is left alone.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 # Text that reaches a device CLI (descriptions, names) is restricted to this alphabet, so a
 # hostile value in YAML can never add a command. The loader refuses anything else earlier;
@@ -247,3 +249,41 @@ class Transcript:
     sessions: int = 0
     reads: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    # drift repaired by this session: (resource, what the device had, what it was given) for
+    # each resource that differed from the intent of the last apply (see Driver.apply)
+    repairs: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- intents as records
+
+_INTENT_KINDS: dict[str, type[Any]] = {
+    "switch": SwitchIntent, "router": RouterIntent, "telephony": TelephonyIntent,
+    "wifi": WifiIntent,
+}
+_PARTS: dict[str, type[Any]] = {
+    "ports": PortIntent, "routes": RouteIntent, "gateways": GatewayIntent,
+    "numbers": NumberIntent, "groups": WifiGroupIntent, "users": WifiUserIntent,
+    "devices": WifiDeviceIntent,
+}
+
+
+def encode_intent(intent: Intent) -> str:
+    """An intent as JSON text: the ledger keeps each device's last applied intent, which
+    `drift` reads the device against (and `apply --only-drift` puts back)."""
+    kind = next(k for k, cls in _INTENT_KINDS.items() if isinstance(intent, cls))
+    return json.dumps({"kind": kind, **asdict(intent)}, sort_keys=True)
+
+
+def decode_intent(text: str) -> Intent:
+    """The intent `encode_intent` wrote; ValueError when the text is not one."""
+    try:
+        doc = json.loads(text)
+        cls = _INTENT_KINDS[doc.pop("kind")]
+        fields: dict[str, Any] = {"endpoint": Endpoint(**doc.pop("endpoint"))}
+        for name, value in doc.items():
+            part = _PARTS.get(name)
+            fields[name] = tuple(part(**v) if part else v for v in value)
+        intent: Intent = cls(**fields)
+        return intent
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a recorded intent: {type(exc).__name__}: {exc}") from None

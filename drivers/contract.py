@@ -190,8 +190,15 @@ class Driver(ABC, Generic[IntentT, SessionT, RunningT, StepT]):
         finally:
             self.close(session)
 
-    def apply(self, intent: IntentT, credentials: Credentials | None = None) -> Transcript:
-        """Converge the device on `intent`; a converged device is read once, sent nothing."""
+    def apply(
+        self,
+        intent: IntentT,
+        credentials: Credentials | None = None,
+        baseline: IntentT | None = None,
+    ) -> Transcript:
+        """Converge the device on `intent`; a converged device is read once, sent nothing.
+        `baseline`: the intent of the last apply; the changes to resources that differed
+        from it (drift, someone's edit by hand) are noted in `transcript.repairs`."""
         device = intent.endpoint.name
         transcript = Transcript(device=device)
         with self.session(intent, credentials, transcript) as session:
@@ -200,6 +207,8 @@ class Driver(ABC, Generic[IntentT, SessionT, RunningT, StepT]):
             remediation = self.diff(intent, running)
             if not remediation:
                 return transcript
+            if baseline is not None:
+                transcript.repairs = self._repairs(baseline, running, remediation)
             try:
                 with stage(PushError, device):
                     self.push(session, intent, remediation, transcript)
@@ -210,6 +219,17 @@ class Driver(ABC, Generic[IntentT, SessionT, RunningT, StepT]):
             with stage(VerifyError, device):
                 self.verify(session, intent, transcript)
         return transcript
+
+    def _repairs(self, baseline: IntentT, running: RunningT, remediation: Remediation[StepT]
+                 ) -> list[tuple[str, str, str]]:
+        """The changes of `remediation` to resources that differed from `baseline`; none when
+        the baseline itself cannot be diffed any more (a Wi-Fi secret since removed)."""
+        try:
+            drifted = {c.resource for c in self.diff(baseline, running).changes}
+        except DriverError:
+            return []
+        return [(c.resource, c.running, c.intended)
+                for c in remediation.changes if c.resource in drifted]
 
     def running(self, intent: IntentT, credentials: Credentials | None = None) -> RunningT:
         """Open, read the managed resources, close: nothing is sent."""

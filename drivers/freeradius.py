@@ -290,6 +290,7 @@ class Session:
 class Running:
     rows: Rows
     want: Intended  # what the read was fenced by (managed groups and names)
+    of: WifiIntent | None = None  # the intent `want` was made from
 
 
 class FreeRadiusDriver(WifiDriver[Session, Running, RowOp]):
@@ -354,11 +355,14 @@ class FreeRadiusDriver(WifiDriver[Session, Running, RowOp]):
             rows = self._read(session.db, session.want, transcript)
         except sqlite3.Error as exc:
             raise database_error(transcript.device, "RADIUS database", exc, ReadError) from exc
-        return Running(rows, session.want)
+        return Running(rows, session.want, intent)
 
     def diff(self, intent: WifiIntent, running: Running) -> Remediation[RowOp]:
-        ops = remediation(running.rows, running.want.rows)
-        changes = row_changes(running.rows, running.want.rows, self.group_prefix)
+        want = running.want
+        if running.of is not None and running.of != intent:  # drift against another intent
+            want = intended_rows(intent, self.secrets, self.group_prefix, intent.endpoint.name)
+        ops = remediation(running.rows, want.rows)
+        changes = row_changes(running.rows, want.rows, self.group_prefix)
         return Remediation(changes, tuple(ops))
 
     def push(self, session: Session, intent: WifiIntent, remediation: Remediation[RowOp],

@@ -10,7 +10,7 @@ driver itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from drivers.contract import Driver
     from drivers.render import RenderDriver
     from reconciler.apply import ApplyResult, CredentialLookup, Guard, Progress
+    from reconciler.drift import DriftReport
     from reconciler.ledger.model import Holdings
     from reconciler.ledger.protocol import Ledger
     from reconciler.load import Loaded
@@ -130,17 +131,82 @@ class App:
         progress: Progress | None = None,
         guard: Guard | None = None,
         lock: bool = True,
+        seq: int = 0,
     ) -> ApplyResult:
         """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
-        the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock."""
+        the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock
+        (`seq`: the number it was given)."""
         from reconciler.apply import apply
 
+        return apply(repo, self.ledger(), today, self.driver_for, self.credential_lookup(),
+                     parallel, progress, guard=guard, lock=lock, seq=seq)
+
+    def credential_lookup(self) -> CredentialLookup:
         if self.credentials is None:
             from drivers.credentials import CredentialStore
 
             self.credentials = CredentialStore().get
-        return apply(repo, self.ledger(), today, self.driver_for, self.credentials, parallel,
-                     progress, guard=guard, lock=lock)
+        return self.credentials
+
+    # ------------------------------------------------------------ drift
+
+    def recorded_intents(self) -> dict[str, Intent]:
+        """Each device's intent of the last apply, from the ledger (none without one)."""
+        from reconciler.apply import last_intent
+
+        ledger = self.existing_ledger()
+        found = {}
+        for name, (_, text) in (ledger.intents() if ledger else {}).items():
+            intent = last_intent(text, None)
+            if intent is not None:
+                found[name] = intent
+        return found
+
+    def drift(self, repo: Repo, parallel: int = 4) -> DriftReport:
+        """Read every device of the desired state that an apply configured — one session
+        each, `parallel` at a time — and compare its managed resources with the intent of
+        its last apply. Nothing is sent. A device that cannot be read is reported as such,
+        never as in sync."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from reconciler import drift
+
+        targets, sites, unapplied = drift.baselines(repo, self.recorded_intents())
+        credentials = self.credential_lookup()
+        # built before the threads start: building one imports its platform module
+        drivers = {name: self._driver_or_error(intent) for name, intent in targets.items()}
+        with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+            read = {
+                name: pool.submit(_read_drift, drivers[name], intent, credentials, name)
+                for name, intent in sorted(targets.items())
+            }
+            devices = [
+                drift.device_drift(repo, sites[name], targets[name], *future.result())
+                for name, future in read.items()
+            ]
+        return drift.DriftReport(devices, unapplied)
+
+    def repair(
+        self, repo: Repo, parallel: int = 4, progress: Progress | None = None,
+        guard: Guard | None = None, devices: Collection[str] | None = None,
+        seq: int | None = None,
+    ) -> ApplyResult:
+        """`apply --only-drift`: put the intent of the last apply back where a device
+        drifted from it (of `devices`, default all); no allocation, release or other pending
+        change. `seq`: the caller holds the apply lock, with that number."""
+        from reconciler import drift
+        from reconciler.apply import repair_drift
+
+        endpoints = {name: endpoint for name, (_, endpoint) in drift.endpoints(repo).items()
+                     if devices is None or name in devices}
+        return repair_drift(self.ledger(), endpoints, self.driver_for,
+                            self.credential_lookup(), parallel, progress, guard, seq)
+
+    def _driver_or_error(self, intent: Intent) -> AnyDriver | Exception:
+        try:
+            return self.driver_for(intent)
+        except Exception as exc:  # an unknown platform, a missing extra: that device's error
+            return exc
 
     # ------------------------------------------------------------ report
 
@@ -173,3 +239,25 @@ class App:
             for u in pool_usage(repo, self.holdings())
         ]
 
+
+
+def _read_drift(
+    driver: AnyDriver | Exception, intent: Intent, credentials: CredentialLookup, name: str
+) -> tuple[list[tuple[str, str, str, str]], str]:
+    """One device's drift: (resource, running, intended, occupier) per difference, or why
+    it could not be read (one line)."""
+    from drivers.base import DriverError
+
+    try:
+        if isinstance(driver, Exception):
+            raise driver
+        remediation = driver.drift(intent, credentials(name))
+    except DriverError as exc:
+        return [], exc.reason
+    except Exception as exc:
+        return [], f"{type(exc).__name__}: {exc}"
+    changes = [(c.resource, c.running, c.intended, c.occupier) for c in remediation.changes]
+    if remediation and not changes:  # a platform that cannot name its resources
+        changes = [("configuration", f"{len(remediation.steps)} step(s) from the intent",
+                    "the intent of the last apply", "")]
+    return changes, ""

@@ -15,13 +15,14 @@ its old or its new state and the next run converges, with nothing leaked or held
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from drivers.base import DriverError, Transcript
+from drivers.base import DriverError, Endpoint, Transcript, decode_intent, encode_intent
 from drivers.contract import Driver
 from reconciler import decommission
 from reconciler.billing import history, recording
@@ -70,13 +71,14 @@ def apply(
     attempts: int = 3,
     guard: Guard | None = None,
     lock: bool = True,
+    seq: int = 0,
 ) -> ApplyResult:
     """One reconcile, holding the ledger against other applies from the first read to the
     last write (G2): the plan is made under that lock, so concurrent applies end in the state
     of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
     Active, a second pass retires the line it replaces (its ports parked, its resources
     released). `lock=False`: the caller already holds `ledger.apply_lock` (the operator reads
-    the cluster under it)."""
+    the cluster under it), and `seq` is the number it was given (repairs cite it)."""
     run = _Run(
         repo,
         ledger,
@@ -89,9 +91,9 @@ def apply(
         guard or Guard(),
     )
     if not lock:
-        return _apply_locked(run, applied)
-    with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor):
-        return _apply_locked(run, applied)
+        return _apply_locked(replace(run, seq=seq), applied)
+    with ledger.apply_lock(run.guard.wait_s, run.guard.source, run.guard.actor) as number:
+        return _apply_locked(replace(run, seq=number), applied)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,10 @@ class Guard:
     actor: str = ""
     root: str = "."
     allow_departures: bool = False  # the operator: deleting an Occupier object is the request
+    # the operator without TENANTRY_REPAIR_DRIFT: a device whose intent did not change since
+    # its last apply is not opened, so a change made on it by hand stays (the drift check
+    # reports it) until someone repairs it
+    leave_drift: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class _Run:
     progress: Progress | None
     attempts: int
     guard: Guard
+    seq: int = 0  # this apply's number in the ledger's apply log (repairs cite it)
 
 
 def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
@@ -135,6 +142,7 @@ def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) ->
             done.sessions += transcript.sessions
             done.reads += transcript.reads
             done.commands += transcript.commands
+            done.repairs += transcript.repairs
         result.failures.update(retire.failures)
         result.released += retire.released
         result.seconds += retire.seconds
@@ -154,41 +162,105 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     if plan.errors:
         return result
     last = applied if applied is not None else ledger.applied()
-    targets = {name: intent for name, intent in plan.intents.items()}
+    recorded = ledger.intents()
+    failed = ({n for n, r in ledger.statuses("Device").items() if r.status == "Failed"}
+              if run.guard.leave_drift else set())
+    targets = {
+        name: intent for name, intent in plan.intents.items()
+        if not (run.guard.leave_drift and name not in failed
+                and _unchanged(name, intent, recorded))
+    }
+    baselines = {name: last_intent(recorded.get(name, ("", ""))[1], intent)
+                 for name, intent in targets.items()}
+    for name, transcript, failure in _converge(targets, baselines, run):
+        if failure is None:
+            result.transcripts[name] = transcript
+            items = items_of(targets[name])
+            if dict(last.get(name, {})) != items:
+                ledger.record_applied(name, items)
+            _record_intent(ledger, name, plan.sites_of_device.get(name, ""), targets[name],
+                           recorded.get(name, ("", ""))[1])
+            if transcript.repairs:
+                ledger.record_repairs(run.seq, name, transcript.repairs)
+        else:
+            result.failures[name] = failure
+    failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
+    result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
+    _record_devices(ledger, result)  # services keep one reason per site
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _converge(
+    targets: Mapping[str, Intent], baselines: Mapping[str, Intent | None], run: _Run
+) -> Iterator[tuple[str, Transcript, str | None]]:
+    """Every device gets its whole intent, `run.parallel` at a time: (device, transcript,
+    failure or None) as each finishes."""
     # Drivers are built here, before any thread starts: building one imports its platform
     # module (scrapli, …), and imports racing in several threads can deadlock.
     drivers = {name: _driver(name, intent, run.driver_for) for name, intent in targets.items()}
     with ThreadPoolExecutor(max_workers=max(run.parallel, 1)) as pool:
         futures = {
-            pool.submit(_push, name, intent, drivers[name], run.credentials): name
+            pool.submit(_push, name, intent, drivers[name], run.credentials,
+                        baselines.get(name)): name
             for name, intent in sorted(targets.items())
         }
-        for future in as_completed(futures):
+        for done, future in enumerate(as_completed(futures), 1):
             name = futures[future]
             transcript, failure = future.result()
-            if failure is None:
-                result.transcripts[name] = transcript
-                items = items_of(targets[name])
-                if dict(last.get(name, {})) != items:
-                    ledger.record_applied(name, items)
-            else:
-                result.failures[name] = failure
+            yield name, transcript, failure
             if run.progress is not None:
                 outcome = "ok" if failure is None else f"failed: {failure}"
-                run.progress(
-                    f"[{len(result.transcripts) + len(result.failures)}/{len(futures)}] {name}",
-                    outcome,
-                )
-    failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
-    result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
-    # each device's last apply result, for the dashboard (services keep one reason per site)
+                run.progress(f"[{done}/{len(futures)}] {name}", outcome)
+
+
+def repair_drift(
+    ledger: Ledger,
+    endpoints: Mapping[str, Endpoint],
+    driver_for: DriverFactory,
+    credentials: CredentialLookup,
+    parallel: int = 4,
+    progress: Progress | None = None,
+    guard: Guard | None = None,
+    seq: int | None = None,
+) -> ApplyResult:
+    """`apply --only-drift`: put the intent of the last apply back on every device of
+    `endpoints` (the desired state's devices, where they are reached now) that no longer
+    runs it — nothing allocated or released, no other pending change sent. Under the apply
+    lock, like an apply (`seq`: the caller holds it, with that number); each repair is
+    recorded with the apply's number."""
+    guard = guard or Guard()
+    started = time.perf_counter()
+    with ExitStack() as held:
+        if seq is None:
+            seq = held.enter_context(ledger.apply_lock(guard.wait_s, guard.source, guard.actor))
+        targets: dict[str, Intent] = {}
+        for name, (_, text) in ledger.intents().items():
+            found = last_intent(text, None) if name in endpoints else None
+            if found is not None:
+                targets[name] = replace(found, endpoint=endpoints[name])
+        run = _Run(Repo(), ledger, date.min, driver_for, credentials, parallel, progress, 1,
+                   guard, seq)
+        result = ApplyResult(Plan())
+        for name, transcript, failure in _converge(targets, targets, run):
+            if failure is None:
+                result.transcripts[name] = transcript
+                if transcript.repairs:
+                    ledger.record_repairs(seq, name, transcript.repairs)
+            else:
+                result.failures[name] = failure
+        _record_devices(ledger, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _record_devices(ledger: Ledger, result: ApplyResult) -> None:
+    """Each device's last apply result, for the dashboard."""
     with ledger.transaction(()) as tx:
         for device in sorted(result.transcripts):
             tx.set_status("Device", device, "Applied")
         for device, why in sorted(result.failures.items()):
             tx.set_status("Device", device, "Failed", why)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _allocate(
@@ -274,16 +346,39 @@ def _driver(
         return exc
 
 
+def _unchanged(name: str, intent: Intent, recorded: Mapping[str, tuple[str, str]]) -> bool:
+    return recorded.get(name, ("", ""))[1] == encode_intent(intent)
+
+
+def last_intent(text: str, intent: Intent | None) -> Intent | None:
+    """The recorded intent of a device's last apply, when there is one (of `intent`'s kind,
+    unless None)."""
+    try:
+        found = decode_intent(text) if text else None
+    except ValueError:  # written by another tenantry: nothing to compare with
+        return None
+    return found if intent is None or type(found) is type(intent) else None
+
+
+def _record_intent(ledger: Ledger, name: str, site: str, intent: Intent, before: str) -> None:
+    text = encode_intent(intent)
+    if text != before:
+        ledger.record_intent(name, site, text)
+
+
 def _push(
     name: str,
     intent: Intent,
     driver: Driver[Any, Any, Any, Any] | Exception,
     credentials: CredentialLookup,
+    baseline: Intent | None = None,
 ) -> tuple[Transcript, str | None]:
     try:
         if isinstance(driver, Exception):
             raise driver
-        return driver.apply(intent, credentials(name)), None
+        if baseline is None:
+            return driver.apply(intent, credentials(name)), None
+        return driver.apply(intent, credentials(name), baseline), None
     except DriverError as exc:
         return Transcript(device=name), exc.reason
     except Exception as exc:

@@ -2,8 +2,9 @@
 runs (group.COMMANDS). Exit codes: 0 ok / no changes, 1 invalid input or failure, 2 `plan`
 found changes, 64 usage error.
 
-  validate    validate, pre-commit          plan       plan
+  validate    validate, pre-commit          plan       plan (--refresh)
   apply       apply, decommission           report     report, catalogue, site
+  drift       drift
   billing     billing close                 ledger     ledger check
   generate    schemas, crds, init           review     comment, approvals
   operator    operator                      common     what they share

@@ -17,9 +17,11 @@ from reconciler.cli.common import (
     actor_option,
     approvers_option,
     day_of,
+    drivers_option,
     ledger_option,
     mass_release_option,
     names,
+    out_option,
     path_argument,
     read_ledger,
     rules_context,
@@ -30,28 +32,15 @@ from reconciler.cli.plan import run_plan
 from reconciler.load import Positions, load
 
 if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult
     from reconciler.ledger.sql import SqlLedger
     from reconciler.model.repo import Repo
 
 
 @click.command("apply")
 @path_argument
-@click.option(
-    "--drivers",
-    type=click.Choice(["render", "devices"]),
-    default="render",
-    envvar="TENANTRY_DRIVERS",
-    show_default=True,
-    help="render: write each device's configuration to --out; devices: use each "
-    "device's platform driver (SSH, RPC, SQL).",
-)
-@click.option(
-    "--out",
-    default="rendered",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the render driver writes.",
-)
+@drivers_option
+@out_option
 @click.option(
     "--parallel",
     default=4,
@@ -66,6 +55,12 @@ if TYPE_CHECKING:
     help="Write what each device was sent (sessions, reads, configuration commands) and "
     "each device failure as JSON to this file.",
 )
+@click.option(
+    "--only-drift",
+    is_flag=True,
+    help="Only repair drift: give each device back the intent of the last apply; allocate, "
+    "release and send nothing else.",
+)
 @mass_release_option
 @ledger_option
 @today_option
@@ -77,6 +72,7 @@ def apply_command(
     out: str,
     parallel: int,
     transcript_file: str | None,
+    only_drift: bool,
     allow_mass_release: bool,
     state: str,
     today: str | None,
@@ -101,10 +97,25 @@ def apply_command(
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        result = app.apply(head.repo, day, parallel, progress, guard=guard)
+        if only_drift:
+            result = app.repair(head.repo, parallel, progress, guard)
+        else:
+            result = app.apply(head.repo, day, parallel, progress, guard=guard)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
+    repairs = [(d, r) for d, t in sorted(result.transcripts.items()) for r in t.repairs]
+    for device, (resource, found, restored) in repairs:
+        click.echo(f"repaired {device} {resource}: {found} -> {restored}")
+    if only_drift:
+        for device, reason in sorted(result.failures.items()):
+            click.echo(f"FAILED {device}: {reason}")
+        _write_transcript(transcript_file, result)
+        click.echo(
+            f"Repaired: {len(repairs)} drifted resource(s) on {len({d for d, _ in repairs})} "
+            f"device(s), {len(result.failures)} failed, in {result.seconds:.2f}s."
+        )
+        return EXIT_OK if result.ok else EXIT_FAILED
     findings = Positions().resolve(result.plan.findings)
     for finding in findings:
         click.echo(finding.text())
@@ -116,19 +127,30 @@ def apply_command(
     _record_desired(recorded, head.repo, path)
     for device, reason in sorted(result.failures.items()):
         click.echo(f"FAILED {device}: {reason}")
-    if transcript_file:
-        devices = {
-            name: {"sessions": t.sessions, "reads": t.reads, "commands": t.commands}
-            for name, t in sorted(result.transcripts.items())
-        }
-        record = {"devices": devices, "failures": dict(sorted(result.failures.items()))}
-        Path(transcript_file).write_text(json.dumps(record, indent=2) + "\n")
+    _write_transcript(transcript_file, result)
     click.echo(
         f"Applied: {len(result.plan.allocations)} allocated or changed, {result.released} "
         f"released, {result.commands} commands to {len(result.transcripts)} devices, "
         f"{len(result.failures)} failed, in {result.seconds:.2f}s."
     )
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _write_transcript(file: str | None, result: ApplyResult) -> None:
+    """--transcript: what each device was sent, the drift it repaired, and the failures."""
+    if not file:
+        return
+    devices = {
+        name: {
+            "sessions": t.sessions,
+            "reads": t.reads,
+            "commands": t.commands,
+            "repairs": [list(r) for r in t.repairs],
+        }
+        for name, t in sorted(result.transcripts.items())
+    }
+    record = {"devices": devices, "failures": dict(sorted(result.failures.items()))}
+    Path(file).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def _record_desired(ledger: SqlLedger, repo: Repo, path: str) -> None:

@@ -71,6 +71,22 @@ ledger_option = click.option(
     show_default=True,
     help="The ledger: a SQLite file, or a postgresql:// URL.",
 )
+drivers_option = click.option(
+    "--drivers",
+    type=click.Choice(["render", "devices"]),
+    default="render",
+    envvar="TENANTRY_DRIVERS",
+    show_default=True,
+    help="render: each device's configuration is a file in --out (written, and read back); "
+    "devices: each device's platform driver (SSH, RPC, SQL).",
+)
+out_option = click.option(
+    "--out",
+    default="rendered",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the render driver writes its files.",
+)
 table_format_option = click.option(
     "--format",
     "fmt",

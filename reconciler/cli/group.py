@@ -47,6 +47,11 @@ COMMANDS: dict[str, Lazy] = {
         "reconciler.cli.apply:apply_command",
         "Validate, plan, then allocate in the ledger and configure every device.",
     ),
+    "drift": Lazy(
+        "reconciler.cli.drift:drift_command",
+        "Read every device and list what differs from the intent of the last apply: "
+        "someone's change by hand.",
+    ),
     "decommission": Lazy(
         "reconciler.cli.apply:decommission_command",
         "Write the decommission request (D1) into OCCUPIER's document, then show the plan, "
@@ -117,8 +122,8 @@ def load_command(name: str) -> click.Command:
 
 
 class Tenantry(click.Group):
-    """Exit codes: 0 ok / no changes, 1 invalid input or failure, 2 `plan` found changes,
-    64 usage error. A fault of the ledger is one line, never a traceback."""
+    """Exit codes: 0 ok / no changes, 1 invalid input or failure, 2 `plan` found changes
+    (`drift`: drift), 64 usage error. A fault of the ledger is one line, never a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})

@@ -3,7 +3,7 @@ ledger is opened there, read only); it never writes anything."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,14 +15,17 @@ from reconciler.cli.common import (
     actor_option,
     approvers_option,
     day_of,
+    drivers_option,
     ledger_option,
     mass_release_option,
     names,
     note,
+    out_option,
     path_argument,
     rules_context,
     today_option,
 )
+from reconciler.cli.drift import drift_report
 
 if TYPE_CHECKING:
     from reconciler.app import Planned
@@ -46,6 +49,13 @@ if TYPE_CHECKING:
     default="human",
     show_default=True,
 )
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Also read every device: its drift from the last apply, which apply repairs.",
+)
+@drivers_option
+@out_option
 @mass_release_option
 @ledger_option
 @today_option
@@ -55,6 +65,9 @@ def plan(
     path: str,
     base_ref: str | None,
     fmt: str,
+    refresh: bool,
+    drivers: str,
+    out: str,
     allow_mass_release: bool,
     state: str,
     today: str | None,
@@ -62,10 +75,40 @@ def plan(
     approved_by: str | None,
 ) -> int:
     """Show what `apply` would allocate, configure and release. Never writes anything.
-    Exit 0: no changes; 2: changes; 1: invalid input. P1 judges the change since --base."""
-    return run_plan(
-        path, base_ref, fmt, allow_mass_release, state, today, actor, names(approved_by)
-    )
+    Exit 0: no changes; 2: changes (or drift, with --refresh); 1: invalid input, or a device
+    --refresh could not read. P1 judges the change since --base."""
+    args = (path, base_ref, fmt, allow_mass_release, state, today, actor, names(approved_by))
+    if not refresh:
+        return run_plan(*args)
+    return _refreshed(args, drivers, out)
+
+
+def _refreshed(args: tuple[Any, ...], drivers: str, out: str) -> int:
+    """The plan, then the drift `apply` will also repair (JSON: one document, key `drift`)."""
+    import contextlib
+    import io
+    import json
+
+    from reconciler import drift
+    from reconciler.app import App
+
+    planned = io.StringIO()
+    with contextlib.redirect_stdout(planned):
+        code = run_plan(*args)
+    if code == EXIT_FAILED:
+        click.echo(planned.getvalue(), nl=False)
+        return code
+    path, state, fmt = args[0], args[4], args[2]
+    report = drift_report(path, App(state, drivers, out), 4, required=False)
+    if not report.devices:  # nothing applied yet: the plan is all there is
+        click.echo(planned.getvalue(), nl=False)
+        return code
+    if fmt == "json":
+        doc = json.loads(planned.getvalue())
+        click.echo(json.dumps({**doc, "drift": json.loads(drift.as_json(report))}, indent=2))
+    else:
+        click.echo(planned.getvalue() + drift.FORMATS[fmt](report))
+    return report.exit_code or code
 
 
 def run_plan(

@@ -111,6 +111,24 @@ MIGRATIONS: list[tuple[str, ...]] = [
             stamp INTEGER NOT NULL,
             rows TEXT NOT NULL)""",
     ),
+    # 5: drift (issue 15): each device's last applied intent in full, which `drift` reads the
+    # device against and `apply --only-drift` puts back; and every repair of a resource found
+    # changed by hand, with the apply (apply_log.seq) that made it
+    (
+        """CREATE TABLE IF NOT EXISTS device_intent (
+            device TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            intent TEXT NOT NULL,
+            updated TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS repair (
+            seq INTEGER NOT NULL,
+            device TEXT NOT NULL,
+            resource TEXT NOT NULL,
+            found TEXT NOT NULL,
+            restored TEXT NOT NULL,
+            repaired TEXT NOT NULL,
+            PRIMARY KEY (seq, device, resource))""",
+    ),
 ]
 """The ledger's schema, as the steps that build it. Version N is MIGRATIONS[:N] applied.
 
@@ -449,6 +467,54 @@ class SqlLedger:
             for device, item, value in cursor.fetchall():
                 out.setdefault(device, {})[item] = value
             return out
+
+    def intents(self) -> dict[str, tuple[str, str]]:
+        """Each device's last applied intent: device → (site, intent as JSON); empty for a
+        ledger from before drift (no apply has recorded one yet)."""
+        with self.reading() as cursor:
+            if not self._has_table(cursor, "device_intent"):
+                return {}
+            cursor.execute("SELECT device, site, intent FROM device_intent")
+            return {device: (site, text) for device, site, text in cursor.fetchall()}
+
+    def record_intent(self, device: str, site: str, text: str) -> None:
+        """Remember the whole intent a device was last successfully given (for `drift`)."""
+        with self._exclusive(()) as cursor:
+            cursor.execute(
+                self.q(
+                    "INSERT INTO device_intent (device, site, intent, updated) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
+                    "site=excluded.site, intent=excluded.intent, updated=excluded.updated"
+                ),
+                (device, site, text, _now()),
+            )
+
+    def record_repairs(self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Record the drift apply number `seq` repaired on `device`: (resource, what the
+        device had, what it was given)."""
+        with self._exclusive(()) as cursor:
+            cursor.executemany(
+                self.q(
+                    "INSERT INTO repair (seq, device, resource, found, restored, repaired) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq, device, resource) DO UPDATE "
+                    "SET found=excluded.found, restored=excluded.restored"
+                ),
+                [(seq, device, *row, _now()) for row in rows],
+            )
+
+    def repairs(self) -> list[tuple[int, str, str, str, str, str]]:
+        """(apply seq, device, resource, found, restored, when) of every repair, in order."""
+        with self.reading() as cursor:
+            if not self._has_table(cursor, "repair"):
+                return []
+            cursor.execute(
+                "SELECT seq, device, resource, found, restored, repaired FROM repair "
+                "ORDER BY seq, device, resource"
+            )
+            return [(int(a), b, c, d, e, f) for a, b, c, d, e, f in cursor.fetchall()]
+
+    def _has_table(self, cursor: Any, name: str) -> bool:
+        return name in self.tables(cursor)
 
     def desired(self) -> tuple[str, dict[str, DesiredRow]] | None:
         """The commit and documents of the desired state the last apply carried out; None

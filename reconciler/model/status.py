@@ -154,15 +154,15 @@ STATUS_MODELS: dict[str, type[Status]] = {
 def set_condition(
     conditions: Iterable[Mapping[str, Any]],
     type: ConditionType,
-    true: bool,
+    true: bool | None,
     reason: str,
     message: str,
     generation: int | None,
     now: str,
 ) -> list[dict[str, Any]]:
-    """`conditions` with the one of `type` set (appended when absent); its
-    lastTransitionTime moves to `now` only when its status changes."""
-    status = "True" if true else "False"
+    """`conditions` with the one of `type` set (appended when absent; `true` None: Unknown);
+    its lastTransitionTime moves to `now` only when its status changes."""
+    status = "Unknown" if true is None else "True" if true else "False"
     new: dict[str, Any] = {
         "type": str(type),
         "status": status,

@@ -22,7 +22,8 @@ from reconciler.findings import Finding, error
 from reconciler.ledger import Holdings, Ledger, LedgerError
 from reconciler.model.repo import Ref
 from reconciler.operator import metrics
-from reconciler.operator.cluster import Body, snapshot
+from reconciler.operator.cluster import Body, Snapshot, snapshot
+from reconciler.operator.drift import DriftCheck
 from reconciler.operator.reconcile import Event, Outcome, allocation_events, place
 from reconciler.operator.settings import Settings
 from reconciler.plan.pools import pool_usage
@@ -42,6 +43,7 @@ class Engine:
         self._requested = 0
         self._done = 0
         self._last: Outcome | None = None
+        self._drift_at = -float("inf")  # when the last drift check ended (monotonic)
         self.app = App(settings.ledger, settings.drivers, settings.render_dir)
 
     def reconcile(
@@ -76,13 +78,15 @@ class Engine:
             fault: LedgerError | None = None
             try:
                 ledger = self.ledger()
-                held.enter_context(ledger.apply_lock(self.settings.apply_wait_s, "operator"))
+                seq = held.enter_context(
+                    ledger.apply_lock(self.settings.apply_wait_s, "operator")
+                )
             except LedgerError as exc:  # not opened, or held by another apply for too long
                 fault = exc
             outcome = Outcome(snapshot(objects()), self.settings.day())
             try:
                 if fault is None:
-                    _run(self, ledger, outcome)
+                    _run(self, ledger, outcome, seq)
                 elif fault.temporary:
                     outcome.temporary = str(fault)
                 else:
@@ -95,11 +99,50 @@ class Engine:
         return outcome
 
 
+    def check_drift(
+        self,
+        objects: Callable[[], Iterable[Body]],
+        publish: Callable[[DriftCheck, Snapshot], object] | None = None,
+    ) -> DriftCheck | None:
+        """The periodic drift check (issue 15): read every device against the intent of its
+        last apply and publish the Drifted conditions; with TENANTRY_REPAIR_DRIFT, repair the
+        drifted devices and publish again. Under the run lock and the ledger's apply lock, so
+        no apply pushes while the devices are read. None when another Site's timer ran it
+        less than half an interval ago (one check covers every site)."""
+        with self._run_lock:
+            if time.monotonic() - self._drift_at < self.settings.drift_seconds / 2:
+                return None
+            started = time.perf_counter()
+            check = DriftCheck()
+            ledger = self.ledger()
+            with ledger.apply_lock(self.settings.apply_wait_s, "operator drift") as seq:
+                snap = snapshot(objects())
+                check.report = self.app.drift(snap.repo, self.settings.parallel)
+                metrics.observe_drift(check)
+                drifted = {d.device for d in check.report.drifted}
+                if drifted and self.settings.repair_drift:
+                    if publish is not None:  # first the drift, as found
+                        publish(check, snap)
+                        snap = snapshot(objects())
+                    result = self.app.repair(snap.repo, self.settings.parallel, devices=drifted,
+                                             seq=seq)
+                    check.repaired = [(device, *repair) for device, t
+                                      in sorted(result.transcripts.items())
+                                      for repair in t.repairs]
+                    check.repair_failures = dict(result.failures)
+                check.seconds = time.perf_counter() - started
+                metrics.observe_drift(check, final=True)
+                if publish is not None:
+                    publish(check, snap)
+            self._drift_at = time.monotonic()
+            return check
+
+
 def _ledger_finding(fault: LedgerError) -> Finding:
     return error("ledger", None, (), str(fault), "check TENANTRY_LEDGER")
 
 
-def _run(engine: Engine, ledger: Ledger, outcome: Outcome) -> None:
+def _run(engine: Engine, ledger: Ledger, outcome: Outcome, seq: int = 0) -> None:
     """Validate, apply (the caller holds the apply lock) and read back what the ledger holds."""
     snap, today = outcome.snap, outcome.today
     errors = [f for f in run_rules(snap.loaded, Context(today=today)) if f.is_error]
@@ -114,10 +157,19 @@ def _run(engine: Engine, ledger: Ledger, outcome: Outcome) -> None:
                 # In the cluster, an Occupier goes when someone deletes its object (its
                 # finalizer releases), and a sync prunes what the GitOps agent confirmed; a
                 # missing Site still releases nothing (G1).
-                guard=Guard(allow_mass_release=True, allow_departures=True),
+                guard=Guard(allow_mass_release=True, allow_departures=True,
+                            leave_drift=not engine.settings.repair_drift),
                 lock=False,
+                seq=seq,
             )
             place(outcome, result.plan.errors)
+            for device, transcript in sorted(result.transcripts.items()):
+                if transcript.repairs:  # drift this apply repaired (TENANTRY_REPAIR_DRIFT)
+                    site = result.plan.sites_of_device.get(device, "")
+                    done = ", ".join(resource for resource, _, _ in transcript.repairs)
+                    outcome.events.append(
+                        Event(Ref("Site", site), "Normal", "DriftRepaired", f"{device}: {done}")
+                    )
             for device, reason in sorted(result.failures.items()):
                 site = result.plan.sites_of_device.get(device, "")
                 outcome.failed_sites.setdefault(site, f"{device}: {reason}")

@@ -13,7 +13,10 @@
 - one in-memory index per kind: the cluster's objects, for the webhook, which must answer
   fast (a webhook-only process keeps none and lists the objects from the API server); a
   reconciliation lists them from the API server, under the ledger's apply lock (engine.py);
-- a validating admission webhook per kind (ids `admit-<plural>`, served at `/admit-<plural>`).
+- a validating admission webhook per kind (ids `admit-<plural>`, served at `/admit-<plural>`);
+- a second timer on Sites, the drift check (issue 15): every TENANTRY_DRIFT_SECONDS the
+  devices are read against the last apply; Sites and Occupiers get the `Drifted` condition
+  and events, and with TENANTRY_REPAIR_DRIFT=true the drift is repaired.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ import kopf
 import kubernetes
 
 from reconciler.crds import GROUP, NAMES, VERSION
+from reconciler.ledger import LedgerError
 from reconciler.model.base import API_VERSION
 from reconciler.model.repo import Ref
 from reconciler.operator import admission, engine, metrics, reconcile
+from reconciler.operator import drift as drift_check
 from reconciler.operator.cluster import Body, plain, ref_of
 from reconciler.operator.settings import Settings
 
@@ -140,6 +145,17 @@ def resync(body: kopf.Body, **_: Any) -> None:
     reconcile_for(body)
 
 
+def publish_drift(check: drift_check.DriftCheck, snap: Any) -> None:
+    drift_check.publish(check, snap.bodies, reconcile.now(), write_status, post_event)
+
+
+def check_drift(logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any) -> None:
+    try:
+        ENGINE.check_drift(live_objects, publish_drift)
+    except LedgerError as exc:  # busy, or down: the next tick tries again
+        logger.warning("drift check not run: %s", exc)
+
+
 def admit(body: kopf.Body, operation: str, userinfo: dict[str, Any], **kwargs: Any) -> None:
     actor = admission.actor_of(userinfo, SETTINGS.trusted)
     # A reconciling process judges against its indices (fresh: it watches, and the chart
@@ -172,3 +188,12 @@ for _kind, _plural in PLURALS.items():
             interval=SETTINGS.resync_seconds,
             initial_delay=SETTINGS.resync_seconds,
         )(resync)
+    if _kind == "Site" and SETTINGS.drift_seconds > 0:
+        kopf.timer(
+            GROUP,
+            VERSION,
+            _plural,
+            id="drift",
+            interval=SETTINGS.drift_seconds,
+            initial_delay=SETTINGS.drift_seconds,
+        )(check_drift)

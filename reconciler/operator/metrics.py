@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 if TYPE_CHECKING:
+    from reconciler.operator.drift import DriftCheck
     from reconciler.operator.reconcile import Outcome
 
 RECONCILE_SECONDS = Histogram(
@@ -28,6 +29,38 @@ POOL_UTILIZATION = Gauge(
 ADMISSION_DENIALS = Counter(
     "tenantry_admission_denied_total", "Objects the admission webhook refused, by kind.", ["kind"]
 )
+
+DRIFT_RESOURCES = Gauge(
+    "tenantry_drift_resources",
+    "Managed resources a device runs otherwise than the last apply left them (drift check).",
+    ["site", "device"],
+)
+DRIFT_UNREADABLE = Gauge(
+    "tenantry_drift_unreadable", "1 while the drift check cannot read the device.",
+    ["site", "device"],
+)
+DRIFT_REPAIRS = Counter(
+    "tenantry_drift_repairs_total", "Drifted resources the drift check repaired.",
+    ["site", "device"],
+)
+DRIFT_SECONDS = Histogram(
+    "tenantry_drift_check_duration_seconds",
+    "Time of one drift check (every device read once, and the repairs).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+
+
+def observe_drift(check: DriftCheck, final: bool = False) -> None:
+    """The drift per device as it is now (after the repairs: `final`)."""
+    sites: dict[str, str] = {}
+    for device in check.report.devices:
+        sites[device.device] = device.site
+        DRIFT_RESOURCES.labels(device.site, device.device).set(len(check.left(device)))
+        DRIFT_UNREADABLE.labels(device.site, device.device).set(1 if device.error else 0)
+    if final:
+        for name, *_ in check.repaired:
+            DRIFT_REPAIRS.labels(sites.get(name, ""), name).inc()
+        DRIFT_SECONDS.observe(check.seconds)
 
 
 def observe(outcome: Outcome) -> None:

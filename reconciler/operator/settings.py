@@ -28,6 +28,10 @@ class Settings:
     role: str = "all"
     peering_lifetime: int = 60  # seconds a silent replica counts as alive (kopf peering)
     apply_wait_s: float = 60.0  # waiting for another apply of the ledger; then retry (busy)
+    drift_seconds: float = 300.0  # the drift check's timer (issue 15); 0: no drift check
+    # repair drift: the check puts the last apply's intent back, and every reconcile converges
+    # every device; off, a change made by hand stays (reported as Drifted) until repaired
+    repair_drift: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +59,8 @@ class Settings:
             role=get("ROLE", cls.role),
             peering_lifetime=int(get("PEERING_LIFETIME", str(cls.peering_lifetime))),
             apply_wait_s=float(get("APPLY_WAIT", str(cls.apply_wait_s))),
+            drift_seconds=float(get("DRIFT_SECONDS", str(cls.drift_seconds))),
+            repair_drift=get("REPAIR_DRIFT", "false").strip().lower() in ("1", "true", "yes"),
         )
 
     @property

@@ -70,6 +70,8 @@ def test_rendered_manifests_validate(values: dict[str, Any] | None) -> None:
     container = operator["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert env["TENANTRY_ROLE"]["value"] == "reconciler" and "TENANTRY_METRICS_PORT" in env
+    assert (env["TENANTRY_DRIFT_SECONDS"]["value"], env["TENANTRY_REPAIR_DRIFT"]["value"]) == (
+        "300", "false")  # the drift check (issue 15), reporting only
     assert container["readinessProbe"] and container["livenessProbe"]
     if values is HA:
         assert "--peering=tenantry" in container["args"]

@@ -87,7 +87,9 @@ def test_desired_state_applies_and_reconciles(operated: Cluster) -> None:
         return Counter((s.get("status") or {}).get("phase") for s in listed["items"])
 
     wait_for(
-        "every service reconciled", lambda: set(phases()) <= {"Active", "Scheduled", "Inactive"}
+        "every service reconciled",
+        lambda: set(phases()) <= {"Active", "Scheduled", "Inactive"},
+        60,  # a reconciliation of the whole cluster: seconds, more on a loaded CI machine
     )
     acme = operated.get("occupier", "acme")
     assert acme["status"]["observedGeneration"] == acme["metadata"]["generation"]
@@ -166,6 +168,7 @@ def test_webhook_checks_p1_against_the_requesting_user(operated: Cluster) -> Non
             )
             == 2
         ),
+        60,
     )
 
 
