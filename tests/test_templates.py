@@ -105,7 +105,7 @@ def test_every_pip_install_names_a_valid_requirement(scaffold: Path) -> None:
                 assert str(requirement.specifier) == f"=={version}"
                 seen.append(requirement)
     assert {tuple(sorted(r.extras)) for r in seen} == {(), ("postgres",), ("devices", "postgres")}
-    assert len(seen) == 8  # two in each file: the dashboard's jobs install tenantry too
+    assert len(seen) == 7  # the dashboard's jobs install tenantry too
 
 
 def test_each_github_job_has_minimal_permissions_and_a_timeout(scaffold: Path) -> None:
