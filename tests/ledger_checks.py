@@ -65,7 +65,8 @@ def _worker(
 
 
 def two_writers(location: str, count: int = 150) -> float:
-    """Two processes allocate `count` VLANs each at the same moment; returns allocations/s."""
+    """Two processes allocate `count` VLANs each at the same moment; returns allocations/s
+    (bench/ measures speed; a test on a shared machine only checks the outcome)."""
     open_ledger(location)  # schema first
     ctx = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[object] = ctx.Queue()

@@ -188,7 +188,7 @@ class Labs:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
         env.update(
             TENANTRY_SSH_STRICT_HOST_KEY="0",
-            TENANTRY_SSH_TIMEOUT="10",
+            TENANTRY_SSH_TIMEOUT="30",  # a loaded CI machine can take seconds to authenticate
             TENANTRY_FRR_VTYSH=shlex.join(self.frr.vtysh),
             **self.ovs.cred_env("sw-ovs"),
             **self.frr.cred_env("rtr"),
