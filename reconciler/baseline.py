@@ -23,8 +23,16 @@ def at_ref(path: str, ref: str) -> tuple[State, str]:
         marks = state(load(where).repo, where)
     finally:
         tmp.cleanup()
-    commit = commit_of(path, ref)
-    return marks, f"{ref} ({commit[:12]})" if commit else ref
+    return marks, label(path, ref)
+
+
+def label(path: str, ref: str) -> str:
+    """How notes name the base: the ref and the commit the change is measured from."""
+    try:
+        commit = commit_of(path, gitbase.fork_point(_folder(path), ref))
+    except (gitbase.GitError, OSError):
+        commit = ""
+    return f"{ref} ({commit[:12]})" if commit else ref
 
 
 def recorded(ledger: SqlLedger | None) -> tuple[State, str]:
@@ -76,12 +84,15 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     return False
 
 
+def _folder(where: str | Path) -> Path:
+    folder = Path(where).resolve()
+    return folder if folder.is_dir() else folder.parent
+
+
 def _git(where: str | Path, *args: str) -> str:
     """git's output in the work tree holding `where`; '' if git fails or is missing."""
-    folder = Path(where).resolve()
-    folder = folder if folder.is_dir() else folder.parent
     try:
-        return gitbase.git(folder, *args).decode(errors="surrogateescape")
+        return gitbase.git(_folder(where), *args).decode(errors="surrogateescape")
     except (gitbase.GitError, OSError):
         return ""
 

@@ -45,14 +45,25 @@ def names(data: bytes) -> list[str]:
     return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
+def fork_point(root: str | Path, ref: str) -> str:
+    """The commit a branch left `ref` at (`git merge-base ref HEAD`), so a change is what the
+    branch did, as in `git diff ref...HEAD`, not also what others merged into `ref` since;
+    `ref` itself when they share no history (or a shallow clone hides it)."""
+    git(root, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    try:
+        return git(root, "merge-base", ref, "HEAD").decode().strip() or ref
+    except GitError:
+        return ref
+
+
 def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str]:
-    """Extract `path` as of `ref` into a temporary directory; returns it and the path inside.
-    A path that did not exist at `ref` gives an empty directory (everything is new)."""
+    """Extract `path` as of `ref`'s fork point into a temporary directory; returns it and the
+    path inside. A path that did not exist there gives an empty directory (everything is new)."""
     where = Path(path).resolve()
     folder = where if where.is_dir() else where.parent
     top = Path(git(folder, "rev-parse", "--show-toplevel").decode().strip())
     relative = where.relative_to(top)
-    git(top, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    ref = fork_point(top, ref)
     tmp = tempfile.TemporaryDirectory(prefix="tenantry-base-")
     try:
         data = git(top, "archive", "--format=tar", ref, "--", str(relative) or ".")

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from reconciler.findings import Finding, Path, error, warning
 from reconciler.forked import Stream, from_child
 from reconciler.inputs import (
+    MAX_DEPTH,
     InputError,
     bare_on,
     check_depth,
@@ -398,15 +399,18 @@ def _file_error(path: str, line: int, column: int, message: str) -> Finding:
 
 def _parse_error(path: str, text: str, rs_message: str) -> Finding:
     """yaml-rs says what is wrong; PyYAML's marks often say where more precisely."""
+    found = _RS_POSITION.search(rs_message)
+    line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+    if "recursion limit" in rs_message:  # `[[[[…` thousands deep: say the documented limit
+        deep = f"nested more than {MAX_DEPTH} levels deep; desired state never needs that"
+        return _file_error(path, line, column, deep)
     from reconciler.compose import syntax_error
 
     found_at = syntax_error(text)
     if found_at is not None:
-        line, column, what = found_at
-        return _file_error(path, line, column, f"invalid YAML: {what}")
+        at_line, at_column, what = found_at
+        return _file_error(path, at_line, at_column, f"invalid YAML: {what}")
     first = rs_message.splitlines()[-1].strip() or rs_message
-    found = _RS_POSITION.search(rs_message)
-    line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
     reason = first if "duplicate" not in rs_message else rs_message.splitlines()[0]
     return _file_error(path, line, column, f"invalid YAML: {reason}")
 

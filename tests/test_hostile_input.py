@@ -193,6 +193,18 @@ def test_the_models_nest_well_within_the_limit() -> None:
         assert free_form == {("status",), ("metadata", "managedFields")}, kind
 
 
+@pytest.mark.parametrize("opening", ["[", "{a: "])
+def test_flow_nesting_thousands_deep_names_the_documented_limit(repo: Path, opening: str) -> None:
+    """`[[[[…` 3,000 deep stops the YAML parser itself: the same one line as block nesting."""
+    closing = "]" if opening == "[" else "}"
+    (repo / "deep.yaml").write_text("a: " + opening * 3000 + "1" + closing * 3000 + "\n")
+    result = validate(repo)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = [x for x in result.stdout.splitlines() if "error[" in x]
+    assert line.startswith(f"{repo / 'deep.yaml'}:1:")
+    assert f"error[load]: nested more than {MAX_DEPTH} levels deep" in line
+
+
 @pytest.mark.parametrize(
     ("text", "count"),
     [

@@ -135,6 +135,29 @@ def test_a_dropped_table_is_refused_not_recreated(tmp_path: Path) -> None:
     assert "status" not in tables, "apply recreated the table and lost its history"
 
 
+@pytest.mark.parametrize(
+    "edit",
+    ["state = 'weird'", "kind = 'bogus'", "until = 'soon'"],
+    ids=["state", "kind", "until"],
+)
+@pytest.mark.parametrize("command", ["plan", "apply", "report", "ledger-check"])
+def test_a_row_edited_by_hand_is_one_line(tmp_path: Path, edit: str, command: str) -> None:
+    """A value no tenantry writes (someone edited the ledger with sqlite3): every command,
+    `ledger check` first of all, names the row instead of ending in a KeyError."""
+    ledger = tmp_path / "state.db"
+    assert run("apply", str(ledger), tmp_path).exit_code == 0
+    with sqlite3.connect(ledger) as conn:
+        conn.execute(f"UPDATE allocation SET {edit} WHERE kind = 'vlan' AND holder = 'acme'")
+    before = held(ledger)
+    one_line_failure(run(command, str(ledger), tmp_path), "the ledger is damaged: allocation")
+    assert held(ledger) == before  # the apply log may note the failed run; nothing else
+
+
+def held(ledger: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(ledger) as conn:
+        return conn.execute("SELECT * FROM allocation ORDER BY site, kind, value").fetchall()
+
+
 @pytest.mark.parametrize("content", [b"", None], ids=["zero-bytes", "wal-only-no-tables"])
 def test_an_empty_or_schema_less_file_is_a_new_ledger(
     tmp_path: Path, content: bytes | None

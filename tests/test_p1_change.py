@@ -97,6 +97,36 @@ def test_the_same_edit_at_another_site_fails_until_its_admin_approves(repo: Path
     assert "on 1 document(s) changed since HEAD (" in partial.stderr
 
 
+def test_a_branch_is_not_judged_on_what_others_merged_into_its_base(repo: Path) -> None:
+    """alice branched before bob's price edit at manchester-works reached main: her pull
+    request is her edit at london-bridge only, as `git diff main...HEAD` shows it."""
+    edit(repo, ACME, 'price: "90.00"', 'price: "95.00"')
+    git(repo, "commit", "-qam", "acme: new price")
+    git(repo, "checkout", "-q", "main")
+    edit(repo, HOOLI, 'price: "55.00"', 'price: "60.00"')
+    git(repo, "commit", "-qam", "hooli: new price")
+    fork = git(repo, "merge-base", "main", "change").strip()
+    git(repo, "checkout", "-q", "change")
+    done = tenantry("validate", str(repo), *TODAY, "--actor", "alice", "--base", "main")
+    assert done.exit_code == 0, done.output
+    assert p1(done) == []
+    assert f"on 1 document(s) changed since main ({fork[:12]}), touching london-bridge" in (
+        done.stderr
+    )
+    plan = tenantry(
+        "plan",
+        str(repo),
+        *TODAY,
+        "--actor",
+        "alice",
+        "--base",
+        "main",
+        "--state",
+        str(repo / ".tenantry/none.db"),
+    )
+    assert "error[P1]" not in plan.output and plan.exit_code in (0, 2), plan.output
+
+
 def test_deleting_an_occupier_touches_its_sites(repo: Path) -> None:
     shutil.rmtree(repo / "occupiers/hooli")
     git(repo, "commit", "-qam", "hooli leaves")

@@ -91,6 +91,9 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+SITE_URL = "https://github.example/acme/desired-state/actions/runs/1/artifacts/2"
+
+
 @dataclass
 class Step:
     name: str
@@ -158,10 +161,11 @@ class Workflow:
             if not go:
                 steps.append(Step(name, None, ""))
                 continue
+            own = {k: self.subst(str(v), event) for k, v in step.get("env", {}).items()}
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
                 cwd=self.repo,
-                env=env,
+                env=env | own,
                 capture_output=True,
                 text=True,
             )
@@ -188,6 +192,7 @@ class Workflow:
             "github.actor": event.get("actor", ""),
             "github.token": "token-123",
             "secrets.TENANTRY_LEDGER": str(self.tmp / "ledger.db"),
+            "steps.site.outputs.artifact-url": SITE_URL,  # what upload-artifact returns
         }
         return context[expression]
 
@@ -317,6 +322,7 @@ def test_pull_request_workflow(desired: Path, tmp_path: Path) -> None:
     assert steps["Validate"].code == 0, steps["Validate"].output
     assert "::error" not in steps["Validate"].output
     assert "P1 judged dev (approved by ops-team) on 1 document(s)" in steps["Validate"].output
+    assert steps["Dashboard with the plan page"].code == 0, steps["Dashboard with the plan page"]
     assert steps["Plan"].code == 0, steps["Plan"].output  # plan exits 2 (changes): fine
     plan = (desired / "plan.md").read_text()
     lines = plan.splitlines()
@@ -325,6 +331,11 @@ def test_pull_request_workflow(desired: Path, tmp_path: Path) -> None:
     assert "### hq" in plan and "occupier example-co" in plan
     assert "+ public 203.0.113.2/32" in plan
     assert "| hq | public IPs | 1 | 13 | 8% |" in plan
+    # the comment links the dashboard built with this pull request's plan page
+    assert steps["Dashboard with the plan page"].code == 0, steps["Dashboard with the plan page"]
+    assert steps["Keep the dashboard"].code == 0
+    assert f"[Dashboard with this plan]({SITE_URL}) (download it, open plan.html)" in lines
+    assert "public 203.0.113.2/32" in (desired / "site/plan.html").read_text()
     assert plan in (tmp_path / "step-summary.md").read_text()
     assert steps["Comment the plan"].code == 0, steps["Comment the plan"].output
     state = flow.gh()

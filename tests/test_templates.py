@@ -77,6 +77,14 @@ def test_actionlint_does_find_mistakes(tmp_path: Path) -> None:
     assert validators.actionlint(bad)
 
 
+CI_FILES = (
+    ".github/workflows/tenantry.yml",
+    ".github/workflows/tenantry-site.yml",
+    ".gitlab-ci.yml",
+    ".gitlab/tenantry-site.yml",
+)
+
+
 def install_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.search(r'pip"? install', line)]
 
@@ -86,7 +94,7 @@ def test_every_pip_install_names_a_valid_requirement(scaffold: Path) -> None:
         iter(yaml.safe_load((scaffold / ".gitlab-ci.yml").read_text())["variables"].values())
     )
     seen = []
-    for file in (".github/workflows/tenantry.yml", ".gitlab-ci.yml"):
+    for file in CI_FILES:
         for line in install_lines((scaffold / file).read_text()):
             words = shlex.split(line.split("run:")[-1].strip().lstrip("- "))
             specs = [w for w in words[words.index("install") + 1 :] if not w.startswith("-")]
@@ -96,8 +104,8 @@ def test_every_pip_install_names_a_valid_requirement(scaffold: Path) -> None:
                 assert requirement.name == "tenantry"
                 assert str(requirement.specifier) == f"=={version}"
                 seen.append(requirement)
-    assert {tuple(sorted(r.extras)) for r in seen} == {(), ("devices", "postgres")}
-    assert len(seen) == 4
+    assert {tuple(sorted(r.extras)) for r in seen} == {(), ("postgres",), ("devices", "postgres")}
+    assert len(seen) == 7  # the dashboard's jobs install tenantry too
 
 
 def test_each_github_job_has_minimal_permissions_and_a_timeout(scaffold: Path) -> None:
@@ -249,3 +257,30 @@ def test_gitlab_merge_request_approvals(gitlab: str) -> None:
         main, ["approvals", "--gitlab", "--mr", "5"], env={**env, "TENANTRY_GITLAB_TOKEN": "nope"}
     )
     assert wrong.exit_code == 1 and "HTTP 404" in wrong.stderr
+
+
+def test_gitlab_jobs_stop_when_the_approvals_cannot_be_read(scaffold: Path, gitlab: str) -> None:
+    """The merge-request jobs' approval lines, run as GitLab's bash runs a script (errexit):
+    with the right token they export the author and approvers; with a wrong one the job
+    stops there, instead of validating without an actor (P1 not run: a green check)."""
+    ci = yaml.safe_load((scaffold / ".gitlab-ci.yml").read_text())
+    lines = [line for line in ci[".merge-request"]["before_script"] if "approvals" in line]
+    assert len(lines) == 2
+    script = "\n".join([*lines, 'echo "actor=$TENANTRY_ACTOR approvers=$TENANTRY_APPROVERS"'])
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "CI_API_V4_URL": gitlab,
+        "CI_PROJECT_ID": "42",
+        "CI_MERGE_REQUEST_IID": "5",
+    }
+    run = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+    good = subprocess.run(
+        run, env=env | {"TENANTRY_GITLAB_TOKEN": "secret"}, capture_output=True, text=True
+    )
+    assert good.returncode == 0 and good.stdout == "actor=dev approvers=bob\n", good.stderr
+    bad = subprocess.run(
+        run, env=env | {"TENANTRY_GITLAB_TOKEN": "nope"}, capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and "actor=" not in bad.stdout
+    assert "error: approvals: " in bad.stderr

@@ -143,8 +143,7 @@ def run_plan(
         if actor is not None and base is None:
             # P1 needs the base before the rules run; otherwise it loads while they do
             base_repo = load(base_path).repo
-            commit = baseline.commit_of(path, base_ref)[:12]
-            base = (state_of(base_repo, base_path), f"{base_ref} ({commit})")
+            base = (state_of(base_repo, base_path), baseline.label(path, base_ref))
     app = App(state)
 
     def planning(loaded: Loaded) -> Planned:

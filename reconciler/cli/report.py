@@ -16,10 +16,13 @@ from reconciler.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     actor_option,
+    approvers_option,
     day_of,
     ledger_option,
     loaded_repo,
+    names,
     path_argument,
+    rules_context,
     table_format_option,
     today_option,
     validated,
@@ -179,19 +182,31 @@ def _offers_text(rows: list[dict[str, Any]], occupier: str, site: str) -> str:
 @ledger_option
 @today_option
 @actor_option
+@approvers_option
 def site_command(
-    path: str, out: str, plan_base: str | None, state: str, today: str | None, actor: str | None
+    path: str,
+    out: str,
+    plan_base: str | None,
+    state: str,
+    today: str | None,
+    actor: str | None,
+    approved_by: str | None,
 ) -> int:
     """Build the static dashboard: an index of every site, one page per site and per occupier
     (and a plan page with --plan-base). Self-contained HTML: works from file://, offline."""
-    from reconciler import gitbase
+    from reconciler import baseline, gitbase
     from reconciler.dashboard import render
     from reconciler.ledger import LedgerError, open_ledger
 
     day = day_of(today)
     findings: list[str] = []
     if plan_base is not None:  # a pull request: the rules hold, and warnings go on its page
-        checked = validated(path, day, actor, state)
+        try:  # P1 judges what the pull request changes, as `validate --base` does
+            base = baseline.at_ref(path, plan_base) if actor is not None else None
+        except gitbase.GitError as exc:
+            raise click.UsageError(f"--plan-base {plan_base}: {exc}") from None
+        context = rules_context(state, day, actor, names(approved_by), base)
+        checked = validated(path, day, actor, state, context)
         repo, findings = checked.repo, [f.text() for f in checked.findings]
     else:
         repo = loaded_repo(path, day)

@@ -201,15 +201,23 @@ _STATES = {s.value: s for s in State}
 
 def _row(values: Sequence[Any]) -> Allocation:
     site, kind, value, holder, state, role, until = values
-    return Allocation(
-        site,
-        _KINDS[kind],  # a dict lookup: Enum(value) costs a microsecond per row
-        value,
-        holder,
-        _STATES[state],
-        role,
-        date.fromisoformat(until) if until else None,
-    )
+    try:
+        return Allocation(
+            site,
+            _KINDS[kind],  # a dict lookup: Enum(value) costs a microsecond per row
+            value,
+            holder,
+            _STATES[state],
+            role,
+            date.fromisoformat(until) if until else None,
+        )
+    except (KeyError, ValueError, TypeError):
+        # a row no tenantry wrote (edited by hand, another program): one line, not a traceback
+        raise LedgerError(
+            f"the ledger is damaged: allocation {kind} {value} at {site} ({holder}) has "
+            f"kind {kind!r}, state {state!r}, until {until!r}, which tenantry never writes; "
+            "restore the ledger from a backup (nothing was changed)"
+        ) from None
 
 
 class Transaction:

@@ -78,3 +78,29 @@ def test_an_unknown_plan_base_is_a_usage_error(tmp_path: Path) -> None:
     code, text = site(str(repo), "--plan-base", "no-such-ref", "--out", str(tmp_path / "s"))
     assert code == EXIT_USAGE
     assert "--plan-base no-such-ref" in text
+
+
+def test_the_plan_page_judges_p1_on_the_pull_requests_change(tmp_path: Path) -> None:
+    """alice (admin of london-bridge) edits a price there: her plan page builds; the same
+    edit at manchester-works needs bob's approval, as `validate --base` says."""
+    from tests.test_incremental import git
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "desired-state", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    acme = repo / "occupiers/acme/services.yaml"
+    acme.write_text(acme.read_text().replace('price: "90.00"', 'price: "95.00"', 1))
+    args = ["--plan-base", "main", "--today", "2026-11-23", "--actor", "alice"]
+    code, text = site(str(repo), *args, "--out", str(tmp_path / "s"))
+    assert code == EXIT_OK, text
+    assert (tmp_path / "s/plan.html").is_file()
+    hooli = repo / "occupiers/hooli/services.yaml"
+    hooli.write_text(hooli.read_text().replace('price: "55.00"', 'price: "60.00"', 1))
+    code, text = site(str(repo), *args, "--out", str(tmp_path / "t"))
+    assert code == EXIT_FAILED
+    [error] = [line for line in text.splitlines() if "error[" in line]
+    assert "error[P1]: alice is not an admin of site manchester-works, which Service" in error
+    code, text = site(str(repo), *args, "--approved-by", "bob", "--out", str(tmp_path / "t"))
+    assert code == EXIT_OK, text
