@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,9 @@ def main() -> int:
         site, occupiers = bench_site(labs, a.ports)
         env = bench_env(labs)
         repo, state, transcript = work / "repo", work / "state.db", work / "transcript.json"
-        for label, occs in (("assign", occupiers), ("no-op", occupiers), ("park", [])):
+        # occupiers leave by decommission: deleting their files is refused by G1
+        leaving = [replace(o, leaves=True) for o in occupiers]
+        for label, occs in (("assign", occupiers), ("no-op", occupiers), ("park", leaving)):
             write_repo(repo, [site], occs)
             t0 = time.monotonic()
             res = subprocess.run(
