@@ -87,6 +87,13 @@ out_option = click.option(
     type=click.Path(file_okay=False),
     help="Where the render driver writes its files.",
 )
+report_format_option = click.option(  # plan and drift: for people, tools and PR comments
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+)
 table_format_option = click.option(
     "--format",
     "fmt",

@@ -15,6 +15,7 @@ from reconciler.cli.common import (
     ledger_option,
     out_option,
     path_argument,
+    report_format_option,
 )
 
 if TYPE_CHECKING:
@@ -23,13 +24,7 @@ if TYPE_CHECKING:
 
 @click.command("drift")
 @path_argument
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
-)
+@report_format_option
 @drivers_option
 @out_option
 @click.option(

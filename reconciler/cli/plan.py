@@ -22,6 +22,7 @@ from reconciler.cli.common import (
     note,
     out_option,
     path_argument,
+    report_format_option,
     rules_context,
     today_option,
 )
@@ -42,13 +43,7 @@ if TYPE_CHECKING:
     metavar="GIT_REF",
     help="Plan only what changed since this commit (a pull request's base).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
-)
+@report_format_option
 @click.option(
     "--refresh",
     is_flag=True,
