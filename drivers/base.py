@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 # Text that reaches a device CLI (descriptions, names) is restricted to this alphabet, so a
@@ -271,7 +271,27 @@ def encode_intent(intent: Intent) -> str:
     """An intent as JSON text: the ledger keeps each device's last applied intent, which
     `drift` reads the device against (and `apply --only-drift` puts back)."""
     kind = next(k for k, cls in _INTENT_KINDS.items() if isinstance(intent, cls))
-    return json.dumps({"kind": kind, **asdict(intent)}, sort_keys=True)
+    return json.dumps({"kind": kind, **_plain(intent)}, sort_keys=True)
+
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    """`dataclasses.asdict` of an intent, without its deep copies (an apply encodes every
+    device's intent: hundreds of thousands of records)."""
+    names = _FIELDS.get(type(record))
+    if names is None:
+        names = _FIELDS[type(record)] = tuple(f.name for f in fields(record))
+    out = {}
+    for name in names:
+        value = getattr(record, name)
+        if type(value) is tuple:
+            value = [_plain(v) if is_dataclass(v) else v for v in value]
+        elif is_dataclass(value):
+            value = _plain(value)
+        out[name] = value
+    return out
 
 
 def decode_intent(text: str) -> Intent:

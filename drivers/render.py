@@ -16,7 +16,8 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -207,26 +208,46 @@ def resources(intent: Intent) -> tuple[dict[str, str], dict[str, str]]:
 
 def changed_lines(old: str, new: str) -> list[str]:
     """The changed lines of a file, `+ added` / `- removed`: the render platform's steps."""
-    return [
-        line.rstrip("\n")
-        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), n=0, lineterm="")
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
+    if not old:  # a new file: every line is added (what the diff says, without diffing)
+        added = (f"+{line}" for line in new.splitlines())
+    else:
+        added = (
+            line.rstrip("\n")
+            for line in difflib.unified_diff(old.splitlines(), new.splitlines(), n=0,
+                                             lineterm="")
+            if line[:1] in "+-"
+        )
+    return [line for line in added if not line.startswith(("+++", "---"))]
 
 
 # ------------------------------------------------------------------ the driver
 
 
-@dataclass(frozen=True)
 class File:
-    """A rendered file as it is on disk ("" when there is none) and the intent it holds."""
+    """A rendered file as it is on disk ("" when there is none) and the intent it holds,
+    parsed only when asked: a file that is already what the intent renders to needs no
+    parsing."""
 
-    text: str
-    holds: Intent
+    def __init__(self, text: str, intent: Intent) -> None:
+        self.text = text
+        self._intent = intent
+        self._holds: Intent | None = None
+
+    @property
+    def holds(self) -> Intent:
+        if self._holds is None:
+            try:
+                self._holds = parse(self.text, self._intent)
+            except (ValueError, KeyError, TypeError):  # edited by hand: it will be rewritten
+                self._holds = parse("", self._intent)
+        return self._holds
 
 
 class RenderDriver(Driver[Intent, Path, File, str]):
-    """Writes intended configuration files; the render platform of every device kind."""
+    """Writes intended configuration files; the render platform of every device kind.
+
+    Each intent is rendered once per session, although the loop asks for it at every stage
+    (check, diff, push, verify): `check` keeps the text until the session ends."""
 
     kind = "any"
     platform = PLATFORM
@@ -234,12 +255,33 @@ class RenderDriver(Driver[Intent, Path, File, str]):
     def __init__(self, out_dir: str | Path | None = None) -> None:
         """`out_dir` defaults to TENANTRY_RENDER_DIR, else ./rendered."""
         self.out_dir = Path(out_dir or os.environ.get("TENANTRY_RENDER_DIR", "rendered"))
+        # id(intent) → (intent, file name, content); the intent is kept so that its id is
+        # not reused while the entry lives. Threads apply different devices: a dict
+        # operation is atomic, and each entry is used by one thread only.
+        self._rendered: dict[int, tuple[Intent, str, str]] = {}
+
+    def _render(self, intent: Intent) -> tuple[str, str]:
+        found = self._rendered.get(id(intent))
+        if found is not None and found[0] is intent:
+            return found[1], found[2]
+        return render(intent)
 
     def check(self, intent: Intent) -> None:
         try:
-            render(intent)
+            name, content = render(intent)
         except ValueError as exc:
             raise IntentRefused(intent.endpoint.name, str(exc)) from None
+        self._rendered[id(intent)] = (intent, name, content)
+
+    @contextmanager
+    def session(self, intent: Intent, credentials: Credentials | None,
+                transcript: Transcript) -> Iterator[Path]:
+        """The loop's session; the intent's rendered text is dropped when it ends."""
+        try:
+            with super().session(intent, credentials, transcript) as session:
+                yield session
+        finally:
+            self._rendered.pop(id(intent), None)
 
     def open(self, intent: Intent, credentials: Credentials | None,
              transcript: Transcript) -> Path:
@@ -248,14 +290,10 @@ class RenderDriver(Driver[Intent, Path, File, str]):
     def read_running(self, session: Path, intent: Intent, transcript: Transcript) -> File:
         text = session.read_text() if session.exists() else ""
         transcript.reads.append(str(session))
-        try:
-            holds = parse(text, intent)
-        except (ValueError, KeyError, TypeError):  # edited by hand: it will be rewritten
-            holds = parse("", intent)
-        return File(text, holds)
+        return File(text, intent)
 
     def diff(self, intent: Intent, running: File) -> Remediation[str]:
-        content = render(intent)[1]
+        content = self._render(intent)[1]
         if running.text == content:
             return Remediation()
         have, _ = resources(running.holds)
@@ -265,7 +303,7 @@ class RenderDriver(Driver[Intent, Path, File, str]):
 
     def push(self, session: Path, intent: Intent, remediation: Remediation[str],
              transcript: Transcript) -> None:
-        name, content = render(intent)
+        name, content = self._render(intent)
         transcript.commands.extend(remediation.steps)
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -276,3 +314,11 @@ class RenderDriver(Driver[Intent, Path, File, str]):
         except OSError as exc:
             raise PushError(intent.endpoint.name, f"cannot write {session}: {exc.strerror}",
                             temporary=False) from None
+
+    def verify(self, session: Path, intent: Intent, transcript: Transcript) -> None:
+        """The file read back is the text just rendered: converged without parsing it."""
+        text = session.read_text() if session.exists() else ""
+        if text != self._render(intent)[1]:
+            super().verify(session, intent, transcript)
+            return
+        transcript.reads.append(str(session))

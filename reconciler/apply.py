@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -28,7 +28,7 @@ from reconciler import decommission
 from reconciler.billing import history, recording
 from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
-from reconciler.ledger.model import Kind, State
+from reconciler.ledger.model import Kind, State, StatusRecord
 from reconciler.ledger.protocol import Ledger, LedgerTransaction
 from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
@@ -172,18 +172,22 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     }
     baselines = {name: last_intent(recorded.get(name, ("", ""))[1], intent)
                  for name, intent in targets.items()}
-    for name, transcript, failure in _converge(targets, baselines, run):
+    records = _DeviceRecords(ledger, run.seq)
+    for name, transcript, failure in _converge(targets, baselines, run, records.flush):
         if failure is None:
             result.transcripts[name] = transcript
             items = items_of(targets[name])
-            if dict(last.get(name, {})) != items:
-                ledger.record_applied(name, items)
-            _record_intent(ledger, name, plan.sites_of_device.get(name, ""), targets[name],
-                           recorded.get(name, ("", ""))[1])
-            if transcript.repairs:
-                ledger.record_repairs(run.seq, name, transcript.repairs)
+            text = encode_intent(targets[name])
+            records.add(
+                name,
+                items if dict(last.get(name, {})) != items else None,
+                (name, plan.sites_of_device.get(name, ""), text)
+                if text != recorded.get(name, ("", ""))[1] else None,
+                transcript.repairs,
+            )
         else:
             result.failures[name] = failure
+    records.flush()
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
     _record_devices(ledger, result)  # services keep one reason per site
@@ -192,10 +196,14 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
 
 
 def _converge(
-    targets: Mapping[str, Intent], baselines: Mapping[str, Intent | None], run: _Run
+    targets: Mapping[str, Intent],
+    baselines: Mapping[str, Intent | None],
+    run: _Run,
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[tuple[str, Transcript, str | None]]:
     """Every device gets its whole intent, `run.parallel` at a time: (device, transcript,
-    failure or None) as each finishes."""
+    failure or None) as each finishes. `idle` is called whenever no device finished for
+    FLUSH_S (the records of those that did are written then)."""
     # Drivers are built here, before any thread starts: building one imports its platform
     # module (scrapli, …), and imports racing in several threads can deadlock.
     drivers = {name: _driver(name, intent, run.driver_for) for name, intent in targets.items()}
@@ -205,13 +213,65 @@ def _converge(
                         baselines.get(name)): name
             for name, intent in sorted(targets.items())
         }
-        for done, future in enumerate(as_completed(futures), 1):
-            name = futures[future]
-            transcript, failure = future.result()
-            yield name, transcript, failure
-            if run.progress is not None:
-                outcome = "ok" if failure is None else f"failed: {failure}"
-                run.progress(f"[{done}/{len(futures)}] {name}", outcome)
+        pending, done = set(futures), 0
+        while pending:
+            finished, pending = wait(pending, FLUSH_S, FIRST_COMPLETED)
+            if not finished and idle is not None:
+                idle()
+            for future in sorted(finished, key=futures.__getitem__):
+                name, done = futures[future], done + 1
+                transcript, failure = future.result()
+                yield name, transcript, failure
+                if run.progress is not None:
+                    outcome = "ok" if failure is None else f"failed: {failure}"
+                    run.progress(f"[{done}/{len(futures)}] {name}", outcome)
+
+
+FLUSH_S = 1.0  # a converged device's records wait at most about this long for others'
+
+
+class _DeviceRecords:
+    """What each converged device leaves in the ledger — the items `plan` compares with, the
+    whole intent `drift` reads against, the drift repaired — written for many devices in one
+    transaction: when the oldest waited FLUSH_S, when no device finished for that long, and
+    at the end. A process killed meanwhile loses only those records: the next apply finds
+    those devices converged and records them then."""
+
+    def __init__(self, ledger: Ledger, seq: int) -> None:
+        self.ledger, self.seq = ledger, seq
+        self.applied: list[tuple[str, dict[str, str]]] = []
+        self.intents: list[tuple[str, str, str]] = []
+        self.repairs: list[tuple[str, list[tuple[str, str, str]]]] = []
+        self.since: float | None = None
+
+    def add(
+        self,
+        device: str,
+        applied: dict[str, str] | None,
+        intent: tuple[str, str, str] | None,
+        repairs: list[tuple[str, str, str]],
+    ) -> None:
+        if applied is not None:
+            self.applied.append((device, applied))
+        if intent is not None:
+            self.intents.append(intent)
+        if repairs:
+            self.repairs.append((device, repairs))
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        if now - self.since >= FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.applied or self.intents or self.repairs:
+            with self.ledger.transaction(()) as tx:
+                for device, items in self.applied:
+                    tx.record_applied(device, items)
+                tx.record_intents(self.intents)
+                for device, rows in self.repairs:
+                    tx.record_repairs(self.seq, device, rows)
+        self.applied, self.intents, self.repairs, self.since = [], [], [], None
 
 
 def repair_drift(
@@ -242,13 +302,14 @@ def repair_drift(
         run = _Run(Repo(), ledger, date.min, driver_for, credentials, parallel, progress, 1,
                    guard, seq)
         result = ApplyResult(Plan())
-        for name, transcript, failure in _converge(targets, targets, run):
+        records = _DeviceRecords(ledger, seq)
+        for name, transcript, failure in _converge(targets, targets, run, records.flush):
             if failure is None:
                 result.transcripts[name] = transcript
-                if transcript.repairs:
-                    ledger.record_repairs(seq, name, transcript.repairs)
+                records.add(name, None, None, transcript.repairs)
             else:
                 result.failures[name] = failure
+        records.flush()
         _record_devices(ledger, result)
     result.seconds = time.perf_counter() - started
     return result
@@ -360,12 +421,6 @@ def last_intent(text: str, intent: Intent | None) -> Intent | None:
     return found if intent is None or type(found) is type(intent) else None
 
 
-def _record_intent(ledger: Ledger, name: str, site: str, intent: Intent, before: str) -> None:
-    text = encode_intent(intent)
-    if text != before:
-        ledger.record_intent(name, site, text)
-
-
 def _push(
     name: str,
     intent: Intent,
@@ -400,6 +455,7 @@ def _finish(
     terms = {name: r.status for name, r in ledger.statuses("Terms").items()}
     automatic = {name: r.status for name, r in ledger.statuses("AutoNumbers").items()}
     occupiers = _occupier_records(ledger)
+    contracts = ledger.statuses("Contract")
     with ledger.transaction(sites) as tx:
         current = tx.holdings()
         releases = [
@@ -439,7 +495,7 @@ def _finish(
         for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
             if done != occupiers.get(name):
                 tx.set_status("Occupier", name, done.phase, done.encode())
-        _record_contracts(tx, repo, today, ledger)
+        _record_contracts(tx, repo, today, contracts)
         # charged from the day a line is provisioned: a line whose device failed waits
         unprovisioned = {
             s
@@ -487,10 +543,11 @@ def _contract_records(ledger: Ledger) -> dict[str, ContractRecord]:
     return recorded_contracts({name: (r.status, r.reason) for name, r in rows.items()})
 
 
-def _record_contracts(tx: LedgerTransaction, repo: Repo, today: date, ledger: Ledger) -> None:
+def _record_contracts(
+    tx: LedgerTransaction, repo: Repo, today: date, known: Mapping[str, StatusRecord]
+) -> None:
     """G1 needs, once an occupier's documents are gone, to know whether its contracts were
     still running: every apply records each contract's dates."""
-    known = ledger.statuses("Contract")
     for name, record in contract_records(repo).items():
         row = (record.status(today), record.encode())
         before = known.get(name)

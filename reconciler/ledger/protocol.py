@@ -21,6 +21,16 @@ class LedgerTransaction(Protocol):
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None: ...
 
+    def record_applied(self, device: str, items: dict[str, str]) -> None: ...
+
+    def record_intents(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """(device, site, intent as JSON) of devices that were just given their intent."""
+        ...
+
+    def record_repairs(
+        self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]
+    ) -> None: ...
+
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history so far (issue 19), read inside the transaction."""
         ...

@@ -160,6 +160,13 @@ BILLING_COLUMNS = (
 )
 
 
+UPSERT_STATUS = (
+    "INSERT INTO status (kind, name, status, reason, updated) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (kind, name) DO UPDATE SET status=excluded.status, reason=excluded.reason, "
+    "updated=excluded.updated"
+)
+
+
 class LedgerError(Exception):
     """A ledger problem; `temporary` says whether retrying may help."""
 
@@ -221,13 +228,25 @@ def _row(values: Sequence[Any]) -> Allocation:
 
 
 class Transaction:
-    """The write side of one exclusive ledger transaction."""
+    """The write side of one exclusive ledger transaction. Status rows are sent together
+    (one statement for all of them) before the next read and at the commit: an apply
+    records tens of thousands."""
 
     def __init__(self, ledger: SqlLedger, cursor: Any) -> None:
         self.ledger = ledger
         self.cursor = cursor
+        self.now = _now()  # one transaction, one time
+        self._statuses: list[tuple[str, str, str, str, str]] = []
+
+    def flush(self) -> None:
+        """Send the status rows set so far (in order: a later one for the same status
+        replaces an earlier one)."""
+        if self._statuses:
+            self.cursor.executemany(self.ledger.q(UPSERT_STATUS), self._statuses)
+            self._statuses = []
 
     def holdings(self) -> Holdings:
+        self.flush()
         self.cursor.execute(
             self.ledger.q("SELECT site, kind, value, holder, state, role, until FROM allocation")
         )
@@ -312,10 +331,43 @@ class Transaction:
         return count
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None:
-        self.ledger.set_status_in(self.cursor, kind, name, status, reason)
+        self._statuses.append((kind, name, status, reason, self.now))
+
+    def record_applied(self, device: str, items: dict[str, str]) -> None:
+        """Remember what a device was last successfully configured with (for `plan`)."""
+        self.cursor.execute(self.ledger.q("DELETE FROM applied WHERE device=?"), (device,))
+        self.cursor.executemany(
+            self.ledger.q("INSERT INTO applied (device, item, value) VALUES (?, ?, ?)"),
+            [(device, k, v) for k, v in sorted(items.items())],
+        )
+
+    def record_intents(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Remember the whole intent each device was last successfully given (for
+        `drift`): (device, site, intent as JSON)."""
+        self.cursor.executemany(
+            self.ledger.q(
+                "INSERT INTO device_intent (device, site, intent, updated) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
+                "site=excluded.site, intent=excluded.intent, updated=excluded.updated"
+            ),
+            [(device, site, text, self.now) for device, site, text in rows],
+        )
+
+    def record_repairs(self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Record the drift apply number `seq` repaired on `device`: (resource, what the
+        device had, what it was given)."""
+        self.cursor.executemany(
+            self.ledger.q(
+                "INSERT INTO repair (seq, device, resource, found, restored, repaired) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq, device, resource) DO UPDATE "
+                "SET found=excluded.found, restored=excluded.restored"
+            ),
+            [(seq, device, *row, self.now) for row in rows],
+        )
 
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history as it stands inside this transaction."""
+        self.flush()
         self.cursor.execute(f"SELECT {BILLING_COLUMNS} FROM billing_event")
         return list(self.cursor.fetchall())
 
@@ -323,6 +375,7 @@ class Transaction:
         """One number per recording, unique and in commit order across sites: the ledger's
         billing lock is held from here to the commit, so the next recording reads this one's
         stamp (a close compares stamps to tell what came after it)."""
+        self.flush()
         self.ledger.lock_billing(self.cursor)
         self.cursor.execute("SELECT COALESCE(MAX(stamp), 0) FROM billing_event")
         found = self.cursor.fetchone()
@@ -487,28 +540,14 @@ class SqlLedger:
 
     def record_intent(self, device: str, site: str, text: str) -> None:
         """Remember the whole intent a device was last successfully given (for `drift`)."""
-        with self._exclusive(()) as cursor:
-            cursor.execute(
-                self.q(
-                    "INSERT INTO device_intent (device, site, intent, updated) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET "
-                    "site=excluded.site, intent=excluded.intent, updated=excluded.updated"
-                ),
-                (device, site, text, _now()),
-            )
+        with self.transaction() as tx:
+            tx.record_intents([(device, site, text)])
 
     def record_repairs(self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]) -> None:
         """Record the drift apply number `seq` repaired on `device`: (resource, what the
         device had, what it was given)."""
-        with self._exclusive(()) as cursor:
-            cursor.executemany(
-                self.q(
-                    "INSERT INTO repair (seq, device, resource, found, restored, repaired) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq, device, resource) DO UPDATE "
-                    "SET found=excluded.found, restored=excluded.restored"
-                ),
-                [(seq, device, *row, _now()) for row in rows],
-            )
+        with self.transaction() as tx:
+            tx.record_repairs(seq, device, rows)
 
     def repairs(self) -> list[tuple[int, str, str, str, str, str]]:
         """(apply seq, device, resource, found, restored, when) of every repair, in order."""
@@ -631,7 +670,9 @@ class SqlLedger:
     def transaction(self, sites: Iterable[str] = ()) -> Iterator[Transaction]:
         """One exclusive transaction over the given sites: read holdings, plan, write."""
         with self._exclusive(sorted(set(sites))) as cursor:
-            yield Transaction(self, cursor)
+            tx = Transaction(self, cursor)
+            yield tx
+            tx.flush()
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None:
         with self._exclusive(()) as cursor:
@@ -643,24 +684,12 @@ class SqlLedger:
                 self.set_status_in(cursor, kind, name, status, reason)
 
     def set_status_in(self, cursor: Any, kind: str, name: str, status: str, reason: str) -> None:
-        cursor.execute(
-            self.q(
-                "INSERT INTO status (kind, name, status, reason, updated) "
-                "VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (kind, name) DO UPDATE SET status=excluded.status, "
-                "reason=excluded.reason, updated=excluded.updated"
-            ),
-            (kind, name, status, reason, _now()),
-        )
+        cursor.execute(self.q(UPSERT_STATUS), (kind, name, status, reason, _now()))
 
     def record_applied(self, device: str, items: dict[str, str]) -> None:
         """Remember what a device was last successfully configured with (for `plan`)."""
-        with self._exclusive(()) as cursor:
-            cursor.execute(self.q("DELETE FROM applied WHERE device=?"), (device,))
-            cursor.executemany(
-                self.q("INSERT INTO applied (device, item, value) VALUES (?, ?, ?)"),
-                [(device, k, v) for k, v in sorted(items.items())],
-            )
+        with self.transaction() as tx:
+            tx.record_applied(device, items)
 
 
 def _busy_timeout() -> float:
