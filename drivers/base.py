@@ -279,7 +279,8 @@ _FIELDS: dict[type[Any], tuple[str, ...]] = {}
 
 def _plain(record: Any) -> dict[str, Any]:
     """`dataclasses.asdict` of an intent, without its deep copies (an apply encodes every
-    device's intent: hundreds of thousands of records)."""
+    device's intent: hundreds of thousands of records). A tuple holds records of one kind,
+    or plain values."""
     names = _FIELDS.get(type(record))
     if names is None:
         names = _FIELDS[type(record)] = tuple(f.name for f in fields(record))
@@ -287,7 +288,8 @@ def _plain(record: Any) -> dict[str, Any]:
     for name in names:
         value = getattr(record, name)
         if type(value) is tuple:
-            value = [_plain(v) if is_dataclass(v) else v for v in value]
+            if value and is_dataclass(value[0]):
+                value = [_plain(v) for v in value]
         elif is_dataclass(value):
             value = _plain(value)
         out[name] = value

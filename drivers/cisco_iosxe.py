@@ -194,6 +194,7 @@ def blocks(lines: Iterable[str]) -> list[list[str]]:
     return out
 
 
+@lru_cache(maxsize=8192)  # switches share their port names: each is split once
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """GigabitEthernet0/2 sorts before GigabitEthernet0/10."""
     return tuple((0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", name) if t)

@@ -23,7 +23,7 @@ from reconciler.validate import Validation, ledger_context, validate
 if TYPE_CHECKING:
     from drivers.contract import Driver
     from drivers.render import RenderDriver
-    from reconciler.apply import ApplyResult, CredentialLookup, Guard, Progress
+    from reconciler.apply import Ahead, ApplyResult, CredentialLookup, Guard, Progress
     from reconciler.drift import DriftReport
     from reconciler.ledger.model import Holdings
     from reconciler.ledger.protocol import Ledger
@@ -132,14 +132,22 @@ class App:
         guard: Guard | None = None,
         lock: bool = True,
         seq: int = 0,
+        ahead: Ahead | None = None,
     ) -> ApplyResult:
         """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
         the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock
-        (`seq`: the number it was given)."""
+        (`seq`: the number it was given); `ahead`: a plan made earlier (plan_ahead)."""
         from reconciler.apply import apply
 
         return apply(repo, self.ledger(), today, self.driver_for, self.credential_lookup(),
-                     parallel, progress, guard=guard, lock=lock, seq=seq)
+                     parallel, progress, guard=guard, lock=lock, seq=seq, ahead=ahead)
+
+    def plan_ahead(self, repo: Repo, today: date) -> Ahead:
+        """What `apply` would plan against the ledger as it is now (read only: an apply
+        that holds the ledger uses it if nothing changed meanwhile)."""
+        from reconciler.apply import plan_ahead
+
+        return plan_ahead(repo, self.existing_ledger(), today)
 
     def credential_lookup(self) -> CredentialLookup:
         if self.credentials is None:

@@ -28,7 +28,7 @@ from reconciler import decommission
 from reconciler.billing import history, recording
 from reconciler.catalogue import quantity_of, statuses
 from reconciler.guards import ContractRecord, contract_records, g1_releases, recorded_contracts
-from reconciler.ledger.model import Kind, State, StatusRecord
+from reconciler.ledger.model import Holdings, Kind, State, StatusRecord
 from reconciler.ledger.protocol import Ledger, LedgerTransaction
 from reconciler.ledger.sql import LedgerConflict
 from reconciler.model.repo import Repo
@@ -59,6 +59,24 @@ class ApplyResult:
         return sum(len(t.commands) for t in self.transcripts.values())
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """A plan made before the apply held the ledger — the CLI makes it while the rules run —
+    and what it was made from. The apply uses it only if, under its lock, the ledger still
+    holds exactly those holdings and those Active services; otherwise it plans again."""
+
+    plan: Plan
+    holdings: Holdings
+    active: frozenset[str]
+
+
+def plan_ahead(repo: Repo, ledger: Ledger | None, today: date) -> Ahead:
+    """The plan an apply would make now (`ledger` None: none exists yet, nothing held)."""
+    holdings = ledger.holdings() if ledger is not None else Holdings(source=[])
+    active = frozenset(_active(ledger)) if ledger is not None else frozenset()
+    return Ahead(make_plan(repo, holdings, today, active), holdings, active)
+
+
 def apply(
     repo: Repo,
     ledger: Ledger,
@@ -72,13 +90,15 @@ def apply(
     guard: Guard | None = None,
     lock: bool = True,
     seq: int = 0,
+    ahead: Ahead | None = None,
 ) -> ApplyResult:
     """One reconcile, holding the ledger against other applies from the first read to the
     last write (G2): the plan is made under that lock, so concurrent applies end in the state
     of some sequential order. S8 make-before-break within it: when this pass makes an upgrade
     Active, a second pass retires the line it replaces (its ports parked, its resources
     released). `lock=False`: the caller already holds `ledger.apply_lock` (the operator reads
-    the cluster under it), and `seq` is the number it was given (repairs cite it)."""
+    the cluster under it), and `seq` is the number it was given (repairs cite it). `ahead`:
+    a plan made earlier (plan_ahead), used if the ledger has not changed since."""
     run = _Run(
         repo,
         ledger,
@@ -89,6 +109,7 @@ def apply(
         progress,
         attempts,
         guard or Guard(),
+        ahead=ahead,
     )
     if not lock:
         return _apply_locked(replace(run, seq=seq), applied)
@@ -127,6 +148,7 @@ class _Run:
     attempts: int
     guard: Guard
     seq: int = 0  # this apply's number in the ledger's apply log (repairs cite it)
+    ahead: Ahead | None = None  # a plan made before the lock, for the first pass only
 
 
 def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
@@ -136,7 +158,9 @@ def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) ->
     # after a clean pass exactly the provisioned services are Active: no need to re-read them
     if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
         # what this pass releases is what the upgrade retires: asked for by `replaces`
-        retire = _apply_once(replace(run, guard=replace(run.guard, allow_mass_release=True)), None)
+        retire = _apply_once(
+            replace(run, guard=replace(run.guard, allow_mass_release=True), ahead=None), None
+        )
         for name, transcript in retire.transcripts.items():
             done = result.transcripts.setdefault(name, Transcript(device=name))
             done.sessions += transcript.sessions
@@ -157,7 +181,7 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     started = time.perf_counter()
     repo, ledger, today = run.repo, run.ledger, run.today
     sites = sorted(repo.sites)
-    plan = _allocate(repo, ledger, today, sites, run.attempts, run.guard)
+    plan = _allocate(repo, ledger, today, sites, run.attempts, run.guard, run.ahead)
     result = ApplyResult(plan)
     if plan.errors:
         return result
@@ -325,7 +349,13 @@ def _record_devices(ledger: Ledger, result: ApplyResult) -> None:
 
 
 def _allocate(
-    repo: Repo, ledger: Ledger, today: date, sites: list[str], attempts: int, guard: Guard
+    repo: Repo,
+    ledger: Ledger,
+    today: date,
+    sites: list[str],
+    attempts: int,
+    guard: Guard,
+    ahead: Ahead | None = None,
 ) -> Plan:
     known = ledger.statuses("Service")
     occupiers = _occupier_records(ledger)
@@ -334,9 +364,13 @@ def _allocate(
     for attempt in range(attempts):
         try:
             with ledger.transaction(sites) as tx:
-                holdings = tx.holdings()
+                holdings = tx.holdings(ahead.holdings if ahead is not None else None)
                 active = {n for n, r in known.items() if r.status == "Active"}
-                plan = make_plan(repo, holdings, today, active)
+                if ahead is not None and holdings is ahead.holdings and active == ahead.active:
+                    plan = ahead.plan  # made from exactly this ledger: the same plan
+                else:
+                    plan = make_plan(repo, holdings, today, active)
+                ahead = None  # a retry after a conflict plans again
                 if not plan.errors:
                     plan.findings += g1_releases(
                         repo,

@@ -45,13 +45,21 @@ def recorded(ledger: SqlLedger | None) -> tuple[State, str]:
     return marks, f"the last apply (commit {commit[:12]})" if commit else "the last apply"
 
 
-def record(ledger: SqlLedger, repo: Repo, root: str) -> None:
-    """Remember the desired state an apply carried out: the base of the next apply's P1."""
-    rows: dict[str, DesiredRow] = {
+def record(
+    ledger: SqlLedger, repo: Repo, root: str, rows: dict[str, DesiredRow] | None = None
+) -> None:
+    """Remember the desired state an apply carried out: the base of the next apply's P1.
+    `rows`: desired_rows(repo, root), when computed already (the CLI, meanwhile)."""
+    found = rows if rows is not None else desired_rows(repo, root)
+    ledger.record_desired(commit_of(root, "HEAD"), found)
+
+
+def desired_rows(repo: Repo, root: str) -> dict[str, DesiredRow]:
+    """What the ledger keeps of a desired state: one mark per document."""
+    return {
         str(ref): (m.digest, ",".join(m.sites), ",".join(m.admins), m.file)
         for ref, m in state(repo, root).items()
     }
-    ledger.record_desired(commit_of(root, "HEAD"), rows)
 
 
 def commit_of(path: str, ref: str) -> str:

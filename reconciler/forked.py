@@ -23,7 +23,10 @@ def in_child(work: Callable[[], T]) -> Callable[[], T | None]:
     items = from_child(lambda: [work()])
 
     def result() -> T | None:
-        return next(items, None)
+        found = next(items, None)
+        for _ in items:  # the end: the child is waited for (its CPU counted, no zombie)
+            pass
+        return found
 
     return result
 

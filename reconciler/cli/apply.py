@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,13 +28,14 @@ from reconciler.cli.common import (
     rules_context,
     today_option,
     validated,
+    validated_and,
 )
 from reconciler.cli.plan import run_plan
 from reconciler.load import Positions, load
 
 if TYPE_CHECKING:
-    from reconciler.apply import ApplyResult
-    from reconciler.ledger.sql import SqlLedger
+    from reconciler.apply import Ahead, ApplyResult
+    from reconciler.ledger.sql import DesiredRow, SqlLedger
     from reconciler.model.repo import Repo
 
 
@@ -85,22 +87,32 @@ def apply_command(
     from reconciler.app import App
     from reconciler.apply import Guard
     from reconciler.ledger import LedgerError, SqlLedger
+    from reconciler.memory import gc_paused
 
     day = day_of(today)
     base = baseline.recorded(read_ledger(state))
     context = rules_context(state, day, actor, names(approved_by), base)
-    head = validated(path, day, actor, state, context)
     guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
     app = App(state, drivers, out)  # opens the ledger, the drivers and the credentials
+    ahead: Ahead | None = None
+    if only_drift:
+        head = validated(path, day, actor, state, context)
+    else:
+        # planned while the rules run; the apply re-plans if the ledger changed meanwhile
+        head, ahead = validated_and(path, context, lambda loaded: app.plan_ahead(loaded.repo, day))
+
+    # what the ledger keeps of this desired state (P1's next base), meanwhile on the other core
+    desired = None if only_drift else _desired_meanwhile(head.repo, path)
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
 
     try:
-        if only_drift:
-            result = app.repair(head.repo, parallel, progress, guard)
-        else:
-            result = app.apply(head.repo, day, parallel, progress, guard=guard)
+        with gc_paused():  # the plan, the intents, the records: acyclic, freed at the end
+            if only_drift:
+                result = app.repair(head.repo, parallel, progress, guard)
+            else:
+                result = app.apply(head.repo, day, parallel, progress, guard=guard, ahead=ahead)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
@@ -124,7 +136,7 @@ def apply_command(
         return EXIT_FAILED
     recorded = app.ledger()
     assert isinstance(recorded, SqlLedger)  # the desired state is recorded in SQL ledgers
-    _record_desired(recorded, head.repo, path)
+    _record_desired(recorded, head.repo, path, desired() if desired is not None else None)
     for device, reason in sorted(result.failures.items()):
         click.echo(f"FAILED {device}: {reason}")
     _write_transcript(transcript_file, result)
@@ -153,14 +165,29 @@ def _write_transcript(file: str | None, result: ApplyResult) -> None:
     Path(file).write_text(json.dumps(record, indent=2) + "\n")
 
 
-def _record_desired(ledger: SqlLedger, repo: Repo, path: str) -> None:
+def _desired_meanwhile(repo: Repo, path: str) -> Callable[[], dict[str, DesiredRow] | None]:
+    """The desired state's rows for the ledger, computed in a forked child while the apply
+    runs here (a large repo: a digest per document); None from the returned function when
+    there was no child or it failed (then they are computed here)."""
+    from reconciler import baseline
+    from reconciler.forked import in_child
+    from reconciler.validate import PARALLEL_FROM
+
+    if len(repo.sources) < PARALLEL_FROM or not hasattr(os, "fork"):
+        return lambda: None
+    return in_child(lambda: baseline.desired_rows(repo, path))
+
+
+def _record_desired(
+    ledger: SqlLedger, repo: Repo, path: str, rows: dict[str, DesiredRow] | None = None
+) -> None:
     """The desired state this apply carried out: the next apply's P1 base. A failure to
     record it is said, not fatal (the next apply then judges a larger change)."""
     from reconciler import baseline
     from reconciler.ledger import LedgerError
 
     try:
-        baseline.record(ledger, repo, path)
+        baseline.record(ledger, repo, path, rows)
     except LedgerError as exc:
         click.echo(f"warning: the applied desired state was not recorded: {exc}", err=True)
 

@@ -8,21 +8,24 @@ needs it, so a command loads no more than it uses.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from reconciler.change import State
     from reconciler.ledger.sql import SqlLedger
+    from reconciler.load import Loaded
     from reconciler.model.repo import Repo
     from reconciler.rules import Context
     from reconciler.validate import Validation
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+T = TypeVar("T")
 
 
 def day_of(value: str | None) -> date:
@@ -156,6 +159,23 @@ def validated(
         click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
         raise SystemExit(EXIT_FAILED)
     return result
+
+
+def validated_and(
+    path: str, context: Context, then: Callable[[Loaded], T]
+) -> tuple[Validation, T]:
+    """`validated`, running `then` (read-only work, such as a plan) on the loaded repo while
+    the rules run (validate_and): its result, only once the input is known valid."""
+    from reconciler import output
+    from reconciler.validate import validate_and
+
+    result, outcome = validate_and(path, context, then)
+    if context.actor is not None or context.base is not None:
+        note(result.repo, context)
+    if not result.ok or outcome is None:
+        click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
+        raise SystemExit(EXIT_FAILED)
+    return result, outcome
 
 
 def loaded_repo(path: str, today: date) -> Repo:

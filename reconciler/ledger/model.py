@@ -61,10 +61,15 @@ class Holdings:
     of: dict[tuple[str, str], list[Allocation]] = field(default_factory=dict)  # (site, holder)
     taken: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (site, kind)
     at: dict[str, list[Allocation]] = field(default_factory=dict)  # site
+    # the ledger's rows as read, when read from one: a later read that finds the same rows
+    # is the same holdings (an apply reuses a plan made from them before it held the ledger)
+    source: list[tuple[object, ...]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of_rows(cls, rows: Iterable[Allocation]) -> Holdings:
-        holdings = cls()
+    def of_rows(
+        cls, rows: Iterable[Allocation], source: list[tuple[object, ...]] | None = None
+    ) -> Holdings:
+        holdings = cls(source=source)
         of: defaultdict[tuple[str, str], list[Allocation]] = defaultdict(list)
         taken: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
         at: defaultdict[str, list[Allocation]] = defaultdict(list)

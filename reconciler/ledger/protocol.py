@@ -13,7 +13,10 @@ from reconciler.ledger.model import Change, Holdings, StatusRecord
 class LedgerTransaction(Protocol):
     """The write side of one exclusive transaction over some sites."""
 
-    def holdings(self) -> Holdings: ...
+    def holdings(self, known: Holdings | None = None) -> Holdings:
+        """Every allocation; `known` itself when the ledger still holds what it was read
+        from."""
+        ...
 
     def apply(self, changes: Iterable[Change], existing: Holdings) -> int:
         """Write allocations and releases; a second holder is refused (LedgerConflict)."""

@@ -227,6 +227,16 @@ def _row(values: Sequence[Any]) -> Allocation:
         ) from None
 
 
+ALLOCATIONS = "SELECT site, kind, value, holder, state, role, until FROM allocation"
+
+
+def holdings_of(rows: list[tuple[Any, ...]], known: Holdings | None = None) -> Holdings:
+    """The holdings of these rows; `known` when it was read from the same rows."""
+    if known is not None and known.source is not None and known.source == rows:
+        return known
+    return Holdings.of_rows((_row(r) for r in rows), rows)
+
+
 class Transaction:
     """The write side of one exclusive ledger transaction. Status rows are sent together
     (one statement for all of them) before the next read and at the commit: an apply
@@ -245,12 +255,12 @@ class Transaction:
             self.cursor.executemany(self.ledger.q(UPSERT_STATUS), self._statuses)
             self._statuses = []
 
-    def holdings(self) -> Holdings:
+    def holdings(self, known: Holdings | None = None) -> Holdings:
+        """Every allocation as it stands in this transaction; `known` itself when it was
+        read from exactly these rows (nothing changed since)."""
         self.flush()
-        self.cursor.execute(
-            self.ledger.q("SELECT site, kind, value, holder, state, role, until FROM allocation")
-        )
-        return Holdings.of_rows(_row(r) for r in self.cursor.fetchall())
+        self.cursor.execute(ALLOCATIONS)
+        return holdings_of(list(self.cursor.fetchall()), known)
 
     def apply(self, changes: Iterable[Change], existing: Holdings) -> int:
         """Write allocations and releases. A new value is INSERTed, so a second holder is
@@ -508,8 +518,8 @@ class SqlLedger:
 
     def holdings(self) -> Holdings:
         with self.reading() as cursor:
-            cursor.execute("SELECT site, kind, value, holder, state, role, until FROM allocation")
-            return Holdings.of_rows(_row(r) for r in cursor.fetchall())
+            cursor.execute(ALLOCATIONS)
+            return holdings_of(list(cursor.fetchall()))
 
     def statuses(self, kind: str) -> dict[str, StatusRecord]:
         with self.reading() as cursor:
