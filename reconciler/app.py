@@ -48,6 +48,7 @@ class App:
     credentials: CredentialLookup | None = None  # default: drivers.credentials.CredentialStore
     _ledger: Ledger | None = field(default=None, repr=False)
     _render: RenderDriver | None = field(default=None, repr=False)
+    _migrated: bool = field(default=False, repr=False)  # _ledger's schema brought up to date
 
     # ------------------------------------------------------------ what is opened here
 
@@ -55,10 +56,10 @@ class App:
         """The ledger, created (schema migrated) on first use; LedgerError when it cannot be."""
         from reconciler.ledger import open_ledger
 
-        if self._ledger is None:
+        if self._ledger is None or not self._migrated:  # existing_ledger() does not migrate
             ledger = open_ledger(self.state)
             assert ledger is not None  # create=True always opens one
-            self._ledger = ledger
+            self._ledger, self._migrated = ledger, True
         return self._ledger
 
     def existing_ledger(self) -> Ledger | None:

@@ -21,19 +21,23 @@ from reconciler.billing.history import (
 )
 from reconciler.catalogue import Status as LineState
 from reconciler.catalogue import contract_of, contract_status, decommissioned, terms_on
-from reconciler.model.kinds import AtEnd, LineStatus, Service
+from reconciler.model.kinds import AtEnd, Contract, LineStatus, Service
 from reconciler.model.repo import Repo
 
+NO_DISCOUNT = min(HUNDRED, Decimal(0))  # what the sum of no discount comes to
 
-def _status_on(repo: Repo, service: Service, day: date) -> tuple[str, str]:
-    """(state, reason) of a line on a day from the documents alone (S2, S9, D3)."""
+
+def _status_on(
+    repo: Repo, service: Service, day: date, contract: Contract | None
+) -> tuple[str, str]:
+    """(state, reason) of a line on a day from the documents alone (S2, S9, D3); `contract`
+    is the line's (contract_of)."""
     spec = service.spec
     occupier = repo.occupiers.get(spec.occupier)
     if decommissioned(occupier, day):
         return ENDED, "decommission"
     if spec.end is not None and day > spec.end:
         return ENDED, "end"
-    contract = contract_of(repo, service)
     if contract is None:
         return PENDING, ""
     status = contract_status(contract, day)
@@ -47,11 +51,11 @@ def _status_on(repo: Repo, service: Service, day: date) -> tuple[str, str]:
     return (STOPPED, "") if stopped else (ACTIVE, "")
 
 
-def dated_items(repo: Repo, service: Service) -> dict[str, date]:
-    """The dates in the documents where a line's terms change, by what they are."""
+def dated_items(repo: Repo, service: Service, contract: Contract | None) -> dict[str, date]:
+    """The dates in the documents where a line's terms change, by what they are; `contract`
+    is the line's (contract_of)."""
     spec = service.spec
     items: dict[str, date] = {}
-    contract = contract_of(repo, service)
     if contract is not None:
         items[f"start:{contract.spec.start}"] = contract.spec.start
         if contract.spec.end is not None and contract.spec.at_end is AtEnd.DEPROVISION:
@@ -74,25 +78,34 @@ def dated_items(repo: Repo, service: Service) -> dict[str, date]:
     return items
 
 
-def terms_of(repo: Repo, service: Service, day: date, retired: bool) -> Terms:
-    """The line's terms on a day, from the documents."""
+def terms_of(
+    repo: Repo,
+    service: Service,
+    day: date,
+    retired: bool,
+    contract: Contract | None,
+) -> Terms:
+    """The line's terms on a day, from the documents; `contract` is the line's."""
     spec = service.spec
     definition, quantity, price = terms_on(repo, service, day)
-    state, reason = _status_on(repo, service, day)
+    state, reason = _status_on(repo, service, day, contract)
     if retired and state != ENDED:
         state, reason = ENDED, "retirement"
-    discount = min(
-        HUNDRED,
-        sum(
-            (
-                d.percent
-                for d in spec.discounts
-                if d.start <= day and (d.end is None or day <= d.end)
+    discount = (
+        min(
+            HUNDRED,
+            sum(
+                (
+                    d.percent
+                    for d in spec.discounts
+                    if d.start <= day and (d.end is None or day <= d.end)
+                ),
+                Decimal(0),
             ),
-            Decimal(0),
-        ),
+        )
+        if spec.discounts
+        else NO_DISCOUNT
     )
-    contract = contract_of(repo, service)
     return Terms(
         spec.occupier,
         spec.site,
@@ -109,12 +122,20 @@ def terms_of(repo: Repo, service: Service, day: date, retired: bool) -> Terms:
     )
 
 
-def projection(repo: Repo, service: Service, since: date, retired: bool) -> Timeline:
-    """The line's timeline from `since` on, as the documents say today."""
-    dates = sorted({since, *(d for d in dated_items(repo, service).values() if d > since)})
+def projection(
+    repo: Repo,
+    service: Service,
+    since: date,
+    retired: bool,
+    items: dict[str, date],
+    contract: Contract | None,
+) -> Timeline:
+    """The line's timeline from `since` on, as the documents say today; `items` are its
+    dated items, `contract` its contract."""
+    dates = sorted({since, *(d for d in items.values() if d > since)})
     timeline: Timeline = []
     for day in dates:
-        terms = terms_of(repo, service, day, retired)
+        terms = terms_of(repo, service, day, retired, contract)
         if not timeline or not _same(timeline[-1][1], terms):
             timeline.append((day, terms))
     return timeline
@@ -193,14 +214,15 @@ def recordings(
             continue
         service = repo.services[name]
         timeline = history.get(name, [])
-        items = dated_items(repo, service)
+        contract = contract_of(repo, service)
+        items = dated_items(repo, service, contract)
         signature = ";".join(sorted(items))
         since = min(today, (activated or {}).get(name, today))
         if timeline:
             known = set(dated.get(name, "").split(";"))
             backdated = [d for key, d in items.items() if key not in known and d < today]
             since = max(timeline[0][0], min([today, *backdated]))
-        projected = projection(repo, service, since, name in retired)
+        projected = projection(repo, service, since, name in retired, items, contract)
         if not timeline and all(t.state == ENDED for _, t in projected):
             continue  # over before it was ever recorded: nothing to bill, ever
         if projected == _from(timeline, since):
