@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.ledger import Allocation, Kind, LedgerConflict, State, open_ledger
+from reconciler.ledger import Allocation, Kind, LedgerConflict, Release, State, open_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,3 +148,46 @@ def desired_state(location: str) -> None:
     second = {"Site/lb": ("d3", "lb", "alice", "sites/lb.yaml")}
     ledger.record_desired("def456", second)
     assert ledger.desired() == ("def456", second)
+
+
+def plan_made_ahead(location: str, repo: Path, tmp: Path) -> None:
+    """The CLI plans while the rules run, before the apply holds the ledger: the apply uses
+    that plan only if the ledger still holds exactly what it was made from (the same rows,
+    the same Active services); otherwise it plans again, as if none had been made."""
+    from datetime import date
+
+    from drivers.render import RenderDriver
+    from reconciler.apply import Ahead, ApplyResult, apply, plan_ahead
+    from reconciler.load import load
+
+    today = date(2026, 11, 23)
+    desired = load(str(repo)).repo
+    ledger = open_ledger(location)
+    assert ledger is not None
+    render = RenderDriver(tmp / "rendered")
+
+    def run(ahead: Ahead) -> ApplyResult:
+        return apply(desired, ledger, today, lambda _: render, lambda _: None, ahead=ahead)
+
+    ahead = plan_ahead(desired, ledger, today)
+    first = run(ahead)
+    assert first.ok and first.plan is ahead.plan, "nothing changed: the plan made ahead is used"
+    assert first.plan.allocations and first.commands
+    # made before another apply filled the ledger: planned again, nothing left to do
+    stale = plan_ahead(desired, open_ledger(location), today)
+    with ledger.transaction(()) as tx:
+        now = tx.holdings()
+        assert tx.holdings(now) is now, "the same rows are the same holdings"
+    service = min(stale.active)
+    ledger.set_status("Service", service, "Failed", "meanwhile")
+    again = run(stale)
+    assert again.ok and again.plan is not stale.plan, "an Active service changed meanwhile"
+    assert not again.plan.allocations and again.commands == 0
+    ledger.set_status("Service", service, "Active")
+    made = plan_ahead(desired, ledger, today)
+    with ledger.transaction(()) as tx:  # another reconciler releases a value meanwhile
+        held = tx.holdings()
+        tx.apply([Release(held.rows[0])], held)
+    third = run(made)
+    assert third.ok and third.plan is not made.plan, "the holdings changed meanwhile"
+    assert [a.key for a in third.plan.allocations] == [held.rows[0].key]

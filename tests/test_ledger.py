@@ -23,3 +23,7 @@ def test_n4_two_sqlite_writers_never_double_allocate(tmp_path: Path) -> None:
 
 def test_n4_two_applies_at_once_on_sqlite(tmp_path: Path) -> None:
     ledger_checks.two_applies(str(tmp_path / "state.db"), ROOT / "desired-state", tmp_path)
+
+
+def test_a_plan_made_ahead_is_used_only_on_the_ledger_it_was_made_from(tmp_path: Path) -> None:
+    ledger_checks.plan_made_ahead(str(tmp_path / "state.db"), ROOT / "desired-state", tmp_path)

@@ -24,3 +24,9 @@ def test_n4_two_postgres_writers_never_double_allocate(database: str) -> None:
 
 def test_n4_two_applies_at_once_on_postgres(database: str, tmp_path: Path) -> None:
     ledger_checks.two_applies(database, ROOT / "desired-state", tmp_path)
+
+
+def test_a_plan_made_ahead_is_used_only_on_the_ledger_it_was_made_from_postgres(
+    database: str, tmp_path: Path
+) -> None:
+    ledger_checks.plan_made_ahead(database, ROOT / "desired-state", tmp_path)
