@@ -491,7 +491,9 @@ def _finish(
     occupiers = _occupier_records(ledger)
     contracts = ledger.statuses("Contract")
     with ledger.transaction(sites) as tx:
-        current = tx.holdings()
+        # what is still held, to release only what nobody took meanwhile (none to release:
+        # not read at all)
+        current = tx.holdings() if plan.releases else Holdings()
         releases = [
             r
             for r in plan.releases
