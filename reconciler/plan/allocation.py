@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from ipaddress import IPv4Network
 
 from reconciler import allocate
-from reconciler.catalogue import holds, terms_on
+from reconciler.catalogue import decommissioned, holds, terms_on
 from reconciler.findings import error
 from reconciler.ledger.model import Allocation, Holdings, Kind, Release, State
 from reconciler.model.kinds import Occupier, Service, Site
@@ -32,6 +32,7 @@ class SiteState:
     nets: dict[Kind, list[IPv4Network]] = field(default_factory=dict)
     # value → the occupier whose activations name it: taken before anything is handed out
     named: defaultdict[Kind, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    usable: dict[str, list[str]] = field(default_factory=dict)  # occupier → its floor ports
 
     @classmethod
     def of(
@@ -58,22 +59,43 @@ class SiteState:
     def reserve(self, repo: Repo, occupiers: Iterable[str]) -> None:
         """N4, T2, N3: the numbers and floor ports that documents name in their activations are
         set aside for them first, so no automatic request hands them out; a value the ledger
-        holds already stays with its holder, one named twice with the first by name order."""
+        holds already stays with its holder, one named twice with the first by name order.
+        `occupiers`: those with needs at the site (a decommissioned one names nothing)."""
         site = self.site.name
         for name in occupiers:
             doc = repo.occupiers.get(name)
             if doc is None:
                 continue
-            activations = doc.spec.activations
-            for n in activations.numbers:
+            numbers, ports = doc.spec.activations.numbers, doc.spec.activations.floor_ports
+            if not (numbers or ports) or decommissioned(doc, self.today):
+                continue
+            for n in numbers:
                 if n.site == site:
                     self._set_aside(Kind.NUMBER, n.number, name)
-            usable = (
-                usable_ports(repo, self.site, name, self.today) if activations.floor_ports else ()
-            )
-            for fp in activations.floor_ports:
+            usable = self.usable_ports(repo, name) if ports else ()
+            for fp in ports:
                 if fp.site == site and fp.floor_port in usable:
                     self._set_aside(Kind.PORT, fp.floor_port, name)
+
+    def usable_ports(self, repo: Repo, occupier: str) -> list[str]:
+        """N3, S2: only the floor ports of the spaces of the occupier's contracts at the site
+        that have started and still hold (a space move moves them; a future contract's ports
+        wait for its start), in the site's order; once per plan."""
+        found = self.usable.get(occupier)
+        if found is None:
+            spaces = {
+                s
+                for c in repo.contracts_at.get((occupier, self.site.name), ())
+                if c.spec.start <= self.today and holds(c, self.today)
+                for s in c.spec.spaces
+            }
+            found = self.usable[occupier] = [
+                fp
+                for space in self.site.spec.spaces
+                if space.name in spaces
+                for fp in space.floor_ports
+            ]
+        return found
 
     def _set_aside(self, kind: Kind, value: str, occupier: str) -> None:
         if value not in self.taken[kind]:
@@ -214,7 +236,7 @@ class _Allocation:
                 self.release(row)
         # all or nothing, as for numbers: what is found waits in the site's networks (so the
         # next request skips it) until every request is met; a size with none left is one N4
-        nets = self.state.networks(Kind.PUBLIC)
+        nets = self.state.networks(Kind.PUBLIC) if remaining else []
         found: list[IPv4Network] = []
         short: set[int] = set()
         for length in remaining:
@@ -311,7 +333,7 @@ class _Allocation:
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
         index = _activation_index(self.doc, "floor_ports") if self.doc else {}
-        usable = usable_ports(self.repo, self.site, self.occupier, self.today)
+        usable = self.state.usable_ports(self.repo, self.occupier)
         for activation in activations:
             if activation.floor_port not in usable:
                 continue  # not yet (validate reports a port outside every contract's spaces)
@@ -360,19 +382,6 @@ class _Allocation:
         for fp, row in sorted(held.items()):
             if fp not in chosen:
                 self.release(row)
-
-
-def usable_ports(repo: Repo, site: Site, occupier: str, today: date) -> list[str]:
-    """N3, S2: only the floor ports of the spaces of the occupier's contracts at the site that
-    have started and still hold (a space move moves them; a future contract's ports wait for
-    its start), in the site's order."""
-    spaces = {
-        s
-        for c in repo.contracts_at.get((occupier, site.name), ())
-        if c.spec.start <= today and holds(c, today)
-        for s in c.spec.spaces
-    }
-    return [fp for space in site.spec.spaces if space.name in spaces for fp in space.floor_ports]
 
 
 def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:

@@ -19,7 +19,7 @@ from reconciler.model.kinds import Site
 from reconciler.model.repo import Repo
 from reconciler.plan.allocation import Request, SiteState, allocate_site
 from reconciler.plan.intents import intents
-from reconciler.plan.needs import Need, needs
+from reconciler.plan.needs import needs
 from reconciler.plan.pools import pool_warnings
 from reconciler.plan.result import Plan
 
@@ -46,9 +46,7 @@ def make_plan(
         state = SiteState.of(site, holdings, cooling, freed, today) if site else None
         occupiers = sorted(holders_at[site_name])
         if state is not None:
-            state.reserve(
-                repo, (o for o in occupiers if _planned(repo, wanted, o, site_name, today))
-            )
+            state.reserve(repo, (o for o in occupiers if (o, site_name) in wanted))
         for occupier in occupiers:
             held = holdings.of.get((site_name, occupier), [])
             need = wanted.get((occupier, site_name))
@@ -64,13 +62,6 @@ def make_plan(
     if plan.allocations or plan.releases:
         plan.findings.extend(pool_warnings(repo, holdings, plan.after))
     return plan
-
-
-def _planned(
-    repo: Repo, wanted: dict[tuple[str, str], Need], occupier: str, site: str, today: date
-) -> bool:
-    """Whether the occupier is allocated at the site in this plan (not released)."""
-    return (occupier, site) in wanted and not decommissioned(repo.occupiers.get(occupier), today)
 
 
 def _cooling_off(
