@@ -11,6 +11,7 @@ import pytest
 
 from drivers.base import DriverError, NumberIntent, TelephonyIntent
 from drivers.kamailio import KamailioDriver, Transport, create_schema, urllib_transport
+from tests.drivers.test_kamailio_database import BEFORE_ASSIGNEE
 
 from .voicelab import KamailioLab, require
 
@@ -282,18 +283,6 @@ def test_a_database_from_before_suspend_is_widened_in_place(tmp_path: Path) -> N
         assert driver.apply(wanted, None).commands == [], "converged: nothing widened again"
     finally:
         lab.close()
-
-
-# ... and before numbers carried their assignee.
-BEFORE_ASSIGNEE = """
-CREATE TABLE numbers (
-    number     TEXT PRIMARY KEY NOT NULL,
-    state      TEXT NOT NULL CHECK (state IN ('active', 'cooling-off')),
-    occupier   TEXT NOT NULL DEFAULT '',
-    until      TEXT,
-    updated_at TEXT NOT NULL DEFAULT (datetime('now'))
-)
-"""
 
 
 def test_a_database_from_before_assignee_is_read_and_widened_in_place(tmp_path: Path) -> None:
