@@ -208,14 +208,15 @@ def validate(
 
 
 def validate_and(
-    path: str, context: Context, then: Callable[[Loaded], T]
+    path: str, context: Context, then: Callable[[Loaded], T], parsing: Parsing | None = None
 ) -> tuple[Validation, T | None]:
     """Validate and, meanwhile, run `then` (read-only work such as planning) on the loaded
     repo: on a large repo the rules run in a forked child while `then` runs here, so a plan
     costs little more than a validation. `then`'s result is None when the input is invalid
-    (it must not be shown) or when `then` itself failed on it."""
+    (it must not be shown) or when `then` itself failed on it. `parsing`: the files' parse,
+    already started in a forked child."""
     with gc_paused():
-        loaded = load(path, fork=True)
+        loaded = load(path, fork=True, parsing=parsing)
         outcome: T | None = None
         if any(f.is_error for f in loaded.findings):
             raw = list(loaded.findings)
