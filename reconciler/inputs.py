@@ -83,13 +83,16 @@ def _read_to_end(fd: int, size: int) -> bytes:
     parts: list[bytes] = []
     total = 0
     while True:
-        part = os.read(fd, min(max(size, 4096), MAX_FILE_BYTES) + 1)
-        if not part:
-            return b"".join(parts)
+        wanted = min(max(size, 4096), MAX_FILE_BYTES) + 1
+        part = os.read(fd, wanted)
         parts.append(part)
         total += len(part)
         if total > MAX_FILE_BYTES:
             raise InputError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+        # A short read at or past the size fstat gave is the end (no second read to see
+        # nothing); one before it (a network file system) reads on.
+        if not part or (len(part) < wanted and total >= size):
+            return b"".join(parts) if len(parts) > 1 else part
 
 
 def _file_type(mode: int) -> str:
