@@ -78,6 +78,11 @@ def apply_command(
 ) -> int:
     """Validate, plan, then allocate in the ledger and configure every device. P1 judges the
     change since the desired state the last apply carried out (recorded in the ledger)."""
+    from reconciler.parse import start
+
+    # a large repo's files parse in a child while the rest loads (not for --only-drift,
+    # which validates on its own)
+    parsing = None if only_drift else start(path)
     from reconciler import baseline
     from reconciler.app import App
     from reconciler.apply import Guard
@@ -94,7 +99,9 @@ def apply_command(
         head = validated(path, day, actor, state, context)
     else:
         # planned while the rules run; the apply re-plans if the ledger changed meanwhile
-        head, ahead = validated_and(path, context, lambda loaded: app.plan_ahead(loaded.repo, day))
+        head, ahead = validated_and(
+            path, context, lambda loaded: app.plan_ahead(loaded.repo, day), parsing
+        )
 
     # what the ledger keeps of this desired state (P1's next base), meanwhile on the other core
     desired = None if only_drift else _desired_meanwhile(head.repo, path)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reconciler.ledger.sql import SqlLedger
     from reconciler.load import Loaded
     from reconciler.model.repo import Repo
+    from reconciler.parse import Parsing
     from reconciler.rules import Context
     from reconciler.validate import Validation
 
@@ -169,14 +170,15 @@ def validated(
 
 
 def validated_and(
-    path: str, context: Context, then: Callable[[Loaded], T]
+    path: str, context: Context, then: Callable[[Loaded], T], parsing: Parsing | None = None
 ) -> tuple[Validation, T]:
     """`validated`, running `then` (read-only work, such as a plan) on the loaded repo while
-    the rules run (validate_and): its result, only once the input is known valid."""
+    the rules run (validate_and): its result, only once the input is known valid.
+    `parsing`: the files' parse, already started in a forked child."""
     from reconciler import output
     from reconciler.validate import validate_and
 
-    result, outcome = validate_and(path, context, then)
+    result, outcome = validate_and(path, context, then, parsing)
     if context.actor is not None or context.base is not None:
         note(result.repo, context)
     if not result.ok or outcome is None:
