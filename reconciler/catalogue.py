@@ -92,29 +92,41 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
     if known is not None:
         return known  # type: ignore[return-value]
     gone = {name for name, occupier in repo.occupiers.items() if decommissioned(occupier, today)}
-    by_contract: dict[str, Status] = {}
-    for name, contract in repo.contracts.items():
-        status = contract_status(contract, today)
-        if status is Status.INACTIVE and contract.spec.at_end is AtEnd.KEEP:
-            status = Status.ACTIVE
-        by_contract[name] = status
-    only_contract = {
-        key: contracts[0].metadata.name
-        for key, contracts in repo.contracts_at.items()
-        if len(contracts) == 1
+    charged = charges(repo)
+    result = {
+        name: line_status(charged[name], service, service.spec.occupier in gone, today)
+        for name, service in repo.services.items()
     }
-    result: dict[str, Status] = {}
-    for name, service in repo.services.items():
-        spec = service.spec
-        charged_to = spec.contract or only_contract.get((spec.occupier, spec.site))
-        if charged_to is None or charged_to not in by_contract or spec.occupier in gone:
-            result[name] = Status.INACTIVE
-        elif spec.end is not None and spec.end < today:
-            result[name] = Status.INACTIVE  # Splynx end date: provisioning stops after it
-        else:
-            result[name] = by_contract[charged_to]
     repo.memo[key] = result
     return result
+
+
+def charges(repo: Repo) -> dict[str, Contract | None]:
+    """S1 for every service at once (`contract_of`), remembered: the statuses of every date
+    read it."""
+    key = ("charges",)
+    known = repo.memo.get(key)
+    if known is None:
+        known = repo.memo[key] = {
+            name: contract_of(repo, service) for name, service in repo.services.items()
+        }
+    return known  # type: ignore[return-value]
+
+
+def line_status(contract: Contract | None, service: Service, gone: bool, day: date) -> Status:
+    """One service's status on `day` (`statuses`), given the contract it is charged against
+    (`charges`) and whether its occupier is decommissioned by then."""
+    if contract is None or gone:
+        return Status.INACTIVE
+    end = service.spec.end
+    if end is not None and end < day:
+        return Status.INACTIVE  # Splynx end date: provisioning stops after it
+    spec = contract.spec
+    if spec.start > day:
+        return Status.SCHEDULED
+    if spec.end is not None and spec.end < day and spec.at_end is not AtEnd.KEEP:
+        return Status.INACTIVE
+    return Status.ACTIVE
 
 
 def live(status: Status) -> bool:

@@ -145,7 +145,7 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 )
 
 
-def _mac_key(mac: str) -> str:
+def mac_key(mac: str) -> str:
     return mac.replace("-", "").replace(":", "").lower()
 
 
@@ -159,7 +159,7 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
         sites = set(repo.sites_of(occupier.name))
         for index, device in enumerate(occupier.spec.wifi_devices):
             path = ("spec", "wifiDevices", index)
-            key = (device.site, _mac_key(device.mac))
+            key = (device.site, mac_key(device.mac))
             if key in seen:
                 yield error(
                     "T3",
