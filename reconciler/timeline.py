@@ -153,10 +153,10 @@ class _Scope:
         # The sites each occupier's documents name: a run on some occupiers needs only those.
         self.sites: defaultdict[str, set[str]] = defaultdict(set)
         for contract in repo.contracts.values():
-            spec = contract.spec
-            self.sites[spec.occupier].add(spec.site)
-            for space in spec.spaces:
-                self._meet(spec.occupier, ("space", spec.site, space))
+            lease = contract.spec
+            self.sites[lease.occupier].add(lease.site)
+            for space in lease.spaces:
+                self._meet(lease.occupier, ("space", lease.site, space))
         for occupier in repo.occupiers.values():
             spec = occupier.spec
             activations = spec.activations
