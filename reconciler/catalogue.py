@@ -92,11 +92,18 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
     if known is not None:
         return known  # type: ignore[return-value]
     gone = {name for name, occupier in repo.occupiers.items() if decommissioned(occupier, today)}
+    by_contract = {name: line_status(c, None, False, today) for name, c in repo.contracts.items()}
     charged = charges(repo)
-    result = {
-        name: line_status(charged[name], service, service.spec.occupier in gone, today)
-        for name, service in repo.services.items()
-    }
+    result: dict[str, Status] = {}
+    for name, service in repo.services.items():
+        contract = charged[name]
+        spec = service.spec
+        if contract is None or spec.occupier in gone:
+            result[name] = Status.INACTIVE
+        elif spec.end is not None and spec.end < today:
+            result[name] = Status.INACTIVE  # Splynx end date: provisioning stops after it
+        else:
+            result[name] = by_contract[contract.metadata.name]
     repo.memo[key] = result
     return result
 
@@ -113,12 +120,15 @@ def charges(repo: Repo) -> dict[str, Contract | None]:
     return known  # type: ignore[return-value]
 
 
-def line_status(contract: Contract | None, service: Service, gone: bool, day: date) -> Status:
+def line_status(
+    contract: Contract | None, service: Service | None, gone: bool, day: date
+) -> Status:
     """One service's status on `day` (`statuses`), given the contract it is charged against
-    (`charges`) and whether its occupier is decommissioned by then."""
+    (`charges`) and whether its occupier is decommissioned by then (no service: what the
+    contract gives its lines)."""
     if contract is None or gone:
         return Status.INACTIVE
-    end = service.spec.end
+    end = service.spec.end if service is not None else None
     if end is not None and end < day:
         return Status.INACTIVE  # Splynx end date: provisioning stops after it
     spec = contract.spec

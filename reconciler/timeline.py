@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from reconciler.catalogue import charges, decommissioned, holds, line_status, terms_on
 from reconciler.findings import Finding
 from reconciler.model.base import Document
-from reconciler.model.kinds import Service
+from reconciler.model.kinds import AtEnd, Service
 from reconciler.model.repo import Ref, Repo, Source
 from reconciler.rules import RULES, Context
 from reconciler.rules import check as check_on
@@ -33,23 +33,39 @@ DATED = frozenset({"S5", "S7", "N3", "T2", "T3"})
 
 def events(repo: Repo) -> dict[date, set[str]]:
     """The dates on which the desired state changes, each with the occupiers it changes."""
+    changing, kept = _events(repo)
+    days = {day: set(who) for day, who in changing.items()}
+    for day, who in kept.items():
+        days.setdefault(day, set()).update(who)
+    return days
+
+
+def _events(repo: Repo) -> tuple[dict[date, set[str]], dict[date, set[str]]]:
+    """`events`, apart: the ends of `atEnd: keep` contracts come second, for nothing the dated
+    rules see changes then (the lines stay Active, the contract still holds its spaces)."""
     days: defaultdict[date, set[str]] = defaultdict(set)
+    kept: defaultdict[date, set[str]] = defaultdict(set)
     charged: defaultdict[str, set[str]] = defaultdict(set)  # contract → occupiers of its lines
     for service in repo.services.values():
-        if service.spec.contract is not None:
-            charged[service.spec.contract].add(service.spec.occupier)
-        for change in service.spec.changes:
-            days[change.on].add(service.spec.occupier)
+        spec = service.spec
+        if spec.contract is not None:
+            charged[spec.contract].add(spec.occupier)
+        for change in spec.changes:
+            days[change.on].add(spec.occupier)
+        if spec.end is not None and spec.end < date.max:
+            days[spec.end + timedelta(days=1)].add(spec.occupier)  # Inactive from the next day
     for name, contract in repo.contracts.items():
-        who = {contract.spec.occupier, *charged.get(name, ())}
-        days[contract.spec.start] |= who
-        if contract.spec.end is not None and contract.spec.end < date.max:
-            days[contract.spec.end + timedelta(days=1)] |= who  # Inactive from the next day
+        lease = contract.spec
+        who = {lease.occupier, *charged.get(name, ())}
+        days[lease.start] |= who
+        if lease.end is not None and lease.end < date.max:
+            ends = kept if lease.at_end is AtEnd.KEEP else days
+            ends[lease.end + timedelta(days=1)] |= who  # Inactive from the next day
     for occupier in repo.occupiers.values():
         request = occupier.spec.decommission
         if request is not None and request.at is not None:
             days[request.at].add(occupier.name)
-    return dict(days)
+    return dict(days), dict(kept)
 
 
 def dates(repo: Repo, today: date, horizon: date | None = None) -> list[date]:
@@ -239,8 +255,10 @@ def timeline(
     """Run the dated rules (of `only`) on every date of the timeline."""
     wanted = None if only is None else set(only)
     rules = [r for r in RULES if r in DATED and (wanted is None or r in wanted)]
-    changes = events(repo)
-    later = sorted(d for d in changes if d > ctx.today and (horizon is None or d <= horizon))
+    changes, kept = _events(repo)
+    later = sorted(
+        d for d in {*changes, *kept} if d > ctx.today and (horizon is None or d <= horizon)
+    )
     result = Timeline([ctx.today, *later])
     result.today = frozenset(check_on(repo, ctx, rules)) if rules else frozenset()
     if not rules or not later:
@@ -260,7 +278,7 @@ def timeline(
         removed: set[Finding] = set()
         for index, group, group_rules in groups:
             changed = set()
-            for name in changes[day]:
+            for name in changes.get(day, ()):
                 lines = services.get(name, [])
                 if (index, name) not in known:
                     known[index, name] = group.state(repo, name, lines, ctx.today)

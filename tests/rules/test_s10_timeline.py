@@ -104,6 +104,16 @@ def test_s10_a_contract_that_starts_later_is_checked_from_its_start(world: World
     assert [(f.rule, f.on) for f in result.findings if f.is_error] == [("S5", date(2027, 3, 1))]
 
 
+def test_s10_a_line_that_ends_is_checked_from_the_day_after(world: World) -> None:
+    """A service's own end date (Splynx) is a date of the timeline: the public IP is left
+    without internet from the next day."""
+    result = world.with_(
+        service("acme-net", "internet-lan-100", end="2027-01-31"),
+        service("acme-ip", "public-ip"),
+    )
+    assert [(f.rule, f.on) for f in result.findings if f.is_error] == [("S5", date(2027, 2, 1))]
+
+
 def test_s10_a_floor_port_freed_on_a_date_is_no_longer_in_conflict_from_that_date(
     world: World,
 ) -> None:
@@ -202,6 +212,7 @@ def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
                     site=where,
                     quantity=draw(st.integers(1, 2)),
                     changes=changes,
+                    **({"end": draw(DAYS)} if draw(st.booleans()) else {}),
                 )
             )
         ports = draw(
