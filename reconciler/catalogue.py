@@ -139,6 +139,15 @@ def line_status(
     return Status.ACTIVE
 
 
+def site_facts(repo: Repo) -> dict[tuple[str, str], object]:
+    """What is derived from one site's document alone, by (what, site name), remembered: the
+    repos the timeline cuts from this one share it, for they hold the same sites."""
+    known = repo.memo.get(("site facts",))
+    if known is None:
+        known = repo.memo["site facts",] = {}
+    return known  # type: ignore[return-value]
+
+
 def live(status: Status) -> bool:
     return status in (Status.ACTIVE, Status.SCHEDULED, Status.UPDATING, Status.FAILED)
 
@@ -205,23 +214,30 @@ def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> C
     Infra values, plus `port:<role>` per switch-port role."""
     total: Counter[str] = Counter()
     status = statuses(repo, today)
+    units = _units(repo)
     for service in repo.services_at.get((occupier, site), ()):
-        if not live(status[service.metadata.name]):
+        if status[service.metadata.name] is Status.INACTIVE:  # not live
             continue
-        if service.spec.changes:
+        spec = service.spec
+        if spec.changes:
             definition, quantity, _ = terms_on(repo, service, day)
+            unit = units.get(definition.metadata.name) if definition is not None else None
         else:
-            definition = repo.definitions.get(service.spec.definition)
-            quantity = quantity_of(service, definition)
-        if definition is None:
-            continue
-        key = ("unit", definition.metadata.name)
-        unit = repo.memo.get(key)
-        if unit is None:
-            unit = repo.memo[key] = per_unit(definition)
-        for kind, count in unit.items():  # type: ignore[attr-defined]
+            unit = units.get(spec.definition)
+            quantity = spec.quantity if spec.quantity is not None else quantity_of(
+                service, repo.definitions.get(spec.definition)
+            )
+        for kind, count in unit.items() if unit is not None else ():
             total[kind] += count * quantity
     return total
+
+
+def _units(repo: Repo) -> dict[str, dict[str, int]]:
+    """`per_unit` of every definition, remembered."""
+    known = repo.memo.get(("units",))
+    if known is None:
+        known = repo.memo["units",] = {n: per_unit(d) for n, d in repo.definitions.items()}
+    return known  # type: ignore[return-value]
 
 
 def current_sites(repo: Repo, occupier: str, today: date) -> list[str]:
@@ -246,18 +262,26 @@ def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[st
     """X of S6: what the occupier has declared in use at the site."""
     total: Counter[str] = Counter()
     spec = occupier.spec
-    for port in spec.activations.floor_ports:
+    activations = spec.activations
+    for port in activations.floor_ports:
         if port.site == site:
             total[Infra.SWITCH_PORTS] += 1
             total[f"port:{port.role}"] += 1
-    total[Infra.PHONE_NUMBERS] = sum(1 for n in spec.activations.numbers if n.site == site)
+    total[Infra.PHONE_NUMBERS] = sum(1 for n in activations.numbers if n.site == site)
     total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
     started = any(c.spec.start <= today for c in repo.contracts_at.get((occupier.name, site), ()))
-    total[Infra.WIFI_USERS] = (  # in RADIUS from the contract's start only
-        sum(1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today))
-        if started
-        else 0
-    )
+    users = 0
+    if started:  # in RADIUS from the contract's start only
+        here: bool | None = None  # at the site today: what `wifi: true` means there
+        for user in spec.users:
+            wifi = user.wifi
+            if wifi is True:
+                if here is None:
+                    here = site in current_sites(repo, occupier.metadata.name, today)
+                users += here
+            elif isinstance(wifi, tuple):
+                users += site in wifi
+    total[Infra.WIFI_USERS] = users
     return total
 
 

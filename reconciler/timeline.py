@@ -17,9 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from reconciler.catalogue import charges, decommissioned, holds, line_status, terms_on
+from reconciler.catalogue import (
+    charges,
+    decommissioned,
+    holds,
+    line_status,
+    site_facts,
+    terms_on,
+)
 from reconciler.findings import Finding
-from reconciler.model.base import Document
 from reconciler.model.kinds import AtEnd, Service
 from reconciler.model.repo import Ref, Repo, Source
 from reconciler.rules import RULES, Context
@@ -159,57 +165,57 @@ class Timeline:
 class _Scope:
     """Which occupiers' findings one run of the rules decides, and how to run on them."""
 
-    def __init__(self, repo: Repo) -> None:
+    def __init__(self, repo: Repo, services: dict[str, list[Service]]) -> None:
         self.repo = repo
+        self.services = services  # by occupier
         # Where occupiers meet, so that a rule compares them: a floor port and a space of a
         # site (N3), a number (T2, across sites), a MAC at a site (T3). place → occupiers,
         # occupier → places.
-        self.members: defaultdict[object, set[str]] = defaultdict(set)
-        self.places: defaultdict[str, set[object]] = defaultdict(set)
-        # The sites each occupier's documents name: a run on some occupiers needs only those.
-        self.sites: defaultdict[str, set[str]] = defaultdict(set)
+        members: defaultdict[object, set[str]] = defaultdict(set)
+        places: defaultdict[str, set[object]] = defaultdict(set)
         for contract in repo.contracts.values():
             lease = contract.spec
-            self.sites[lease.occupier].add(lease.site)
             for space in lease.spaces:
-                self._meet(lease.occupier, ("space", lease.site, space))
-        for occupier in repo.occupiers.values():
+                place: object = ("space", lease.site, space)
+                members[place].add(lease.occupier)
+                places[lease.occupier].add(place)
+        for name, occupier in repo.occupiers.items():
             spec = occupier.spec
-            activations = spec.activations
-            for port in activations.floor_ports:
-                self._meet(occupier.name, ("port", port.site, port.floor_port))
-            for number in activations.numbers:
-                self._meet(occupier.name, ("number", number.number))
-            for device in spec.wifi_devices:
-                self._meet(occupier.name, ("mac", device.site, mac_key(device.mac)))
-            named = self.sites[occupier.name]
-            named.update(p.site for p in activations.floor_ports)
-            named.update(n.site for n in activations.numbers)
-            named.update(d.site for d in spec.wifi_devices)
-            named.update(m.site for m in spec.main_numbers)
-            for user in spec.users:
-                if isinstance(user.wifi, tuple):
-                    named.update(user.wifi)
-        self.owner: dict[Source, str] = {}  # the document's occupier
-        self.services: defaultdict[str, list[Service]] = defaultdict(list)
-        for service in repo.services.values():
-            self.services[service.spec.occupier].append(service)
-            self.sites[service.spec.occupier].add(service.spec.site)
-            self._own(service, service.spec.occupier)
-        for contract in repo.contracts.values():
-            self._own(contract, contract.spec.occupier)
-        for occupier in repo.occupiers.values():
-            self._own(occupier, occupier.name)
-        self.everyone = len(self.sites)  # every occupier with a document
+            mine: list[object] = [
+                ("port", p.site, p.floor_port) for p in spec.activations.floor_ports
+            ]
+            mine += [("number", n.number) for n in spec.activations.numbers]
+            mine += [("mac", d.site, mac_key(d.mac)) for d in spec.wifi_devices]
+            for place in mine:
+                members[place].add(name)
+            places[name].update(mine)
+        self.members, self.places = members, places
+        self.everyone = len(
+            {*repo.occupiers, *services, *(c.spec.occupier for c in repo.contracts.values())}
+        )
+        self._sites: dict[str, set[str]] = {}
+        self._refs: dict[Source, Ref] | None = None
 
-    def _own(self, doc: Document, occupier: str) -> None:
-        source = self.repo.sources.get(Ref(doc.kind, doc.metadata.name))
-        if source is not None:
-            self.owner[source] = occupier
-
-    def _meet(self, occupier: str, place: object) -> None:
-        self.members[place].add(occupier)
-        self.places[occupier].add(place)
+    def sites_of(self, occupier: str) -> set[str]:
+        """The sites the occupier's documents name: a run on some occupiers needs only those."""
+        named = self._sites.get(occupier)
+        if named is None:
+            repo = self.repo
+            named = self._sites[occupier] = {
+                c.spec.site for c in repo.contracts_of.get(occupier, ())
+            }
+            named.update(s.spec.site for s in self.services.get(occupier, ()))
+            doc = repo.occupiers.get(occupier)
+            if doc is not None:
+                spec = doc.spec
+                named.update(p.site for p in spec.activations.floor_ports)
+                named.update(n.site for n in spec.activations.numbers)
+                named.update(d.site for d in spec.wifi_devices)
+                named.update(m.site for m in spec.main_numbers)
+                for user in spec.users:
+                    if isinstance(user.wifi, tuple):
+                        named.update(user.wifi)
+        return named
 
     def around(self, changed: Iterable[str]) -> set[str]:
         """The changed occupiers and every occupier they meet."""
@@ -230,7 +236,7 @@ class _Scope:
             other = repo.contracts.get(service.spec.contract or "")
             if other is not None:
                 contracts.setdefault(other.metadata.name, other)
-        named = {s for o in occupiers for s in self.sites.get(o, ())}
+        named = {s for o in occupiers for s in self.sites_of(o)}
         named.update(c.spec.site for c in contracts.values())
         sub = Repo(
             sites={s: repo.sites[s] for s in sorted(named) if s in repo.sites},
@@ -239,14 +245,29 @@ class _Scope:
             contracts=contracts,
             services=services,
             sources=repo.sources,
-        )
-        return sub.index()
+        ).index()
+        sub.memo["site facts",] = site_facts(repo)
+        return sub
 
     def owner_of(self, finding: Finding) -> str | None:
         """The occupier whose documents the finding is on (None: a site or the catalogue,
         whose findings by the dated rules judge their own declarations, the same on every
         date: the run on today's whole repo decides them)."""
-        return self.owner.get(finding.source) if finding.source is not None else None
+        if finding.source is None:
+            return None
+        if self._refs is None:
+            self._refs = {source: ref for ref, source in self.repo.sources.items()}
+        ref = self._refs.get(finding.source)
+        repo = self.repo
+        if ref is None:
+            return None
+        if ref.kind == "Service":
+            service = repo.services.get(ref.name)
+            return service.spec.occupier if service is not None else None
+        if ref.kind == "Contract":
+            contract = repo.contracts.get(ref.name)
+            return contract.spec.occupier if contract is not None else None
+        return ref.name if ref.kind == "Occupier" and ref.name in repo.occupiers else None
 
 
 def timeline(
@@ -289,7 +310,7 @@ def timeline(
             if not changed:
                 continue
             if scope is None:
-                scope = _Scope(repo)
+                scope = _Scope(repo, services)
                 held = _by_owner(scope, result.today)
             # the findings of these occupiers may change; rules that compare occupiers see
             # those they meet too
