@@ -231,20 +231,24 @@ def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
     floor port is in one space and behind one switch port; each activation uses one of the
     occupier's floor ports, and no floor port is used twice."""
     cabled: dict[str, dict[str, str]] = {}
+    spaces: dict[str, set[str]] = {}
     facts = site_facts(repo)
     for site in repo.sites.values():
         key = ("N3 cabling", site.metadata.name)
         if key not in facts:
             facts[key] = _cabling(repo, site)
-        found, space_of = cast(tuple[list[Finding], dict[str, str]], facts[key])
-        cabled[site.metadata.name] = space_of
+        found, space_of, names = cast(
+            tuple[list[Finding], dict[str, str], set[str]], facts[key]
+        )
+        cabled[site.metadata.name], spaces[site.metadata.name] = space_of, names
         yield from found
-    yield from _contract_spaces(repo, ctx)
+    yield from _contract_spaces(repo, ctx, spaces)
     yield from _activated_floor_ports(repo, ctx, cabled)
 
 
-def _cabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str]]:
-    """N3 on one site's document alone: its findings, and the space of each floor port.
+def _cabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str], set[str]]:
+    """N3 on one site's document alone: its findings, the space of each floor port, and the
+    names of its spaces.
     Remembered per site: the timeline runs N3 again on repos cut down to a few occupiers."""
     found: list[Finding] = []
     space_of: dict[str, str] = {}
@@ -332,12 +336,13 @@ def _cabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str]]:
                         "add it to a switch's ports",
                     )
                 )
-    return found, space_of
+    return found, space_of, space_names
 
 
-def _contract_spaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
+def _contract_spaces(
+    repo: Repo, ctx: Context, spaces: dict[str, set[str]]
+) -> Iterator[Finding]:
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
-    spaces = {site.name: {s.name for s in site.spec.spaces} for site in repo.sites.values()}
     for contract in (repo.contracts[name] for name in sorted(repo.contracts)):
         site = repo.sites.get(contract.spec.site)
         if site is None:
