@@ -5,6 +5,7 @@ provisioned infrastructure X/Y of an occupier at a site (S6)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -94,14 +95,14 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
     gone = {name for name, occupier in repo.occupiers.items() if decommissioned(occupier, today)}
     by_contract = {name: line_status(c, None, False, today) for name, c in repo.contracts.items()}
     charged = charges(repo)
+    inactive = Status.INACTIVE
     result: dict[str, Status] = {}
     for name, service in repo.services.items():
         contract = charged[name]
         spec = service.spec
-        if contract is None or spec.occupier in gone:
-            result[name] = Status.INACTIVE
-        elif spec.end is not None and spec.end < today:
-            result[name] = Status.INACTIVE  # Splynx end date: provisioning stops after it
+        end = spec.end
+        if contract is None or spec.occupier in gone or (end is not None and end < today):
+            result[name] = inactive  # Splynx end date: provisioning stops after it
         else:
             result[name] = by_contract[contract.metadata.name]
     repo.memo[key] = result
@@ -114,9 +115,16 @@ def charges(repo: Repo) -> dict[str, Contract | None]:
     key = ("charges",)
     known = repo.memo.get(key)
     if known is None:
-        known = repo.memo[key] = {
-            name: contract_of(repo, service) for name, service in repo.services.items()
-        }
+        contracts = repo.contracts
+        only = {at: found[0] for at, found in repo.contracts_at.items() if len(found) == 1}
+        charged: dict[str, Contract | None] = {}
+        for name, service in repo.services.items():
+            spec = service.spec
+            named = spec.contract
+            charged[name] = (
+                contracts.get(named) if named is not None else only.get((spec.occupier, spec.site))
+            )
+        known = repo.memo[key] = charged
     return known  # type: ignore[return-value]
 
 
@@ -212,11 +220,19 @@ def per_unit(definition: ServiceDefinition) -> dict[str, int]:
 def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> Counter[str]:
     """Y of S6: what the occupier's live services at the site allocate on `day`. Keys are the
     Infra values, plus `port:<role>` per switch-port role."""
+    services = repo.services_at.get((occupier, site), ())
+    return allocation(repo, services, statuses(repo, today), day)
+
+
+def allocation(
+    repo: Repo, services: Iterable[Service], status: dict[str, Status], day: date
+) -> Counter[str]:
+    """`allocated` of these services, given their statuses (S7 asks for every occupier)."""
     total: Counter[str] = Counter()
-    status = statuses(repo, today)
     units = _units(repo)
-    for service in repo.services_at.get((occupier, site), ()):
-        if status[service.metadata.name] is Status.INACTIVE:  # not live
+    inactive = Status.INACTIVE
+    for service in services:
+        if status[service.metadata.name] is inactive:  # not live
             continue
         spec = service.spec
         if spec.changes:

@@ -157,7 +157,7 @@ def n1_vlans_and_prefixes(repo: Repo, ctx: Context) -> Iterator[Finding]:
 def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Public addresses come from well-formed, non-overlapping pools; never the gateway or an
     excluded address, so both must lie inside their pool."""
-    seen: list[tuple[IPv4Network, str]] = []
+    seen: list[tuple[IPv4Network, str, int, int]] = []  # pool, where, first and last address
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
         names: set[str] = set()
         for index, pool in enumerate(site.spec.public_pools):
@@ -189,15 +189,16 @@ def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         (*path, "exclude", i),
                         f"site {site.name}: excluded address {address} is outside {net}",
                     )
-            for other, where in seen:
-                if net.overlaps(other):
+            first, last = int(net.network_address), int(net.broadcast_address)
+            for other, where, other_first, other_last in seen:
+                if first <= other_last and other_first <= last:  # net.overlaps(other)
                     yield error(
                         "N2",
                         repo.source(site),
                         (*path, "cidr"),
                         f"site {site.name}: public pool {net} overlaps {other} ({where})",
                     )
-            seen.append((net, f"{site.name}/{pool.name}"))
+            seen.append((net, f"{site.name}/{pool.name}", first, last))
     for definition in repo.definitions.values():
         infra = definition.spec.infrastructure
         if infra.public_ips and infra.public_prefix_length:

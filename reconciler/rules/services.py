@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from reconciler.catalogue import (
     Infra,
     Status,
-    allocated,
+    allocation,
     charges,
     in_use,
     quantity_of,
@@ -268,7 +268,10 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
     definitions = repo.definitions
     for (occupier, site), services in _live_services(repo, ctx).items():
         by_definition: dict[str, list[Service]] = defaultdict(list)
-        named = [(service, _definition_on(service, ctx.today)) for service in services]
+        named = [
+            (s, _definition_on(s, ctx.today) if s.spec.changes else s.spec.definition)
+            for s in services
+        ]
         for service, name in named:
             by_definition[name].append(service)
         for service, name in named:
@@ -361,24 +364,29 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
     automatic_at: defaultdict[str, set[str]] = defaultdict(set)  # numbers the ledger holds
     for who, site in ctx.active_numbers:
         automatic_at[who].add(site)
+    status = statuses(repo, ctx.today)
+    lines_at = repo.services_at
+    phones = Infra.PHONE_NUMBERS
     for name, occupier in repo.occupiers.items():
         spec = occupier.spec
         if spec.decommission is not None:
             continue  # D3 deactivates everything; nothing to count
-        sites = {a.site for a in spec.activations.floor_ports}
-        sites.update(a.site for a in spec.activations.numbers)
+        activations = spec.activations
+        sites = {a.site for a in activations.floor_ports}
+        sites.update(a.site for a in activations.numbers)
         sites.update(d.site for d in spec.wifi_devices)
         for user in spec.users:
             if user.wifi:
                 sites.update(wifi_sites(repo, occupier, user.wifi, ctx.today))
-        sites |= automatic_at.get(name, set())
-        for site in sorted(sites):
+        if name in automatic_at:
+            sites |= automatic_at[name]
+        for site in sorted(sites) if len(sites) > 1 else sites:
             used = in_use(repo, occupier, site, ctx.today)
             automatic: tuple[str, ...] = ()
-            if not used[Infra.PHONE_NUMBERS]:
+            if not used[phones]:
                 automatic = ctx.active_numbers.get((name, site), ())
-                used[Infra.PHONE_NUMBERS] = len(automatic)
-            alloc = allocated(repo, name, site, ctx.today, ctx.today)
+                used[phones] = len(automatic)
+            alloc = allocation(repo, lines_at.get((name, site), ()), status, ctx.today)
             if all(x <= alloc.get(kind, 0) for kind, x in used.items()):
                 continue  # the common case: nothing over
             found = _over_allocation(repo, name, site, used, alloc)
