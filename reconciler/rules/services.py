@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from reconciler.catalogue import (
     Infra,
     Status,
-    allocation,
+    allocations,
     charges,
     in_use,
     quantity_of,
@@ -364,8 +364,8 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
     automatic_at: defaultdict[str, set[str]] = defaultdict(set)  # numbers the ledger holds
     for who, site in ctx.active_numbers:
         automatic_at[who].add(site)
-    status = statuses(repo, ctx.today)
-    lines_at = repo.services_at
+    allocated = allocations(repo, ctx.today)
+    nothing: Counter[str] = Counter()
     phones = Infra.PHONE_NUMBERS
     for name, occupier in repo.occupiers.items():
         spec = occupier.spec
@@ -386,7 +386,7 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
             if not used[phones]:
                 automatic = ctx.active_numbers.get((name, site), ())
                 used[phones] = len(automatic)
-            alloc = allocation(repo, lines_at.get((name, site), ()), status, ctx.today)
+            alloc = allocated.get((name, site), nothing)
             if all(x <= alloc.get(kind, 0) for kind, x in used.items()):
                 continue  # the common case: nothing over
             found = _over_allocation(repo, name, site, used, alloc)
