@@ -128,7 +128,11 @@ def main() -> None:
         for fraction in args.findings_fraction:
             root = args.workdir / f"repo-{count}-f{fraction:g}"
             sites = min(args.sites, max(count // 10, 1))
-            generate(root, sites, count, findings_fraction=fraction)
+            made = f"{sites} sites, {count} occupiers, F={fraction:g}\n"
+            marker = root / ".generated"  # a repo made with the same figures is reused
+            if not marker.exists() or marker.read_text() != made:
+                generate(root, sites, count, findings_fraction=fraction)
+                marker.write_text(made)
             m = measure(root, args.repeat, fraction)
             print(
                 f"{count:>9} {fraction:>4g} {m['documents']:>7} {m['bytes'] / 1e6:>6.1f} "

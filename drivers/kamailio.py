@@ -84,24 +84,33 @@ def create_schema(db_path: str | Path) -> None:
         con.close()
 
 
-def widen(db: sqlite3.Connection) -> bool:
-    """A number table created before `suspended` existed refuses that state (its CHECK lists
-    only active and cooling-off) and SQLite cannot alter a CHECK: the table is rebuilt with
-    today's schema, rows kept, as SQLite documents it (new table, copy, drop, rename). Runs
-    inside the caller's transaction, so Kamailio sees the old table or the new one. True when
-    it rebuilt."""
+def widen(db: sqlite3.Connection) -> str:
+    """A number table created before `assignee` or `suspended` existed lacks the column or
+    refuses that state (its CHECK lists only active and cooling-off), and SQLite cannot alter
+    a CHECK: the table is rebuilt with today's schema, rows kept, as SQLite documents it (new
+    table, copy, drop, rename). Runs inside the caller's transaction, so Kamailio sees the old
+    table or the new one. Returns what was widened ('' when the table is today's)."""
     found = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'numbers'"
     ).fetchone()
-    if found is None or "'suspended'" in found[0]:
-        return False
-    old = {row[1] for row in db.execute("PRAGMA table_info(numbers)")}
+    if found is None:
+        return ""
+    old = columns(db)
+    why = [] if "'suspended'" in found[0] else ["state may be 'suspended'"]
+    why += [f"adds {c}" for c in COLUMNS if c not in old]
+    if not why:
+        return ""
     kept = ", ".join(c for c in COLUMNS if c in old)
     db.execute(SCHEMA.replace("IF NOT EXISTS numbers", "numbers_widened"))
     db.execute(f"INSERT INTO numbers_widened ({kept}) SELECT {kept} FROM numbers")
     db.execute("DROP TABLE numbers")
     db.execute("ALTER TABLE numbers_widened RENAME TO numbers")
-    return True
+    return ", ".join(why)
+
+
+def columns(db: sqlite3.Connection) -> set[str]:
+    """The number table's columns (none: no table)."""
+    return {row[1] for row in db.execute("PRAGMA table_info(numbers)")}
 
 
 # ------------------------------------------------------------------ the pure part
@@ -443,9 +452,11 @@ class KamailioDriver(TelephonyDriver[Session, Running, Step]):
         return f"http://{endpoint.host}:{endpoint.port or DEFAULT_RPC_PORT}/RPC"
 
     def _read_db(self, db: sqlite3.Connection, t: Transcript) -> dict[str, Entry]:
-        query = "SELECT number, state, occupier, until, assignee FROM numbers"
-        t.reads.append(f"db: {query}")
         try:
+            # a table from before `assignee` assigns nothing; the next push widens it
+            assignee = "assignee" if "assignee" in columns(db) else "''"
+            query = f"SELECT number, state, occupier, until, {assignee} FROM numbers"
+            t.reads.append(f"db: {query}")
             rows = db.execute(query).fetchall()
         except sqlite3.Error as exc:
             raise database_error(t.device, "number database", exc) from exc
@@ -480,8 +491,9 @@ class KamailioDriver(TelephonyDriver[Session, Running, Step]):
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                if widen(db):
-                    t.commands.append("db: widen numbers (state may be 'suspended')")
+                widened = widen(db)
+                if widened:
+                    t.commands.append(f"db: widen numbers ({widened})")
                 for op in ops:
                     if op.action == "delete":
                         db.execute("DELETE FROM numbers WHERE number = ?", (op.number,))

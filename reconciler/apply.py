@@ -185,7 +185,9 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
         else:
             result.failures[name] = failure
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
-    result.released = _finish(repo, ledger, today, plan, sites, failed_sites, result.failures)
+    result.released = _finish(
+        repo, ledger, today, plan, sites, failed_sites, result.failures, run.guard.root
+    )
     _record_devices(ledger, result)  # services keep one reason per site
     result.seconds = time.perf_counter() - started
     return result
@@ -393,6 +395,7 @@ def _finish(
     sites: list[str],
     failed_sites: set[str],
     failures: Mapping[str, str],
+    root: str = ".",
 ) -> int:
     reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
     known = ledger.statuses("Service")
@@ -439,7 +442,7 @@ def _finish(
         for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
             if done != occupiers.get(name):
                 tx.set_status("Occupier", name, done.phase, done.encode())
-        _record_contracts(tx, repo, today, ledger)
+        _record_contracts(tx, repo, today, ledger, root)
         # charged from the day a line is provisioned: a line whose device failed waits
         unprovisioned = {
             s
@@ -487,11 +490,14 @@ def _contract_records(ledger: Ledger) -> dict[str, ContractRecord]:
     return recorded_contracts({name: (r.status, r.reason) for name, r in rows.items()})
 
 
-def _record_contracts(tx: LedgerTransaction, repo: Repo, today: date, ledger: Ledger) -> None:
+def _record_contracts(
+    tx: LedgerTransaction, repo: Repo, today: date, ledger: Ledger, root: str
+) -> None:
     """G1 needs, once an occupier's documents are gone, to know whether its contracts were
-    still running: every apply records each contract's dates."""
+    still running (and where in the desired state they were): every apply records each
+    contract's dates and file."""
     known = ledger.statuses("Contract")
-    for name, record in contract_records(repo).items():
+    for name, record in contract_records(repo, root).items():
         row = (record.status(today), record.encode())
         before = known.get(name)
         if before is None or (before.status, before.reason) != row:

@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from reconciler import generated
-from reconciler.model.base import API_VERSION
+from reconciler.model.base import API_VERSION, Spec, described
 from reconciler.model.kinds import KINDS
-from reconciler.model.status import STATUS_MODELS
+from reconciler.model.status import STATUS_MODELS, Observed
 
 GROUP, VERSION = API_VERSION.split("/")
 CRD_DIR = Path("charts/tenantry/crds")
@@ -166,6 +166,7 @@ def structural(node: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_api_schema(kind: str) -> dict[str, Any]:
+    described(Spec)
     schema = KINDS[kind].model_json_schema(by_alias=True, mode="validation")
     defs = schema.get("$defs", {})
     spec = structural(schema["properties"]["spec"], defs)
@@ -189,6 +190,7 @@ def open_api_schema(kind: str) -> dict[str, Any]:
 def status_schema(kind: str) -> dict[str, Any]:
     """The typed status. Fields it does not declare are kept, not pruned: Helm never upgrades
     CRDs, so a newer operator may write fields an older CRD does not know yet."""
+    described(Observed)
     schema = STATUS_MODELS[kind].model_json_schema(by_alias=True, mode="serialization")
     out = structural(schema, schema.get("$defs", {}))
     conditions = out["properties"]["conditions"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import signal
 import struct
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -38,17 +40,53 @@ def from_child(work: Callable[[], Iterable[T]]) -> Stream[T]:
         os.close(read_end)
         code = 0
         try:
-            with os.fdopen(write_end, "wb") as out:
-                for item in work():
-                    data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-                    out.write(_LENGTH.pack(len(data)))
-                    out.write(data)
-                    out.flush()
+            out = _Sender(write_end)
+            for item in work():
+                data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+                out.send(_LENGTH.pack(len(data)) + data)
+            out.close()
         except BaseException:
             code = 1
         os._exit(code)
     os.close(write_end)
     return Stream(pid, read_end)
+
+
+# What a child may hold that the parent has not read yet (beyond the pipe's own buffer).
+BACKLOG_BYTES = 64 << 20
+
+
+class _Sender:
+    """The child's end of the pipe: it never waits for the parent while it has work to do
+    (the parent may be busy importing the models), up to BACKLOG_BYTES held here."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd, self._pending, self._held = fd, deque[memoryview](), 0
+        os.set_blocking(fd, False)
+
+    def send(self, data: bytes) -> None:
+        self._pending.append(memoryview(data))
+        self._held += len(data)
+        self._flush(wait=self._held > BACKLOG_BYTES)
+
+    def close(self) -> None:
+        self._flush(wait=True)
+        os.close(self._fd)
+
+    def _flush(self, wait: bool) -> None:
+        """Write what the pipe takes now; with `wait`, until nothing is held."""
+        while self._pending:
+            try:
+                written = os.write(self._fd, self._pending[0])
+            except BlockingIOError:
+                if not wait:
+                    return
+                select.select([], [self._fd], [])
+                continue
+            head = self._pending.popleft()
+            self._held -= written
+            if written < len(head):
+                self._pending.appendleft(head[written:])
 
 
 class Stream(Generic[T], Iterator[T]):
@@ -82,6 +120,12 @@ class Stream(Generic[T], Iterator[T]):
             parts.append(part)
             left -= len(part)
         return b"".join(parts)
+
+    def close(self) -> None:
+        """Stop the child if it is still working (what it would send is not wanted)."""
+        if self._fd >= 0:
+            os.kill(self._pid, signal.SIGKILL)
+            self._close()
 
     def _close(self) -> None:
         if self._fd >= 0:

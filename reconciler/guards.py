@@ -16,6 +16,7 @@ that plan and the ledger (Terraform's `prevent_destroy`, Argo CD's prune confirm
 from __future__ import annotations
 
 import json
+import os.path
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ class ContractRecord:
     site: str
     start: date
     end: date | None
-    file: str
+    file: str  # where the last apply read it, when outside the desired state's folder
+    path: str = ""  # its place within the desired state's folder: the same in every checkout
 
     def encode(self) -> str:
         return json.dumps(
@@ -49,10 +51,14 @@ class ContractRecord:
                 "site": self.site,
                 "start": self.start.isoformat(),
                 "end": self.end.isoformat() if self.end else None,
-                "file": self.file,
+                **({"path": self.path} if self.path else {"file": self.file}),
             },
             sort_keys=True,
         )
+
+    def where(self, root: str) -> str:
+        """The file in the checkout read now (`root`), not in the one the last apply read."""
+        return os.path.join(root, self.path) if self.path else self.file or "."
 
     @classmethod
     def decode(cls, text: str) -> ContractRecord | None:
@@ -64,6 +70,7 @@ class ContractRecord:
                 date.fromisoformat(data["start"]),
                 date.fromisoformat(data["end"]) if data.get("end") else None,
                 str(data.get("file", "")),
+                str(data.get("path", "")),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -74,13 +81,17 @@ class ContractRecord:
         return "Active" if self.end is None or self.end >= today else "Inactive"
 
 
-def contract_records(repo: Repo) -> dict[str, ContractRecord]:
-    """What an apply records of each contract in the desired state."""
+def contract_records(repo: Repo, root: str = ".") -> dict[str, ContractRecord]:
+    """What an apply records of each contract in the desired state read from `root`."""
     records = {}
+    prefix = root if root.endswith("/") else root + "/"
     for name, c in repo.contracts.items():
         source = repo.source(c)
         file = source.file if source else ""
-        records[name] = ContractRecord(c.spec.occupier, c.spec.site, c.spec.start, c.spec.end, file)
+        path = file[len(prefix) :] if file.startswith(prefix) else ""
+        records[name] = ContractRecord(
+            c.spec.occupier, c.spec.site, c.spec.start, c.spec.end, "" if path else file, path
+        )
     return records
 
 
@@ -111,7 +122,7 @@ def g1_releases(
     runs only once someone deleted the Occupier object)."""
     findings = list(_missing_sites(repo, plan, holdings, root))
     if not allow_departures:
-        findings += _departed_occupiers(repo, plan, today, contracts, occupier_phases)
+        findings += _departed_occupiers(repo, plan, today, contracts, occupier_phases, root)
     if not findings and not allow_mass_release:
         findings += _mass_release(repo, plan, holdings)
     return findings
@@ -141,6 +152,7 @@ def _departed_occupiers(
     today: date,
     contracts: Mapping[str, ContractRecord],
     occupier_phases: Mapping[str, str],
+    root: str,
 ) -> Iterator[Finding]:
     releasing = {r.allocation.holder for r in plan.releases if r.allocation.holder}
     for name, record in sorted(contracts.items()):
@@ -164,7 +176,7 @@ def _departed_occupiers(
             f"{name} at {record.site} is {status} and {runs}; nothing of it is released: an "
             "occupier leaves through a decommission request (D1)",
             f"restore its documents and run `tenantry decommission {occupier}`",
-        ).at(record.file or ".", 1, 1)
+        ).at(record.where(root), 1, 1)
 
 
 def _mass_release(repo: Repo, plan: Plan, holdings: Holdings) -> Iterator[Finding]:

@@ -12,45 +12,26 @@ imported only then).
 from __future__ import annotations
 
 import marshal
-import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml_rs
 from pydantic import ValidationError
 
-from reconciler.findings import Finding, Path, error, warning
-from reconciler.forked import Stream, from_child
-from reconciler.inputs import (
-    MAX_DEPTH,
-    InputError,
-    bare_on,
-    check_depth,
-    check_tags,
-    clean_text,
-    position,
-    quote,
-    read_capped,
-    split_documents,
-)
+from reconciler import parse
+from reconciler.findings import Finding, Path, error
+from reconciler.inputs import InputError, check_depth, clean_text, quote, read_capped
 from reconciler.locate import locate
 from reconciler.memory import gc_paused as gc_paused  # where the other modules import it
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
-
-ALIAS_LIMITS = yaml_rs.AliasLimits(
-    max_total_replayed_events=10_000,
-    max_replay_stack_depth=16,
-    max_alias_expansions_per_anchor=100,
-)
-_RS_POSITION = re.compile(r"line (\d+), column (\d+)")
-T = TypeVar("T")
-SKIP_DIRS = {".git", ".tenantry", ".venv", "node_modules", "__pycache__"}
+from reconciler.parse import ALIAS_LIMITS as ALIAS_LIMITS  # where the tests import it
+from reconciler.parse import SKIP_DIRS as SKIP_DIRS  # where reconciler.incremental does
+from reconciler.parse import Parsing, file_error
+from reconciler.parse import discover as discover
 
 
 @dataclass
@@ -61,57 +42,35 @@ class Loaded:
     root: str = "."
 
 
-def discover(root: str) -> list[str]:
-    """Every *.yaml / *.yml below root (or root itself if it is a file), in a stable order.
-    Hidden files and directories (.gitlab-ci.yml, .pre-commit-config.yaml, .github/) are
-    never desired state."""
-    if not os.path.isdir(root):
-        return [root]  # a FIFO or device given by name is refused when read
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        found.extend(
-            os.path.join(dirpath, name)
-            for name in sorted(filenames)
-            if name.endswith((".yaml", ".yml")) and not name.startswith(".")
-        )
-    return found
-
-
-# Parsing in a forked child (the CLI only) from this many files, sent back in chunks of
-# CHUNK files as plain data: this process validates each chunk while the child parses the
-# next, and parses files of its own (at most PARENT_SHARE of them, from the end) whenever
-# no chunk is waiting.
-FORK_FROM_FILES = 500
-CHUNK = 50
-PARENT_SHARE = 0.15
-
 # A file read here: its findings, then each document (None if refused) with its findings.
 _Read = tuple[list[Finding], list[tuple[Document | None, Source, list[Finding]]]]
 
 
-def load(root: str, files: Iterable[str] | None = None, fork: bool = False) -> Loaded:
+def load(
+    root: str,
+    files: Iterable[str] | None = None,
+    fork: bool = False,
+    parsing: Parsing | None = None,
+) -> Loaded:
     """Load and validate every document below `root` (or only `files`). `fork`: most files
     are parsed in a forked child, on the second core (CLI only: never in the threaded
-    operator)."""
-    paths = list(files) if files is not None else discover(root)
+    operator). `parsing`: that child, already started by `reconciler.parse.start` (before
+    the models were imported) for the same root and files."""
+    if parsing is None and fork:
+        parsing = parse.start(root, None if files is None else list(files))
+    paths = parsing.paths if parsing else list(files) if files is not None else discover(root)
     loaded = Loaded(Repo(), files=paths, root=root)
     with gc_paused():
-        done, cut, mine = 0, len(paths), list[_Read]()
-        if fork and len(paths) >= FORK_FROM_FILES and hasattr(os, "fork"):
-            cut -= int(len(paths) * PARENT_SHARE)
-            stream = from_child(lambda: _parsed_elsewhere(paths[:cut]))
-            for findings, data in _meanwhile(stream, paths[cut:], mine):
-                chunk = paths[done : done + len(findings)]
-                _add_parsed(loaded, chunk, findings, marshal.loads(data))
-                done += len(chunk)
-        left = chain(  # what a failed child left, what we read meanwhile, the rest
-            map(_read_here, paths[done:cut]), mine, map(_read_here, paths[cut + len(mine) :])
+        done, end, mine = 0, len(paths), list[_Read]()
+        if parsing is not None:
+            done, end = _take_parsed(loaded, parsing, mine)
+        left = chain(  # what a failed child left, then what was read here, in file order
+            map(_read_here, paths[done:end]), reversed(mine)
         )
         for found, docs in left:
             loaded.findings.extend(found)
-            for doc, source, own in docs:
-                loaded.findings.extend(own)
+            for doc, source, own_findings in docs:
+                loaded.findings.extend(own_findings)
                 if doc is not None:
                     _register(loaded, doc, source)
         loaded.repo.index()
@@ -120,15 +79,29 @@ def load(root: str, files: Iterable[str] | None = None, fork: bool = False) -> L
     return loaded
 
 
-def _meanwhile(stream: Stream[T], own: list[str], mine: list[_Read]) -> Iterator[T]:
-    """The stream's items; while none is waiting, read the next of `own` into `mine`."""
-    while True:
-        while len(mine) < len(own) and not stream.ready():
-            mine.append(_read_here(own[len(mine)]))
+def _take_parsed(loaded: Loaded, parsing: Parsing, mine: list[_Read]) -> tuple[int, int]:
+    """Add what the child parses, from the first file on; whenever no chunk is waiting, read
+    files here instead, from the last one back (into `mine`, at most PARENT_SHARE of them).
+    Returns (files the child gave, where the files read here begin): the two meet, unless
+    the child failed, and then the files between are the caller's to read."""
+    paths, stream = parsing.paths, parsing.stream
+    done, end = 0, len(paths)
+    floor = len(paths) - int(len(paths) * parse.PARENT_SHARE)
+    while done < end:
+        while end > max(done, floor) and not stream.ready():
+            mine.append(_read_here(paths[end - 1]))
+            end -= 1
         item = next(stream, None)
         if item is None:
-            return
-        yield item
+            break
+        findings, data = item
+        count = min(len(findings), end - done)  # the rest of the chunk was read here
+        _add_parsed(
+            loaded, paths[done : done + count], findings[:count], marshal.loads(data)[:count]
+        )
+        done += count
+    stream.close()  # the child may still be parsing files read here
+    return done, end
 
 
 def _read_here(path: str) -> _Read:
@@ -141,29 +114,23 @@ def _read_here(path: str) -> _Read:
     return findings, docs
 
 
-def _parsed_elsewhere(paths: list[str]) -> Iterator[tuple[list[list[Finding]], bytes]]:
-    """Parse `paths` (in a child), CHUNK files at a time: each file's findings, and its
-    documents' (index, raw) pairs marshalled (plain data: 5× faster to send than pickled,
-    10× faster to read back than to parse)."""
-    for start in range(0, len(paths), CHUNK):
-        findings: list[list[Finding]] = []
-        docs: list[list[tuple[int, Any]]] = []
-        for path in paths[start : start + CHUNK]:
-            found: list[Finding] = []
-            docs.append([(source.index, raw) for raw, source, _ in _documents(path, found)])
-            findings.append(found)
-        yield findings, marshal.dumps(docs)
-
-
-def _add_parsed(
-    loaded: Loaded, paths: list[str], findings: list[list[Finding]], docs: Any
-) -> None:
-    """Add what a child parsed, in file order."""
+def _add_parsed(loaded: Loaded, paths: list[str], findings: list[list[Finding]], docs: Any) -> None:
+    """Add what a child parsed, in file order. The usual document (no free-form field that
+    could nest too deeply, valid) goes straight from its one pydantic-core call to the repo:
+    tens of thousands of documents make every call on the way count."""
     for path, found, pairs in zip(paths, findings, docs, strict=True):
         loaded.findings.extend(found)
-        reread = partial(_text_again, path)  # only to point at a document nested too deeply
         for index, raw in pairs:
-            _add(loaded, raw, Source(path, index), reread)
+            source = Source(path, index)
+            if type(raw) is dict and "status" not in raw:
+                metadata = raw.get("metadata")
+                if type(metadata) is dict and "managedFields" not in metadata:
+                    doc = _valid(raw)
+                    if doc is not None:
+                        _register(loaded, doc, source)
+                        continue
+            # reread: only to point at a document nested too deeply
+            _add(loaded, raw, source, partial(_text_again, path))
 
 
 def _text_again(path: str) -> str:
@@ -176,7 +143,7 @@ def _text_again(path: str) -> str:
 def _empty(root: str, paths: list[str]) -> Finding:
     """G1: an empty checkout or a mistyped path is an error, never an empty desired state."""
     what = "no documents in its YAML files" if paths else "no *.yaml or *.yml files"
-    return _file_error(root, 1, 1, f"{root} holds {what}; nothing to check or apply")
+    return file_error(root, 1, 1, f"{root} holds {what}; nothing to check or apply")
 
 
 def load_text(text: str, file: str = "<memory>") -> Loaded:
@@ -210,7 +177,7 @@ def _checked(
         else:
             check_depth(raw, text)  # a deep document is refused for its depth, not its schema
     except InputError as exc:
-        findings.append(_file_error(source.file, exc.line, exc.column, exc.message))
+        findings.append(file_error(source.file, exc.line, exc.column, exc.message))
         return None
     return doc or validate_document(raw, source, findings)
 
@@ -249,61 +216,15 @@ def _valid(raw: Any) -> Document | None:
 
 
 def _documents(path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source, str]]:
-    try:
-        data = read_capped(path)
-    except InputError as exc:
-        findings.append(_file_error(path, exc.line, exc.column, exc.message))
-        return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        findings.append(
-            _file_error(path, line, column, f"file is not UTF-8 (byte 0x{data[exc.start]:02x})")
-        )
-        return
-    for raw, source in _parse(text, path, findings):
-        yield raw, source, text  # the text: to say where a document nests too deeply
+    """Each document of the file that parsed, with its source and the file's text."""
+    for index, raw, text in parse.documents(path, findings):
+        yield raw, Source(path, index), text
 
 
 def _parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[Any, Source]]:
     """Each document of `text` that parsed, with its source."""
-    try:
-        text = clean_text(text)
-        check_tags(text)
-    except InputError as exc:
-        findings.append(_file_error(path, exc.line, exc.column, exc.message))
-        return
-    if "\t" in text and re.search(r"^\t", text, re.M):
-        line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
-        findings.append(_file_error(path, line, 1, "tab used for indentation; use spaces"))
-        return
-    key = bare_on(text)
-    if key is not None:
-        line, column = position(text, key)
-        findings.append(
-            warning(
-                "yaml",
-                None,
-                (),
-                'quote the key "on": YAML 1.1 tools such as kubectl read a bare on as true',
-            ).at(path, line, column)
-        )
-    try:
-        result = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
-    except yaml_rs.YAMLDecodeError as exc:
-        findings.append(_parse_error(path, text, str(exc)))
-        return
-    except RecursionError:
-        findings.append(_file_error(path, 1, 1, "YAML nested too deeply"))
-        return
-    if result is None:
-        return
-    docs = split_documents(text, result)
-    for index, raw in enumerate(docs):
-        if raw is not None:
-            yield raw, Source(path, index)
+    for index, raw in parse.parse(text, path, findings):
+        yield raw, Source(path, index)
 
 
 def validate_document(raw: Any, source: Source, findings: list[Finding]) -> Document | None:
@@ -391,28 +312,6 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
 
 def _is_union_tag(part: object) -> bool:
     return isinstance(part, str) and (part[:1].isupper() or "[" in part or part in {"str", "int"})
-
-
-def _file_error(path: str, line: int, column: int, message: str) -> Finding:
-    return error("load", None, (), message).at(path, line, column)
-
-
-def _parse_error(path: str, text: str, rs_message: str) -> Finding:
-    """yaml-rs says what is wrong; PyYAML's marks often say where more precisely."""
-    found = _RS_POSITION.search(rs_message)
-    line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
-    if "recursion limit" in rs_message:  # `[[[[…` thousands deep: say the documented limit
-        deep = f"nested more than {MAX_DEPTH} levels deep; desired state never needs that"
-        return _file_error(path, line, column, deep)
-    from reconciler.compose import syntax_error
-
-    found_at = syntax_error(text)
-    if found_at is not None:
-        at_line, at_column, what = found_at
-        return _file_error(path, at_line, at_column, f"invalid YAML: {what}")
-    first = rs_message.splitlines()[-1].strip() or rs_message
-    reason = first if "duplicate" not in rs_message else rs_message.splitlines()[0]
-    return _file_error(path, line, column, f"invalid YAML: {reason}")
 
 
 # ---------------------------------------------------------------- position-aware re-reading

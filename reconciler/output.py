@@ -98,6 +98,7 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
     from reconciler.rules.texts import RULE_TEXT, rule_name, rule_text
 
     ids = list(dict.fromkeys([*RULE_TEXT, *sorted({f.rule for f in findings})]))
+    homepage = _homepage()
     index = {rule: i for i, rule in enumerate(ids)}
     rules = [
         {
@@ -106,7 +107,7 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
             "shortDescription": {"text": rule_text(rule)},
             "fullDescription": {"text": rule_text(rule)},
             "help": {"text": rule_text(rule), "markdown": f"**{rule}**: {rule_text(rule)}"},
-            "helpUri": f"{INFORMATION_URI}#rules",
+            "helpUri": f"{homepage}#rules",
         }
         for rule in ids
     ]
@@ -138,7 +139,7 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
                         "name": "tenantry",
                         "version": _version(),
                         "semanticVersion": _version(),
-                        "informationUri": INFORMATION_URI,
+                        "informationUri": homepage,
                         "rules": rules,
                     }
                 },
@@ -150,7 +151,23 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
-INFORMATION_URI = "https://github.com/tenantry/tenantry"
+HOMEPAGE = "https://tenantry.dev"  # pyproject.toml's [project.urls] Homepage, when not installed
+
+
+def _homepage() -> str:
+    """The project's Homepage as its package metadata has it ([project.urls] in
+    pyproject.toml): where a code-scanning user who clicks the tool's name lands."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls: list[str] = metadata("tenantry").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "homepage" and url.strip():
+            return url.strip()
+    return HOMEPAGE
 
 
 def _version() -> str:

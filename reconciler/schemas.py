@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import generated
-from reconciler.model.base import API_VERSION
+from reconciler.model.base import API_VERSION, Spec, described
 from reconciler.model.kinds import KINDS
 
 SCHEMA_BASE = "https://tenantry.dev/schemas"
 
 
 def schema_for(kind: str) -> dict[str, Any]:
+    described(Spec)
     model = KINDS[kind]
     schema = model.model_json_schema(by_alias=True, mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

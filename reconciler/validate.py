@@ -14,6 +14,7 @@ from reconciler.findings import Finding, sort_key
 from reconciler.forked import in_child
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
+from reconciler.parse import Parsing
 from reconciler.rules import HALF, RULES, Context
 from reconciler.timeline import check  # every rule today, the dated ones on each later date
 
@@ -195,9 +196,11 @@ def validate(
     files: Iterable[str] | None = None,
     context: Context | None = None,
     fork: bool = False,
+    parsing: Parsing | None = None,
 ) -> Validation:
+    """`parsing`: the files' parse, already started in a forked child (CLI only)."""
     with gc_paused():
-        loaded = load(path, files, fork=fork)
+        loaded = load(path, files, fork=fork, parsing=parsing)
         ctx = context or Context(today=today, actor=actor)
         findings = located(run_rules(loaded, ctx, fork), fork)
     findings.sort(key=sort_key)
@@ -205,14 +208,15 @@ def validate(
 
 
 def validate_and(
-    path: str, context: Context, then: Callable[[Loaded], T]
+    path: str, context: Context, then: Callable[[Loaded], T], parsing: Parsing | None = None
 ) -> tuple[Validation, T | None]:
     """Validate and, meanwhile, run `then` (read-only work such as planning) on the loaded
     repo: on a large repo the rules run in a forked child while `then` runs here, so a plan
     costs little more than a validation. `then`'s result is None when the input is invalid
-    (it must not be shown) or when `then` itself failed on it."""
+    (it must not be shown) or when `then` itself failed on it. `parsing`: the files' parse,
+    already started in a forked child."""
     with gc_paused():
-        loaded = load(path, fork=True)
+        loaded = load(path, fork=True, parsing=parsing)
         outcome: T | None = None
         if any(f.is_error for f in loaded.findings):
             raw = list(loaded.findings)

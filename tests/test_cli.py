@@ -90,6 +90,20 @@ def test_usage_error_is_64() -> None:
     assert code == 64
 
 
+def test_parallel_is_one_option_that_says_what_it_does_for_apply_and_drift() -> None:
+    """`--parallel` is read the same way by both commands: the same help, the same bounds."""
+    helps = {}
+    for command in ("apply", "drift"):
+        code, out = run(command, "--help")
+        assert code == 0
+        option = out[out.index("--parallel") : out.index("\n  --", out.index("--parallel"))]
+        helps[command] = " ".join(option.split())
+        code, _ = run(command, "--parallel", "0")
+        assert code == 64, "at least one device at a time"
+    assert helps["apply"] == helps["drift"], helps
+    assert "reads" in helps["drift"] and "configures" in helps["apply"]
+
+
 def test_plan_apply_plan(repo: Path, tmp_path: Path) -> None:
     state = str(tmp_path / "state.db")
     out_dir = str(tmp_path / "rendered")

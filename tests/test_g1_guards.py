@@ -8,6 +8,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
@@ -67,6 +68,41 @@ def test_g1_a_deleted_occupier_with_a_running_contract_is_refused(tmp_path: Path
     assert forced.exit_code == 1 and allocations(ledger) == before
     plan = cli("plan", str(repo), *args)
     assert plan.exit_code == 1 and "error[G1]" in plan.output
+
+
+def test_g1_a_deleted_occupier_is_named_in_the_checkout_read_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last apply ran from another checkout (CI's workspace, a colleague's clone): the
+    finding points at the file's place in this one, as the path given now spells it."""
+    first, ledger, before = applied_copy(tmp_path)
+    clone = tmp_path / "clone"
+    shutil.copytree(first, clone / "desired-state")
+    shutil.rmtree(clone / "desired-state" / "occupiers" / "acme")
+    monkeypatch.chdir(clone)
+    out = ("--out", str(tmp_path / "out"))
+    for command in (("plan",), ("apply", *out), ("apply", *out, "--allow-mass-release")):
+        result = cli(*command, "desired-state", "--state", str(ledger))
+        assert result.exit_code == 1, result.output
+        assert (
+            "\ndesired-state/occupiers/acme/contracts.yaml:1:1: error[G1]: occupier acme was "
+            "deleted from the desired state while its contract acme-lb-2026"
+        ) in f"\n{result.output}", result.output
+        assert str(first) not in result.output
+    assert allocations(ledger) == before
+
+
+def test_g1_a_contract_recorded_before_paths_within_the_checkout_keeps_its_file() -> None:
+    """Ledgers written by earlier versions recorded only the file as it was read then."""
+    legacy = ContractRecord.decode(
+        '{"occupier": "acme", "site": "london-bridge", "start": "2026-01-01", "end": null, '
+        '"file": "/old/checkout/occupiers/acme/contracts.yaml"}'
+    )
+    assert legacy is not None
+    assert legacy.where("repo") == "/old/checkout/occupiers/acme/contracts.yaml"
+    now = ContractRecord("acme", "london-bridge", TODAY, None, "", "occupiers/acme/c.yaml")
+    again = ContractRecord.decode(now.encode())
+    assert again == now and again.where("repo") == "repo/occupiers/acme/c.yaml"
 
 
 def test_g1_a_missing_site_releases_nothing(tmp_path: Path) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner
 from lxml import etree
 
@@ -69,7 +71,10 @@ def test_sarif_passes_the_schema_and_the_sarif_multitool(work: Path) -> None:
     assert problems == []
     run = log["runs"][0]
     driver = run["tool"]["driver"]
-    assert driver["version"] and driver["informationUri"].startswith("https://")
+    homepage = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Homepage"]
+    assert driver["version"] and driver["informationUri"] == homepage  # not a placeholder
+    chart = yaml.safe_load((ROOT / "charts" / "tenantry" / "Chart.yaml").read_text())
+    assert chart["home"] == homepage
     rules = {r["id"]: r for r in driver["rules"]}
     assert rules["S5"]["fullDescription"]["text"] == RULE_TEXT["S5"]
     assert rules["P1"]["help"]["text"] == RULE_TEXT["P1"]

@@ -13,7 +13,7 @@ from reconciler.catalogue import Infra, infrastructure
 from reconciler.ledger.model import Holdings, Kind, State
 from reconciler.load import load
 from reconciler.plan import Plan, make_plan
-from tests.rules.conftest import CATALOGUE, SITE, TODAY, contract, occupier, service
+from tests.rules.conftest import CATALOGUE, SITE, TODAY, contract, definition, occupier, service
 
 ACME_NUMBERS = {"site": "london-bridge", "number": "+442079460000", "handset": "digital"}
 
@@ -351,3 +351,68 @@ def test_t1_main_and_users_numbers_are_told_to_the_sip_server(tmp_path: Path) ->
         "+442079460000": "main",  # the lowest active number, none declared (T1)
         "+442079460001": "jo",
     }
+
+
+SOFTPHONE = definition(
+    "softphone", "voice", quantity={"min": 1, "max": 0}, infrastructure={"phoneNumbers": 1}
+)
+PUBLIC_IPS = definition(
+    "public-ips", "public-ip", quantity={"min": 1, "max": 0}, infrastructure={"publicIPs": 1}
+)
+
+
+def neighbours(*extra: dict[str, Any], absurd: str = "softphone") -> list[dict[str, Any]]:
+    """aaa asks for 100,000 of something; bbb names +442079460001 and F3-05 in its
+    activations; ccc asks for one of each automatically."""
+    bbb = occupier(
+        "bbb",
+        activations={
+            "numbers": [{"site": "london-bridge", "number": "+442079460001"}],
+            "floorPorts": [{"site": "london-bridge", "floorPort": "F3-05", "role": "voice"}],
+        },
+    )
+    return [
+        SOFTPHONE,
+        PUBLIC_IPS,
+        occupier("aaa"),
+        contract("aaa-lb", "aaa"),
+        service("aaa-net", "internet-lan-100", "aaa"),
+        service("aaa-absurd", absurd, "aaa", quantity=100_000),
+        bbb,
+        contract("bbb-lb", "bbb", spaces=["suite-302"]),
+        service("bbb-voice", "voice-line", "bbb"),
+        occupier("ccc"),
+        contract("ccc-lb", "ccc", spaces=[]),
+        service("ccc-phone", "softphone", "ccc"),
+        service("ccc-ips", "public-ips", "ccc", quantity=2),
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize("absurd", ["softphone", "public-ips"])
+def test_n4_an_absurd_quantity_is_its_own_error_and_takes_nothing_others_need(
+    tmp_path: Path, absurd: str
+) -> None:
+    plan = make_plan(repo_of(tmp_path, *neighbours(absurd=absurd)), Holdings(), TODAY)
+    what = "phone numbers" if absurd == "softphone" else "public /32"
+    assert [(f.rule, f.message) for f in plan.errors] == [
+        ("N4", f"site london-bridge has no free {what} left for aaa")
+    ]
+    assert plan.errors[0].path == ("spec", "quantity")
+    assert held(plan, "aaa", Kind.NUMBER) == held(plan, "aaa", Kind.PUBLIC) == []
+    assert held(plan, "bbb", Kind.NUMBER) == ["+442079460001"]  # named: set aside first
+    assert held(plan, "bbb", Kind.PORT) == ["F3-05"]
+    assert held(plan, "ccc", Kind.NUMBER) == ["+442079460000"]
+    assert held(plan, "ccc", Kind.PUBLIC) == ["203.0.113.3/32", "203.0.113.4/32"]
+
+
+def test_t2_a_number_an_occupier_names_is_not_handed_out_again_automatically(
+    tmp_path: Path,
+) -> None:
+    named = occupier(
+        activations={"numbers": [{"site": "london-bridge", "number": "+442079460001"}]}
+    )
+    repo = repo_of(tmp_path, named, contract(), service("acme-voice", "voice-line", quantity=3))
+    plan = make_plan(repo, Holdings(), TODAY)
+    numbers = [a.value for a in plan.allocations if a.kind is Kind.NUMBER]
+    assert sorted(numbers) == ["+442079460000", "+442079460001", "+442079460002"]

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from tests.rules.conftest import CATALOGUE, SITE, contract, occupier, service, site
+from tests.rules.conftest import CATALOGUE, SITE, contract, definition, occupier, service, site
 
 TODAY = "2026-11-23"
 
@@ -137,3 +137,48 @@ def test_n4_an_exhausted_pool_is_reported_by_validate(tmp_path: Path) -> None:
         f"{root}/globex.yaml:33:3: error[N4]: site london-bridge has no free public /32 left "
         "for globex (hint: extend the site's pool or lower globex-ip's quantity)" in out
     )
+
+
+def test_n4_an_absurd_count_is_reported_on_its_line_alone_not_at_the_neighbours(
+    tmp_path: Path,
+) -> None:
+    """aaa asks for 100,000 numbers (first by name); bbb names the number it wants; ccc asks
+    for one. Only aaa's quantity line is wrong."""
+    root = folder(tmp_path)
+    state = tmp_path / "state.db"
+    apply(root, state)  # a fresh ledger, nothing held yet
+    write(
+        root,
+        "aaa",
+        occupier("aaa"),
+        contract("aaa-lb", "aaa"),
+        service("aaa-voice", "voice-line", "aaa", quantity=100_000),
+    )
+    number = {"site": "london-bridge", "number": "+442079460001"}
+    write(
+        root,
+        "bbb",
+        occupier("bbb", activations={"numbers": [number]}),
+        contract("bbb-lb", "bbb", spaces=["suite-302"]),
+        service("bbb-voice", "voice-line", "bbb"),
+    )
+    write(
+        root,
+        "ccc",
+        occupier("ccc"),
+        contract("ccc-lb", "ccc", spaces=[]),
+        service("ccc-voice", "softphone", "ccc"),
+        definition("softphone", "voice", infrastructure={"phoneNumbers": 1}),
+    )
+    for command in ("validate", "plan"):
+        code, out = run(command, str(root), "--today", TODAY, "--state", str(state))
+        assert code == 1, out
+        errors = [line for line in out.splitlines() if ": error[" in line]
+        line = (root / "aaa.yaml").read_text().splitlines().index("  quantity: 100000") + 1
+        assert errors == [
+            f"{root}/aaa.yaml:{line}:13: error[N4]: site london-bridge has no free phone numbers "
+            "left for aaa (hint: extend the site's pool or lower aaa-voice's quantity)",
+            f"{root}/aaa.yaml:{line}:13: error[N4]: site london-bridge has no free floor ports "
+            "for role voice left for aaa (hint: extend the site's pool or lower aaa-voice's "
+            "quantity)",
+        ], out

@@ -22,6 +22,7 @@ from reconciler.cli.common import (
     mass_release_option,
     names,
     out_option,
+    parallel_option,
     path_argument,
     read_ledger,
     rules_context,
@@ -41,13 +42,7 @@ if TYPE_CHECKING:
 @path_argument
 @drivers_option
 @out_option
-@click.option(
-    "--parallel",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Devices configured at the same time.",
-)
+@parallel_option
 @click.option(
     "--transcript",
     "transcript_file",

@@ -87,6 +87,13 @@ out_option = click.option(
     type=click.Path(file_okay=False),
     help="Where the render driver writes its files.",
 )
+parallel_option = click.option(  # apply and drift
+    "--parallel",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Devices worked on at the same time (drift reads them; apply reads and configures them).",
+)
 report_format_option = click.option(  # plan and drift: for people, tools and PR comments
     "--format",
     "fmt",

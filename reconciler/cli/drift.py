@@ -14,6 +14,7 @@ from reconciler.cli.common import (
     drivers_option,
     ledger_option,
     out_option,
+    parallel_option,
     path_argument,
     report_format_option,
 )
@@ -27,13 +28,7 @@ if TYPE_CHECKING:
 @report_format_option
 @drivers_option
 @out_option
-@click.option(
-    "--parallel",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Devices read at the same time.",
-)
+@parallel_option
 @ledger_option
 def drift_command(path: str, fmt: str, drivers: str, out: str, parallel: int, state: str) -> int:
     """Read every device and list what differs from the intent of the last apply: someone's

@@ -118,6 +118,9 @@ def run_plan(
     given_base: tuple[State, str] | None = None,
 ) -> int:
     """`plan`; `given_base`: P1's base when it is not a git ref (`decommission`)."""
+    from reconciler.parse import start
+
+    parsing = start(path)  # a large repo's files parse in a child while the rest loads
     from reconciler import baseline, gitbase, guards, present
     from reconciler.app import App
     from reconciler.change import state as state_of
@@ -163,7 +166,7 @@ def run_plan(
 
     context = rules_context(state, day, actor, approvers, base)
     try:
-        head, planned = validate_and(path, context, planning)
+        head, planned = validate_and(path, context, planning, parsing)
     finally:
         if base_ref is not None:
             tmp.cleanup()

@@ -6,6 +6,7 @@ calling back into Python: validating tens of thousands of documents stays cheap.
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
@@ -66,8 +67,9 @@ class Spec(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         str_strip_whitespace=False,
-        # A docstring line under a field is its description (JSON Schema, CRD, kubectl explain).
-        use_attribute_docstrings=True,
+        # The docstring under a field is its description (JSON Schema, CRD, kubectl explain),
+        # read by `described` when those are generated, not here: reading it means
+        # tokenizing the models' source, a seventh of every command's start-up.
     )
 
 
@@ -114,3 +116,45 @@ class Document(Spec):
     @property
     def name(self) -> str:
         return self.metadata.name
+
+
+def described(root: type[BaseModel]) -> None:
+    """Give every field of `root` and of its subclasses the docstring under it as its
+    description, and rebuild their schemas, exactly as pydantic's `use_attribute_docstrings`
+    would have at import (the generated JSON Schemas and CRDs are checked in, so any
+    difference shows). Only `tenantry schemas` and `tenantry crds` need it; each model is
+    done once."""
+    from pydantic._internal._docs_extraction import extract_docstrings_from_cls
+
+    models = [m for m in _subclasses(root) if not m.__dict__.get("__described__")]
+    docs = {model: extract_docstrings_from_cls(model, use_inspect=True) for model in models}
+    for model in models:
+        for name, info in model.__pydantic_fields__.items():
+            owner = _declaring(model, name)
+            text = docs.get(owner, {}).get(name) if owner is not None else None
+            if info.description is None and text is not None:
+                info.description = text
+    for _ in range(2):  # the second pass: every nested model's schema is final by then
+        for model in models:
+            model.model_rebuild(force=True)
+    for model in models:
+        model.__described__ = True  # type: ignore[attr-defined]
+
+
+def _subclasses(root: type[BaseModel]) -> list[type[BaseModel]]:
+    """`root` and every subclass, parents before children."""
+    found, queue = [root], [root]
+    while queue:
+        for sub in queue.pop(0).__subclasses__():
+            if sub not in found:
+                found.append(sub)
+                queue.append(sub)
+    return found
+
+
+def _declaring(model: type[BaseModel], name: str) -> type[BaseModel] | None:
+    """The class whose own annotations declare field `name` (where its docstring is)."""
+    for cls in model.__mro__:
+        if name in inspect.get_annotations(cls):
+            return cls if issubclass(cls, BaseModel) else None
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from reconciler.model.base import Document
 from reconciler.model.kinds import Contract, Occupier, Service, ServiceDefinition, Site
@@ -17,8 +18,10 @@ class Source:
     index: int
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
+    """A document by kind and name, as other documents refer to it. (A named tuple: one is
+    made and hashed per document and per reference, hundreds of thousands per run.)"""
+
     kind: str
     name: str
 

@@ -25,14 +25,14 @@ class ConditionType(StrEnum):
 
 
 class Observed(BaseModel):
-    """Base of the status models: camelCase, documented by the docstring under each field."""
+    """Base of the status models: camelCase, documented by the docstring under each field
+    (`reconciler.model.base.described`, when the CRDs are generated)."""
 
     # extra="forbid": a status field the operator writes must be declared here, so the CRDs
     # (and `kubectl explain`) describe it.
     model_config = ConfigDict(
         alias_generator=to_camel,
         validate_by_alias=True,
-        use_attribute_docstrings=True,
         extra="forbid",
     )
 

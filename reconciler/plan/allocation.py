@@ -5,13 +5,13 @@ value first, so the same repo and ledger give the same plan (N4). Pure."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from ipaddress import IPv4Network
 
 from reconciler import allocate
-from reconciler.catalogue import holds, terms_on
+from reconciler.catalogue import decommissioned, holds, terms_on
 from reconciler.findings import error
 from reconciler.ledger.model import Allocation, Holdings, Kind, Release, State
 from reconciler.model.kinds import Occupier, Service, Site
@@ -30,6 +30,9 @@ class SiteState:
     taken: defaultdict[Kind, set[str]]
     cooling: dict[str, date]  # number → the end of its cooling-off
     nets: dict[Kind, list[IPv4Network]] = field(default_factory=dict)
+    # value → the occupier whose activations name it: taken before anything is handed out
+    named: defaultdict[Kind, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    usable: dict[str, list[str]] = field(default_factory=dict)  # occupier → its floor ports
 
     @classmethod
     def of(
@@ -52,6 +55,57 @@ class SiteState:
         if kind not in self.nets:
             self.nets[kind] = [IPv4Network(v) for v in self.taken.get(kind, ())]
         return self.nets[kind]
+
+    def reserve(self, repo: Repo, occupiers: Iterable[str]) -> None:
+        """N4, T2, N3: the numbers and floor ports that documents name in their activations are
+        set aside for them first, so no automatic request hands them out; a value the ledger
+        holds already stays with its holder, one named twice with the first by name order.
+        `occupiers`: those with needs at the site (a decommissioned one names nothing)."""
+        site = self.site.name
+        for name in occupiers:
+            doc = repo.occupiers.get(name)
+            if doc is None:
+                continue
+            numbers, ports = doc.spec.activations.numbers, doc.spec.activations.floor_ports
+            if not (numbers or ports) or decommissioned(doc, self.today):
+                continue
+            for n in numbers:
+                if n.site == site:
+                    self._set_aside(Kind.NUMBER, n.number, name)
+            usable = self.usable_ports(repo, name) if ports else ()
+            for fp in ports:
+                if fp.site == site and fp.floor_port in usable:
+                    self._set_aside(Kind.PORT, fp.floor_port, name)
+
+    def usable_ports(self, repo: Repo, occupier: str) -> list[str]:
+        """N3, S2: only the floor ports of the spaces of the occupier's contracts at the site
+        that have started and still hold (a space move moves them; a future contract's ports
+        wait for its start), in the site's order; once per plan."""
+        found = self.usable.get(occupier)
+        if found is None:
+            spaces = {
+                s
+                for c in repo.contracts_at.get((occupier, self.site.name), ())
+                if c.spec.start <= self.today and holds(c, self.today)
+                for s in c.spec.spaces
+            }
+            found = self.usable[occupier] = [
+                fp
+                for space in self.site.spec.spaces
+                if space.name in spaces
+                for fp in space.floor_ports
+            ]
+        return found
+
+    def _set_aside(self, kind: Kind, value: str, occupier: str) -> None:
+        if value not in self.taken[kind]:
+            self.taken[kind].add(value)
+            self.named[kind][value] = occupier
+
+    def elsewhere(self, kind: Kind, value: str, occupier: str) -> bool:
+        """Whether `value` is taken by someone other than `occupier` (its named values are
+        taken for it)."""
+        return value in self.taken.get(kind, ()) and self.named[kind].get(value) != occupier
 
     def mark(self, kind: Kind, value: str) -> None:
         self.taken[kind].add(value)
@@ -180,16 +234,26 @@ class _Allocation:
                 remaining.remove(length)
             else:
                 self.release(row)
+        # all or nothing, as for numbers: what is found waits in the site's networks (so the
+        # next request skips it) until every request is met; a size with none left is one N4
+        nets = self.state.networks(Kind.PUBLIC) if remaining else []
+        found: list[IPv4Network] = []
+        short: set[int] = set()
         for length in remaining:
-            net = allocate.next_public(
-                self.site.spec.public_pools, self.state.networks(Kind.PUBLIC), length
-            )
+            if length in short:
+                continue
+            net = allocate.next_public(self.site.spec.public_pools, nets, length)
             if net is None:
+                short.add(length)
                 self.exhausted(
                     f"public /{length}", "public_ips" if length == 32 else "public_prefix_length"
                 )
             else:
-                self.take(Kind.PUBLIC, str(net))
+                nets.append(net)
+                found.append(net)
+        del nets[len(nets) - len(found) :]
+        for net in found if not short else ():
+            self.take(Kind.PUBLIC, str(net))
 
     # -- T1, T2
     def numbers(self) -> None:
@@ -209,8 +273,7 @@ class _Allocation:
         index = _activation_index(self.doc, "numbers") if self.doc else {}
         site = self.site.name
         for number in sorted(declared):
-            taken = self.state.taken.get(Kind.NUMBER, set())
-            if number not in held and number in taken:
+            if number not in held and self.state.elsewhere(Kind.NUMBER, number, self.occupier):
                 until = self.state.cooling.get(number)
                 why = f"in cooling-off until {until}" if until else "held by another occupier"
                 self.plan.findings.append(
@@ -237,8 +300,9 @@ class _Allocation:
                 self.today,
                 missing,
             )
-            if len(fresh) < missing:
+            if len(fresh) < missing:  # all or nothing: what it cannot have, nobody loses
                 self.exhausted("phone numbers", "phone_numbers")
+                fresh = []
             chosen.extend(fresh)
         # T1: with no number declared active, the first voice service activates them all.
         auto = not declared
@@ -268,21 +332,13 @@ class _Allocation:
         )
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
-        taken = self.state.taken.get(Kind.PORT, set())
         index = _activation_index(self.doc, "floor_ports") if self.doc else {}
-        # N3, S2: only the floor ports of the spaces of contracts that have started (a space
-        # move moves them; a future contract's ports wait for its start)
-        spaces = self._spaces()
-        usable = [
-            fp
-            for space in self.site.spec.spaces
-            if space.name in spaces
-            for fp in space.floor_ports
-        ]
+        usable = self.state.usable_ports(self.repo, self.occupier)
         for activation in activations:
             if activation.floor_port not in usable:
                 continue  # not yet (validate reports a port outside every contract's spaces)
-            if activation.floor_port in taken and activation.floor_port not in held:
+            port = activation.floor_port
+            if port not in held and self.state.elsewhere(Kind.PORT, port, self.occupier):
                 at = index.get((self.site.name, activation.floor_port), ())
                 self.plan.findings.append(
                     error(
@@ -313,8 +369,9 @@ class _Allocation:
             if missing[role] > 0:
                 busy = self.state.taken.get(Kind.PORT, set()) | set(chosen)
                 fresh = allocate.next_ports(usable, busy, missing[role])
-                if len(fresh) < missing[role]:
+                if len(fresh) < missing[role]:  # all or nothing, as for numbers
                     self.exhausted(f"floor ports for role {role}", "switch_ports")
+                    fresh = []
                 for fp in fresh:
                     chosen[fp] = (State.RESERVED, role)
         for fp, (state, role) in chosen.items():
@@ -325,15 +382,6 @@ class _Allocation:
         for fp, row in sorted(held.items()):
             if fp not in chosen:
                 self.release(row)
-
-    def _spaces(self) -> set[str]:
-        """The spaces of the occupier's contracts at the site that have started and still hold."""
-        return {
-            s
-            for c in self.repo.contracts_at.get((self.occupier, self.site.name), ())
-            if c.spec.start <= self.today and holds(c, self.today)
-            for s in c.spec.spaces
-        }
 
 
 def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:

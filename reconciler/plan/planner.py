@@ -44,7 +44,10 @@ def make_plan(
         site = repo.sites.get(site_name)
         cooling, freed = _cooling_off(plan, holdings, site_name, today)
         state = SiteState.of(site, holdings, cooling, freed, today) if site else None
-        for occupier in sorted(holders_at[site_name]):
+        occupiers = sorted(holders_at[site_name])
+        if state is not None:
+            state.reserve(repo, (o for o in occupiers if (o, site_name) in wanted))
+        for occupier in occupiers:
             held = holdings.of.get((site_name, occupier), [])
             need = wanted.get((occupier, site_name))
             doc = repo.occupiers.get(occupier)

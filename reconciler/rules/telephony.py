@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-import phonenumbers
-
 from reconciler.catalogue import decommissioned, wifi_sites
 from reconciler.findings import Finding, error
 from reconciler.model.kinds import NumberBlock, Site
@@ -16,7 +14,10 @@ from reconciler.rules.context import Context
 
 @lru_cache(maxsize=4096)
 def valid_number(number: str) -> bool:
-    """A real, dialable number for its country (Google's libphonenumber metadata)."""
+    """A real, dialable number for its country (Google's libphonenumber metadata, imported
+    on the first number: a tenth of the start-up otherwise)."""
+    import phonenumbers
+
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
     except phonenumbers.NumberParseException:

@@ -11,6 +11,7 @@ import pytest
 
 from drivers.base import DriverError, NumberIntent, TelephonyIntent
 from drivers.kamailio import KamailioDriver, Transport, create_schema, urllib_transport
+from tests.drivers.test_kamailio_database import BEFORE_ASSIGNEE
 
 from .voicelab import KamailioLab, require
 
@@ -279,6 +280,37 @@ def test_a_database_from_before_suspend_is_widened_in_place(tmp_path: Path) -> N
             db.execute("INSERT INTO numbers (number, state) VALUES ('+442079460009', 'parked')")
         lab.restart()
         assert lab.call(N1, 480).ok and lab.call(N2, 200).ok
+        assert driver.apply(wanted, None).commands == [], "converged: nothing widened again"
+    finally:
+        lab.close()
+
+
+def test_a_database_from_before_assignee_is_read_and_widened_in_place(tmp_path: Path) -> None:
+    """A number table that predates `assignee`: drift reads it (nothing written), the first
+    apply widens it in its transaction (rows kept), and after a restart Kamailio loads the
+    widened table with the assignee."""
+    lab = KamailioLab(tmp_path, kamailio=require("kamailio"), sipp=require("sipp"))
+    with sqlite3.connect(lab.db_path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(BEFORE_ASSIGNEE)
+        db.execute("INSERT INTO numbers (number, state, occupier) VALUES (?, 'active', 'globex')",
+                   (N2,))  # fmt: skip
+    try:
+        lab.start(load_db=False)  # today's config lists the assignee column the table lacks
+        lab.start_pbx()
+        driver = lab.driver()
+        main = replace(active(N1), assignee="main")
+        wanted = intent(lab, main, active(N2, "globex"))
+        assert driver.drift(wanted).changes, "read without failing"
+        t = driver.apply(wanted, None)
+        assert t.commands[0] == "db: widen numbers (state may be 'suspended', adds assignee)"
+        assert db_rows(lab) == {N1: ("active", "acme"), N2: ("active", "globex")}
+        with sqlite3.connect(lab.db_path) as db:
+            assert db.execute(
+                "SELECT assignee FROM numbers WHERE number = ?", (N1,)
+            ).fetchone() == ("main",)
+        lab.restart(load_db=True)
+        assert lab.call(N1, 200).ok and lab.call(N2, 200).ok
         assert driver.apply(wanted, None).commands == [], "converged: nothing widened again"
     finally:
         lab.close()

@@ -1,0 +1,181 @@
+"""Reading and parsing the desired-state files, without the models.
+
+Nothing here imports pydantic or the models, so the CLI can start parsing a large repo in a
+forked child (`start`) before it imports them: the child parses while this process spends
+its first third of a second building the models, and `reconciler.load` then validates what
+the child sends. The checks of `reconciler.inputs` (G1) run on every file here, first.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml_rs
+
+from reconciler.findings import Finding, error, warning
+from reconciler.forked import Stream, from_child
+from reconciler.inputs import (
+    MAX_DEPTH,
+    InputError,
+    bare_on,
+    check_tags,
+    clean_text,
+    position,
+    read_capped,
+    split_documents,
+)
+
+ALIAS_LIMITS = yaml_rs.AliasLimits(
+    max_total_replayed_events=10_000,
+    max_replay_stack_depth=16,
+    max_alias_expansions_per_anchor=100,
+)
+_RS_POSITION = re.compile(r"line (\d+), column (\d+)")
+SKIP_DIRS = {".git", ".tenantry", ".venv", "node_modules", "__pycache__"}
+
+# Parsing in a forked child (the CLI only) from this many files, sent back in chunks of
+# CHUNK files as plain data: the parent validates each chunk while the child parses the
+# next, and parses files of its own (from the end, at most PARENT_SHARE of them) whenever
+# no chunk is waiting; the child stops where the parent's files begin.
+FORK_FROM_FILES = 500
+CHUNK = 50
+PARENT_SHARE = 0.15
+
+# What the child sends per chunk: each file's findings, and its documents' (index, raw)
+# pairs marshalled (plain data: 5× faster to send than pickled, 10× faster to read back
+# than to parse).
+Chunk = tuple[list[list[Finding]], bytes]
+
+
+def discover(root: str) -> list[str]:
+    """Every *.yaml / *.yml below root (or root itself if it is a file), in a stable order.
+    Hidden files and directories (.gitlab-ci.yml, .pre-commit-config.yaml, .github/) are
+    never desired state."""
+    if not os.path.isdir(root):
+        return [root]  # a FIFO or device given by name is refused when read
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        found.extend(
+            os.path.join(dirpath, name)
+            for name in sorted(filenames)
+            if name.endswith((".yaml", ".yml")) and not name.startswith(".")
+        )
+    return found
+
+
+@dataclass
+class Parsing:
+    """Files being parsed in a forked child, in order, CHUNK files at a time."""
+
+    root: str
+    paths: list[str]
+    stream: Stream[Chunk]
+
+
+def start(root: str, files: list[str] | None = None) -> Parsing | None:
+    """Start parsing the files below `root` (or `files`) in a forked child, if there are
+    enough of them to be worth a fork; None otherwise. CLI only: never fork the threaded
+    operator (a fork copies one thread)."""
+    paths = list(files) if files is not None else discover(root)
+    if len(paths) < FORK_FROM_FILES or not hasattr(os, "fork"):
+        return None
+    return Parsing(root, paths, from_child(lambda: chunks(paths)))
+
+
+def chunks(paths: list[str]) -> Iterator[Chunk]:
+    """Parse `paths`, CHUNK files at a time (the child's work)."""
+    for begin in range(0, len(paths), CHUNK):
+        findings: list[list[Finding]] = []
+        docs: list[list[tuple[int, Any]]] = []
+        for path in paths[begin : begin + CHUNK]:
+            found: list[Finding] = []
+            docs.append([(index, raw) for index, raw, _ in documents(path, found)])
+            findings.append(found)
+        yield findings, marshal.dumps(docs)
+
+
+def documents(path: str, findings: list[Finding]) -> Iterator[tuple[int, Any, str]]:
+    """Each document of the file that parsed: its index in the file, its data, and the
+    file's text (to say where a document nests too deeply). Problems go to `findings`."""
+    try:
+        data = read_capped(path)
+    except InputError as exc:
+        findings.append(file_error(path, exc.line, exc.column, exc.message))
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        findings.append(
+            file_error(path, line, column, f"file is not UTF-8 (byte 0x{data[exc.start]:02x})")
+        )
+        return
+    for index, raw in parse(text, path, findings):
+        yield index, raw, text
+
+
+def parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[int, Any]]:
+    """Each document of `text` that parsed, with its index in the file."""
+    try:
+        text = clean_text(text)
+        check_tags(text)
+    except InputError as exc:
+        findings.append(file_error(path, exc.line, exc.column, exc.message))
+        return
+    if "\t" in text and (tab := re.search(r"^\t", text, re.M)) is not None:
+        line = text[: tab.start()].count("\n") + 1
+        findings.append(file_error(path, line, 1, "tab used for indentation; use spaces"))
+        return
+    key = bare_on(text)
+    if key is not None:
+        line, column = position(text, key)
+        findings.append(
+            warning(
+                "yaml",
+                None,
+                (),
+                'quote the key "on": YAML 1.1 tools such as kubectl read a bare on as true',
+            ).at(path, line, column)
+        )
+    try:
+        result = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
+    except yaml_rs.YAMLDecodeError as exc:
+        findings.append(parse_error(path, text, str(exc)))
+        return
+    except RecursionError:
+        findings.append(file_error(path, 1, 1, "YAML nested too deeply"))
+        return
+    if result is None:
+        return
+    for index, raw in enumerate(split_documents(text, result)):
+        if raw is not None:
+            yield index, raw
+
+
+def file_error(path: str, line: int, column: int, message: str) -> Finding:
+    return error("load", None, (), message).at(path, line, column)
+
+
+def parse_error(path: str, text: str, rs_message: str) -> Finding:
+    """yaml-rs says what is wrong; PyYAML's marks often say where more precisely."""
+    found = _RS_POSITION.search(rs_message)
+    line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+    if "recursion limit" in rs_message:  # `[[[[…` thousands deep: say the documented limit
+        deep = f"nested more than {MAX_DEPTH} levels deep; desired state never needs that"
+        return file_error(path, line, column, deep)
+    from reconciler.compose import syntax_error
+
+    found_at = syntax_error(text)
+    if found_at is not None:
+        at_line, at_column, what = found_at
+        return file_error(path, at_line, at_column, f"invalid YAML: {what}")
+    first = rs_message.splitlines()[-1].strip() or rs_message
+    reason = first if "duplicate" not in rs_message else rs_message.splitlines()[0]
+    return file_error(path, line, column, f"invalid YAML: {reason}")
