@@ -5,6 +5,7 @@ provisioned infrastructure X/Y of an occupier at a site (S6)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -92,29 +93,67 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
     if known is not None:
         return known  # type: ignore[return-value]
     gone = {name for name, occupier in repo.occupiers.items() if decommissioned(occupier, today)}
-    by_contract: dict[str, Status] = {}
-    for name, contract in repo.contracts.items():
-        status = contract_status(contract, today)
-        if status is Status.INACTIVE and contract.spec.at_end is AtEnd.KEEP:
-            status = Status.ACTIVE
-        by_contract[name] = status
-    only_contract = {
-        key: contracts[0].metadata.name
-        for key, contracts in repo.contracts_at.items()
-        if len(contracts) == 1
-    }
+    by_contract = {name: line_status(c, None, False, today) for name, c in repo.contracts.items()}
+    charged = charges(repo)
+    inactive = Status.INACTIVE
     result: dict[str, Status] = {}
     for name, service in repo.services.items():
+        contract = charged[name]
         spec = service.spec
-        charged_to = spec.contract or only_contract.get((spec.occupier, spec.site))
-        if charged_to is None or charged_to not in by_contract or spec.occupier in gone:
-            result[name] = Status.INACTIVE
-        elif spec.end is not None and spec.end < today:
-            result[name] = Status.INACTIVE  # Splynx end date: provisioning stops after it
+        end = spec.end
+        if contract is None or spec.occupier in gone or (end is not None and end < today):
+            result[name] = inactive  # Splynx end date: provisioning stops after it
         else:
-            result[name] = by_contract[charged_to]
+            result[name] = by_contract[contract.metadata.name]
     repo.memo[key] = result
     return result
+
+
+def charges(repo: Repo) -> dict[str, Contract | None]:
+    """S1 for every service at once (`contract_of`), remembered: the statuses of every date
+    read it."""
+    key = ("charges",)
+    known = repo.memo.get(key)
+    if known is None:
+        contracts = repo.contracts
+        only = {at: found[0] for at, found in repo.contracts_at.items() if len(found) == 1}
+        charged: dict[str, Contract | None] = {}
+        for name, service in repo.services.items():
+            spec = service.spec
+            named = spec.contract
+            charged[name] = (
+                contracts.get(named) if named is not None else only.get((spec.occupier, spec.site))
+            )
+        known = repo.memo[key] = charged
+    return known  # type: ignore[return-value]
+
+
+def line_status(
+    contract: Contract | None, service: Service | None, gone: bool, day: date
+) -> Status:
+    """One service's status on `day` (`statuses`), given the contract it is charged against
+    (`charges`) and whether its occupier is decommissioned by then (no service: what the
+    contract gives its lines)."""
+    if contract is None or gone:
+        return Status.INACTIVE
+    end = service.spec.end if service is not None else None
+    if end is not None and end < day:
+        return Status.INACTIVE  # Splynx end date: provisioning stops after it
+    spec = contract.spec
+    if spec.start > day:
+        return Status.SCHEDULED
+    if spec.end is not None and spec.end < day and spec.at_end is not AtEnd.KEEP:
+        return Status.INACTIVE
+    return Status.ACTIVE
+
+
+def site_facts(repo: Repo) -> dict[tuple[str, str], object]:
+    """What is derived from one site's document alone, by (what, site name), remembered: the
+    repos the timeline cuts from this one share it, for they hold the same sites."""
+    known = repo.memo.get(("site facts",))
+    if known is None:
+        known = repo.memo["site facts",] = {}
+    return known  # type: ignore[return-value]
 
 
 def live(status: Status) -> bool:
@@ -181,25 +220,77 @@ def per_unit(definition: ServiceDefinition) -> dict[str, int]:
 def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> Counter[str]:
     """Y of S6: what the occupier's live services at the site allocate on `day`. Keys are the
     Infra values, plus `port:<role>` per switch-port role."""
+    services = repo.services_at.get((occupier, site), ())
+    return allocation(repo, services, statuses(repo, today), day)
+
+
+def allocation(
+    repo: Repo, services: Iterable[Service], status: dict[str, Status], day: date
+) -> Counter[str]:
+    """`allocated` of these services, given their statuses (S7 asks for every occupier)."""
     total: Counter[str] = Counter()
-    status = statuses(repo, today)
-    for service in repo.services_at.get((occupier, site), ()):
-        if not live(status[service.metadata.name]):
+    units = _units(repo)
+    inactive = Status.INACTIVE
+    for service in services:
+        if status[service.metadata.name] is inactive:  # not live
             continue
-        if service.spec.changes:
+        spec = service.spec
+        if spec.changes:
             definition, quantity, _ = terms_on(repo, service, day)
+            unit = units.get(definition.metadata.name) if definition is not None else None
         else:
-            definition = repo.definitions.get(service.spec.definition)
-            quantity = quantity_of(service, definition)
-        if definition is None:
-            continue
-        key = ("unit", definition.metadata.name)
-        unit = repo.memo.get(key)
-        if unit is None:
-            unit = repo.memo[key] = per_unit(definition)
-        for kind, count in unit.items():  # type: ignore[attr-defined]
+            unit = units.get(spec.definition)
+            quantity = spec.quantity if spec.quantity is not None else quantity_of(
+                service, repo.definitions.get(spec.definition)
+            )
+        for kind, count in unit.items() if unit is not None else ():
             total[kind] += count * quantity
     return total
+
+
+def allocations(repo: Repo, today: date) -> dict[tuple[str, str], Counter[str]]:
+    """`allocated` on `today` of every occupier at every site, in one pass, remembered (S7
+    asks for all of them). Read only: the counters are shared."""
+    key = ("allocations", today)
+    known = repo.memo.get(key)
+    if known is not None:
+        return known  # type: ignore[return-value]
+    status = statuses(repo, today)
+    units = _units(repo)
+    definitions = repo.definitions
+    inactive = Status.INACTIVE
+    out: dict[tuple[str, str], Counter[str]] = {}
+    for name, service in repo.services.items():
+        spec = service.spec
+        at = (spec.occupier, spec.site)
+        total = out.get(at)
+        if total is None:
+            total = out[at] = Counter()
+        if status[name] is inactive:  # not live
+            continue
+        if spec.changes:
+            definition, quantity, _ = terms_on(repo, service, today)
+            unit = units.get(definition.metadata.name) if definition is not None else None
+        else:
+            unit = units.get(spec.definition)
+            quantity = (
+                spec.quantity
+                if spec.quantity is not None
+                else quantity_of(service, definitions.get(spec.definition))
+            )
+        if unit is not None:
+            for kind, count in unit.items():
+                total[kind] += count * quantity
+    repo.memo[key] = out
+    return out
+
+
+def _units(repo: Repo) -> dict[str, dict[str, int]]:
+    """`per_unit` of every definition, remembered."""
+    known = repo.memo.get(("units",))
+    if known is None:
+        known = repo.memo["units",] = {n: per_unit(d) for n, d in repo.definitions.items()}
+    return known  # type: ignore[return-value]
 
 
 def current_sites(repo: Repo, occupier: str, today: date) -> list[str]:
@@ -224,18 +315,26 @@ def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[st
     """X of S6: what the occupier has declared in use at the site."""
     total: Counter[str] = Counter()
     spec = occupier.spec
-    for port in spec.activations.floor_ports:
+    activations = spec.activations
+    for port in activations.floor_ports:
         if port.site == site:
             total[Infra.SWITCH_PORTS] += 1
             total[f"port:{port.role}"] += 1
-    total[Infra.PHONE_NUMBERS] = sum(1 for n in spec.activations.numbers if n.site == site)
+    total[Infra.PHONE_NUMBERS] = sum(1 for n in activations.numbers if n.site == site)
     total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
     started = any(c.spec.start <= today for c in repo.contracts_at.get((occupier.name, site), ()))
-    total[Infra.WIFI_USERS] = (  # in RADIUS from the contract's start only
-        sum(1 for u in spec.users if site in wifi_sites(repo, occupier, u.wifi, today))
-        if started
-        else 0
-    )
+    users = 0
+    if started:  # in RADIUS from the contract's start only
+        here: bool | None = None  # at the site today: what `wifi: true` means there
+        for user in spec.users:
+            wifi = user.wifi
+            if wifi is True:
+                if here is None:
+                    here = site in current_sites(repo, occupier.metadata.name, today)
+                users += here
+            elif isinstance(wifi, tuple):
+                users += site in wifi
+    total[Infra.WIFI_USERS] = users
     return total
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from reconciler.decommission import Record, edited
 from reconciler.findings import Finding, error
 from reconciler.model.base import Document
-from reconciler.model.kinds import Handset, Occupier
+from reconciler.model.kinds import Handset, Occupier, Service
 from reconciler.model.repo import Ref, Repo
 from reconciler.rules.context import Context
 from reconciler.rules.permissions import admins_of, change_of, touched, who
@@ -73,9 +73,8 @@ def d2_preconditions(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     "log it out at the handset, then set loggedIn: false",
                 )
         effective = request.at is None or request.at <= ctx.today
-        for key, services in repo.services_at.items():
-            if key[0] != occupier.name or not effective:
-                continue  # a scheduled one is checked on its day: Updating is transient
+        # a scheduled one is checked on its day: Updating is transient
+        for services in lines_of(repo).get(occupier.name, []) if effective else ():
             for service in services:
                 status = ctx.service_status.get(service.name)
                 if status in ("Failed", "Updating"):
@@ -106,6 +105,17 @@ def _d2_site_admins(repo: Repo, ctx: Context, occupier: Occupier) -> Iterator[Fi
                 f"{site_name}, where it has a contract",
                 f"an admin of {site_name} must approve it: {' or '.join(admins)}",
             )
+
+
+def lines_of(repo: Repo) -> dict[str, list[list[Service]]]:
+    """Each occupier's services, site by site (`Repo.services_at` by occupier), remembered."""
+    known = repo.memo.get(("lines_of",))
+    if known is None:
+        by_occupier: dict[str, list[list[Service]]] = {}
+        for (holder, _), services in repo.services_at.items():
+            by_occupier.setdefault(holder, []).append(services)
+        known = repo.memo["lines_of",] = by_occupier
+    return known  # type: ignore[return-value]
 
 
 def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -141,9 +151,7 @@ def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
         if ctx.changed is None:
             continue
         own: list[Document] = [occupier, *repo.contracts_of.get(name, ())]
-        own += [
-            s for (holder, _), lines in repo.services_at.items() if holder == name for s in lines
-        ]
+        own += [s for lines in lines_of(repo).get(name, []) for s in lines]
         for doc in own:
             if Ref(doc.kind, doc.name) in ctx.changed:
                 yield error(

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from ipaddress import IPv4Network
+from typing import cast
 
-from reconciler.catalogue import decommissioned, holds
+from reconciler.catalogue import decommissioned, holds, site_facts
 from reconciler.findings import Finding, error
-from reconciler.model.kinds import AnyOf, Category, Contract
+from reconciler.model.kinds import AnyOf, Category, Contract, Site
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 
@@ -31,13 +32,17 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 ("spec", "site"),
                 f"contract {contract.name}: site '{contract.spec.site}' is not declared",
             )
+    occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
     for service in repo.services.values():
+        line = service.spec
+        if line.occupier in occupiers and line.site in sites and line.definition in definitions:
+            continue  # the common case, on every line
         for field, table in (
-            ("occupier", repo.occupiers),
-            ("site", repo.sites),
-            ("definition", repo.definitions),
+            ("occupier", occupiers),
+            ("site", sites),
+            ("definition", definitions),
         ):
-            value = getattr(service.spec, field)
+            value = getattr(line, field)
             if value not in table:
                 yield error(
                     "ref",
@@ -66,6 +71,17 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 )
     for occupier in repo.occupiers.values():
         spec = occupier.spec
+        activations = spec.activations
+        if all(
+            site in sites
+            for site in (
+                *(a.site for a in activations.floor_ports),
+                *(a.site for a in activations.numbers),
+                *(d.site for d in spec.wifi_devices),
+                *(m.site for m in spec.main_numbers),
+            )
+        ):
+            continue  # the common case
         located: list[tuple[tuple[str | int, ...], str]] = [
             (("activations", "floorPorts", i), a.site)
             for i, a in enumerate(spec.activations.floor_ports)
@@ -141,7 +157,7 @@ def n1_vlans_and_prefixes(repo: Repo, ctx: Context) -> Iterator[Finding]:
 def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Public addresses come from well-formed, non-overlapping pools; never the gateway or an
     excluded address, so both must lie inside their pool."""
-    seen: list[tuple[IPv4Network, str]] = []
+    seen: list[tuple[IPv4Network, str, int, int]] = []  # pool, where, first and last address
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
         names: set[str] = set()
         for index, pool in enumerate(site.spec.public_pools):
@@ -173,15 +189,16 @@ def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         (*path, "exclude", i),
                         f"site {site.name}: excluded address {address} is outside {net}",
                     )
-            for other, where in seen:
-                if net.overlaps(other):
+            first, last = int(net.network_address), int(net.broadcast_address)
+            for other, where, other_first, other_last in seen:
+                if first <= other_last and other_first <= last:  # net.overlaps(other)
                     yield error(
                         "N2",
                         repo.source(site),
                         (*path, "cidr"),
                         f"site {site.name}: public pool {net} overlaps {other} ({where})",
                     )
-            seen.append((net, f"{site.name}/{pool.name}"))
+            seen.append((net, f"{site.name}/{pool.name}", first, last))
     for definition in repo.definitions.values():
         infra = definition.spec.infrastructure
         if infra.public_ips and infra.public_prefix_length:
@@ -215,85 +232,119 @@ def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
     floor port is in one space and behind one switch port; each activation uses one of the
     occupier's floor ports, and no floor port is used twice."""
     cabled: dict[str, dict[str, str]] = {}
+    spaces: dict[str, set[str]] = {}
+    facts = site_facts(repo)
     for site in repo.sites.values():
-        space_of: dict[str, str] = {}
-        space_names: set[str] = set()
-        for s_index, space in enumerate(site.spec.spaces):
-            if space.name in space_names:
-                yield error(
+        key = ("N3 cabling", site.metadata.name)
+        if key not in facts:
+            facts[key] = _cabling(repo, site)
+        found, space_of, names = cast(
+            tuple[list[Finding], dict[str, str], set[str]], facts[key]
+        )
+        cabled[site.metadata.name], spaces[site.metadata.name] = space_of, names
+        yield from found
+    yield from _contract_spaces(repo, ctx, spaces)
+    yield from _activated_floor_ports(repo, ctx, cabled)
+
+
+def _cabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str], set[str]]:
+    """N3 on one site's document alone: its findings, the space of each floor port, and the
+    names of its spaces.
+    Remembered per site: the timeline runs N3 again on repos cut down to a few occupiers."""
+    found: list[Finding] = []
+    space_of: dict[str, str] = {}
+    space_names: set[str] = set()
+    for s_index, space in enumerate(site.spec.spaces):
+        if space.name in space_names:
+            found.append(
+                error(
                     "N3",
                     repo.source(site),
                     ("spec", "spaces", s_index, "name"),
                     f"site {site.name}: space {space.name} declared twice",
                 )
-            space_names.add(space.name)
-            for f_index, floor_port in enumerate(space.floor_ports):
-                if floor_port in space_of:
-                    yield error(
+            )
+        space_names.add(space.name)
+        for f_index, floor_port in enumerate(space.floor_ports):
+            if floor_port in space_of:
+                found.append(
+                    error(
                         "N3",
                         repo.source(site),
                         ("spec", "spaces", s_index, "floorPorts", f_index),
                         f"site {site.name}: floor port {floor_port} is in both "
                         f"{space_of[floor_port]} and {space.name}",
                     )
-                space_of[floor_port] = space.name
-        behind: dict[str, str] = {}
-        switch_names: set[str] = set()
-        for w_index, switch in enumerate(site.spec.switches):
-            if switch.name in switch_names:
-                yield error(
+                )
+            space_of[floor_port] = space.name
+    behind: dict[str, tuple[str, str]] = {}  # floor port → switch and interface
+    switch_names: set[str] = set()
+    for w_index, switch in enumerate(site.spec.switches):
+        if switch.name in switch_names:
+            found.append(
+                error(
                     "N3",
                     repo.source(site),
                     ("spec", "switches", w_index, "name"),
                     f"site {site.name}: switch {switch.name} declared twice",
                 )
-            switch_names.add(switch.name)
-            interfaces: set[str] = set()
-            for p_index, port in enumerate(switch.ports):
-                path = ("spec", "switches", w_index, "ports", p_index)
-                if port.interface in interfaces:
-                    yield error(
+            )
+        switch_names.add(switch.name)
+        interfaces: set[str] = set()
+        for p_index, port in enumerate(switch.ports):
+            interface, floor_port = port.interface, port.floor_port
+            if interface in interfaces:
+                found.append(
+                    error(
                         "N3",
                         repo.source(site),
-                        (*path, "interface"),
-                        f"site {site.name}: {switch.name} {port.interface} is listed twice",
+                        ("spec", "switches", w_index, "ports", p_index, "interface"),
+                        f"site {site.name}: {switch.name} {interface} is listed twice",
                     )
-                interfaces.add(port.interface)
-                if port.floor_port in behind:
-                    yield error(
+                )
+            interfaces.add(interface)
+            if floor_port in behind:
+                other, other_interface = behind[floor_port]
+                found.append(
+                    error(
                         "N3",
                         repo.source(site),
-                        (*path, "floorPort"),
-                        f"site {site.name}: floor port {port.floor_port} is behind both "
-                        f"{behind[port.floor_port]} and {switch.name} {port.interface}",
+                        ("spec", "switches", w_index, "ports", p_index, "floorPort"),
+                        f"site {site.name}: floor port {floor_port} is behind both "
+                        f"{other} {other_interface} and {switch.name} {interface}",
                     )
-                behind[port.floor_port] = f"{switch.name} {port.interface}"
-                if port.floor_port not in space_of:
-                    yield error(
+                )
+            behind[floor_port] = (switch.name, interface)
+            if floor_port not in space_of:
+                found.append(
+                    error(
                         "N3",
                         repo.source(site),
-                        (*path, "floorPort"),
-                        f"site {site.name}: floor port {port.floor_port} is not in any space",
+                        ("spec", "switches", w_index, "ports", p_index, "floorPort"),
+                        f"site {site.name}: floor port {floor_port} is not in any space",
                     )
-        for s_index, space in enumerate(site.spec.spaces):
-            for f_index, floor_port in enumerate(space.floor_ports):
-                if floor_port not in behind:
-                    yield error(
+                )
+    for s_index, space in enumerate(site.spec.spaces):
+        for f_index, floor_port in enumerate(space.floor_ports):
+            if floor_port not in behind:
+                found.append(
+                    error(
                         "N3",
                         repo.source(site),
                         ("spec", "spaces", s_index, "floorPorts", f_index),
-                        f"site {site.name}: floor port {floor_port} is not behind any switch port",
+                        f"site {site.name}: floor port {floor_port} is not behind any switch "
+                        "port",
                         "add it to a switch's ports",
                     )
-        cabled[site.name] = space_of
-    yield from _contract_spaces(repo, ctx)
-    yield from _activated_floor_ports(repo, ctx, cabled)
+                )
+    return found, space_of, space_names
 
 
-def _contract_spaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
+def _contract_spaces(
+    repo: Repo, ctx: Context, spaces: dict[str, set[str]]
+) -> Iterator[Finding]:
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
-    spaces = {site.name: {s.name for s in site.spec.spaces} for site in repo.sites.values()}
-    for contract in sorted(repo.contracts.values(), key=lambda c: c.name):
+    for contract in (repo.contracts[name] for name in sorted(repo.contracts)):
         site = repo.sites.get(contract.spec.site)
         if site is None:
             continue
@@ -334,7 +385,7 @@ def _activated_floor_ports(
     repo: Repo, ctx: Context, cabled: dict[str, dict[str, str]]
 ) -> Iterator[Finding]:
     used: dict[tuple[str, str], str] = {}
-    for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
+    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
         if decommissioned(occupier, ctx.today):
             continue  # D3: its floor ports are released (the documents stay, read-only)
         for index, activation in enumerate(occupier.spec.activations.floor_ports):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from reconciler.catalogue import (
     Infra,
     Status,
-    allocated,
-    contract_of,
+    allocations,
+    charges,
     in_use,
     quantity_of,
     statuses,
@@ -72,10 +72,13 @@ def s1_contract(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 def s2_start_date(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """The start date comes from the contract and cannot be overridden."""
-    for service in repo.services.values():
-        contract = contract_of(repo, service)
+    charged = charges(repo)
+    for name, service in repo.services.items():
         start = service.spec.start
-        if contract is not None and start is not None and start != contract.spec.start:
+        if start is None:
+            continue
+        contract = charged[name]
+        if contract is not None and start != contract.spec.start:
             yield error(
                 "S2",
                 repo.source(service),
@@ -206,23 +209,25 @@ def _live_services(repo: Repo, ctx: Context) -> dict[tuple[str, str], list[Servi
     the timeline (S10), and does not cover for a missing one today."""
     out: dict[tuple[str, str], list[Service]] = {}
     status = statuses(repo, ctx.today)
+    active = Status.ACTIVE
     for key, services in repo.services_at.items():
-        kept = [s for s in services if status[s.metadata.name] is Status.ACTIVE]
+        kept = [s for s in services if status[s.metadata.name] is active]
         if kept:
             out[key] = kept
     return out
 
 
 def _replacement_pair(a: Service, b: Service) -> bool:
-    return a.spec.replaces == b.name or b.spec.replaces == a.name
+    return a.spec.replaces == b.metadata.name or b.spec.replaces == a.metadata.name
 
 
 def _together(repo: Repo, a: Service, b: Service) -> bool:
     """Whether two services can be live on the same day: a service runs from its contract's
     start, until the contract's end only when the contract deprovisions at its end."""
     periods = []
+    charged = charges(repo)
     for service in (a, b):
-        contract = contract_of(repo, service)
+        contract = charged.get(service.metadata.name)
         if contract is None:
             periods.append((date.min, date.max))
             continue
@@ -235,8 +240,9 @@ def _together(repo: Repo, a: Service, b: Service) -> bool:
 
 def _definition_on(service: Service, day: date) -> str:
     """The definition a line has on `day`, its scheduled changes applied (S10)."""
-    name = service.spec.definition
-    for change in service.spec.changes:
+    spec = service.spec
+    name = spec.definition
+    for change in spec.changes:
         if change.on <= day and change.definition is not None:
             name = change.definition
     return name
@@ -259,13 +265,18 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Dependent services (`requires`), mutually exclusive ones (`excludes`) and the limit per
     occupier (`maxPerOccupier`): an occupier's service set at a site that breaks one is
     rejected, naming both services."""
+    definitions = repo.definitions
     for (occupier, site), services in _live_services(repo, ctx).items():
         by_definition: dict[str, list[Service]] = defaultdict(list)
-        for service in services:
-            by_definition[_definition_on(service, ctx.today)].append(service)
-        for service in services:
-            definition = repo.definitions.get(_definition_on(service, ctx.today))
-            if definition is None:
+        named = [
+            (s, _definition_on(s, ctx.today) if s.spec.changes else s.spec.definition)
+            for s in services
+        ]
+        for service, name in named:
+            by_definition[name].append(service)
+        for service, name in named:
+            definition = definitions.get(name)
+            if definition is None or not definition.spec.requires:
                 continue
             for entry in definition.spec.requires:
                 names = _requirement_names(entry)
@@ -281,7 +292,7 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     )
         yield from _exclusions(repo, occupier, site, by_definition, ctx.today)
         for name, lines in by_definition.items():
-            definition = repo.definitions.get(name)
+            definition = definitions.get(name)
             limit = definition.spec.max_per_occupier if definition else None
             if limit is None:
                 continue
@@ -350,23 +361,35 @@ _INFRA_HINT = {
 def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """X ≤ Y: nothing can be activated beyond what the services allocate, and services cannot be
     removed or reduced below what is in use (today, or on the date of a scheduled change)."""
-    for occupier in repo.occupiers.values():
-        if occupier.spec.decommission is not None:
+    automatic_at: defaultdict[str, set[str]] = defaultdict(set)  # numbers the ledger holds
+    for who, site in ctx.active_numbers:
+        automatic_at[who].add(site)
+    allocated = allocations(repo, ctx.today)
+    nothing: Counter[str] = Counter()
+    phones = Infra.PHONE_NUMBERS
+    for name, occupier in repo.occupiers.items():
+        spec = occupier.spec
+        if spec.decommission is not None:
             continue  # D3 deactivates everything; nothing to count
-        sites = {a.site for a in occupier.spec.activations.floor_ports}
-        sites |= {a.site for a in occupier.spec.activations.numbers}
-        sites |= {d.site for d in occupier.spec.wifi_devices}
-        for user in occupier.spec.users:
-            sites |= set(wifi_sites(repo, occupier, user.wifi, ctx.today))
-        sites |= {site for (who, site) in ctx.active_numbers if who == occupier.name}
-        for site in sorted(sites):
+        activations = spec.activations
+        sites = {a.site for a in activations.floor_ports}
+        sites.update(a.site for a in activations.numbers)
+        sites.update(d.site for d in spec.wifi_devices)
+        for user in spec.users:
+            if user.wifi:
+                sites.update(wifi_sites(repo, occupier, user.wifi, ctx.today))
+        if name in automatic_at:
+            sites |= automatic_at[name]
+        for site in sorted(sites) if len(sites) > 1 else sites:
             used = in_use(repo, occupier, site, ctx.today)
             automatic: tuple[str, ...] = ()
-            if not used[Infra.PHONE_NUMBERS]:
-                automatic = ctx.active_numbers.get((occupier.name, site), ())
-                used[Infra.PHONE_NUMBERS] = len(automatic)
-            alloc = allocated(repo, occupier.name, site, ctx.today, ctx.today)
-            found = _over_allocation(repo, occupier.name, site, used, alloc)
+            if not used[phones]:
+                automatic = ctx.active_numbers.get((name, site), ())
+                used[phones] = len(automatic)
+            alloc = allocated.get((name, site), nothing)
+            if all(x <= alloc.get(kind, 0) for kind, x in used.items()):
+                continue  # the common case: nothing over
+            found = _over_allocation(repo, name, site, used, alloc)
             yield from (_automatic(f, automatic) for f in found)
 
 
@@ -445,8 +468,8 @@ def _last_activation(
 def s8_replaces(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Upgrade is make-before-break: `replaces` names a service of the same occupier and site."""
     replaced_by: dict[str, str] = {}
-    upgrades = [s for s in repo.services.values() if s.spec.replaces is not None]
-    for service in sorted(upgrades, key=lambda s: s.name):
+    upgrades = {n: s for n, s in repo.services.items() if s.spec.replaces is not None}
+    for service in (upgrades[name] for name in sorted(upgrades)):
         old_name = service.spec.replaces
         if old_name is None:
             continue
@@ -485,7 +508,9 @@ def _replaces_cycles(repo: Repo) -> Iterator[Finding]:
     """a replaces b, b replaces a: each would wait for the other to be Active, both end
     Inactive and both are still charged. Reported once per cycle, on its first member."""
     seen: set[str] = set()
-    for name in sorted(repo.services):
+    # only lines that replace another can be in a cycle
+    upgrades = (name for name, s in repo.services.items() if s.spec.replaces is not None)
+    for name in sorted(upgrades):
         path: list[str] = []
         current: str | None = name
         while current is not None and current not in seen and current not in path:
@@ -532,7 +557,7 @@ def s10_scheduled_changes(repo: Repo, ctx: Context) -> Iterator[Finding]:
         changes = service.spec.changes
         if not changes:
             continue
-        contract = contract_of(repo, service)
+        contract = charges(repo)[service.metadata.name]
         previous: date | None = None
         for index, change in enumerate(changes):
             path = ("spec", "changes", index)

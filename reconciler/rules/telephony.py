@@ -93,7 +93,7 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         f"{block.first}.. overlap",
                     )
     holders: dict[str, str] = {}
-    for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
+    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
         if decommissioned(occupier, ctx.today):
             continue  # D3: its numbers are deactivated; they cool off in the ledger
         numbers = occupier.spec.activations.numbers
@@ -146,7 +146,7 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 )
 
 
-def _mac_key(mac: str) -> str:
+def mac_key(mac: str) -> str:
     return mac.replace("-", "").replace(":", "").lower()
 
 
@@ -154,13 +154,13 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Wi-Fi users and devices count against their allocations (S7); a MAC is unique per site;
     Wi-Fi is only at sites where the occupier has a contract."""
     seen: dict[tuple[str, str], str] = {}
-    for occupier in sorted(repo.occupiers.values(), key=lambda o: o.name):
+    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
         if decommissioned(occupier, ctx.today):
             continue  # D3: its Wi-Fi devices are deleted, their MACs free again
         sites = set(repo.sites_of(occupier.name))
         for index, device in enumerate(occupier.spec.wifi_devices):
             path = ("spec", "wifiDevices", index)
-            key = (device.site, _mac_key(device.mac))
+            key = (device.site, mac_key(device.mac))
             if key in seen:
                 yield error(
                     "T3",

@@ -104,6 +104,41 @@ def test_s10_a_contract_that_starts_later_is_checked_from_its_start(world: World
     assert [(f.rule, f.on) for f in result.findings if f.is_error] == [("S5", date(2027, 3, 1))]
 
 
+def test_s10_a_line_that_ends_is_checked_from_the_day_after(world: World) -> None:
+    """A service's own end date (Splynx) is a date of the timeline: the public IP is left
+    without internet from the next day."""
+    result = world.with_(
+        service("acme-net", "internet-lan-100", end="2027-01-31"),
+        service("acme-ip", "public-ip"),
+    )
+    assert [(f.rule, f.on) for f in result.findings if f.is_error] == [("S5", date(2027, 2, 1))]
+
+
+def test_s10_a_floor_port_freed_on_a_date_is_no_longer_in_conflict_from_that_date(
+    world: World,
+) -> None:
+    """Occupiers compared by a shared floor port and space (N3): when the first leaves, the
+    second's conflicts end on that date; an occupier elsewhere at the site is unaffected."""
+    port = {"site": "london-bridge", "floorPort": "F3-01", "role": "internet"}
+    leaving = {"confirm": "Acme Ltd", "irreversible": True, "at": "2027-02-01"}
+    result = world.with_(
+        occupier("acme", activations={"floorPorts": [port]}, decommission=leaving),
+        occupier("globex", activations={"floorPorts": [port]}),
+        contract("globex-lb", "globex"),
+        occupier("hooli", activations={"floorPorts": [{**port, "floorPort": "F3-05"}]}),
+        contract("hooli-lb", "hooli", spaces=["suite-302"]),
+    )
+    conflicts = {
+        "floor port F3-01 at london-bridge is activated by both acme and globex",
+        "space suite-301 at london-bridge is leased to both acme (acme-lb) and globex "
+        "(globex-lb) at the same time",
+    }
+    assert {(f.message, f.on) for f in result.of("N3")} == {(m, None) for m in conflicts}
+    line = timeline(result.repo or Repo(), Context(today=date(2026, 11, 23)))
+    assert {f.message for f in line.on(date(2027, 1, 31)) if f.rule == "N3"} == conflicts
+    assert not {f for f in line.on(date(2027, 2, 1)) if f.rule == "N3"}
+
+
 # ------------------------------------------------------------------ property
 
 
@@ -124,6 +159,9 @@ ALL_DAYS = [
     "2028-01-01",
 ]
 DAYS = st.sampled_from(ALL_DAYS)
+SITES = st.sampled_from(["london-bridge", "manchester"])
+# one device written two ways, and another: T3 compares occupiers by MAC at a site
+MACS = ["02:00:5e:00:00:01", "02-00-5E-00-00-01", "02:00:5e:00:00:02"]
 DEFINITIONS = [d["metadata"]["name"] for d in CATALOGUE if not d["spec"].get("inactive")]
 
 
@@ -138,7 +176,7 @@ def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
             unique=True,
         )
     ):
-        where = draw(st.sampled_from(["london-bridge", "manchester"]))
+        where = draw(SITES)
         starts = draw(st.lists(DAYS, min_size=1, max_size=2))
         names = []
         for n, start in enumerate(starts):
@@ -174,6 +212,7 @@ def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
                     site=where,
                     quantity=draw(st.integers(1, 2)),
                     changes=changes,
+                    **({"end": draw(DAYS)} if draw(st.booleans()) else {}),
                 )
             )
         ports = draw(
@@ -182,12 +221,17 @@ def repos(draw: st.DrawFn) -> list[dict[str, Any]]:
         numbers = draw(
             st.lists(st.sampled_from(["+442079460001", "+442079460002"]), max_size=2, unique=True)
         )
+        macs = draw(st.lists(st.sampled_from(MACS), max_size=2, unique=True))
         spec: dict[str, Any] = {
             "activations": {
                 "floorPorts": [{"site": where, "floorPort": p, "role": "internet"} for p in ports],
                 "numbers": [{"site": where, "number": n} for n in numbers],
             },
             "users": [{"name": "ann", "email": "ann@example.com", "wifi": draw(st.booleans())}],
+            "wifiDevices": [
+                {"name": f"printer-{n}", "mac": mac, "site": draw(SITES)}
+                for n, mac in enumerate(macs)
+            ],
         }
         if draw(st.booleans()):
             spec["decommission"] = {
