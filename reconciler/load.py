@@ -115,22 +115,12 @@ def _read_here(path: str) -> _Read:
 
 
 def _add_parsed(loaded: Loaded, paths: list[str], findings: list[list[Finding]], docs: Any) -> None:
-    """Add what a child parsed, in file order. The usual document (no free-form field that
-    could nest too deeply, valid) goes straight from its one pydantic-core call to the repo:
-    tens of thousands of documents make every call on the way count."""
+    """Add what a child parsed, in file order."""
     for path, found, pairs in zip(paths, findings, docs, strict=True):
         loaded.findings.extend(found)
+        reread = partial(_text_again, path)  # only to point at a document nested too deeply
         for index, raw in pairs:
-            source = Source(path, index)
-            if type(raw) is dict and "status" not in raw:
-                metadata = raw.get("metadata")
-                if type(metadata) is dict and "managedFields" not in metadata:
-                    doc = _valid(raw)
-                    if doc is not None:
-                        _register(loaded, doc, source)
-                        continue
-            # reread: only to point at a document nested too deeply
-            _add(loaded, raw, source, partial(_text_again, path))
+            _add(loaded, raw, Source(path, index), reread)
 
 
 def _text_again(path: str) -> str:
