@@ -73,7 +73,6 @@ def discover(root: str) -> list[str]:
 class Parsing:
     """Files being parsed in a forked child, in order, CHUNK files at a time."""
 
-    root: str
     paths: list[str]
     stream: Stream[Chunk]
 
@@ -85,7 +84,7 @@ def start(root: str, files: list[str] | None = None) -> Parsing | None:
     paths = list(files) if files is not None else discover(root)
     if len(paths) < FORK_FROM_FILES or not hasattr(os, "fork"):
         return None
-    return Parsing(root, paths, from_child(lambda: chunks(paths)))
+    return Parsing(paths, from_child(lambda: chunks(paths)))
 
 
 def chunks(paths: list[str]) -> Iterator[Chunk]:
