@@ -156,17 +156,10 @@ def validated(
     context: Context | None = None,
 ) -> Validation:
     """Validation happens before anything else: invalid input never reaches a device."""
-    from reconciler import output
     from reconciler.validate import validate
 
     context = context or rules_context(state, today, actor)
-    result = validate(path, today, actor, context=context, fork=True)
-    if context.actor is not None or context.base is not None:
-        note(result.repo, context)
-    if not result.ok:
-        click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
-        raise SystemExit(EXIT_FAILED)
-    return result
+    return _accepted(validate(path, today, actor, context=context, fork=True), context)
 
 
 def validated_and(
@@ -175,16 +168,25 @@ def validated_and(
     """`validated`, running `then` (read-only work, such as a plan) on the loaded repo while
     the rules run (validate_and): its result, only once the input is known valid.
     `parsing`: the files' parse, already started in a forked child."""
-    from reconciler import output
     from reconciler.validate import validate_and
 
     result, outcome = validate_and(path, context, then, parsing)
+    _accepted(result, context, outcome is not None)
+    assert outcome is not None  # _accepted exits otherwise
+    return result, outcome
+
+
+def _accepted(result: Validation, context: Context, usable: bool = True) -> Validation:
+    """The result, after P1's note; invalid input (or unusable work) is shown, and the
+    command ends with exit 1."""
+    from reconciler import output
+
     if context.actor is not None or context.base is not None:
         note(result.repo, context)
-    if not result.ok or outcome is None:
+    if not result.ok or not usable:
         click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
         raise SystemExit(EXIT_FAILED)
-    return result, outcome
+    return result
 
 
 def loaded_repo(path: str, today: date) -> Repo:
