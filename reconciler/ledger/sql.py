@@ -548,17 +548,6 @@ class SqlLedger:
             cursor.execute("SELECT device, site, intent FROM device_intent")
             return {device: (site, text) for device, site, text in cursor.fetchall()}
 
-    def record_intent(self, device: str, site: str, text: str) -> None:
-        """Remember the whole intent a device was last successfully given (for `drift`)."""
-        with self.transaction() as tx:
-            tx.record_intents([(device, site, text)])
-
-    def record_repairs(self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]) -> None:
-        """Record the drift apply number `seq` repaired on `device`: (resource, what the
-        device had, what it was given)."""
-        with self.transaction() as tx:
-            tx.record_repairs(seq, device, rows)
-
     def repairs(self) -> list[tuple[int, str, str, str, str, str]]:
         """(apply seq, device, resource, found, restored, when) of every repair, in order."""
         with self.reading() as cursor:
@@ -695,11 +684,6 @@ class SqlLedger:
 
     def set_status_in(self, cursor: Any, kind: str, name: str, status: str, reason: str) -> None:
         cursor.execute(self.q(UPSERT_STATUS), (kind, name, status, reason, _now()))
-
-    def record_applied(self, device: str, items: dict[str, str]) -> None:
-        """Remember what a device was last successfully configured with (for `plan`)."""
-        with self.transaction() as tx:
-            tx.record_applied(device, items)
 
 
 def _busy_timeout() -> float:
