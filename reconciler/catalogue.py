@@ -249,40 +249,17 @@ def allocation(
 
 
 def allocations(repo: Repo, today: date) -> dict[tuple[str, str], Counter[str]]:
-    """`allocated` on `today` of every occupier at every site, in one pass, remembered (S7
-    asks for all of them). Read only: the counters are shared."""
+    """`allocated` on `today` of every occupier at every site, remembered (S7 asks for all of
+    them). Read only: the counters are shared."""
     key = ("allocations", today)
     known = repo.memo.get(key)
-    if known is not None:
-        return known  # type: ignore[return-value]
-    status = statuses(repo, today)
-    units = _units(repo)
-    definitions = repo.definitions
-    inactive = Status.INACTIVE
-    out: dict[tuple[str, str], Counter[str]] = {}
-    for name, service in repo.services.items():
-        spec = service.spec
-        at = (spec.occupier, spec.site)
-        total = out.get(at)
-        if total is None:
-            total = out[at] = Counter()
-        if status[name] is inactive:  # not live
-            continue
-        if spec.changes:
-            definition, quantity, _ = terms_on(repo, service, today)
-            unit = units.get(definition.metadata.name) if definition is not None else None
-        else:
-            unit = units.get(spec.definition)
-            quantity = (
-                spec.quantity
-                if spec.quantity is not None
-                else quantity_of(service, definitions.get(spec.definition))
-            )
-        if unit is not None:
-            for kind, count in unit.items():
-                total[kind] += count * quantity
-    repo.memo[key] = out
-    return out
+    if known is None:
+        status = statuses(repo, today)
+        known = repo.memo[key] = {
+            at: allocation(repo, services, status, today)
+            for at, services in repo.services_at.items()
+        }
+    return known  # type: ignore[return-value]
 
 
 def _units(repo: Repo) -> dict[str, dict[str, int]]:
