@@ -218,11 +218,14 @@ def check_depth(
         stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
 
 
+def too_deep(limit: int = MAX_DEPTH) -> str:
+    """What a document nested deeper than `limit` is told (the parser's own recursion limit
+    says the same)."""
+    return f"nested more than {limit} levels deep; desired state never needs that"
+
+
 def _too_deep(text: str | Callable[[], str], limit: int) -> None:
-    raise InputError(
-        f"nested more than {limit} levels deep; desired state never needs that",
-        _deep_line(text if isinstance(text, str) else text(), limit),
-    )
+    raise InputError(too_deep(limit), _deep_line(text if isinstance(text, str) else text(), limit))
 
 
 def _deep_line(text: str, limit: int) -> int:

@@ -20,7 +20,6 @@ import yaml_rs
 from reconciler.findings import Finding, error, warning
 from reconciler.forked import Stream, from_child
 from reconciler.inputs import (
-    MAX_DEPTH,
     InputError,
     bare_on,
     check_tags,
@@ -28,6 +27,7 @@ from reconciler.inputs import (
     position,
     read_capped,
     split_documents,
+    too_deep,
 )
 
 ALIAS_LIMITS = yaml_rs.AliasLimits(
@@ -167,8 +167,7 @@ def parse_error(path: str, text: str, rs_message: str) -> Finding:
     found = _RS_POSITION.search(rs_message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
     if "recursion limit" in rs_message:  # `[[[[…` thousands deep: say the documented limit
-        deep = f"nested more than {MAX_DEPTH} levels deep; desired state never needs that"
-        return file_error(path, line, column, deep)
+        return file_error(path, line, column, too_deep())
     from reconciler.compose import syntax_error
 
     found_at = syntax_error(text)
