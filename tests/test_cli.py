@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
+from tests.support.example import ZETA
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = ["--today", "2026-11-23"]
@@ -165,14 +166,7 @@ def test_plan_base_previews_only_the_pull_request(tmp_path: Path) -> None:
     git(work, "-c", "user.email=t@e", "-c", "user.name=t", "add", ".")
     git(work, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "base")
     # the pull request: a new occupier moves into an empty studio at Manchester
-    (work / "desired-state" / "occupiers" / "zeta.yaml").write_text(
-        "apiVersion: tenantry.dev/v1alpha1\nkind: Occupier\nmetadata: {name: zeta}\n"
-        "spec: {displayName: Zeta Ltd}\n---\n"
-        "apiVersion: tenantry.dev/v1alpha1\nkind: Contract\nmetadata: {name: zeta-mw}\n"
-        "spec: {occupier: zeta, site: manchester-works, start: 2026-11-01, spaces: [studio-d]}\n"
-        "---\napiVersion: tenantry.dev/v1alpha1\nkind: Service\nmetadata: {name: zeta-net}\n"
-        "spec: {occupier: zeta, site: manchester-works, definition: internet-lan-100}\n"
-    )
+    (work / "desired-state" / "occupiers" / "zeta.yaml").write_text(ZETA)
     code, out = run(
         "plan",
         str(work / "desired-state"),

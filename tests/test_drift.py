@@ -12,18 +12,11 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.ledger import open_ledger
+from tests.support.example import ZETA
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = ["--today", "2026-11-23"]
 PORT = "port GigabitEthernet1/0/1"
-ZETA = (
-    "apiVersion: tenantry.dev/v1alpha1\nkind: Occupier\nmetadata: {name: zeta}\n"
-    "spec: {displayName: Zeta Ltd}\n---\n"
-    "apiVersion: tenantry.dev/v1alpha1\nkind: Contract\nmetadata: {name: zeta-mw}\n"
-    "spec: {occupier: zeta, site: manchester-works, start: 2026-11-01, spaces: [studio-d]}\n"
-    "---\napiVersion: tenantry.dev/v1alpha1\nkind: Service\nmetadata: {name: zeta-net}\n"
-    "spec: {occupier: zeta, site: manchester-works, definition: internet-lan-100}\n"
-)
 
 
 class Tenantry:
