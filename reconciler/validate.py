@@ -179,7 +179,8 @@ LOCATE_IN_TWO_FROM = 1_000  # findings
 def located(findings: list[Finding], fork: bool = False) -> list[Finding]:
     """The findings at their file:line:column. `fork` (CLI only): many findings are located
     half here, half in a forked child, and come back in their order."""
-    if not fork or len(findings) < LOCATE_IN_TWO_FROM or not hasattr(os, "fork"):
+    unplaced = sum(1 for f in findings if not f.file)  # the two-core rules placed theirs
+    if not fork or unplaced < LOCATE_IN_TWO_FROM or not hasattr(os, "fork"):
         return Positions().resolve(findings)
     odd = in_child(lambda: Positions().resolve(findings[1::2]))
     out = list(findings)
