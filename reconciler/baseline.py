@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import gitbase
-from reconciler.change import Change, Mark, State, state
+from reconciler.change import Mark, State, state
 from reconciler.load import load
 from reconciler.model.repo import Ref, Repo
 
@@ -103,25 +103,6 @@ def _git(where: str | Path, *args: str) -> str:
         return gitbase.git(_folder(where), *args).decode(errors="surrogateescape")
     except (gitbase.GitError, OSError):
         return ""
-
-
-def summary(change: Change | None, actor: str | None, approvers: frozenset[str]) -> str:
-    """The one line that says what P1 judged (or that it did not run)."""
-    if actor is None:
-        return (
-            "note: P1 and D2's admin check not run: no --actor (TENANTRY_ACTOR) says who "
-            "makes the change"
-        )
-    who = actor + (f" (approved by {', '.join(sorted(approvers))})" if approvers else "")
-    if change is None:
-        return f"note: P1 judged {who} on every document: no base to compare with (--base REF)"
-    if not change.touches:
-        return f"note: P1 checked nothing: no document changed since {change.base}"
-    sites = ", ".join(change.sites) or "no site"
-    return (
-        f"note: P1 judged {who} on {len(change.touches)} document(s) changed since "
-        f"{change.base}, touching {sites}"
-    )
 
 
 def _ref(key: str) -> Ref:

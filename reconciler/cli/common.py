@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from reconciler.change import State
+    from reconciler.change import Change, State
     from reconciler.ledger.sql import SqlLedger
     from reconciler.load import Loaded
     from reconciler.model.repo import Repo
@@ -142,10 +142,28 @@ def rules_context(
 
 def note(repo: Repo, context: Context) -> None:
     """One line on stderr: what P1 judged, or that it did not run."""
-    from reconciler.baseline import summary
     from reconciler.validate import measured_change
 
     click.echo(summary(measured_change(repo), context.actor, context.approvers), err=True)
+
+
+def summary(change: Change | None, actor: str | None, approvers: frozenset[str]) -> str:
+    """The one line that says what P1 judged (or that it did not run)."""
+    if actor is None:
+        return (
+            "note: P1 and D2's admin check not run: no --actor (TENANTRY_ACTOR) says who "
+            "makes the change"
+        )
+    who = actor + (f" (approved by {', '.join(sorted(approvers))})" if approvers else "")
+    if change is None:
+        return f"note: P1 judged {who} on every document: no base to compare with (--base REF)"
+    if not change.touches:
+        return f"note: P1 checked nothing: no document changed since {change.base}"
+    sites = ", ".join(change.sites) or "no site"
+    return (
+        f"note: P1 judged {who} on {len(change.touches)} document(s) changed since "
+        f"{change.base}, touching {sites}"
+    )
 
 
 def validated(
