@@ -1,5 +1,5 @@
 """`python -m reconciler.cli`: the same as the `tenantry` console script."""
 
-from reconciler.cli.group import run
+from reconciler.cli.entry import run
 
 run()

@@ -9,16 +9,17 @@ the dashboard nor the operator (click's LazyGroup pattern).
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from typing import Any, NamedTuple
 
 import click
 
+from reconciler import __version__
 from reconciler.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from reconciler.cli.entry import run as run
+from reconciler.cli.entry import without_pydantic_plugins
 
-# The CLI uses no pydantic plugins: looking for them reads every installed package's metadata.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+without_pydantic_plugins()
 
 
 class Lazy(NamedTuple):
@@ -177,19 +178,6 @@ class Tenantry(click.Group):
 
 
 @click.group(cls=Tenantry, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tenantry")
+@click.version_option(__version__, package_name="tenantry")
 def main() -> None:
     """GitOps for flexible-workspace operators: occupiers, contracts and services as YAML."""
-
-
-def run() -> None:
-    """Console entry point. After the work is done the process exits without tearing down
-    the loaded repo object by object (tens of thousands of models: a quarter of a second)."""
-    try:
-        main()
-        code = EXIT_OK
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

@@ -23,6 +23,7 @@ from reconciler.cli.common import (
     rules_context,
     today_option,
 )
+from reconciler.cli.entry import parsed_ahead
 from reconciler.parse import start as start_parsing
 
 if TYPE_CHECKING:
@@ -98,9 +99,11 @@ def validate(
         if unborn(path):
             changed_since = None  # no commit yet: everything is new, check it all
             base_ref = base_ref or ""
-    # A large repo's files are parsed in a forked child from now on, while this process
-    # imports the models (a third of a second) and reads the ledger.
-    parsing = start_parsing(path) if changed_since is None else None
+    # A large repo's files are parsed in a forked child (from before click was imported, if
+    # the entry point could tell the path) while this process imports the models (a third
+    # of a second) and reads the ledger.
+    # (never with --changed-since, which checks only some files: the entry point leaves it)
+    parsing = parsed_ahead(path) or (start_parsing(path) if changed_since is None else None)
     from reconciler.validate import validate as run_validate
 
     ref = base_ref if base_ref is not None else changed_since

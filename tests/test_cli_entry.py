@@ -1,0 +1,126 @@
+"""The entry point answers before click is loaded where it can: `tenantry --version` imports
+neither click nor the package metadata, and `tenantry validate` on a large repo has its files
+parsing in a forked child from the first moment, with the same findings as without."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import entry, main
+from reconciler.cli.validate import validate
+from reconciler.parse import FORK_FROM_FILES
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate  # noqa: E402
+
+SCRIPT = Path(sys.executable).with_name("tenantry")  # the console script pip installed
+TODAY = "2026-11-23"
+
+
+def imported(stderr: str) -> set[str]:
+    """The modules `python -X importtime` reported importing."""
+    return {
+        line.split("|")[-1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "package" not in line
+    }
+
+
+def test_version_is_the_package_version_without_click_or_metadata() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SCRIPT), "--version"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert done.stdout == f"tenantry, version {version('tenantry')}\n"
+    modules = imported(done.stderr)
+    assert "reconciler" in modules
+    assert not {"click", "importlib.metadata", "pydantic", "reconciler.cli.group"} & modules
+    by_click = CliRunner().invoke(main, ["--version"], prog_name="tenantry")
+    assert by_click.output == done.stdout
+
+
+def test_validate_imports_neither_pydantic_plugins_nor_package_metadata() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SCRIPT), "validate", str(ROOT / "desired-state")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    modules = imported(done.stderr)
+    assert "pydantic" in modules and "reconciler.validate" in modules
+    assert "importlib.metadata" not in modules
+
+
+def test_the_options_read_ahead_are_the_validate_options_that_take_a_value() -> None:
+    takes_value = {
+        name
+        for param in validate.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for name in param.opts
+    }
+    assert takes_value - {"--changed-since"} == entry.VALIDATE_VALUE_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("argv", "path"),
+    [
+        (["validate"], "."),
+        (["validate", "repo", "--today", TODAY], "repo"),
+        (["validate", "--format=json", "--state", "s.db", "repo"], "repo"),
+        (["validate", "--write", "sarif=x.sarif", "repo", "--actor", "ann"], "repo"),
+        (["validate", "repo", "--changed-since", "HEAD"], None),  # some files only
+        (["validate", "repo", "--help"], None),
+        (["validate", "-h"], None),
+        (["validate", "repo", "other"], None),  # click refuses it
+        (["validate", "repo", "--today"], None),
+        (["plan", "repo"], None),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_the_path_validate_will_read(argv: list[str], path: str | None) -> None:
+    assert entry.validate_path(argv) == path
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repo just large enough to be parsed in a forked child, a warning in half the files."""
+    root = tmp_path_factory.mktemp("large")
+    generate(root, 5, FORK_FROM_FILES, findings_fraction=0.5)
+    return root
+
+
+def test_validate_parsing_ahead_finds_what_validate_in_process_finds(large: Path) -> None:
+    args = ["validate", str(large), "--today", TODAY]
+    done = subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    in_process = CliRunner().invoke(main, args)  # no parse ahead: the command starts it
+    assert (done.returncode, done.stdout) == (in_process.exit_code, in_process.stdout)
+    assert done.stdout.count("warning[S3]") == FORK_FROM_FILES // 2
+
+
+def test_a_parse_ahead_for_another_path_is_stopped(large: Path) -> None:
+    entry.parse_ahead(["validate", str(large)])
+    assert entry._ahead is not None
+    child = entry._ahead[1].stream
+    assert entry.parsed_ahead(str(large / "sites")) is None
+    assert entry._ahead is None
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(child._pid, os.WNOHANG)
+
+
+def test_a_usage_error_is_one_with_a_parse_ahead_too(large: Path) -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "validate", str(large), "--format", "nosuch"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert done.returncode == 64 and "nosuch" in done.stderr
