@@ -8,6 +8,7 @@ parse over (`parsed_ahead`) if it is for the same path, or stops it.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import types
@@ -45,7 +46,11 @@ def run() -> None:
         print(f"{os.path.basename(sys.argv[0])}, version {__version__}")
         sys.stdout.flush()
         os._exit(0)
-    parse_ahead(argv)
+    if validate_path(argv) is not None:
+        # A short run whose bulk work pauses the collector anyway (`gc_paused`); what it
+        # imports first (pydantic, the models) lives until the end, so scanning it is waste.
+        gc.disable()
+        parse_ahead(argv)
     from reconciler.cli.group import main
 
     try:
