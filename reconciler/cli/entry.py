@@ -58,7 +58,8 @@ def run() -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    parsed_ahead(None)  # a parse the command did not take (a usage error) is stopped
+    finally:
+        parsed_ahead(None)  # a parse the command did not take (a usage error) is stopped
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
