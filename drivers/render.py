@@ -251,6 +251,7 @@ class RenderDriver(Driver[Intent, Path, File, str]):
 
     kind = "any"
     platform = PLATFORM
+    waits_on_device = False  # rendering is computing: devices are converged in turn
 
     def __init__(self, out_dir: str | Path | None = None) -> None:
         """`out_dir` defaults to TENANTRY_RENDER_DIR, else ./rendered."""
