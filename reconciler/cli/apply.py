@@ -99,16 +99,13 @@ def apply_command(
     if only_drift:
         head = validated(path, day, actor, state, context)
     else:
-        # planned while the rules run (the apply plans again if the ledger changes
-        # meanwhile), and what the ledger keeps of this desired state (P1's next base)
-        # computed meanwhile in another child
-        head, (desired, ahead) = validated_and(
-            path,
-            context,
-            lambda loaded: (_desired_meanwhile(loaded.repo, path),
-                            app.plan_ahead(loaded.repo, day)),
-            parsing,
+        # planned while the rules run (the apply plans again if the ledger changes meanwhile)
+        head, ahead = validated_and(
+            path, context, lambda loaded: app.plan_ahead(loaded.repo, day), parsing
         )
+        # what the ledger keeps of this desired state (P1's next base), computed in a child
+        # while the ledger allocates (the other core's idle time)
+        desired = _desired_meanwhile(head.repo, path)
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
