@@ -265,12 +265,16 @@ def _converge(
     child = _ChildConverging(theirs, push) if theirs else None
     with ThreadPoolExecutor(max_workers=max(run.parallel, 1)) as pool:
         futures = {pool.submit(push, name): name for name in sorted(targets) if name not in here}
-        for name in mine:
-            yield finished(push(name))
-            for converged in child.ready() if child is not None else ():
+        try:
+            for name in mine:
+                yield finished(push(name))
+                for converged in child.ready() if child is not None else ():
+                    yield finished(converged)
+            for converged in child.rest() if child is not None else ():
                 yield finished(converged)
-        for converged in child.rest() if child is not None else ():
-            yield finished(converged)
+        finally:  # the apply stopped (a ledger fault): the child stops converging too
+            if child is not None:
+                child.stream.close()
         pending = set(futures)
         while pending:
             ended, pending = wait(pending, FLUSH_S, FIRST_COMPLETED)

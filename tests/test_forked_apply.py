@@ -20,6 +20,7 @@ from reconciler import apply as executor
 from reconciler import forked as forked_work
 from reconciler.app import App
 from reconciler.billing import recording
+from reconciler.ledger import LedgerError
 from reconciler.load import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +131,21 @@ def test_billing_rows_are_computed_here_when_their_child_dies(
     alone, _ = applied(repo, tmp_path / "alone", fork=False)
     forked, _ = applied(repo, tmp_path / "forked", fork=True)
     assert forked["billing_event"] == alone["billing_event"] != []
+
+
+def test_an_apply_stopped_by_a_ledger_fault_leaves_no_child_converging(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger fails while devices converge: the error reaches the caller, and the child
+    converging the other half is stopped and reaped, not left writing files."""
+
+    def failing(self: Any) -> None:
+        raise LedgerError("ledger state.db: disk I/O error")
+
+    monkeypatch.setattr(executor, "FLUSH_S", 0.0)  # the first converged device is recorded
+    monkeypatch.setattr(executor._DeviceRecords, "flush", failing)
+    app = App(str(tmp_path / "state.db"), "render", str(tmp_path / "out"))
+    with pytest.raises(LedgerError, match="disk I/O error"):
+        app.apply(load(str(repo)).repo, TODAY, fork=True)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child at all: none still running, none unreaped
