@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -491,6 +491,7 @@ def _allocate(
     raise AssertionError("unreachable")
 
 
+@contextmanager
 def _billing_rows(
     tx: LedgerTransaction,
     ledger: Ledger,
@@ -499,14 +500,14 @@ def _billing_rows(
     active: set[str],
     unprovisioned: Collection[str],
     fork: bool,
-) -> Callable[[], list[tuple[object, ...]]]:
+) -> Iterator[Callable[[], list[tuple[object, ...]]]]:
     """Issue 19: the billing history's new rows, for the transaction that records the
     services Active — what each line's terms are from today on (activation, changes,
     retirement, removal, decommission), so charges never depend on what the documents say
     later. `active`: the lines Active once this transaction commits (an upgrade among them
     retires its line, S8); `unprovisioned`: lines a device failure kept from going Active
     (not charged yet). The history is read and the stamp taken now; the rows are computed
-    in a forked child meanwhile when `fork` and the repo is large (the returned function
+    in a forked child meanwhile when `fork` and the repo is large (the function yielded
     gives them)."""
     events = [history.event_of(row) for row in tx.billing_rows()]
     timelines = history.fold(events)
@@ -529,22 +530,25 @@ def _billing_rows(
         return [history.event_row(e) for e in added]
 
     if not fork or len(repo.services) < FORK_BILLING_FROM or not hasattr(os, "fork"):
-        return rows
-    from reconciler.forked import in_child
+        yield rows
+        return
+    from reconciler.forked import from_child
 
-    meanwhile = in_child(rows)
-    return lambda: _or_here(meanwhile(), rows)
+    child = from_child(lambda: [rows()])
+
+    def rows_of_child() -> list[tuple[object, ...]]:
+        found = next(child, None)
+        return found if found is not None else rows()  # it failed: computed here
+
+    try:
+        yield rows_of_child
+    finally:  # the child is reaped, also when the transaction failed before using its rows
+        child.close()
 
 
 # From this many lines on, the billing recording is computed in a forked child while the
 # apply writes the statuses.
 FORK_BILLING_FROM = 2000
-
-
-def _or_here(found: list[tuple[object, ...]] | None,
-             here: Callable[[], list[tuple[object, ...]]]) -> list[tuple[object, ...]]:
-    """The child's rows, or (it failed) computed here."""
-    return found if found is not None else here()
 
 
 def _driver(
@@ -601,6 +605,8 @@ def _finish(
     root: str = ".",
     fork: bool = False,
 ) -> int:
+    """The apply's last transaction: the releases of the sites whose devices all converged,
+    every status, and the billing history. The number of releases carried out."""
     reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
     known = ledger.statuses("Service")
     activated = ledger.statuses("Activated")
@@ -619,18 +625,7 @@ def _finish(
             and current.by_key.get(r.allocation.key) == r.allocation
         ]
         tx.apply(releases, current)
-        retired = replaced(repo, {n for n, r in known.items() if r.status == "Active"})
-        records: dict[str, tuple[str, str]] = {}
-        for service, status in statuses(repo, today).items():
-            site = repo.services[service].spec.site
-            if service in plan.services and site in failed_sites:
-                records[service] = ("Failed", reasons.get(site, ""))
-            elif service in plan.services:
-                records[service] = ("Active", "")
-            elif service in retired:
-                records[service] = ("Inactive", f"replaced by {retired[service]}")
-            else:
-                records[service] = (str(status), "")
+        records = _service_records(repo, today, plan, known, failed_sites, reasons)
         active_now = {service for service, record in records.items() if record[0] == "Active"}
         # charged from the day a line is provisioned: a line whose device failed waits
         unprovisioned = {
@@ -639,28 +634,68 @@ def _finish(
             if repo.services[s].spec.site in failed_sites
             and getattr(known.get(s), "status", None) != "Active"
         }
-        billing = _billing_rows(tx, ledger, repo, today, active_now, unprovisioned, fork)
-        for service, record in records.items():
-            before = known.get(service)
-            if before is None or (before.status, before.reason) != record:
-                tx.set_status("Service", service, *record)
-            if record[0] == "Active" and service not in activated:
-                # S2/S3: a service whose contract started in the past is charged from here
-                tx.set_status("Activated", service, today.isoformat())
-            if record[0] == "Active":
-                _record_terms(tx, repo, service, terms.get(service))
-        _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
-        for service, before in known.items():
-            # deleted from the repo: once every device converged it is no longer provisioned
-            if service not in repo.services and not failed_sites and before.status != "Inactive":
-                tx.set_status("Service", service, "Inactive", "removed from the desired state")
-        for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
-            if done != occupiers.get(name):
-                tx.set_status("Occupier", name, done.phase, done.encode())
-        _record_contracts(tx, repo, today, contracts, root)
-        tx.flush()  # the statuses, while the billing rows are still being computed
-        tx.add_billing_rows(billing())
+        with _billing_rows(tx, ledger, repo, today, active_now, unprovisioned, fork) as billing:
+            _record_services(tx, repo, today, records, known, failed_sites, activated, terms)
+            _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
+            for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
+                if done != occupiers.get(name):
+                    tx.set_status("Occupier", name, done.phase, done.encode())
+            _record_contracts(tx, repo, today, contracts, root)
+            tx.flush()  # the statuses, while the billing rows are still being computed
+            tx.add_billing_rows(billing())
     return len(releases)
+
+
+def _service_records(
+    repo: Repo,
+    today: date,
+    plan: Plan,
+    known: Mapping[str, StatusRecord],
+    failed_sites: set[str],
+    reasons: Mapping[str, str],
+) -> dict[str, tuple[str, str]]:
+    """(status, reason) of every service once this apply ends: Active where its devices
+    converged, Failed (with the device's reason) where they did not, Inactive when an Active
+    upgrade replaced it (S8), else what its contract says today."""
+    retired = replaced(repo, {n for n, r in known.items() if r.status == "Active"})
+    records: dict[str, tuple[str, str]] = {}
+    for service, status in statuses(repo, today).items():
+        site = repo.services[service].spec.site
+        if service in plan.services and site in failed_sites:
+            records[service] = ("Failed", reasons.get(site, ""))
+        elif service in plan.services:
+            records[service] = ("Active", "")
+        elif service in retired:
+            records[service] = ("Inactive", f"replaced by {retired[service]}")
+        else:
+            records[service] = (str(status), "")
+    return records
+
+
+def _record_services(
+    tx: LedgerTransaction,
+    repo: Repo,
+    today: date,
+    records: Mapping[str, tuple[str, str]],
+    known: Mapping[str, StatusRecord],
+    failed_sites: set[str],
+    activated: Mapping[str, StatusRecord],
+    terms: Mapping[str, str],
+) -> None:
+    """The services' statuses that changed, each Active line's activation day and terms, and
+    the services deleted from the repo (no longer provisioned once every device converged)."""
+    for service, record in records.items():
+        before = known.get(service)
+        if before is None or (before.status, before.reason) != record:
+            tx.set_status("Service", service, *record)
+        if record[0] == "Active" and service not in activated:
+            # S2/S3: a service whose contract started in the past is charged from here
+            tx.set_status("Activated", service, today.isoformat())
+        if record[0] == "Active":
+            _record_terms(tx, repo, service, terms.get(service))
+    for service, before in known.items():
+        if service not in repo.services and not failed_sites and before.status != "Inactive":
+            tx.set_status("Service", service, "Inactive", "removed from the desired state")
 
 
 def _record_terms(tx: LedgerTransaction, repo: Repo, name: str, before: str | None) -> None:

@@ -149,3 +149,17 @@ def test_an_apply_stopped_by_a_ledger_fault_leaves_no_child_converging(
         app.apply(load(str(repo)).repo, TODAY, fork=True)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child at all: none still running, none unreaped
+
+
+def test_a_ledger_fault_while_the_statuses_are_written_leaves_no_billing_child(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any) -> None:
+        raise LedgerError("ledger state.db: database or disk is full")
+
+    monkeypatch.setattr(executor, "_record_contracts", failing)
+    app = App(str(tmp_path / "state.db"), "render", str(tmp_path / "out"))
+    with pytest.raises(LedgerError, match="disk is full"):
+        app.apply(load(str(repo)).repo, TODAY, fork=True)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
