@@ -292,19 +292,23 @@ FORK_DEVICES_FROM = 64
 
 
 def _shares(names: list[str], targets: Mapping[str, Intent]) -> tuple[list[str], list[str]]:
-    """(this process's devices, the child's): about equal work — a router with a hundred
-    gateways is worth many small switches — or all here when there are few."""
+    """(this process's devices, the child's), split by size — a router with a hundred
+    gateways is worth many small switches — so that both end together: this process also
+    records every device, so it renders less (MINE); all here when there are few."""
     if len(names) < FORK_DEVICES_FROM or not hasattr(os, "fork"):
         return names, []
     size = {n: sum(len(v) for v in vars(targets[n]).values() if type(v) is tuple) + 1
             for n in names}
     shares: tuple[list[str], list[str]] = ([], [])
-    load = [0, 0]
+    load = [0.0, 0.0]
     for name in sorted(names, key=lambda n: (-size[n], n)):
-        side = 0 if load[0] <= load[1] else 1
+        side = 0 if load[0] / MINE <= load[1] / (1 - MINE) else 1
         shares[side].append(name)
         load[side] += size[name]
     return sorted(shares[0]), sorted(shares[1])
+
+
+MINE = 0.4  # the share of the rendering this process keeps while the child renders the rest
 
 
 class _ChildConverging:
