@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from ipaddress import IPv4Network
 
 from reconciler import allocate
 from reconciler.catalogue import decommissioned, holds, terms_on
@@ -29,10 +28,14 @@ class SiteState:
     today: date
     taken: defaultdict[Kind, set[str]]
     cooling: dict[str, date]  # number → the end of its cooling-off
-    nets: dict[Kind, list[IPv4Network]] = field(default_factory=dict)
+    # VLANs (with the reserved ones), prefixes and public addresses as integer ranges, for the
+    # allocators; built on first use
+    ranges: dict[Kind, allocate.Taken] = field(default_factory=dict)
     # value → the occupier whose activations name it: taken before anything is handed out
     named: defaultdict[Kind, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     usable: dict[str, list[str]] = field(default_factory=dict)  # occupier → its floor ports
+    public: list[allocate.PublicRange] | None = None  # the site's public pools, as ranges
+    spaces: dict[str, list[int]] | None = None  # space name → its places in the site's order
 
     @classmethod
     def of(
@@ -50,11 +53,23 @@ class SiteState:
                 taken[row.kind].add(row.value)
         return cls(site, today, taken, cooling)
 
-    def networks(self, kind: Kind) -> list[IPv4Network]:
-        """The held prefixes or public blocks of the site, parsed once per plan."""
-        if kind not in self.nets:
-            self.nets[kind] = [IPv4Network(v) for v in self.taken.get(kind, ())]
-        return self.nets[kind]
+    def ranges_of(self, kind: Kind) -> allocate.Taken:
+        """What is taken of a VLAN, prefix or public pool, as the allocators read it."""
+        found = self.ranges.get(kind)
+        if found is None:
+            values = self.taken.get(kind, ())
+            if kind is Kind.VLAN:
+                vlans = (*map(int, values), *self.site.spec.vlans.reserved)
+                found = allocate.Taken((v, v + 1) for v in vlans)
+            else:
+                found = allocate.Taken(map(allocate.span_of, values))
+            self.ranges[kind] = found
+        return found
+
+    def public_pools(self) -> list[allocate.PublicRange]:
+        if self.public is None:
+            self.public = allocate.public_ranges(self.site.spec.public_pools)
+        return self.public
 
     def reserve(self, repo: Repo, occupiers: Iterable[str]) -> None:
         """N4, T2, N3: the numbers and floor ports that documents name in their activations are
@@ -83,18 +98,21 @@ class SiteState:
         wait for its start), in the site's order; once per plan."""
         found = self.usable.get(occupier)
         if found is None:
-            spaces = {
-                s
-                for c in repo.contracts_at.get((occupier, self.site.name), ())
-                if c.spec.start <= self.today and holds(c, self.today)
-                for s in c.spec.spaces
-            }
-            found = self.usable[occupier] = [
-                fp
-                for space in self.site.spec.spaces
-                if space.name in spaces
-                for fp in space.floor_ports
-            ]
+            if self.spaces is None:
+                self.spaces = defaultdict(list)
+                for i, space in enumerate(self.site.spec.spaces):
+                    self.spaces[space.name].append(i)
+            places = sorted(
+                {
+                    i
+                    for c in repo.contracts_at.get((occupier, self.site.name), ())
+                    if c.spec.start <= self.today and holds(c, self.today)
+                    for s in c.spec.spaces
+                    for i in self.spaces.get(s, ())
+                }
+            )
+            spaces = self.site.spec.spaces
+            found = self.usable[occupier] = [fp for i in places for fp in spaces[i].floor_ports]
         return found
 
     def _set_aside(self, kind: Kind, value: str, occupier: str) -> None:
@@ -109,8 +127,11 @@ class SiteState:
 
     def mark(self, kind: Kind, value: str) -> None:
         self.taken[kind].add(value)
-        if kind in self.nets:
-            self.nets[kind].append(IPv4Network(value))
+        ranges = self.ranges.get(kind)
+        if ranges is not None:
+            ranges.add(
+                *((int(value), int(value) + 1) if kind is Kind.VLAN else allocate.span_of(value))
+            )
 
 
 @dataclass(frozen=True)
@@ -203,8 +224,7 @@ class _Allocation:
                 self.release(extra)
         else:
             first, last = self.site.spec.vlans.bounds
-            held = {int(v) for v in self.state.taken.get(Kind.VLAN, set())}
-            vlan = allocate.next_vlan(first, last, set(self.site.spec.vlans.reserved), held)
+            vlan = allocate.lowest_free(first, last + 1, 1, (self.state.ranges_of(Kind.VLAN),))
             if vlan is None:
                 self.exhausted("VLAN")
             else:
@@ -215,13 +235,14 @@ class _Allocation:
                 self.release(extra)
             return
         supernet = self.site.spec.private_supernet
-        prefix = allocate.next_prefix(
-            supernet.cidr, supernet.prefix_length, self.state.networks(Kind.PREFIX)
-        )
+        first, end = allocate.range_of(supernet.cidr)
+        length = supernet.prefix_length
+        taken = (self.state.ranges_of(Kind.PREFIX),)
+        prefix = allocate.lowest_free(first, end, 1 << (32 - length), taken)
         if prefix is None:
             self.exhausted("private prefix")
         else:
-            self.take(Kind.PREFIX, str(prefix))
+            self.take(Kind.PREFIX, f"{allocate.dotted(prefix)}/{length}")
 
     # -- N2
     def public(self) -> None:
@@ -234,26 +255,29 @@ class _Allocation:
                 remaining.remove(length)
             else:
                 self.release(row)
-        # all or nothing, as for numbers: what is found waits in the site's networks (so the
-        # next request skips it) until every request is met; a size with none left is one N4
-        nets = self.state.networks(Kind.PUBLIC) if remaining else []
-        found: list[IPv4Network] = []
+        if not remaining:
+            return
+        # all or nothing, as for numbers: what is found is pending (so the next request skips
+        # it) until every request is met; a size with none left is one N4
+        pending = allocate.Taken()
+        taken = (self.state.ranges_of(Kind.PUBLIC), pending)
+        pools = self.state.public_pools()
+        found: list[str] = []
         short: set[int] = set()
         for length in remaining:
             if length in short:
                 continue
-            net = allocate.next_public(self.site.spec.public_pools, nets, length)
-            if net is None:
+            start = allocate.lowest_public(pools, length, taken)
+            if start is None:
                 short.add(length)
                 self.exhausted(
                     f"public /{length}", "public_ips" if length == 32 else "public_prefix_length"
                 )
             else:
-                nets.append(net)
-                found.append(net)
-        del nets[len(nets) - len(found) :]
-        for net in found if not short else ():
-            self.take(Kind.PUBLIC, str(net))
+                pending.add(start, start + (1 << (32 - length)))
+                found.append(f"{allocate.dotted(start)}/{length}")
+        for value in found if not short else ():
+            self.take(Kind.PUBLIC, value)
 
     # -- T1, T2
     def numbers(self) -> None:
