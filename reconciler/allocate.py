@@ -54,10 +54,13 @@ def lowest_free(first: int, end: int, size: int, taken: Sequence[Taken]) -> int 
     is exhausted."""
     start = first
     while start + size <= end:
-        ends = [b for t in taken if (b := t.blocking(start, start + size)) is not None]
-        if not ends:
+        blocked = None
+        for ranges in taken:
+            found = ranges.blocking(start, start + size)
+            if found is not None and (blocked is None or found > blocked):
+                blocked = found
+        if blocked is None:
             return start
-        blocked = max(ends)
         start += -(-(blocked - start) // size) * size  # the first aligned start past it
     return None
 

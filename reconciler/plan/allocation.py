@@ -4,7 +4,7 @@ value first, so the same repo and ledger give the same plan (N4). Pure."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -125,10 +125,12 @@ class SiteState:
         taken for it)."""
         return value in self.taken.get(kind, ()) and self.named[kind].get(value) != occupier
 
-    def mark(self, kind: Kind, value: str) -> None:
+    def mark(self, kind: Kind, value: str, span: tuple[int, int] | None = None) -> None:
         self.taken[kind].add(value)
         ranges = self.ranges.get(kind)
-        if ranges is not None:
+        if ranges is not None and span is not None:
+            ranges.add(*span)
+        elif ranges is not None:
             ranges.add(
                 *((int(value), int(value) + 1) if kind is Kind.VLAN else allocate.span_of(value))
             )
@@ -155,6 +157,7 @@ class _Allocation:
     def __init__(self, plan: Plan, repo: Repo, state: SiteState, request: Request) -> None:
         self.plan, self.repo, self.state = plan, repo, state
         self.site, self.today = state.site, state.today
+        self.site_name = state.site.name
         self.occupier, self.doc, self.need = request.occupier, request.doc, request.need
         self.held: dict[Kind, list[Allocation]] = defaultdict(list)
         for row in request.held:
@@ -167,10 +170,18 @@ class _Allocation:
         self.ports()
 
     # -- helpers
-    def take(self, kind: Kind, value: str, state: State = State.HELD, role: str = "") -> None:
-        self.state.mark(kind, value)
+    def take(
+        self,
+        kind: Kind,
+        value: str,
+        state: State = State.HELD,
+        role: str = "",
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        """`span`: the integers the value covers, as the allocator found them."""
+        self.state.mark(kind, value, span)
         self.plan.allocations.append(
-            Allocation(self.site.name, kind, value, self.occupier, state, role)
+            Allocation(self.site_name, kind, value, self.occupier, state, role)
         )
 
     def keep(self, row: Allocation, state: State, role: str = "") -> None:
@@ -228,7 +239,7 @@ class _Allocation:
             if vlan is None:
                 self.exhausted("VLAN")
             else:
-                self.take(Kind.VLAN, str(vlan))
+                self.take(Kind.VLAN, str(vlan), span=(vlan, vlan + 1))
         prefixes = self.held[Kind.PREFIX]
         if prefixes:
             for extra in prefixes[1:]:
@@ -237,12 +248,13 @@ class _Allocation:
         supernet = self.site.spec.private_supernet
         first, end = allocate.range_of(supernet.cidr)
         length = supernet.prefix_length
-        taken = (self.state.ranges_of(Kind.PREFIX),)
-        prefix = allocate.lowest_free(first, end, 1 << (32 - length), taken)
+        size = 1 << (32 - length)
+        prefix = allocate.lowest_free(first, end, size, (self.state.ranges_of(Kind.PREFIX),))
         if prefix is None:
             self.exhausted("private prefix")
         else:
-            self.take(Kind.PREFIX, f"{allocate.dotted(prefix)}/{length}")
+            value = f"{allocate.dotted(prefix)}/{length}"
+            self.take(Kind.PREFIX, value, span=(prefix, prefix + size))
 
     # -- N2
     def public(self) -> None:
@@ -262,7 +274,7 @@ class _Allocation:
         pending = allocate.Taken()
         taken = (self.state.ranges_of(Kind.PUBLIC), pending)
         pools = self.state.public_pools()
-        found: list[str] = []
+        found: list[tuple[str, tuple[int, int]]] = []
         short: set[int] = set()
         for length in remaining:
             if length in short:
@@ -274,37 +286,37 @@ class _Allocation:
                     f"public /{length}", "public_ips" if length == 32 else "public_prefix_length"
                 )
             else:
-                pending.add(start, start + (1 << (32 - length)))
-                found.append(f"{allocate.dotted(start)}/{length}")
-        for value in found if not short else ():
-            self.take(Kind.PUBLIC, value)
+                span = (start, start + (1 << (32 - length)))
+                pending.add(*span)
+                found.append((f"{allocate.dotted(start)}/{length}", span))
+        for value, span in found if not short else ():
+            self.take(Kind.PUBLIC, value, span=span)
 
     # -- T1, T2
     def numbers(self) -> None:
         declared = (
-            {n.number: n for n in self.doc.spec.activations.numbers if n.site == self.site.name}
+            {n.number: n for n in self.doc.spec.activations.numbers if n.site == self.site_name}
             if self.doc
             else {}
         )
         mains = (
-            {m.number for m in self.doc.spec.main_numbers if m.site == self.site.name}
+            {m.number for m in self.doc.spec.main_numbers if m.site == self.site_name}
             if self.doc
             else set()
         )
         held = {row.value: row for row in self.held[Kind.NUMBER]}
         total = max(self.need.numbers, len(declared))
         chosen: list[str] = []
-        index = _activation_index(self.doc, "numbers") if self.doc else {}
-        site = self.site.name
         for number in sorted(declared):
             if number not in held and self.state.elsewhere(Kind.NUMBER, number, self.occupier):
                 until = self.state.cooling.get(number)
                 why = f"in cooling-off until {until}" if until else "held by another occupier"
+                at = _activation_index(self.doc, "numbers").get((self.site_name, number), ())
                 self.plan.findings.append(
                     error(
                         "T2",
                         self.repo.source(self.doc) if self.doc else None,
-                        ("spec", "activations", "numbers", *index.get((site, number), ())),
+                        ("spec", "activations", "numbers", *at),
                         f"{number} cannot be activated for {self.occupier}: it is {why}",
                     )
                 )
@@ -350,39 +362,39 @@ class _Allocation:
     # -- N3
     def ports(self) -> None:
         activations = (
-            [a for a in self.doc.spec.activations.floor_ports if a.site == self.site.name]
+            [a for a in self.doc.spec.activations.floor_ports if a.site == self.site_name]
             if self.doc
             else []
         )
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
-        index = _activation_index(self.doc, "floor_ports") if self.doc else {}
         usable = self.state.usable_ports(self.repo, self.occupier)
         for activation in activations:
             if activation.floor_port not in usable:
                 continue  # not yet (validate reports a port outside every contract's spaces)
             port = activation.floor_port
             if port not in held and self.state.elsewhere(Kind.PORT, port, self.occupier):
-                at = index.get((self.site.name, activation.floor_port), ())
+                at = _activation_index(self.doc, "floor_ports").get((self.site_name, port), ())
                 self.plan.findings.append(
                     error(
                         "N3",
                         self.repo.source(self.doc) if self.doc else None,
                         ("spec", "activations", "floorPorts", *at),
-                        f"floor port {activation.floor_port} at {self.site.name} is held by "
+                        f"floor port {activation.floor_port} at {self.site_name} is held by "
                         f"another occupier; it cannot be activated for {self.occupier}",
                     )
                 )
                 continue
             chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
-        active_roles = Counter(role for _, role in chosen.values())
-        missing = Counter(
-            {role: self.need.ports[role] - active_roles[role] for role in sorted(self.need.ports)}
-        )
+        active_roles: dict[str, int] = {}
+        for _, role in chosen.values():
+            active_roles[role] = active_roles.get(role, 0) + 1
+        need = self.need.ports
+        missing = {role: need[role] - active_roles.get(role, 0) for role in sorted(need)}
         # N4: a held port stays with its role; then a held port no longer needed for its own
         # role takes a new one (released and taken in one plan: it is free for this change)
         spare = [fp for fp in sorted(held) if fp in usable and fp not in chosen]
-        for same_role in (True, False):
+        for same_role in (True, False) if spare else ():
             for role in sorted(missing):
                 for fp in list(spare):
                     if missing[role] > 0 and (held[fp].role == role or not same_role):
@@ -391,8 +403,8 @@ class _Allocation:
                         missing[role] -= 1
         for role in sorted(missing):
             if missing[role] > 0:
-                busy = self.state.taken.get(Kind.PORT, set()) | set(chosen)
-                fresh = allocate.next_ports(usable, busy, missing[role])
+                free = [fp for fp in usable if fp not in chosen]
+                fresh = allocate.next_ports(free, self.state.taken[Kind.PORT], missing[role])
                 if len(fresh) < missing[role]:  # all or nothing, as for numbers
                     self.exhausted(f"floor ports for role {role}", "switch_ports")
                     fresh = []
@@ -408,11 +420,11 @@ class _Allocation:
                 self.release(row)
 
 
-def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:
+def _activation_index(doc: Occupier | None, field: str) -> dict[tuple[str, str], tuple[int, str]]:
     """(site, number or floor port) → its place in the occupier's activations, so a finding
-    points at that line."""
+    points at that line; read only when there is a finding."""
     out: dict[tuple[str, str], tuple[int, str]] = {}
-    for i, activation in enumerate(getattr(doc.spec.activations, field)):
+    for i, activation in enumerate(getattr(doc.spec.activations, field) if doc else ()):
         value = activation.number if field == "numbers" else activation.floor_port
         out[activation.site, value] = (i, "number" if field == "numbers" else "floorPort")
     return out

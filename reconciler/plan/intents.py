@@ -25,7 +25,7 @@ from drivers.base import (
 from reconciler import allocate
 from reconciler.catalogue import ALL, decommissioned, suspended, wifi_sites
 from reconciler.ledger.model import Allocation, Holdings, Kind, State
-from reconciler.model.kinds import Handset, PortRole, Site
+from reconciler.model.kinds import Handset, Occupier, PortRole, Site
 from reconciler.model.repo import Repo
 from reconciler.plan.result import Intent
 
@@ -51,6 +51,7 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
     for occupier in repo.occupiers.values():
         for activation in occupier.spec.activations.floor_ports:
             devices[activation.site][occupier.name, activation.floor_port] = activation.device
+    leaving = [o for o in repo.occupiers.values() if decommissioned(o, today)]
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
         held = _Held.at(after, site.name)
         for switch in site.spec.switches:
@@ -60,7 +61,7 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
             out[site.spec.router.name] = _router(site, held)
             site_of[site.spec.router.name] = site.name
         if site.spec.telephony is not None:
-            out[site.spec.telephony.name] = _telephony(repo, site, held.numbers, today)
+            out[site.spec.telephony.name] = _telephony(repo, site, held.numbers, leaving, today)
             site_of[site.spec.telephony.name] = site.name
         if site.spec.wifi is not None:
             out[site.spec.wifi.name] = _wifi(repo, site, held.network, today)
@@ -176,7 +177,10 @@ def _assignee(repo: Repo, row: Allocation) -> str:
     return "main" if row.role == "main" else ""
 
 
-def _telephony(repo: Repo, site: Site, held: list[Allocation], today: date) -> TelephonyIntent:
+def _telephony(
+    repo: Repo, site: Site, held: list[Allocation], leaving: list[Occupier], today: date
+) -> TelephonyIntent:
+    """`leaving`: the occupiers decommissioned by `today` (D2: on the date, not before)."""
     numbers = []
     logout = []
     for row in held:
@@ -190,9 +194,7 @@ def _telephony(repo: Repo, site: Site, held: list[Allocation], today: date) -> T
                     row.value, "cooling-off", "", row.until.isoformat() if row.until else None
                 )
             )
-    for occupier in repo.occupiers.values():
-        if occupier.spec.decommission is None or not decommissioned(occupier, today):
-            continue  # D2: on the decommission date, not before
+    for occupier in leaving:
         for n in occupier.spec.activations.numbers:
             if n.site == site.name and n.logged_in and n.handset is Handset.DIGITAL:
                 logout.append(n.number)
