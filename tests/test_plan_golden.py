@@ -72,8 +72,9 @@ def _edit(path: Path, old: str, new: str) -> None:
 def scenario_repo(root: Path) -> Repo:
     """4 sites of 12 occupiers, bent so that every branch of the planner has work: site-001's
     public pool is a /28 and its supernet holds 8 prefixes (both exhausted), site-002's
-    public pool is a /26 with excluded addresses, site-003 has 10 VLANs (exhausted); public
-    blocks, scheduled changes, a Stopped line and occupier, a decommissioned occupier."""
+    public pool is a /26 with excluded addresses, site-000 and site-002 have a SIP server and
+    a RADIUS server, site-003 has 10 VLANs (exhausted); public blocks, scheduled changes, a
+    Stopped line and occupier, a decommissioned occupier."""
     generate(root, 4, 48)
     (root / "catalogue" / "extra.yaml").write_text(EXTRA_CATALOGUE)
     sites = root / "sites"
@@ -93,6 +94,14 @@ def scenario_repo(root: Path) -> Repo:
         "cidr: 100.64.8.0/22, gateway: 100.64.8.1}",
         "cidr: 100.64.8.0/26, gateway: 100.64.8.1, exclude: [100.64.8.9, 100.64.8.33]}",
     )
+    for site in ("site-000", "site-002"):  # the generator's sites have neither
+        _edit(
+            sites / f"{site}.yaml",
+            "\n  switches:\n",
+            f"\n  telephony: {{name: {site}-sip, platform: kamailio, host: 192.0.2.30}}"
+            f"\n  wifi: {{name: {site}-radius, platform: freeradius, host: 192.0.2.31}}"
+            "\n  switches:\n",
+        )
     _edit(
         sites / "site-003.yaml",
         'range: "100-3999", reserved: [100, 101]',
@@ -231,41 +240,41 @@ GOLDEN: dict[str, dict[str, str]] = {
         "allocations": "3a047e600ee64e93",
         "releases": "4f53cda18c2baa0c",
         "findings": "f9c7a80a7c641d12",
-        "intents": "41021b0cc05564cb",
+        "intents": "aed77cdaabf97d6b",
         "after": "d77a5e4f1d00eac5",
         "services": "cf3e3aaab5d4e593",
         "decommissions": "4f53cda18c2baa0c",
-        "devices": "88f38015b7063fe6",
+        "devices": "2b7ac2da0bc83715",
     },
     "no-op": {
         "allocations": "4f53cda18c2baa0c",
         "releases": "4f53cda18c2baa0c",
         "findings": "cc2c53d621d13b37",
-        "intents": "41021b0cc05564cb",
+        "intents": "aed77cdaabf97d6b",
         "after": "d77a5e4f1d00eac5",
         "services": "cf3e3aaab5d4e593",
         "decommissions": "4f53cda18c2baa0c",
-        "devices": "88f38015b7063fe6",
+        "devices": "2b7ac2da0bc83715",
     },
     "churned": {
         "allocations": "e3ffaa1793ff6c02",
         "releases": "588187316902507f",
         "findings": "6a3135d0a5693a89",
-        "intents": "74f88f5da71dbaf9",
+        "intents": "c2bc35420d568d47",
         "after": "19ae607931bad525",
         "services": "cf3e3aaab5d4e593",
         "decommissions": "d95e188b21d66acc",
-        "devices": "88f38015b7063fe6",
+        "devices": "2b7ac2da0bc83715",
     },
     "later": {
         "allocations": "3a0ec2e8bc208bed",
         "releases": "963e924a91f56ea8",
         "findings": "a470d9abda45ce03",
-        "intents": "41021b0cc05564cb",
+        "intents": "e08de812ab8edb57",
         "after": "19ba97a42a56a6ee",
         "services": "cf3e3aaab5d4e593",
         "decommissions": "4f53cda18c2baa0c",
-        "devices": "88f38015b7063fe6",
+        "devices": "2b7ac2da0bc83715",
     },
 }
 
