@@ -134,14 +134,17 @@ class App:
         lock: bool = True,
         seq: int = 0,
         ahead: Ahead | None = None,
+        fork: bool = False,
     ) -> ApplyResult:
         """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
         the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock
-        (`seq`: the number it was given); `ahead`: a plan made earlier (plan_ahead)."""
+        (`seq`: the number it was given); `ahead`: a plan made earlier (plan_ahead); `fork`:
+        the CLI lets compute-bound devices converge in a forked child too."""
         from reconciler.apply import apply
 
         return apply(repo, self.ledger(), today, self.driver_for, self.credential_lookup(),
-                     parallel, progress, guard=guard, lock=lock, seq=seq, ahead=ahead)
+                     parallel, progress, guard=guard, lock=lock, seq=seq, ahead=ahead,
+                     fork=fork)
 
     def plan_ahead(self, repo: Repo, today: date) -> Ahead:
         """What `apply` would plan against the ledger as it is now (read only: an apply

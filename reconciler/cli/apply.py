@@ -95,16 +95,17 @@ def apply_command(
     guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
     app = App(state, drivers, out)  # opens the ledger, the drivers and the credentials
     ahead: Ahead | None = None
+    desired: Callable[[], dict[str, DesiredRow] | None] | None = None
     if only_drift:
         head = validated(path, day, actor, state, context)
     else:
-        # planned while the rules run; the apply re-plans if the ledger changed meanwhile
+        # planned while the rules run (the apply plans again if the ledger changes meanwhile)
         head, ahead = validated_and(
             path, context, lambda loaded: app.plan_ahead(loaded.repo, day), parsing
         )
-
-    # what the ledger keeps of this desired state (P1's next base), meanwhile on the other core
-    desired = None if only_drift else _desired_meanwhile(head.repo, path)
+        # what the ledger keeps of this desired state (P1's next base), computed in a child
+        # while the ledger allocates (the other core's idle time)
+        desired = _desired_meanwhile(head.repo, path)
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
@@ -114,7 +115,9 @@ def apply_command(
             if only_drift:
                 result = app.repair(head.repo, parallel, progress, guard)
             else:
-                result = app.apply(head.repo, day, parallel, progress, guard=guard, ahead=ahead)
+                result = app.apply(
+                    head.repo, day, parallel, progress, guard=guard, ahead=ahead, fork=True
+                )
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED

@@ -24,6 +24,10 @@ class LedgerTransaction(Protocol):
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None: ...
 
+    def flush(self) -> None:
+        """Send the statuses set so far now (they are sent at the commit anyway)."""
+        ...
+
     def record_applied(self, device: str, items: dict[str, str]) -> None: ...
 
     def record_intents(self, rows: Sequence[tuple[str, str, str]]) -> None:
