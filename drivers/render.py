@@ -222,14 +222,12 @@ def resources(intent: Intent) -> tuple[dict[str, str], dict[str, str]]:
 def changed_lines(old: str, new: str) -> list[str]:
     """The changed lines of a file, `+ added` / `- removed`: the render platform's steps."""
     if not old:  # a new file: every line is added (what the diff says, without diffing)
-        added = (f"+{line}" for line in new.splitlines())
-    else:
-        added = (
-            line.rstrip("\n")
-            for line in difflib.unified_diff(old.splitlines(), new.splitlines(), n=0,
-                                             lineterm="")
-            if line[:1] in "+-"
-        )
+        return ["+" + line for line in new.splitlines() if not line.startswith("++")]
+    added = (
+        line.rstrip("\n")
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), n=0, lineterm="")
+        if line[:1] in "+-"
+    )
     return [line for line in added if not line.startswith(("+++", "---"))]
 
 

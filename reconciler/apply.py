@@ -93,6 +93,7 @@ def apply(
     seq: int = 0,
     ahead: Ahead | None = None,
     fork: bool = False,
+    also: Callable[[LedgerTransaction], None] | None = None,
 ) -> ApplyResult:
     """One reconcile, holding the ledger against other applies from the first read to the
     last write (G2): the plan is made under that lock, so concurrent applies end in the state
@@ -102,7 +103,8 @@ def apply(
     the cluster under it), and `seq` is the number it was given (repairs cite it). `ahead`:
     a plan made earlier (plan_ahead), used if the ledger has not changed since. `fork`: the
     CLI's single-threaded process may fork a child to converge compute-bound devices on the
-    machine's other core (never the threaded operator)."""
+    machine's other core (never the threaded operator). `also`: what the caller records in
+    the transaction that ends the apply (the CLI: the desired state carried out)."""
     run = _Run(
         repo,
         ledger,
@@ -115,6 +117,7 @@ def apply(
         guard or Guard(),
         ahead=ahead,
         fork=fork,
+        also=also,
     )
     if not lock:
         return _apply_locked(replace(run, seq=seq), applied)
@@ -155,6 +158,7 @@ class _Run:
     seq: int = 0  # this apply's number in the ledger's apply log (repairs cite it)
     ahead: Ahead | None = None  # a plan made before the lock, for the first pass only
     fork: bool = False  # compute-bound devices may also converge in a forked child
+    also: Callable[[LedgerTransaction], None] | None = None  # recorded in the last transaction
 
 
 def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
@@ -165,7 +169,9 @@ def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) ->
     if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
         # what this pass releases is what the upgrade retires: asked for by `replaces`
         retire = _apply_once(
-            replace(run, guard=replace(run.guard, allow_mass_release=True), ahead=None), None
+            replace(run, guard=replace(run.guard, allow_mass_release=True), ahead=None,
+                    also=None),
+            None,
         )
         for name, transcript in retire.transcripts.items():
             done = result.transcripts.setdefault(name, Transcript(device=name))
@@ -220,7 +226,7 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(
         repo, ledger, today, plan, sites, failed_sites, result.failures, run.guard.root,
-        run.fork,
+        run.fork, run.also,
     )
     _record_devices(ledger, result)  # services keep one reason per site
     result.seconds = time.perf_counter() - started
@@ -608,6 +614,7 @@ def _finish(
     failures: Mapping[str, str],
     root: str = ".",
     fork: bool = False,
+    also: Callable[[LedgerTransaction], None] | None = None,
 ) -> int:
     """The apply's last transaction: the releases of the sites whose devices all converged,
     every status, and the billing history. The number of releases carried out."""
@@ -645,7 +652,11 @@ def _finish(
                 if done != occupiers.get(name):
                     tx.set_status("Occupier", name, done.phase, done.encode())
             _record_contracts(tx, repo, today, contracts, root)
-            tx.flush()  # the statuses, while the billing rows are still being computed
+            # while the billing rows are still being computed: the statuses, and what the
+            # caller records with them
+            tx.flush()
+            if also is not None:
+                also(tx)
             tx.add_billing_rows(billing())
     return len(releases)
 

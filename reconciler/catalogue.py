@@ -347,11 +347,11 @@ def suspended(repo: Repo, occupier: str, site: str, today: date) -> frozenset[st
     if known is not None:
         return known  # type: ignore[return-value]
     doc = repo.occupiers.get(occupier)
-    status = statuses(repo, today)
-    found: frozenset[str] = frozenset()
+    found: frozenset[str] = frozenset()  # nothing Stopped there: nothing suspended
     if doc is not None and doc.spec.status is LineStatus.STOPPED:
         found = frozenset({ALL})
-    else:
+    elif (occupier, site) in _stopped_lines(repo):
+        status = statuses(repo, today)
         stopped: set[str] = set()
         running: set[str] = set()
         for service in repo.services_at.get((occupier, site), ()):
@@ -363,6 +363,19 @@ def suspended(repo: Repo, occupier: str, site: str, today: date) -> frozenset[st
         found = frozenset(stopped - running)
     repo.memo[key] = found
     return found
+
+
+def _stopped_lines(repo: Repo) -> set[tuple[str, str]]:
+    """(occupier, site) of every Stopped service, remembered: most have none, and then
+    nothing of theirs is suspended without reading their services."""
+    known = repo.memo.get(("stopped lines",))
+    if known is None:
+        known = repo.memo["stopped lines",] = {
+            (s.spec.occupier, s.spec.site)
+            for s in repo.services.values()
+            if s.spec.status is LineStatus.STOPPED
+        }
+    return known  # type: ignore[return-value]
 
 
 def _provides(definition: ServiceDefinition | None) -> set[str]:

@@ -38,6 +38,10 @@ class LedgerTransaction(Protocol):
         self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]
     ) -> None: ...
 
+    def record_desired(self, commit: str, rows: dict[str, tuple[str, str, str, str]]) -> None:
+        """Replace the recorded desired state (P1's base for the next apply)."""
+        ...
+
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history so far (issue 19), read inside the transaction."""
         ...

@@ -4,11 +4,10 @@ value first, so the same repo and ledger give the same plan (N4). Pure."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from ipaddress import IPv4Network
 
 from reconciler import allocate
 from reconciler.catalogue import decommissioned, holds, terms_on
@@ -29,10 +28,14 @@ class SiteState:
     today: date
     taken: defaultdict[Kind, set[str]]
     cooling: dict[str, date]  # number → the end of its cooling-off
-    nets: dict[Kind, list[IPv4Network]] = field(default_factory=dict)
+    # VLANs (with the reserved ones), prefixes and public addresses as integer ranges, for the
+    # allocators; built on first use
+    ranges: dict[Kind, allocate.Taken] = field(default_factory=dict)
     # value → the occupier whose activations name it: taken before anything is handed out
     named: defaultdict[Kind, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     usable: dict[str, list[str]] = field(default_factory=dict)  # occupier → its floor ports
+    public: list[allocate.PublicRange] | None = None  # the site's public pools, as ranges
+    spaces: dict[str, list[int]] | None = None  # space name → its places in the site's order
 
     @classmethod
     def of(
@@ -50,11 +53,23 @@ class SiteState:
                 taken[row.kind].add(row.value)
         return cls(site, today, taken, cooling)
 
-    def networks(self, kind: Kind) -> list[IPv4Network]:
-        """The held prefixes or public blocks of the site, parsed once per plan."""
-        if kind not in self.nets:
-            self.nets[kind] = [IPv4Network(v) for v in self.taken.get(kind, ())]
-        return self.nets[kind]
+    def ranges_of(self, kind: Kind) -> allocate.Taken:
+        """What is taken of a VLAN, prefix or public pool, as the allocators read it."""
+        found = self.ranges.get(kind)
+        if found is None:
+            values = self.taken.get(kind, ())
+            if kind is Kind.VLAN:
+                vlans = (*map(int, values), *self.site.spec.vlans.reserved)
+                found = allocate.Taken((v, v + 1) for v in vlans)
+            else:
+                found = allocate.Taken(map(allocate.span_of, values))
+            self.ranges[kind] = found
+        return found
+
+    def public_pools(self) -> list[allocate.PublicRange]:
+        if self.public is None:
+            self.public = allocate.public_ranges(self.site.spec.public_pools)
+        return self.public
 
     def reserve(self, repo: Repo, occupiers: Iterable[str]) -> None:
         """N4, T2, N3: the numbers and floor ports that documents name in their activations are
@@ -83,18 +98,21 @@ class SiteState:
         wait for its start), in the site's order; once per plan."""
         found = self.usable.get(occupier)
         if found is None:
-            spaces = {
-                s
-                for c in repo.contracts_at.get((occupier, self.site.name), ())
-                if c.spec.start <= self.today and holds(c, self.today)
-                for s in c.spec.spaces
-            }
-            found = self.usable[occupier] = [
-                fp
-                for space in self.site.spec.spaces
-                if space.name in spaces
-                for fp in space.floor_ports
-            ]
+            if self.spaces is None:
+                self.spaces = defaultdict(list)
+                for i, space in enumerate(self.site.spec.spaces):
+                    self.spaces[space.name].append(i)
+            places = sorted(
+                {
+                    i
+                    for c in repo.contracts_at.get((occupier, self.site.name), ())
+                    if c.spec.start <= self.today and holds(c, self.today)
+                    for s in c.spec.spaces
+                    for i in self.spaces.get(s, ())
+                }
+            )
+            spaces = self.site.spec.spaces
+            found = self.usable[occupier] = [fp for i in places for fp in spaces[i].floor_ports]
         return found
 
     def _set_aside(self, kind: Kind, value: str, occupier: str) -> None:
@@ -107,10 +125,15 @@ class SiteState:
         taken for it)."""
         return value in self.taken.get(kind, ()) and self.named[kind].get(value) != occupier
 
-    def mark(self, kind: Kind, value: str) -> None:
+    def mark(self, kind: Kind, value: str, span: tuple[int, int] | None = None) -> None:
         self.taken[kind].add(value)
-        if kind in self.nets:
-            self.nets[kind].append(IPv4Network(value))
+        ranges = self.ranges.get(kind)
+        if ranges is not None and span is not None:
+            ranges.add(*span)
+        elif ranges is not None:
+            ranges.add(
+                *((int(value), int(value) + 1) if kind is Kind.VLAN else allocate.span_of(value))
+            )
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,7 @@ class _Allocation:
     def __init__(self, plan: Plan, repo: Repo, state: SiteState, request: Request) -> None:
         self.plan, self.repo, self.state = plan, repo, state
         self.site, self.today = state.site, state.today
+        self.site_name = state.site.name
         self.occupier, self.doc, self.need = request.occupier, request.doc, request.need
         self.held: dict[Kind, list[Allocation]] = defaultdict(list)
         for row in request.held:
@@ -146,10 +170,18 @@ class _Allocation:
         self.ports()
 
     # -- helpers
-    def take(self, kind: Kind, value: str, state: State = State.HELD, role: str = "") -> None:
-        self.state.mark(kind, value)
+    def take(
+        self,
+        kind: Kind,
+        value: str,
+        state: State = State.HELD,
+        role: str = "",
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        """`span`: the integers the value covers, as the allocator found them."""
+        self.state.mark(kind, value, span)
         self.plan.allocations.append(
-            Allocation(self.site.name, kind, value, self.occupier, state, role)
+            Allocation(self.site_name, kind, value, self.occupier, state, role)
         )
 
     def keep(self, row: Allocation, state: State, role: str = "") -> None:
@@ -203,25 +235,26 @@ class _Allocation:
                 self.release(extra)
         else:
             first, last = self.site.spec.vlans.bounds
-            held = {int(v) for v in self.state.taken.get(Kind.VLAN, set())}
-            vlan = allocate.next_vlan(first, last, set(self.site.spec.vlans.reserved), held)
+            vlan = allocate.lowest_free(first, last + 1, 1, (self.state.ranges_of(Kind.VLAN),))
             if vlan is None:
                 self.exhausted("VLAN")
             else:
-                self.take(Kind.VLAN, str(vlan))
+                self.take(Kind.VLAN, str(vlan), span=(vlan, vlan + 1))
         prefixes = self.held[Kind.PREFIX]
         if prefixes:
             for extra in prefixes[1:]:
                 self.release(extra)
             return
         supernet = self.site.spec.private_supernet
-        prefix = allocate.next_prefix(
-            supernet.cidr, supernet.prefix_length, self.state.networks(Kind.PREFIX)
-        )
+        first, end = allocate.range_of(supernet.cidr)
+        length = supernet.prefix_length
+        size = 1 << (32 - length)
+        prefix = allocate.lowest_free(first, end, size, (self.state.ranges_of(Kind.PREFIX),))
         if prefix is None:
             self.exhausted("private prefix")
         else:
-            self.take(Kind.PREFIX, str(prefix))
+            value = f"{allocate.dotted(prefix)}/{length}"
+            self.take(Kind.PREFIX, value, span=(prefix, prefix + size))
 
     # -- N2
     def public(self) -> None:
@@ -234,53 +267,56 @@ class _Allocation:
                 remaining.remove(length)
             else:
                 self.release(row)
-        # all or nothing, as for numbers: what is found waits in the site's networks (so the
-        # next request skips it) until every request is met; a size with none left is one N4
-        nets = self.state.networks(Kind.PUBLIC) if remaining else []
-        found: list[IPv4Network] = []
+        if not remaining:
+            return
+        # all or nothing, as for numbers: what is found is pending (so the next request skips
+        # it) until every request is met; a size with none left is one N4
+        pending = allocate.Taken()
+        taken = (self.state.ranges_of(Kind.PUBLIC), pending)
+        pools = self.state.public_pools()
+        found: list[tuple[str, tuple[int, int]]] = []
         short: set[int] = set()
         for length in remaining:
             if length in short:
                 continue
-            net = allocate.next_public(self.site.spec.public_pools, nets, length)
-            if net is None:
+            start = allocate.lowest_public(pools, length, taken)
+            if start is None:
                 short.add(length)
                 self.exhausted(
                     f"public /{length}", "public_ips" if length == 32 else "public_prefix_length"
                 )
             else:
-                nets.append(net)
-                found.append(net)
-        del nets[len(nets) - len(found) :]
-        for net in found if not short else ():
-            self.take(Kind.PUBLIC, str(net))
+                span = (start, start + (1 << (32 - length)))
+                pending.add(*span)
+                found.append((f"{allocate.dotted(start)}/{length}", span))
+        for value, span in found if not short else ():
+            self.take(Kind.PUBLIC, value, span=span)
 
     # -- T1, T2
     def numbers(self) -> None:
         declared = (
-            {n.number: n for n in self.doc.spec.activations.numbers if n.site == self.site.name}
+            {n.number: n for n in self.doc.spec.activations.numbers if n.site == self.site_name}
             if self.doc
             else {}
         )
         mains = (
-            {m.number for m in self.doc.spec.main_numbers if m.site == self.site.name}
+            {m.number for m in self.doc.spec.main_numbers if m.site == self.site_name}
             if self.doc
             else set()
         )
         held = {row.value: row for row in self.held[Kind.NUMBER]}
         total = max(self.need.numbers, len(declared))
         chosen: list[str] = []
-        index = _activation_index(self.doc, "numbers") if self.doc else {}
-        site = self.site.name
         for number in sorted(declared):
             if number not in held and self.state.elsewhere(Kind.NUMBER, number, self.occupier):
                 until = self.state.cooling.get(number)
                 why = f"in cooling-off until {until}" if until else "held by another occupier"
+                at = _activation_index(self.doc, "numbers").get((self.site_name, number), ())
                 self.plan.findings.append(
                     error(
                         "T2",
                         self.repo.source(self.doc) if self.doc else None,
-                        ("spec", "activations", "numbers", *index.get((site, number), ())),
+                        ("spec", "activations", "numbers", *at),
                         f"{number} cannot be activated for {self.occupier}: it is {why}",
                     )
                 )
@@ -326,39 +362,39 @@ class _Allocation:
     # -- N3
     def ports(self) -> None:
         activations = (
-            [a for a in self.doc.spec.activations.floor_ports if a.site == self.site.name]
+            [a for a in self.doc.spec.activations.floor_ports if a.site == self.site_name]
             if self.doc
             else []
         )
         held = {row.value: row for row in self.held[Kind.PORT]}
         chosen: dict[str, tuple[State, str]] = {}
-        index = _activation_index(self.doc, "floor_ports") if self.doc else {}
         usable = self.state.usable_ports(self.repo, self.occupier)
         for activation in activations:
             if activation.floor_port not in usable:
                 continue  # not yet (validate reports a port outside every contract's spaces)
             port = activation.floor_port
             if port not in held and self.state.elsewhere(Kind.PORT, port, self.occupier):
-                at = index.get((self.site.name, activation.floor_port), ())
+                at = _activation_index(self.doc, "floor_ports").get((self.site_name, port), ())
                 self.plan.findings.append(
                     error(
                         "N3",
                         self.repo.source(self.doc) if self.doc else None,
                         ("spec", "activations", "floorPorts", *at),
-                        f"floor port {activation.floor_port} at {self.site.name} is held by "
+                        f"floor port {activation.floor_port} at {self.site_name} is held by "
                         f"another occupier; it cannot be activated for {self.occupier}",
                     )
                 )
                 continue
             chosen[activation.floor_port] = (State.ACTIVE, str(activation.role))
-        active_roles = Counter(role for _, role in chosen.values())
-        missing = Counter(
-            {role: self.need.ports[role] - active_roles[role] for role in sorted(self.need.ports)}
-        )
+        active_roles: dict[str, int] = {}
+        for _, role in chosen.values():
+            active_roles[role] = active_roles.get(role, 0) + 1
+        need = self.need.ports
+        missing = {role: need[role] - active_roles.get(role, 0) for role in sorted(need)}
         # N4: a held port stays with its role; then a held port no longer needed for its own
         # role takes a new one (released and taken in one plan: it is free for this change)
         spare = [fp for fp in sorted(held) if fp in usable and fp not in chosen]
-        for same_role in (True, False):
+        for same_role in (True, False) if spare else ():
             for role in sorted(missing):
                 for fp in list(spare):
                     if missing[role] > 0 and (held[fp].role == role or not same_role):
@@ -367,8 +403,8 @@ class _Allocation:
                         missing[role] -= 1
         for role in sorted(missing):
             if missing[role] > 0:
-                busy = self.state.taken.get(Kind.PORT, set()) | set(chosen)
-                fresh = allocate.next_ports(usable, busy, missing[role])
+                free = [fp for fp in usable if fp not in chosen]
+                fresh = allocate.next_ports(free, self.state.taken[Kind.PORT], missing[role])
                 if len(fresh) < missing[role]:  # all or nothing, as for numbers
                     self.exhausted(f"floor ports for role {role}", "switch_ports")
                     fresh = []
@@ -384,11 +420,11 @@ class _Allocation:
                 self.release(row)
 
 
-def _activation_index(doc: Occupier, field: str) -> dict[tuple[str, str], tuple[int, str]]:
+def _activation_index(doc: Occupier | None, field: str) -> dict[tuple[str, str], tuple[int, str]]:
     """(site, number or floor port) → its place in the occupier's activations, so a finding
-    points at that line."""
+    points at that line; read only when there is a finding."""
     out: dict[tuple[str, str], tuple[int, str]] = {}
-    for i, activation in enumerate(getattr(doc.spec.activations, field)):
+    for i, activation in enumerate(getattr(doc.spec.activations, field) if doc else ()):
         value = activation.number if field == "numbers" else activation.floor_port
         out[activation.site, value] = (i, "number" if field == "numbers" else "floorPort")
     return out

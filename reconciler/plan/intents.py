@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from drivers.base import (
@@ -24,7 +25,7 @@ from drivers.base import (
 from reconciler import allocate
 from reconciler.catalogue import ALL, decommissioned, suspended, wifi_sites
 from reconciler.ledger.model import Allocation, Holdings, Kind, State
-from reconciler.model.kinds import Handset, PortRole, Site
+from reconciler.model.kinds import Handset, Occupier, PortRole, Site
 from reconciler.model.repo import Repo
 from reconciler.plan.result import Intent
 
@@ -50,54 +51,76 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
     for occupier in repo.occupiers.values():
         for activation in occupier.spec.activations.floor_ports:
             devices[activation.site][occupier.name, activation.floor_port] = activation.device
+    leaving = [o for o in repo.occupiers.values() if decommissioned(o, today)]
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
-        network = _networks(after, site.name)
+        held = _Held.at(after, site.name)
         for switch in site.spec.switches:
-            out[switch.name] = _switch(
-                repo, site, switch, after, network, devices[site.name], today
-            )
+            out[switch.name] = _switch(repo, site, switch, held, devices[site.name], today)
             site_of[switch.name] = site.name
         if site.spec.router is not None:
-            out[site.spec.router.name] = _router(site, after, network)
+            out[site.spec.router.name] = _router(site, held)
             site_of[site.spec.router.name] = site.name
         if site.spec.telephony is not None:
-            out[site.spec.telephony.name] = _telephony(repo, site, after, today)
+            out[site.spec.telephony.name] = _telephony(repo, site, held.numbers, leaving, today)
             site_of[site.spec.telephony.name] = site.name
         if site.spec.wifi is not None:
-            out[site.spec.wifi.name] = _wifi(repo, site, after, network, today)
+            out[site.spec.wifi.name] = _wifi(repo, site, held.network, today)
             site_of[site.spec.wifi.name] = site.name
     return out, site_of
 
 
-def _networks(after: Holdings, site: str) -> dict[str, tuple[int, str | None]]:
-    vlans: dict[str, int] = {}
-    prefixes: dict[str, str] = {}
-    for row in after.at.get(site, ()):
-        if not row.holder:
-            continue
-        if row.kind is Kind.VLAN:
-            vlans[row.holder] = int(row.value)
-        elif row.kind is Kind.PREFIX:
-            prefixes[row.holder] = row.value
-    return {holder: (vlan, prefixes.get(holder)) for holder, vlan in vlans.items()}
+@dataclass
+class _Held:
+    """What the holdings-after hold at one site, read in one pass: each holder's VLAN and
+    prefix (`network`), each floor port's row, the public and number rows in ledger order."""
+
+    network: dict[str, tuple[int, str | None]]
+    ports: dict[str, Allocation]
+    public: list[Allocation]
+    numbers: list[Allocation]
+
+    @classmethod
+    def at(cls, after: Holdings, site: str) -> _Held:
+        vlans: dict[str, int] = {}
+        prefixes: dict[str, str] = {}
+        ports: dict[str, Allocation] = {}
+        public: list[Allocation] = []
+        numbers: list[Allocation] = []
+        for row in after.at.get(site, ()):
+            kind = row.kind
+            if kind is Kind.PORT:
+                ports[row.value] = row
+            elif kind is Kind.NUMBER:
+                numbers.append(row)
+            elif kind is Kind.PUBLIC:
+                public.append(row)
+            elif not row.holder:
+                continue
+            elif kind is Kind.VLAN:
+                vlans[row.holder] = int(row.value)
+            elif kind is Kind.PREFIX:
+                prefixes[row.holder] = row.value
+        network = {holder: (vlan, prefixes.get(holder)) for holder, vlan in vlans.items()}
+        return cls(network, ports, public, numbers)
 
 
 def _switch(
     repo: Repo,
     site: Site,
     switch: object,
-    after: Holdings,
-    network: dict[str, tuple[int, str | None]],
+    held: _Held,
     devices: dict[tuple[str, str], str],
     today: date,
 ) -> SwitchIntent:
     vlans = site.spec.vlans
+    parking = vlans.parking
     ports = []
-    used_vlans = {vlans.parking}
+    used_vlans = {parking}
+    network = held.network
     for port in switch.ports:  # type: ignore[attr-defined]
-        row = after.by_key.get((site.name, Kind.PORT, port.floor_port))
+        row = held.ports.get(port.floor_port)
         if row is None or row.state is not State.ACTIVE or row.holder not in network:
-            ports.append(PortIntent(port.interface, vlans.parking))
+            ports.append(PortIntent(port.interface, parking))
             continue
         vlan = network[row.holder][0]
         used_vlans.add(vlan)
@@ -118,11 +141,10 @@ def _switch(
     return SwitchIntent(_endpoint(switch), tuple(ports), tuple(sorted(used_vlans)))
 
 
-def _router(
-    site: Site, after: Holdings, network: dict[str, tuple[int, str | None]]
-) -> RouterIntent:
+def _router(site: Site, held: _Held) -> RouterIntent:
     gateways = []
     routes = []
+    network = held.network
     for holder, (vlan, prefix) in sorted(network.items()):
         if prefix is None:
             continue
@@ -131,8 +153,8 @@ def _router(
                 vlan, f"{allocate.gateway_of(prefix)}/{allocate.prefix_length(prefix)}", holder
             )
         )
-    for row in after.at.get(site.name, ()):
-        if row.kind is Kind.PUBLIC and row.holder in network:
+    for row in held.public:
+        if row.holder in network:
             prefix = network[row.holder][1]
             if prefix is not None:
                 routes.append(RouteIntent(row.value, str(allocate.next_hop_of(prefix)), row.holder))
@@ -155,12 +177,13 @@ def _assignee(repo: Repo, row: Allocation) -> str:
     return "main" if row.role == "main" else ""
 
 
-def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> TelephonyIntent:
+def _telephony(
+    repo: Repo, site: Site, held: list[Allocation], leaving: list[Occupier], today: date
+) -> TelephonyIntent:
+    """`leaving`: the occupiers decommissioned by `today` (D2: on the date, not before)."""
     numbers = []
     logout = []
-    for row in after.at.get(site.name, ()):
-        if row.kind is not Kind.NUMBER:
-            continue
+    for row in held:
         if row.state is State.ACTIVE:
             stopped = suspended(repo, row.holder, site.name, today)
             state = "suspended" if ALL in stopped or "numbers" in stopped else "active"
@@ -171,9 +194,7 @@ def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> Telephon
                     row.value, "cooling-off", "", row.until.isoformat() if row.until else None
                 )
             )
-    for occupier in repo.occupiers.values():
-        if occupier.spec.decommission is None or not decommissioned(occupier, today):
-            continue  # D2: on the decommission date, not before
+    for occupier in leaving:
         for n in occupier.spec.activations.numbers:
             if n.site == site.name and n.logged_in and n.handset is Handset.DIGITAL:
                 logout.append(n.number)
@@ -182,11 +203,7 @@ def _telephony(repo: Repo, site: Site, after: Holdings, today: date) -> Telephon
 
 
 def _wifi(
-    repo: Repo,
-    site: Site,
-    after: Holdings,
-    network: dict[str, tuple[int, str | None]],
-    today: date,
+    repo: Repo, site: Site, network: dict[str, tuple[int, str | None]], today: date
 ) -> WifiIntent:
     groups, users, devices = [], [], []
     for holder, (vlan, _) in sorted(network.items()):

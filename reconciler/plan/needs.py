@@ -9,7 +9,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from reconciler.catalogue import Status, statuses, terms_on
+from reconciler.catalogue import Status, quantity_of, statuses, terms_on
+from reconciler.model.kinds import ServiceDefinition
 from reconciler.model.repo import Repo
 
 
@@ -41,24 +42,57 @@ def needs(
     """S2/S9/S10: only Active services are provisioned, with their terms on `today`."""
     status = statuses(repo, today)
     retired = replaced(repo, active)
+    units: dict[str, _Unit] = {}
     out: dict[tuple[str, str], Need] = {}
     for name, service in repo.services.items():
         if status.get(name) is not Status.ACTIVE or name in retired:
             continue
-        definition, quantity, _ = terms_on(repo, service, today)
+        spec = service.spec
+        if spec.changes:
+            definition, quantity, _ = terms_on(repo, service, today)
+        else:  # terms_on's answer without its price: the common case, on every service
+            definition = repo.definitions.get(spec.definition)
+            quantity = (
+                spec.quantity if spec.quantity is not None else quantity_of(service, definition)
+            )
         if definition is None or quantity <= 0:
             continue
-        key = (service.spec.occupier, service.spec.site)
+        key = (spec.occupier, spec.site)
         need = out.get(key)
         if need is None:  # not setdefault: that would build a Need per service
             need = out[key] = Need()
         need.network = True
         need.services.append(name)
-        infra = definition.spec.infrastructure
-        if infra.switch_ports is not None:
-            need.ports[infra.switch_ports.role] += infra.switch_ports.count * quantity
-        need.public_ips += infra.public_ips * quantity
-        if infra.public_prefix_length:
-            need.public_blocks.extend([infra.public_prefix_length] * quantity)
-        need.numbers += infra.phone_numbers * quantity
+        unit = units.get(definition.name)
+        if unit is None:
+            unit = units[definition.name] = _Unit.of(definition)
+        if unit.ports:
+            need.ports[unit.role] += unit.ports * quantity
+        need.public_ips += unit.public_ips * quantity
+        if unit.block:
+            need.public_blocks.extend([unit.block] * quantity)
+        need.numbers += unit.numbers * quantity
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """What one unit of a definition needs, read from its model once per plan."""
+
+    role: str
+    ports: int
+    public_ips: int
+    block: int | None
+    numbers: int
+
+    @classmethod
+    def of(cls, definition: ServiceDefinition) -> _Unit:
+        infra = definition.spec.infrastructure
+        ports = infra.switch_ports
+        return cls(
+            ports.role if ports is not None else "",
+            ports.count if ports is not None else 0,
+            infra.public_ips,
+            infra.public_prefix_length,
+            infra.phone_numbers,
+        )
