@@ -271,29 +271,22 @@ def encode_intent(intent: Intent) -> str:
     """An intent as JSON text: the ledger keeps each device's last applied intent, which
     `drift` reads the device against (and `apply --only-drift` puts back)."""
     kind = next(k for k, cls in _INTENT_KINDS.items() if isinstance(intent, cls))
-    return json.dumps({"kind": kind, **_plain(intent)}, sort_keys=True)
+    return json.dumps({"kind": kind, **_plain(intent)}, sort_keys=True, default=_plain)
 
 
 _FIELDS: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _plain(record: Any) -> dict[str, Any]:
-    """`dataclasses.asdict` of an intent, without its deep copies (an apply encodes every
-    device's intent: hundreds of thousands of records). A tuple holds records of one kind,
-    or plain values."""
+    """One record of an intent as a dict of its fields; the JSON encoder calls it again for
+    each record inside (`dataclasses.asdict` deep-copies: an apply encodes every device's
+    intent, hundreds of thousands of records)."""
     names = _FIELDS.get(type(record))
     if names is None:
+        if not is_dataclass(record):
+            raise TypeError(f"{type(record).__name__} is not part of an intent")
         names = _FIELDS[type(record)] = tuple(f.name for f in fields(record))
-    out = {}
-    for name in names:
-        value = getattr(record, name)
-        if type(value) is tuple:
-            if value and is_dataclass(value[0]):
-                value = [_plain(v) for v in value]
-        elif is_dataclass(value):
-            value = _plain(value)
-        out[name] = value
-    return out
+    return {name: getattr(record, name) for name in names}
 
 
 def decode_intent(text: str) -> Intent:

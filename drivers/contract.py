@@ -115,6 +115,11 @@ class Driver(ABC, Generic[IntentT, SessionT, RunningT, StepT]):
     platform: ClassVar[str]
     settle_s: float = 0.0  # how long verify waits for a device that applies asynchronously
     verify_temporary = False  # whether a device still differing after a push may converge
+    # Whether a session spends its time waiting on the device (network round trips), so that
+    # several at once converge faster. A platform that only computes and writes local files
+    # says False: the executor converges its devices one after another in the applying
+    # thread, where threads would only contend for the interpreter.
+    waits_on_device: ClassVar[bool] = True
 
     # -- the stages a platform supplies
 

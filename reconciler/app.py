@@ -10,7 +10,7 @@ driver itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reconciler.apply import Ahead, ApplyResult, CredentialLookup, Guard, Progress
     from reconciler.drift import DriftReport
     from reconciler.ledger.model import Holdings
-    from reconciler.ledger.protocol import Ledger
+    from reconciler.ledger.protocol import Ledger, LedgerTransaction
     from reconciler.load import Loaded
     from reconciler.model.repo import Repo
     from reconciler.plan.changes import DeviceChange
@@ -134,14 +134,19 @@ class App:
         lock: bool = True,
         seq: int = 0,
         ahead: Ahead | None = None,
+        fork: bool = False,
+        also: Callable[[LedgerTransaction], None] | None = None,
     ) -> ApplyResult:
         """Allocate in the ledger and converge every device (see reconciler.apply); `guard`:
         the G1/G2 settings of this apply; `lock=False` when the caller holds the apply lock
-        (`seq`: the number it was given); `ahead`: a plan made earlier (plan_ahead)."""
+        (`seq`: the number it was given); `ahead`: a plan made earlier (plan_ahead); `fork`:
+        the CLI lets compute-bound devices converge in a forked child too; `also`: what the
+        caller records in the apply's last transaction."""
         from reconciler.apply import apply
 
         return apply(repo, self.ledger(), today, self.driver_for, self.credential_lookup(),
-                     parallel, progress, guard=guard, lock=lock, seq=seq, ahead=ahead)
+                     parallel, progress, guard=guard, lock=lock, seq=seq, ahead=ahead,
+                     fork=fork, also=also)
 
     def plan_ahead(self, repo: Repo, today: date) -> Ahead:
         """What `apply` would plan against the ledger as it is now (read only: an apply

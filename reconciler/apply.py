@@ -14,10 +14,11 @@ its old or its new state and the next run converges, with nothing leaked or held
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -91,6 +92,8 @@ def apply(
     lock: bool = True,
     seq: int = 0,
     ahead: Ahead | None = None,
+    fork: bool = False,
+    also: Callable[[LedgerTransaction], None] | None = None,
 ) -> ApplyResult:
     """One reconcile, holding the ledger against other applies from the first read to the
     last write (G2): the plan is made under that lock, so concurrent applies end in the state
@@ -98,7 +101,10 @@ def apply(
     Active, a second pass retires the line it replaces (its ports parked, its resources
     released). `lock=False`: the caller already holds `ledger.apply_lock` (the operator reads
     the cluster under it), and `seq` is the number it was given (repairs cite it). `ahead`:
-    a plan made earlier (plan_ahead), used if the ledger has not changed since."""
+    a plan made earlier (plan_ahead), used if the ledger has not changed since. `fork`: the
+    CLI's single-threaded process may fork a child to converge compute-bound devices on the
+    machine's other core (never the threaded operator). `also`: what the caller records in
+    the transaction that ends the apply (the CLI: the desired state carried out)."""
     run = _Run(
         repo,
         ledger,
@@ -110,6 +116,8 @@ def apply(
         attempts,
         guard or Guard(),
         ahead=ahead,
+        fork=fork,
+        also=also,
     )
     if not lock:
         return _apply_locked(replace(run, seq=seq), applied)
@@ -149,6 +157,8 @@ class _Run:
     guard: Guard
     seq: int = 0  # this apply's number in the ledger's apply log (repairs cite it)
     ahead: Ahead | None = None  # a plan made before the lock, for the first pass only
+    fork: bool = False  # compute-bound devices may also converge in a forked child
+    also: Callable[[LedgerTransaction], None] | None = None  # recorded in the last transaction
 
 
 def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> ApplyResult:
@@ -159,7 +169,9 @@ def _apply_locked(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) ->
     if result.ok and set(replaced(repo, result.plan.services)) - set(replaced(repo, before)):
         # what this pass releases is what the upgrade retires: asked for by `replaces`
         retire = _apply_once(
-            replace(run, guard=replace(run.guard, allow_mass_release=True), ahead=None), None
+            replace(run, guard=replace(run.guard, allow_mass_release=True), ahead=None,
+                    also=None),
+            None,
         )
         for name, transcript in retire.transcripts.items():
             done = result.transcripts.setdefault(name, Transcript(device=name))
@@ -197,11 +209,10 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     baselines = {name: last_intent(recorded.get(name, ("", ""))[1], intent)
                  for name, intent in targets.items()}
     records = _DeviceRecords(ledger, run.seq)
-    for name, transcript, failure in _converge(targets, baselines, run, records.flush):
+    for name, transcript, failure, text in _converge(targets, baselines, run, records.flush):
         if failure is None:
             result.transcripts[name] = transcript
             items = items_of(targets[name])
-            text = encode_intent(targets[name])
             records.add(
                 name,
                 items if dict(last.get(name, {})) != items else None,
@@ -214,7 +225,8 @@ def _apply_once(run: _Run, applied: Mapping[str, Mapping[str, str]] | None) -> A
     records.flush()
     failed_sites = {plan.sites_of_device.get(d, "") for d in result.failures}
     result.released = _finish(
-        repo, ledger, today, plan, sites, failed_sites, result.failures, run.guard.root
+        repo, ledger, today, plan, sites, failed_sites, result.failures, run.guard.root,
+        run.fork, run.also,
     )
     _record_devices(ledger, result)  # services keep one reason per site
     result.seconds = time.perf_counter() - started
@@ -226,31 +238,119 @@ def _converge(
     baselines: Mapping[str, Intent | None],
     run: _Run,
     idle: Callable[[], None] | None = None,
-) -> Iterator[tuple[str, Transcript, str | None]]:
-    """Every device gets its whole intent, `run.parallel` at a time: (device, transcript,
-    failure or None) as each finishes. `idle` is called whenever no device finished for
-    FLUSH_S (the records of those that did are written then)."""
+) -> Iterator[Converged]:
+    """Every device gets its whole intent: (device, transcript, failure or None, the intent
+    as recorded) as each finishes. Devices reached over the network converge `run.parallel`
+    at a time in threads; those whose driver only computes (render) converge in turn in
+    this thread meanwhile — and with `run.fork`, about half of them in a forked child.
+    `idle` is called whenever no device finished for FLUSH_S (the records of those that
+    did are written then)."""
     # Drivers are built here, before any thread starts: building one imports its platform
     # module (scrapli, …), and imports racing in several threads can deadlock.
     drivers = {name: _driver(name, intent, run.driver_for) for name, intent in targets.items()}
+    here = sorted(n for n, d in drivers.items() if not getattr(d, "waits_on_device", True))
+    total, done = len(targets), 0
+
+    def push(name: str) -> Converged:
+        intent = targets[name]
+        transcript, failure = _push(name, intent, drivers[name], run.credentials,
+                                    baselines.get(name))
+        return name, transcript, failure, encode_intent(intent) if failure is None else ""
+
+    def finished(converged: Converged) -> Converged:
+        nonlocal done
+        done += 1
+        if run.progress is not None:
+            failure = converged[2]
+            outcome = "ok" if failure is None else f"failed: {failure}"
+            run.progress(f"[{done}/{total}] {converged[0]}", outcome)
+        return converged
+
+    # forked before any thread starts (a fork copies only the calling thread)
+    mine, theirs = _shares(here, targets) if run.fork else (here, [])
+    child = _ChildConverging(theirs, push) if theirs else None
     with ThreadPoolExecutor(max_workers=max(run.parallel, 1)) as pool:
-        futures = {
-            pool.submit(_push, name, intent, drivers[name], run.credentials,
-                        baselines.get(name)): name
-            for name, intent in sorted(targets.items())
-        }
-        pending, done = set(futures), 0
+        futures = {pool.submit(push, name): name for name in sorted(targets) if name not in here}
+        try:
+            for name in mine:
+                yield finished(push(name))
+                for converged in child.ready() if child is not None else ():
+                    yield finished(converged)
+            for converged in child.rest() if child is not None else ():
+                yield finished(converged)
+        finally:  # the apply stopped (a ledger fault): the child stops converging too
+            if child is not None:
+                child.stream.close()
+        pending = set(futures)
         while pending:
-            finished, pending = wait(pending, FLUSH_S, FIRST_COMPLETED)
-            if not finished and idle is not None:
+            ended, pending = wait(pending, FLUSH_S, FIRST_COMPLETED)
+            if not ended and idle is not None:
                 idle()
-            for future in sorted(finished, key=futures.__getitem__):
-                name, done = futures[future], done + 1
-                transcript, failure = future.result()
-                yield name, transcript, failure
-                if run.progress is not None:
-                    outcome = "ok" if failure is None else f"failed: {failure}"
-                    run.progress(f"[{done}/{len(futures)}] {name}", outcome)
+            for future in sorted(ended, key=futures.__getitem__):
+                yield finished(future.result())
+
+
+Converged = tuple[str, Transcript, str | None, str]  # device, transcript, failure, intent
+
+# From this many compute-bound devices on, a forked child converges about half of them (below,
+# the fork and the way back cost more than the other core gains).
+FORK_DEVICES_FROM = 64
+
+
+def _shares(names: list[str], targets: Mapping[str, Intent]) -> tuple[list[str], list[str]]:
+    """(this process's devices, the child's), split by size — a router with a hundred
+    gateways is worth many small switches — so that both end together: this process also
+    records every device, so it renders less (MINE); all here when there are few."""
+    if len(names) < FORK_DEVICES_FROM or not hasattr(os, "fork"):
+        return names, []
+    size = {n: sum(len(v) for v in vars(targets[n]).values() if type(v) is tuple) + 1
+            for n in names}
+    shares: tuple[list[str], list[str]] = ([], [])
+    load = [0.0, 0.0]
+    for name in sorted(names, key=lambda n: (-size[n], n)):
+        side = 0 if load[0] / MINE <= load[1] / (1 - MINE) else 1
+        shares[side].append(name)
+        load[side] += size[name]
+    return sorted(shares[0]), sorted(shares[1])
+
+
+MINE = 0.4  # the share of the rendering this process keeps while the child renders the rest
+
+
+class _ChildConverging:
+    """Devices converging in a forked child: what it reports, and, at the end, the devices
+    it did not report (it died) converged here."""
+
+    def __init__(self, names: list[str], push: Callable[[str], Converged]) -> None:
+        from reconciler.forked import from_child
+
+        self.names, self.push = names, push
+        self.reported: set[str] = set()
+        self.stream = from_child(lambda: (push(name) for name in names))
+
+    def ready(self) -> list[Converged]:
+        """What the child reported so far, without waiting."""
+        out = []
+        while self.stream.ready():
+            item = next(self.stream, None)
+            if item is None:
+                break
+            self.reported.add(item[0])
+            out.append(item)
+        return out
+
+    def rest(self) -> Iterator[Converged]:
+        """The child's remaining devices as it reports them; those it never reported (it
+        failed or was killed) converge here — converging again is harmless."""
+        try:
+            for item in self.stream:
+                self.reported.add(item[0])
+                yield item
+        finally:
+            self.stream.close()
+        for name in self.names:
+            if name not in self.reported:
+                yield self.push(name)
 
 
 FLUSH_S = 1.0  # a converged device's records wait at most about this long for others'
@@ -329,7 +429,7 @@ def repair_drift(
                    guard, seq)
         result = ApplyResult(Plan())
         records = _DeviceRecords(ledger, seq)
-        for name, transcript, failure in _converge(targets, targets, run, records.flush):
+        for name, transcript, failure, _ in _converge(targets, targets, run, records.flush):
             if failure is None:
                 result.transcripts[name] = transcript
                 records.add(name, None, None, transcript.repairs)
@@ -401,19 +501,24 @@ def _allocate(
     raise AssertionError("unreachable")
 
 
-def _record_billing(
+@contextmanager
+def _billing_rows(
     tx: LedgerTransaction,
     ledger: Ledger,
     repo: Repo,
     today: date,
     active: set[str],
-    unprovisioned: set[str] | frozenset[str] = frozenset(),
-) -> None:
-    """Issue 19: the billing history, in the transaction that records the services Active —
-    what each line's terms are from today on (activation, changes, retirement, removal,
-    decommission), so charges never depend on what the documents say later. `active`: the
-    lines Active once this transaction commits (an upgrade among them retires its line, S8);
-    `unprovisioned`: lines a device failure kept from going Active (not charged yet)."""
+    unprovisioned: Collection[str],
+    fork: bool,
+) -> Iterator[Callable[[], list[tuple[object, ...]]]]:
+    """Issue 19: the billing history's new rows, for the transaction that records the
+    services Active — what each line's terms are from today on (activation, changes,
+    retirement, removal, decommission), so charges never depend on what the documents say
+    later. `active`: the lines Active once this transaction commits (an upgrade among them
+    retires its line, S8); `unprovisioned`: lines a device failure kept from going Active
+    (not charged yet). The history is read and the stamp taken now; the rows are computed
+    in a forked child meanwhile when `fork` and the repo is large (the function yielded
+    gives them)."""
     events = [history.event_of(row) for row in tx.billing_rows()]
     timelines = history.fold(events)
     dated: dict[str, str] = {}
@@ -427,10 +532,33 @@ def _record_billing(
         }
     retired = set(replaced(repo, active))
     stamp = tx.next_billing_stamp()
-    added = recording.recordings(
-        repo, timelines, dated, today, retired, stamp, activated, unprovisioned
-    )
-    tx.add_billing_rows([history.event_row(e) for e in added])
+
+    def rows() -> list[tuple[object, ...]]:
+        added = recording.recordings(
+            repo, timelines, dated, today, retired, stamp, activated, unprovisioned
+        )
+        return [history.event_row(e) for e in added]
+
+    if not fork or len(repo.services) < FORK_BILLING_FROM or not hasattr(os, "fork"):
+        yield rows
+        return
+    from reconciler.forked import from_child
+
+    child = from_child(lambda: [rows()])
+
+    def rows_of_child() -> list[tuple[object, ...]]:
+        found = next(child, None)
+        return found if found is not None else rows()  # it failed: computed here
+
+    try:
+        yield rows_of_child
+    finally:  # the child is reaped, also when the transaction failed before using its rows
+        child.close()
+
+
+# From this many lines on, the billing recording is computed in a forked child while the
+# apply writes the statuses.
+FORK_BILLING_FROM = 2000
 
 
 def _driver(
@@ -485,7 +613,11 @@ def _finish(
     failed_sites: set[str],
     failures: Mapping[str, str],
     root: str = ".",
+    fork: bool = False,
+    also: Callable[[LedgerTransaction], None] | None = None,
 ) -> int:
+    """The apply's last transaction: the releases of the sites whose devices all converged,
+    every status, and the billing history. The number of releases carried out."""
     reasons = {plan.sites_of_device.get(d, ""): f"{d}: {why}" for d, why in failures.items()}
     known = ledger.statuses("Service")
     activated = ledger.statuses("Activated")
@@ -504,37 +636,8 @@ def _finish(
             and current.by_key.get(r.allocation.key) == r.allocation
         ]
         tx.apply(releases, current)
-        retired = replaced(repo, {n for n, r in known.items() if r.status == "Active"})
-        active_now: set[str] = set()
-        for service, status in statuses(repo, today).items():
-            site = repo.services[service].spec.site
-            record: tuple[str, str]
-            if service in plan.services and site in failed_sites:
-                record = ("Failed", reasons.get(site, ""))
-            elif service in plan.services:
-                record = ("Active", "")
-            elif service in retired:
-                record = ("Inactive", f"replaced by {retired[service]}")
-            else:
-                record = (str(status), "")
-            before = known.get(service)
-            if before is None or (before.status, before.reason) != record:
-                tx.set_status("Service", service, *record)
-            if record[0] == "Active" and service not in activated:
-                # S2/S3: a service whose contract started in the past is charged from here
-                tx.set_status("Activated", service, today.isoformat())
-            if record[0] == "Active":
-                active_now.add(service)
-                _record_terms(tx, repo, service, terms.get(service))
-        _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
-        for service, before in known.items():
-            # deleted from the repo: once every device converged it is no longer provisioned
-            if service not in repo.services and not failed_sites and before.status != "Inactive":
-                tx.set_status("Service", service, "Inactive", "removed from the desired state")
-        for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
-            if done != occupiers.get(name):
-                tx.set_status("Occupier", name, done.phase, done.encode())
-        _record_contracts(tx, repo, today, contracts, root)
+        records = _service_records(repo, today, plan, known, failed_sites, reasons)
+        active_now = {service for service, record in records.items() if record[0] == "Active"}
         # charged from the day a line is provisioned: a line whose device failed waits
         unprovisioned = {
             s
@@ -542,8 +645,72 @@ def _finish(
             if repo.services[s].spec.site in failed_sites
             and getattr(known.get(s), "status", None) != "Active"
         }
-        _record_billing(tx, ledger, repo, today, active_now, unprovisioned)
+        with _billing_rows(tx, ledger, repo, today, active_now, unprovisioned, fork) as billing:
+            _record_services(tx, repo, today, records, known, failed_sites, activated, terms)
+            _record_automatic_numbers(tx, repo, plan, automatic, failed_sites)
+            for name, done in decommission.finishing(repo, today, occupiers, reasons).items():
+                if done != occupiers.get(name):
+                    tx.set_status("Occupier", name, done.phase, done.encode())
+            _record_contracts(tx, repo, today, contracts, root)
+            # while the billing rows are still being computed: the statuses, and what the
+            # caller records with them
+            tx.flush()
+            if also is not None:
+                also(tx)
+            tx.add_billing_rows(billing())
     return len(releases)
+
+
+def _service_records(
+    repo: Repo,
+    today: date,
+    plan: Plan,
+    known: Mapping[str, StatusRecord],
+    failed_sites: set[str],
+    reasons: Mapping[str, str],
+) -> dict[str, tuple[str, str]]:
+    """(status, reason) of every service once this apply ends: Active where its devices
+    converged, Failed (with the device's reason) where they did not, Inactive when an Active
+    upgrade replaced it (S8), else what its contract says today."""
+    retired = replaced(repo, {n for n, r in known.items() if r.status == "Active"})
+    records: dict[str, tuple[str, str]] = {}
+    for service, status in statuses(repo, today).items():
+        site = repo.services[service].spec.site
+        if service in plan.services and site in failed_sites:
+            records[service] = ("Failed", reasons.get(site, ""))
+        elif service in plan.services:
+            records[service] = ("Active", "")
+        elif service in retired:
+            records[service] = ("Inactive", f"replaced by {retired[service]}")
+        else:
+            records[service] = (str(status), "")
+    return records
+
+
+def _record_services(
+    tx: LedgerTransaction,
+    repo: Repo,
+    today: date,
+    records: Mapping[str, tuple[str, str]],
+    known: Mapping[str, StatusRecord],
+    failed_sites: set[str],
+    activated: Mapping[str, StatusRecord],
+    terms: Mapping[str, str],
+) -> None:
+    """The services' statuses that changed, each Active line's activation day and terms, and
+    the services deleted from the repo (no longer provisioned once every device converged)."""
+    for service, record in records.items():
+        before = known.get(service)
+        if before is None or (before.status, before.reason) != record:
+            tx.set_status("Service", service, *record)
+        if record[0] == "Active" and service not in activated:
+            # S2/S3: a service whose contract started in the past is charged from here
+            tx.set_status("Activated", service, today.isoformat())
+        if record[0] == "Active":
+            _record_terms(tx, repo, service, terms.get(service))
+    for service, before in known.items():
+        if service not in repo.services and not failed_sites and before.status != "Inactive":
+            tx.set_status("Service", service, "Inactive", "removed from the desired state")
 
 
 def _record_terms(tx: LedgerTransaction, repo: Repo, name: str, before: str | None) -> None:

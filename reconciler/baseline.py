@@ -13,6 +13,7 @@ from reconciler.load import load
 from reconciler.model.repo import Ref, Repo
 
 if TYPE_CHECKING:  # the ledger's SQL is not imported by `validate --changed-since`
+    from reconciler.ledger.protocol import LedgerTransaction
     from reconciler.ledger.sql import DesiredRow, SqlLedger
 
 
@@ -46,10 +47,14 @@ def recorded(ledger: SqlLedger | None) -> tuple[State, str]:
 
 
 def record(
-    ledger: SqlLedger, repo: Repo, root: str, rows: dict[str, DesiredRow] | None = None
+    ledger: SqlLedger | LedgerTransaction,
+    repo: Repo,
+    root: str,
+    rows: dict[str, DesiredRow] | None = None,
 ) -> None:
-    """Remember the desired state an apply carried out: the base of the next apply's P1.
-    `rows`: desired_rows(repo, root), when computed already (the CLI, meanwhile)."""
+    """Remember the desired state an apply carried out: the base of the next apply's P1 —
+    in its own transaction, or in one of the apply's. `rows`: desired_rows(repo, root), when
+    computed already (the CLI, meanwhile)."""
     found = rows if rows is not None else desired_rows(repo, root)
     ledger.record_desired(commit_of(root, "HEAD"), found)
 

@@ -36,7 +36,8 @@ from reconciler.load import Positions, load
 
 if TYPE_CHECKING:
     from reconciler.apply import Ahead, ApplyResult
-    from reconciler.ledger.sql import DesiredRow, SqlLedger
+    from reconciler.ledger.protocol import LedgerTransaction
+    from reconciler.ledger.sql import DesiredRow
     from reconciler.model.repo import Repo
 
 
@@ -86,7 +87,7 @@ def apply_command(
     from reconciler import baseline
     from reconciler.app import App
     from reconciler.apply import Guard
-    from reconciler.ledger import LedgerError, SqlLedger
+    from reconciler.ledger import LedgerError
     from reconciler.memory import gc_paused
 
     day = day_of(today)
@@ -95,16 +96,17 @@ def apply_command(
     guard = Guard(allow_mass_release, _apply_wait(), os.path.abspath(path), actor or "", path)
     app = App(state, drivers, out)  # opens the ledger, the drivers and the credentials
     ahead: Ahead | None = None
+    desired: Callable[[], dict[str, DesiredRow] | None] | None = None
     if only_drift:
         head = validated(path, day, actor, state, context)
     else:
-        # planned while the rules run; the apply re-plans if the ledger changed meanwhile
+        # planned while the rules run (the apply plans again if the ledger changes meanwhile)
         head, ahead = validated_and(
             path, context, lambda loaded: app.plan_ahead(loaded.repo, day), parsing
         )
-
-    # what the ledger keeps of this desired state (P1's next base), meanwhile on the other core
-    desired = None if only_drift else _desired_meanwhile(head.repo, path)
+        # what the ledger keeps of this desired state (P1's next base), computed in a child
+        # while the ledger allocates (the other core's idle time)
+        desired = _desired_meanwhile(head.repo, path)
 
     def progress(device: str, outcome: str) -> None:
         click.echo(f"  {device}: {outcome}", err=True)
@@ -114,7 +116,12 @@ def apply_command(
             if only_drift:
                 result = app.repair(head.repo, parallel, progress, guard)
             else:
-                result = app.apply(head.repo, day, parallel, progress, guard=guard, ahead=ahead)
+                # the desired state carried out is recorded with the statuses (P1's next base)
+                def record_desired(tx: LedgerTransaction) -> None:
+                    baseline.record(tx, head.repo, path, desired() if desired else None)
+
+                result = app.apply(head.repo, day, parallel, progress, guard=guard,
+                                   ahead=ahead, fork=True, also=record_desired)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
@@ -136,9 +143,6 @@ def apply_command(
     if result.plan.errors:
         click.echo("nothing applied: the plan has errors")
         return EXIT_FAILED
-    recorded = app.ledger()
-    assert isinstance(recorded, SqlLedger)  # the desired state is recorded in SQL ledgers
-    _record_desired(recorded, head.repo, path, desired() if desired is not None else None)
     for device, reason in sorted(result.failures.items()):
         click.echo(f"FAILED {device}: {reason}")
     _write_transcript(transcript_file, result)
@@ -178,20 +182,6 @@ def _desired_meanwhile(repo: Repo, path: str) -> Callable[[], dict[str, DesiredR
     if len(repo.sources) < PARALLEL_FROM or not hasattr(os, "fork"):
         return lambda: None
     return in_child(lambda: baseline.desired_rows(repo, path))
-
-
-def _record_desired(
-    ledger: SqlLedger, repo: Repo, path: str, rows: dict[str, DesiredRow] | None = None
-) -> None:
-    """The desired state this apply carried out: the next apply's P1 base. A failure to
-    record it is said, not fatal (the next apply then judges a larger change)."""
-    from reconciler import baseline
-    from reconciler.ledger import LedgerError
-
-    try:
-        baseline.record(ledger, repo, path, rows)
-    except LedgerError as exc:
-        click.echo(f"warning: the applied desired state was not recorded: {exc}", err=True)
 
 
 def _apply_wait() -> float:

@@ -24,6 +24,10 @@ class LedgerTransaction(Protocol):
 
     def set_status(self, kind: str, name: str, status: str, reason: str = "") -> None: ...
 
+    def flush(self) -> None:
+        """Send the statuses set so far now (they are sent at the commit anyway)."""
+        ...
+
     def record_applied(self, device: str, items: dict[str, str]) -> None: ...
 
     def record_intents(self, rows: Sequence[tuple[str, str, str]]) -> None:
@@ -33,6 +37,10 @@ class LedgerTransaction(Protocol):
     def record_repairs(
         self, seq: int, device: str, rows: Sequence[tuple[str, str, str]]
     ) -> None: ...
+
+    def record_desired(self, commit: str, rows: dict[str, tuple[str, str, str, str]]) -> None:
+        """Replace the recorded desired state (P1's base for the next apply)."""
+        ...
 
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history so far (issue 19), read inside the transaction."""

@@ -375,6 +375,24 @@ class Transaction:
             [(seq, device, *row, self.now) for row in rows],
         )
 
+    def record_desired(self, commit: str, rows: dict[str, DesiredRow]) -> None:
+        """Replace the recorded desired state: the documents an apply carried out, from
+        `commit` (P1 judges the next apply on what changed since)."""
+        self.cursor.execute("DELETE FROM desired")
+        self.cursor.executemany(
+            self.ledger.q(
+                "INSERT INTO desired (ref, digest, sites, admins, file) VALUES (?, ?, ?, ?, ?)"
+            ),
+            [(ref, *row) for ref, row in sorted(rows.items())],
+        )
+        self.cursor.execute(
+            self.ledger.q(
+                "INSERT INTO meta (key, value) VALUES ('desired_commit', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value=excluded.value"
+            ),
+            (commit,),
+        )
+
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history as it stands inside this transaction."""
         self.flush()
@@ -582,21 +600,8 @@ class SqlLedger:
 
     def record_desired(self, commit: str, rows: dict[str, DesiredRow]) -> None:
         """Replace the recorded desired state (after an apply carried it out)."""
-        with self._exclusive(()) as cursor:
-            cursor.execute("DELETE FROM desired")
-            cursor.executemany(
-                self.q(
-                    "INSERT INTO desired (ref, digest, sites, admins, file) VALUES (?, ?, ?, ?, ?)"
-                ),
-                [(ref, *row) for ref, row in sorted(rows.items())],
-            )
-            cursor.execute(
-                self.q(
-                    "INSERT INTO meta (key, value) VALUES ('desired_commit', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value=excluded.value"
-                ),
-                (commit,),
-            )
+        with self.transaction(()) as tx:
+            tx.record_desired(commit, rows)
 
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history; empty for a ledger no apply has migrated yet."""
