@@ -275,6 +275,10 @@ _PATTERN_NAMES = {
 }
 
 
+# pydantic's names for a field the schema does not have, in a model and in a dataclass.
+_UNKNOWN_FIELD = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
+
+
 def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
     loc: Path = tuple(problem["loc"])
     shown = ".".join(str(p) for p in loc if not _is_union_tag(p))
@@ -285,8 +289,12 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
         message = f"must be {_PATTERN_NAMES.get(pattern, 'text matching ' + pattern)}"
     elif kind == "value_error":
         message = message.removeprefix("Value error, ")
-    elif kind == "extra_forbidden":
+    elif kind in _UNKNOWN_FIELD:
         message = "unknown field"
+        kind = "extra_forbidden"
+    elif kind == "dataclass_type":  # the kinds are slotted dataclasses; said as of a model
+        name = problem["ctx"]["class_name"]
+        message = f"Input should be a valid dictionary or instance of {name}"
     elif kind == "missing":
         message = "required field is missing"
     elif kind == "string_type" and isinstance(problem.get("input"), int | float):

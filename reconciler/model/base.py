@@ -6,13 +6,29 @@ calling back into Python: validating tens of thousands of documents stays cheap.
 
 from __future__ import annotations
 
+import copy
 import inspect
+import sys
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from types import MappingProxyType
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    cast,
+    dataclass_transform,
+)
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 from pydantic.alias_generators import to_camel
+from pydantic.dataclasses import dataclass, rebuild_dataclass
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import model_json_schema
+from pydantic_core import SchemaSerializer, SchemaValidator
 
 API_VERSION = "tenantry.dev/v1alpha1"
 
@@ -56,21 +72,81 @@ Host = Annotated[
 Day = date
 
 
-class Spec(BaseModel):
-    """Base of every spec and nested object: camelCase in YAML, unknown fields refused."""
+# camelCase in YAML, unknown fields refused.
+SPEC_CONFIG = ConfigDict(
+    extra="forbid",
+    alias_generator=to_camel,
+    # YAML uses the camelCase names only, as the JSON Schemas say.
+    validate_by_alias=True,
+    validate_by_name=False,
+    str_strip_whitespace=False,
+    # The docstring under a field is its description (JSON Schema, CRD, kubectl explain),
+    # read by `described` when those are generated, not here: reading it means
+    # tokenizing the models' source, a seventh of every command's start-up.
+)
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        # YAML uses the camelCase names only, as the JSON Schemas say.
-        validate_by_alias=True,
-        validate_by_name=False,
-        str_strip_whitespace=False,
-        # The docstring under a field is its description (JSON Schema, CRD, kubectl explain),
-        # read by `described` when those are generated, not here: reading it means
-        # tokenizing the models' source, a seventh of every command's start-up.
-    )
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(Field,))
+class Slotted(type):
+    """Makes every subclass of Spec a frozen pydantic dataclass with slots. A repo holds
+    hundreds of thousands of these objects: a BaseModel instance carries a __dict__ and a
+    set of the fields given (about 600 bytes before its values); a slotted one, 8 bytes per
+    field. pydantic-core fills the slots itself, as fast as a model."""
+
+    def __new__(
+        cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> Slotted:
+        made = super().__new__(cls, name, bases, namespace, **kwargs)
+        if "__slots__" in namespace:  # the copy `dataclasses` makes with the slots
+            return made
+        for field, value in namespace.items():
+            if isinstance(value, FieldInfo):  # pydantic would move it first in the schemas
+                raise TypeError(f"{name}.{field}: write Annotated[type, Field(...)] = default")
+        caller = sys._getframe(1)
+        if caller.f_locals is not caller.f_globals:
+            # Defined in a function: its annotations may name the function's own classes,
+            # which a dataclass (unlike a model) would not find when it is rebuilt.
+            made.__annotations__ = {
+                field: eval(hint, caller.f_globals, caller.f_locals) if type(hint) is str else hint
+                for field, hint in made.__annotations__.items()
+            }
+        slotted = dataclass(frozen=True, slots=True, kw_only=True, config=SPEC_CONFIG)
+        return cast(Slotted, slotted(cast(type[Any], made)))
+
+
+class Spec(metaclass=Slotted):
+    """Base of every spec and nested object: camelCase in YAML, unknown fields refused.
+    The few methods of pydantic's BaseModel that tenantry uses are here, over the
+    dataclass's own validator and serializer."""
+
+    if TYPE_CHECKING:  # set by pydantic on each class
+        __pydantic_validator__: ClassVar[SchemaValidator]
+        __pydantic_serializer__: ClassVar[SchemaSerializer]
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        found: Self = cls.__pydantic_validator__.validate_python(data)
+        return found
+
+    @classmethod
+    def model_json_schema(
+        cls, by_alias: bool = True, mode: Literal["validation", "serialization"] = "validation"
+    ) -> dict[str, Any]:
+        return model_json_schema(cls, by_alias=by_alias, mode=mode)  # type: ignore[arg-type]
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        dumped: dict[str, Any] = self.__pydantic_serializer__.to_python(self, **options)
+        return dumped
+
+    def model_dump_json(self, **options: Any) -> str:
+        return self.__pydantic_serializer__.to_json(self, **options).decode()
+
+    def model_copy(self, update: dict[str, Any] | None = None) -> Self:
+        """A copy with `update`'s fields replaced, unvalidated (as BaseModel's)."""
+        copied = copy.copy(self)
+        for name, value in (update or {}).items():
+            object.__setattr__(copied, name, value)
+        return copied
 
 
 class Metadata(Spec):
@@ -104,7 +180,7 @@ class Document(Spec):
 
     KIND: ClassVar[str] = ""
 
-    api_version: str
+    api_version: Annotated[str, AfterValidator(sys.intern)]  # one string, not one per document
     """Always tenantry.dev/v1alpha1."""
     kind: str
     """Which kind of document this is: Site, ServiceDefinition, Occupier, Contract or Service."""
@@ -118,7 +194,7 @@ class Document(Spec):
         return self.metadata.name
 
 
-def described(root: type[BaseModel]) -> None:
+def described(root: type[BaseModel] | type[Spec]) -> None:
     """Give every field of `root` and of its subclasses the docstring under it as its
     description, and rebuild their schemas, exactly as pydantic's `use_attribute_docstrings`
     would have at import (the generated JSON Schemas and CRDs are checked in, so any
@@ -134,27 +210,40 @@ def described(root: type[BaseModel]) -> None:
             text = docs.get(owner, {}).get(name) if owner is not None else None
             if info.description is None and text is not None:
                 info.description = text
+                _keep_description(model, name, text)
     for _ in range(2):  # the second pass: every nested model's schema is final by then
         for model in models:
-            model.model_rebuild(force=True)
+            if issubclass(model, BaseModel):
+                model.model_rebuild(force=True)
+            else:
+                rebuild_dataclass(model, force=True)
     for model in models:
-        model.__described__ = True  # type: ignore[attr-defined]
+        model.__described__ = True
 
 
-def _subclasses(root: type[BaseModel]) -> list[type[BaseModel]]:
-    """`root` and every subclass, parents before children."""
+def _keep_description(model: type[Any], name: str, text: str) -> None:
+    """A dataclass's rebuild collects its fields again from `dataclasses.fields`: the
+    description goes there too."""
+    field = getattr(model, "__dataclass_fields__", {}).get(name)
+    if field is not None:
+        field.metadata = MappingProxyType({**field.metadata, "description": text})
+
+
+def _subclasses(root: type[Any]) -> list[type[Any]]:
+    """`root` and every subclass, parents before children. (Not the class a slotted
+    dataclass was made from: it lingers among the subclasses until collected.)"""
     found, queue = [root], [root]
     while queue:
         for sub in queue.pop(0).__subclasses__():
-            if sub not in found:
+            if sub not in found and "__pydantic_fields__" in sub.__dict__:
                 found.append(sub)
                 queue.append(sub)
     return found
 
 
-def _declaring(model: type[BaseModel], name: str) -> type[BaseModel] | None:
+def _declaring(model: type[Any], name: str) -> type[Any] | None:
     """The class whose own annotations declare field `name` (where its docstring is)."""
     for cls in model.__mro__:
         if name in inspect.get_annotations(cls):
-            return cls if issubclass(cls, BaseModel) else None
+            return cls if issubclass(cls, BaseModel | Spec) else None
     return None

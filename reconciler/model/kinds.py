@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from reconciler.model.base import (
     E164,
@@ -26,6 +27,16 @@ from reconciler.model.base import (
     Text,
     VlanId,
 )
+
+# A name that many documents repeat (sites, occupiers, definitions, spaces, people's first
+# names): interned as it is validated, so that a repo holds one string per value, not one per
+# mention (a third of a loaded repo's memory was such copies). metadata.name, unique per
+# document, is not: the intern table would only grow.
+Shared = Annotated[Name, AfterValidator(sys.intern)]
+# A floor port (wall socket), named by the site and by every activation of it.
+FloorPort = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32), AfterValidator(sys.intern)
+]
 
 # ------------------------------------------------------------------------------------ Site
 
@@ -63,7 +74,7 @@ class PrivateSupernet(Spec):
 class PublicPool(Spec):
     """A block of public addresses for public-ip services (N2)."""
 
-    name: Name
+    name: Shared
     """The pool's name, unique at the site."""
     cidr: IPv4Network
     """The public block, e.g. 203.0.113.0/24 (N2)."""
@@ -85,7 +96,7 @@ class NumberBlock(Spec):
 class Router(Spec):
     """The site's router: gets each occupier's gateway and public routes (N2)."""
 
-    name: Name
+    name: Shared
     """Device name, used for credentials and in plans."""
     platform: Platform
     """Driver that configures it: render, frr, …."""
@@ -98,16 +109,20 @@ class Router(Spec):
 class SwitchPort(Spec):
     """One switch port wired to a floor port (N3)."""
 
-    interface: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9/._-]*$", max_length=64)]
+    interface: Annotated[
+        str,
+        Field(pattern=r"^[A-Za-z][A-Za-z0-9/._-]*$", max_length=64),
+        AfterValidator(sys.intern),
+    ]
     """The switch's interface name, e.g. GigabitEthernet1/0/1."""
-    floor_port: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)]
+    floor_port: FloorPort
     """The floor port (wall socket) this interface serves (N3)."""
 
 
 class Switch(Spec):
     """An access switch of the site (N3)."""
 
-    name: Name
+    name: Shared
     """Device name, used for credentials and in plans."""
     platform: Platform
     """Driver that configures it: render, cisco_iosxe, openvswitch, …."""
@@ -122,16 +137,16 @@ class Switch(Spec):
 class Space(Spec):
     """A suite, office or desk that contracts lease (N3)."""
 
-    name: Name
+    name: Shared
     """The space's name, unique at the site; contracts list it in `spaces`."""
-    floor_ports: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)], ...] = ()
+    floor_ports: tuple[FloorPort, ...] = ()
     """Floor ports in the space: the ports its occupier may activate (N3)."""
 
 
 class Telephony(Spec):
     """A telephony or Wi-Fi (RADIUS) server of the site (T1-T3)."""
 
-    name: Name
+    name: Shared
     """Device name, used for credentials and in plans."""
     platform: Platform
     """Driver that configures it: render, kamailio, freeradius, …."""
@@ -146,7 +161,9 @@ class SiteSpec(Spec):
 
     display_name: Text
     """The building's name as people know it."""
-    admins: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = Field(min_length=1)
+    admins: Annotated[
+        tuple[Annotated[str, Field(min_length=1, max_length=100)], ...], Field(min_length=1)
+    ]
     """Users who may approve changes touching this site (P1) and decommissions (D2)."""
     cooling_off_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 90
     """Days a released number waits before it can be reused (T2)."""
@@ -218,11 +235,11 @@ class QuantityRule(Spec):
 class AnyOf(Spec):
     """A requirement met by any one of several definitions (S5)."""
 
-    any_of: tuple[Name, ...] = Field(min_length=1)
+    any_of: Annotated[tuple[Shared, ...], Field(min_length=1)]
     """Definitions of which the occupier must have at least one at the site (S5)."""
 
 
-Requirement = Name | AnyOf
+Requirement = Name | AnyOf  # (plain: interning would rename the union's branch in findings)
 
 
 class SwitchPorts(Spec):
@@ -266,7 +283,7 @@ class ServiceDefinitionSpec(Spec):
     """Minimum, maximum, default and included units (S3, S4)."""
     requires: tuple[Requirement, ...] = ()
     """Definitions the occupier must also have at the site (S5)."""
-    excludes: tuple[Name, ...] = ()
+    excludes: tuple[Shared, ...] = ()
     """Definitions the occupier may not have at the same site (S5)."""
     max_per_occupier: Annotated[StrictInt, Field(ge=1)] | None = None
     """Most service lines of this definition per occupier and site (S5)."""
@@ -278,11 +295,13 @@ class ServiceDefinitionSpec(Spec):
     """What a person must still send the provider in a case when the service is added, e.g.
     the IVR configuration or the conference bridge's number and users (seed 000); shown by
     `tenantry catalogue` and `plan`."""
-    charge_while_stopped: Flag = Field(
-        False,
-        description="Whether a line of this definition is still charged while it or its "
-        "occupier is Stopped (suspended); default: not charged.",
-    )
+    charge_while_stopped: Annotated[
+        Flag,
+        Field(
+            description="Whether a line of this definition is still charged while it or its "
+            "occupier is Stopped (suspended); default: not charged."
+        ),
+    ] = False
 
 
 class ServiceDefinition(Document):
@@ -307,11 +326,11 @@ class Handset(StrEnum):
 class User(Spec):
     """A person of the occupier."""
 
-    name: Name
+    name: Shared
     """The user's name, unique in the occupier (T3)."""
     email: Email
     """The user's e-mail address."""
-    wifi: Flag | tuple[Name, ...] = False  # true: at every site of the occupier; or a list of sites
+    wifi: Flag | tuple[Shared, ...] = False  # true: at every site of the occupier; or sites
     """Wi-Fi Secure account: true at every site of the occupier, or a list of sites (T3)."""
     number: E164 | None = None
     """The phone number assigned to the user; must be activated (T2)."""
@@ -320,31 +339,31 @@ class User(Spec):
 class WifiDevice(Spec):
     """A shared device allowed on Wi-Fi by its MAC address (T3)."""
 
-    name: Name
+    name: Shared
     """The device's name, unique in the occupier."""
     mac: Mac
     """MAC address, unique at the site (T3)."""
-    site: Name
+    site: Shared
     """The site where the device connects."""
 
 
 class FloorPortActivation(Spec):
     """A floor port put in use (S7, N3)."""
 
-    site: Name
+    site: Shared
     """The site of the floor port."""
-    floor_port: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32)]
+    floor_port: FloorPort
     """The floor port, in a space of the occupier's contract (N3)."""
     role: PortRole
     """What the port is for; a service must allocate a port of this role (S7)."""
-    device: DeviceText = ""
+    device: Annotated[DeviceText, AfterValidator(sys.intern)] = ""
     """What is plugged in; the switch port's description."""
 
 
 class NumberActivation(Spec):
     """A phone number put in use (S7, T2)."""
 
-    site: Name
+    site: Shared
     """The site of the number."""
     number: E164
     """The number, E.164, from the site's blocks (T2)."""
@@ -366,7 +385,7 @@ class Activations(Spec):
 class MainNumber(Spec):
     """The occupier's main number at a site (T1)."""
 
-    site: Name
+    site: Shared
     """The site of the number."""
     number: E164
     """An active number of the occupier there (T1)."""
@@ -405,11 +424,13 @@ class OccupierSpec(Spec):
     """Main number per site; default: the first number (T1)."""
     decommission: Decommission | None = None
     """Present: the occupier leaves every site (D1-D5)."""
-    status: LineStatus = Field(
-        LineStatus.ACTIVE,
-        description="Stopped suspends every service of the occupier (ports shut, Wi-Fi "
-        "disabled, numbers unavailable, nothing released); remove it to resume.",
-    )
+    status: Annotated[
+        LineStatus,
+        Field(
+            description="Stopped suspends every service of the occupier (ports shut, Wi-Fi "
+            "disabled, numbers unavailable, nothing released); remove it to resume."
+        ),
+    ] = LineStatus.ACTIVE
 
 
 class Occupier(Document):
@@ -433,15 +454,15 @@ class AtEnd(StrEnum):
 class ContractSpec(Spec):
     """An occupier's lease at a site."""
 
-    occupier: Name
+    occupier: Shared
     """The occupier who signed it."""
-    site: Name
+    site: Shared
     """The site it leases at."""
     start: date
     """First day; services start then (S2)."""
     end: date | None = None
     """Last day; none: open-ended (S9)."""
-    spaces: tuple[Name, ...] = ()
+    spaces: tuple[Shared, ...] = ()
     """Spaces leased; their floor ports may be activated (N3)."""
     at_end: AtEnd = AtEnd.KEEP
     """keep: services continue after the end; deprovision: they stop (S9)."""
@@ -467,7 +488,7 @@ class ScheduledChange(Spec):
     """The day it takes effect; not before (S10)."""
     quantity: Count | None = None
     """The new quantity (S4)."""
-    definition: Name | None = None
+    definition: Shared | None = None
     """The new definition (a plan change)."""
     price: Money | None = None
     """The new price per unit (S3)."""
@@ -484,23 +505,27 @@ class PayPeriod(StrEnum):
 class Discount(Spec):
     """Splynx discount: a percentage off the line between two dates (both included)."""
 
-    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] = Field(
-        description="Percentage off the line's charge, 0 < percent <= 100."
-    )
-    start: date = Field(description="First day the discount applies.")
-    end: date | None = Field(None, description="Last day the discount applies; open if absent.")
+    percent: Annotated[
+        Decimal,
+        Field(gt=0, le=100, max_digits=5, decimal_places=2),
+        Field(description="Percentage off the line's charge, 0 < percent <= 100."),
+    ]
+    start: Annotated[date, Field(description="First day the discount applies.")]
+    end: Annotated[
+        date | None, Field(description="Last day the discount applies; open if absent.")
+    ] = None
 
 
 class ServiceSpec(Spec):
     """One service line."""
 
-    occupier: Name
+    occupier: Shared
     """The occupier who buys it."""
-    site: Name
+    site: Shared
     """The site it is delivered at."""
-    contract: Name | None = None
+    contract: Shared | None = None
     """The contract it is charged to; optional with one contract at the site (S1)."""
-    definition: Name
+    definition: Shared
     """The catalogue entry (ServiceDefinition) it is an instance of."""
     quantity: Count | None = None
     """Units; default: the definition's default (S4)."""
@@ -508,28 +533,34 @@ class ServiceSpec(Spec):
     """Price per unit per month; default: the definition's rrp (S3)."""
     start: date | None = None  # only to be refused when it differs from the contract (S2)
     """Only checked: must equal the contract's start (S2)."""
-    replaces: Name | None = None
+    replaces: Shared | None = None
     """The line this one upgrades; removed once this one is active (S8)."""
     changes: tuple[ScheduledChange, ...] = ()
     """Future quantity, definition or price changes, by date (S10)."""
-    end: date | None = Field(
-        None,
-        description="Last day of the line: provisioning and billing stop after it (Splynx "
-        "end date).",
-    )
-    discounts: tuple[Discount, ...] = Field(
-        (), description="Percentages off the line's charge between dates."
-    )
-    pay_period: PayPeriod = Field(
-        PayPeriod.MONTHLY,
-        description="Invoiced in advance per calendar month, quarter or year; a change "
-        "within a period is prorated.",
-    )
-    status: LineStatus = Field(
-        LineStatus.ACTIVE,
-        description="Stopped suspends the line: its ports shut, Wi-Fi disabled, numbers "
-        "unavailable, nothing released; remove it to resume.",
-    )
+    end: Annotated[
+        date | None,
+        Field(
+            description="Last day of the line: provisioning and billing stop after it (Splynx "
+            "end date)."
+        ),
+    ] = None
+    discounts: Annotated[
+        tuple[Discount, ...], Field(description="Percentages off the line's charge between dates.")
+    ] = ()
+    pay_period: Annotated[
+        PayPeriod,
+        Field(
+            description="Invoiced in advance per calendar month, quarter or year; a change "
+            "within a period is prorated."
+        ),
+    ] = PayPeriod.MONTHLY
+    status: Annotated[
+        LineStatus,
+        Field(
+            description="Stopped suspends the line: its ports shut, Wi-Fi disabled, numbers "
+            "unavailable, nothing released; remove it to resume."
+        ),
+    ] = LineStatus.ACTIVE
 
 
 class Service(Document):
