@@ -134,3 +134,35 @@ def test_n4_random_allocate_release_sequences_never_double_allocate(
         if value is not None:
             assert value not in held[pool], f"{value} handed out twice"
             held[pool][value] = holder
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 70), st.integers(1, 9)), max_size=25),
+    st.sampled_from([1, 2, 4, 8, 16]),
+    st.integers(0, 3),
+)
+def test_n1_lowest_free_is_the_lowest_aligned_block_that_overlaps_nothing_taken(
+    held: list[tuple[int, int]], size: int, split: int
+) -> None:
+    """The merged ranges answer as a walk over every aligned block of the pool would, whether
+    built at once or added one by one (in any order, overlapping or touching), and whether
+    what is taken comes as one set of ranges or several."""
+    ranges = [(start, start + length) for start, length in held]
+    walk = next(
+        (
+            s
+            for s in range(16, 80, size)
+            if s + size <= 80 and not any(a < s + size and s < b for a, b in ranges)
+        ),
+        None,
+    )
+    at_once = allocate.Taken(ranges)
+    one_by_one = allocate.Taken()
+    for start, end in reversed(ranges):
+        one_by_one.add(start, end)
+    parts = (allocate.Taken(ranges[:split]), allocate.Taken(ranges[split:]))
+    for taken in ((at_once,), (one_by_one,), parts):
+        assert allocate.lowest_free(16, 80, size, taken) == walk
+    assert at_once.starts == one_by_one.starts and at_once.ends == one_by_one.ends
+    assert all(e < s for e, s in zip(at_once.ends, at_once.starts[1:], strict=False))

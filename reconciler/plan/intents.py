@@ -52,10 +52,11 @@ def intents(repo: Repo, after: Holdings, today: date) -> tuple[dict[str, Intent]
         for activation in occupier.spec.activations.floor_ports:
             devices[activation.site][occupier.name, activation.floor_port] = activation.device
     leaving = [o for o in repo.occupiers.values() if decommissioned(o, today)]
+    parked: dict[tuple[str, int], PortIntent] = {}  # equal intents, shared (they are frozen)
     for site in sorted(repo.sites.values(), key=lambda s: s.name):
         held = _Held.at(after, site.name)
         for switch in site.spec.switches:
-            out[switch.name] = _switch(repo, site, switch, held, devices[site.name], today)
+            out[switch.name] = _switch(repo, site, switch, held, devices[site.name], parked, today)
             site_of[switch.name] = site.name
         if site.spec.router is not None:
             out[site.spec.router.name] = _router(site, held)
@@ -110,6 +111,7 @@ def _switch(
     switch: object,
     held: _Held,
     devices: dict[tuple[str, str], str],
+    parked: dict[tuple[str, int], PortIntent],
     today: date,
 ) -> SwitchIntent:
     vlans = site.spec.vlans
@@ -120,7 +122,10 @@ def _switch(
     for port in switch.ports:  # type: ignore[attr-defined]
         row = held.ports.get(port.floor_port)
         if row is None or row.state is not State.ACTIVE or row.holder not in network:
-            ports.append(PortIntent(port.interface, parking))
+            idle = parked.get((port.interface, parking))
+            if idle is None:
+                idle = parked[port.interface, parking] = PortIntent(port.interface, parking)
+            ports.append(idle)
             continue
         vlan = network[row.holder][0]
         used_vlans.add(vlan)

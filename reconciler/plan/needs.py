@@ -44,8 +44,9 @@ def needs(
     retired = replaced(repo, active)
     units: dict[str, _Unit] = {}
     out: dict[tuple[str, str], Need] = {}
+    provisioned = Status.ACTIVE
     for name, service in repo.services.items():
-        if status.get(name) is not Status.ACTIVE or name in retired:
+        if status.get(name) is not provisioned or name in retired:
             continue
         spec = service.spec
         if spec.changes:

@@ -34,10 +34,10 @@ def make_plan(
         for service in wants.services:
             plan.services[service] = key[1]
     holders_at: dict[str, set[str]] = defaultdict(set)
-    for row in holdings.rows:
-        holders_at.setdefault(row.site, set())  # only cooling-off numbers: still ends them
-        if row.holder:
-            holders_at[row.site].add(row.holder)
+    for site_name, holder in holdings.of:  # (site, holder) of every row, once each
+        holders = holders_at[site_name]  # only cooling-off numbers (holder ""): still ends them
+        if holder:
+            holders.add(holder)
     for occupier_name, site_name in wanted:
         holders_at[site_name].add(occupier_name)
     for site_name in sorted(holders_at):
