@@ -98,6 +98,11 @@ class Stream(Generic[T], Iterator[T]):
     def __init__(self, pid: int, fd: int) -> None:
         self._pid, self._fd = pid, fd
 
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._pid
+
     def ready(self) -> bool:
         """Whether the next item (or the end) is there, so that reading it will not wait."""
         return self._fd < 0 or bool(select.select([self._fd], [], [], 0)[0])

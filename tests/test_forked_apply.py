@@ -144,11 +144,11 @@ def test_an_apply_stopped_by_a_ledger_fault_leaves_no_child_converging(
 
     monkeypatch.setattr(executor, "FLUSH_S", 0.0)  # the first converged device is recorded
     monkeypatch.setattr(executor._DeviceRecords, "flush", failing)
+    children = forks(monkeypatch)
     app = App(str(tmp_path / "state.db"), "render", str(tmp_path / "out"))
     with pytest.raises(LedgerError, match="disk I/O error"):
         app.apply(load(str(repo)).repo, TODAY, fork=True)
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # no child at all: none still running, none unreaped
+    assert_reaped(children, 1)
 
 
 def test_a_ledger_fault_while_the_statuses_are_written_leaves_no_billing_child(
@@ -158,8 +158,29 @@ def test_a_ledger_fault_while_the_statuses_are_written_leaves_no_billing_child(
         raise LedgerError("ledger state.db: database or disk is full")
 
     monkeypatch.setattr(executor, "_record_contracts", failing)
+    children = forks(monkeypatch)
     app = App(str(tmp_path / "state.db"), "render", str(tmp_path / "out"))
     with pytest.raises(LedgerError, match="disk is full"):
         app.apply(load(str(repo)).repo, TODAY, fork=True)
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert_reaped(children, 2)  # the converging child, then the billing child
+
+
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[forked_work.Stream[Any]]:
+    """The children the apply forks, as they are forked."""
+    children: list[forked_work.Stream[Any]] = []
+    from_child = forked_work.from_child
+
+    def kept(work: Any) -> Any:
+        children.append(from_child(work))
+        return children[-1]
+
+    monkeypatch.setattr(forked_work, "from_child", kept)
+    return children
+
+
+def assert_reaped(children: list[forked_work.Stream[Any]], count: int) -> None:
+    """Each child is gone: not running, not left unreaped (waiting for it finds no child)."""
+    assert len(children) == count
+    for child in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(child.pid, os.WNOHANG)
