@@ -242,7 +242,7 @@ def _converge(
     """Every device gets its whole intent: (device, transcript, failure or None, the intent
     as recorded) as each finishes. Devices reached over the network converge `run.parallel`
     at a time in threads; those whose driver only computes (render) converge in turn in
-    this thread meanwhile — and with `run.fork`, about half of them in a forked child.
+    this thread meanwhile — and with `run.fork`, most of them in a forked child (_shares).
     `idle` is called whenever no device finished for FLUSH_S (the records of those that
     did are written then)."""
     # Drivers are built here, before any thread starts: building one imports its platform
@@ -292,8 +292,8 @@ def _converge(
 
 Converged = tuple[str, Transcript, str | None, str]  # device, transcript, failure, intent
 
-# From this many compute-bound devices on, a forked child converges about half of them (below,
-# the fork and the way back cost more than the other core gains).
+# From this many compute-bound devices on, a forked child converges most of them (below, the
+# fork and the way back cost more than the other core gains).
 FORK_DEVICES_FROM = 64
 
 
