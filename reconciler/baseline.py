@@ -47,16 +47,13 @@ def recorded(ledger: SqlLedger | None) -> tuple[State, str]:
 
 
 def record(
-    ledger: SqlLedger | LedgerTransaction,
-    repo: Repo,
-    root: str,
-    rows: dict[str, DesiredRow] | None = None,
+    tx: LedgerTransaction, repo: Repo, root: str, rows: dict[str, DesiredRow] | None = None
 ) -> None:
-    """Remember the desired state an apply carried out: the base of the next apply's P1 —
-    in its own transaction, or in one of the apply's. `rows`: desired_rows(repo, root), when
-    computed already (the CLI, meanwhile)."""
+    """Remember, in the apply's last transaction, the desired state it carried out: the base
+    of the next apply's P1. `rows`: desired_rows(repo, root), when computed already (the
+    CLI, meanwhile)."""
     found = rows if rows is not None else desired_rows(repo, root)
-    ledger.record_desired(commit_of(root, "HEAD"), found)
+    tx.record_desired(commit_of(root, "HEAD"), found)
 
 
 def desired_rows(repo: Repo, root: str) -> dict[str, DesiredRow]:

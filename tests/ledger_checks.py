@@ -143,10 +143,12 @@ def desired_state(location: str) -> None:
         "Site/lb": ("d1", "lb", "alice,ops", "sites/lb.yaml"),
         "Occupier/acme": ("d2", "lb,mw", "", "occupiers/acme.yaml"),
     }
-    ledger.record_desired("abc123", first)
+    with ledger.transaction() as tx:
+        tx.record_desired("abc123", first)
     assert ledger.desired() == ("abc123", first)
     second = {"Site/lb": ("d3", "lb", "alice", "sites/lb.yaml")}
-    ledger.record_desired("def456", second)
+    with ledger.transaction() as tx:
+        tx.record_desired("def456", second)
     assert ledger.desired() == ("def456", second)
 
 

@@ -598,11 +598,6 @@ class SqlLedger:
         except LedgerError:  # no such table yet (a ledger older than it, read only)
             return None
 
-    def record_desired(self, commit: str, rows: dict[str, DesiredRow]) -> None:
-        """Replace the recorded desired state (after an apply carried it out)."""
-        with self.transaction(()) as tx:
-            tx.record_desired(commit, rows)
-
     def billing_rows(self) -> list[tuple[Any, ...]]:
         """The billing history; empty for a ledger no apply has migrated yet."""
         return self._billing_read(f"SELECT {BILLING_COLUMNS} FROM billing_event")
