@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -26,16 +25,17 @@ from reconciler.model.base import (
     StrictInt,
     Text,
     VlanId,
+    interned,
 )
 
 # A name that many documents repeat (sites, occupiers, definitions, spaces, people's first
 # names): interned as it is validated, so that a repo holds one string per value, not one per
 # mention (a third of a loaded repo's memory was such copies). metadata.name, unique per
 # document, is not: the intern table would only grow.
-Shared = Annotated[Name, AfterValidator(sys.intern)]
+Shared = Annotated[Name, AfterValidator(interned)]
 # A floor port (wall socket), named by the site and by every activation of it.
 FloorPort = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32), AfterValidator(sys.intern)
+    str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32), AfterValidator(interned)
 ]
 
 # ------------------------------------------------------------------------------------ Site
@@ -112,7 +112,7 @@ class SwitchPort(Spec):
     interface: Annotated[
         str,
         Field(pattern=r"^[A-Za-z][A-Za-z0-9/._-]*$", max_length=64),
-        AfterValidator(sys.intern),
+        AfterValidator(interned),
     ]
     """The switch's interface name, e.g. GigabitEthernet1/0/1."""
     floor_port: FloorPort
@@ -356,7 +356,7 @@ class FloorPortActivation(Spec):
     """The floor port, in a space of the occupier's contract (N3)."""
     role: PortRole
     """What the port is for; a service must allocate a port of this role (S7)."""
-    device: Annotated[DeviceText, AfterValidator(sys.intern)] = ""
+    device: Annotated[DeviceText, AfterValidator(interned)] = ""
     """What is plugged in; the switch port's description."""
 
 
