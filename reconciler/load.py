@@ -11,6 +11,7 @@ imported only then).
 
 from __future__ import annotations
 
+import json
 import marshal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -116,11 +117,16 @@ def _read_here(path: str) -> _Read:
 
 def _add_parsed(loaded: Loaded, paths: list[str], findings: list[list[Finding]], docs: Any) -> None:
     """Add what a child parsed, in file order."""
-    for path, found, pairs in zip(paths, findings, docs, strict=True):
+    for path, found, sent in zip(paths, findings, docs, strict=True):
         loaded.findings.extend(found)
         reread = partial(_text_again, path)  # only to point at a document nested too deeply
-        for index, raw in pairs:
-            _add(loaded, raw, Source(path, index), reread)
+        for index, kind, data in sent:  # parse.as_sent
+            doc = None if kind is None else _valid_json(kind, data)
+            if doc is not None:
+                _register(loaded, doc, Source(path, index))
+            else:  # what is wrong is said from the data, as for a document read here
+                raw = data if kind is None else json.loads(data)
+                _add(loaded, raw, Source(path, index), reread)
 
 
 def _text_again(path: str) -> str:
@@ -202,6 +208,18 @@ def _valid(raw: Any) -> Document | None:
     try:
         return validator.validate_python(raw)  # type: ignore[no-any-return]
     except ValidationError:
+        return None
+
+
+def _valid_json(kind: str, text: str) -> Document | None:
+    """The document of a kind and apiVersion the child checked, if the schema accepts its
+    JSON text (`parse.as_sent`), else None."""
+    validator = _VALIDATORS.get(kind)
+    if validator is None:
+        return None
+    try:
+        return validator.validate_json(text)  # type: ignore[no-any-return]
+    except ValueError:  # ValidationError, or text that is not UTF-8 (a lone surrogate)
         return None
 
 

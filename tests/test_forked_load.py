@@ -17,6 +17,7 @@ from reconciler import load as loader
 from reconciler import parse
 from reconciler import validate as validation
 from reconciler.load import Loaded, discover
+from reconciler.model.repo import Source
 from reconciler.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +116,70 @@ def test_parsing_started_before_the_models_gives_the_same_findings(tmp_path: Pat
     result = validate(str(tmp_path), TODAY, fork=True, parsing=parsing)
     found = [(f.file, f.line, f.column, f.rule, f.message, f.severity) for f in result.findings]
     assert (found, sorted(str(ref) for ref in result.repo.sources)) == outcome(tmp_path, fork=False)
+
+
+Where = list[tuple[str, int, int, str, str]]
+
+
+def loaded_alike(root: Path) -> tuple[Where, list[tuple[str, Source | None]]]:
+    """What a load gives (findings at their positions, each document as its repr, its
+    source), one process against a forked child: the child sends most documents as JSON
+    text (`parse.as_sent`), which pydantic validates in its JSON mode."""
+
+    def seen(fork: bool) -> tuple[Where, list[tuple[str, Source | None]]]:
+        loaded = loader.load(str(root), fork=fork)
+        findings = loader.Positions().resolve(loaded.findings)
+        where = [(f.file, f.line, f.column, f.rule, f.message) for f in findings]
+        docs = [(repr(doc), loaded.repo.source(doc)) for doc in loaded.repo.all_documents()]
+        return where, docs
+
+    forked = seen(True)
+    assert forked == seen(False)
+    return forked
+
+
+def test_every_corpus_case_loads_alike_when_a_child_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bad-input corpus, every case: the same findings and the same documents, so the
+    JSON text the child sends validates to what the data does, field for field (money,
+    dates, addresses), and a document it refuses is judged from the data as before."""
+    from tests.test_corpus import CASES, materialize
+
+    monkeypatch.setattr(parse, "FORK_FROM_FILES", 1)
+    monkeypatch.setattr(parse, "PARENT_SHARE", 0.0)
+    from_text = []
+    valid_json = loader._valid_json
+
+    def spy(kind: str, text: str) -> Any:
+        from_text.append(kind)
+        return valid_json(kind, text)
+
+    monkeypatch.setattr(loader, "_valid_json", spy)
+    for number, case in enumerate(CASES):
+        (tmp_path / f"{number:03d}").mkdir()
+        loaded_alike(materialize(case, tmp_path / f"{number:03d}"))
+    assert len(from_text) > 5 * len(CASES)  # most documents came as text
+
+
+@pytest.mark.parametrize(
+    ("labels", "refused"),
+    [
+        ("{1: web}", True),  # a number as a key: JSON would make it text
+        ("{true: web}", True),
+        ("{null: web}", True),
+        ("{1.5: web}", True),
+        ('{"1": web}', False),  # text that looks like a number
+        ('{"true": web, tier: "2"}', False),
+    ],
+)
+def test_a_key_that_is_not_text_is_refused_alike_when_a_child_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, labels: str, refused: bool
+) -> None:
+    monkeypatch.setattr(parse, "FORK_FROM_FILES", 1)
+    generate(tmp_path, 1, 12)
+    path = Path(discover(str(tmp_path / "occupiers"))[0])
+    text = path.read_text()
+    path.write_text(text.replace("metadata:\n", f"metadata:\n  labels: {labels}\n", 1))
+    findings, _ = loaded_alike(tmp_path)
+    assert any(f[3] == "schema" and "labels" in f[4] for f in findings) is refused

@@ -30,7 +30,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
 from pydantic_core import SchemaSerializer, SchemaValidator
 
-API_VERSION = "tenantry.dev/v1alpha1"
+from reconciler import API_VERSION as API_VERSION  # where the other modules import it
 
 
 def interned(value: str) -> str:
