@@ -60,7 +60,7 @@ Sent = tuple[int, str | None, Any]
 _JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
 # A key that json made text of (YAML allows 1, 1.5, true or null as keys; JSON only text),
 # or a text key that looks like one: such a document is sent as data.
-_KEY_NOT_TEXT = re.compile(r'"(?:-?[0-9][^"]*|true|false|null|NaN|-?Infinity)":')
+_KEY_NOT_TEXT = re.compile(r'"(?:[-0-9][^"]*|true|false|null|NaN|Infinity)":')
 
 
 def discover(root: str) -> list[str]:
