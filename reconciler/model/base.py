@@ -23,21 +23,36 @@ from typing import (
     dataclass_transform,
 )
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    Strict,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.dataclasses import dataclass, rebuild_dataclass
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import model_json_schema
-from pydantic_core import SchemaSerializer, SchemaValidator
+from pydantic_core import SchemaSerializer, SchemaValidator, core_schema
 
 from reconciler import API_VERSION as API_VERSION  # where the other modules import it
 
 
-def interned(value: str) -> str:
-    """One string per distinct value, not one per document (names repeated across a repo).
-    A Python function, not `sys.intern` itself: pydantic reads a validator's signature, and
-    a builtin's is parsed from its text (a tokenizer run per use, 12 ms at start-up)."""
-    return sys.intern(value)
+class Interned:
+    """In `Annotated[str, ..., Interned]`: one string per distinct value, not one per
+    document (names a repo repeats). pydantic-core calls `sys.intern` itself: an
+    AfterValidator would have pydantic read the function's signature, which for a builtin
+    means tokenizing its text at every use (12 ms of start-up), and a Python function
+    around it costs a call per field validated."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(sys.intern, handler(source))
 
 
 def _plain_money(value: Decimal) -> Decimal:
@@ -187,7 +202,7 @@ class Document(Spec):
 
     KIND: ClassVar[str] = ""
 
-    api_version: Annotated[str, AfterValidator(interned)]  # one string, not one per document
+    api_version: Annotated[str, Interned]  # one string, not one per document
     """Always tenantry.dev/v1alpha1."""
     kind: str
     """Which kind of document this is: Site, ServiceDefinition, Occupier, Contract or Service."""

@@ -8,7 +8,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from reconciler.model.base import (
     E164,
@@ -18,6 +18,7 @@ from reconciler.model.base import (
     Email,
     Flag,
     Host,
+    Interned,
     Mac,
     Money,
     Name,
@@ -25,18 +26,15 @@ from reconciler.model.base import (
     StrictInt,
     Text,
     VlanId,
-    interned,
 )
 
 # A name that many documents repeat (sites, occupiers, definitions, spaces, people's first
 # names): interned as it is validated, so that a repo holds one string per value, not one per
 # mention (a third of a loaded repo's memory was such copies). metadata.name, unique per
 # document, is not: the intern table would only grow.
-Shared = Annotated[Name, AfterValidator(interned)]
+Shared = Annotated[Name, Interned]
 # A floor port (wall socket), named by the site and by every activation of it.
-FloorPort = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32), AfterValidator(interned)
-]
+FloorPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=32), Interned]
 
 # ------------------------------------------------------------------------------------ Site
 
@@ -112,7 +110,7 @@ class SwitchPort(Spec):
     interface: Annotated[
         str,
         Field(pattern=r"^[A-Za-z][A-Za-z0-9/._-]*$", max_length=64),
-        AfterValidator(interned),
+        Interned,
     ]
     """The switch's interface name, e.g. GigabitEthernet1/0/1."""
     floor_port: FloorPort
@@ -356,7 +354,7 @@ class FloorPortActivation(Spec):
     """The floor port, in a space of the occupier's contract (N3)."""
     role: PortRole
     """What the port is for; a service must allocate a port of this role (S7)."""
-    device: Annotated[DeviceText, AfterValidator(interned)] = ""
+    device: Annotated[DeviceText, Interned] = ""
     """What is plugged in; the switch port's description."""
 
 
