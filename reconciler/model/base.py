@@ -2,9 +2,9 @@
 
 Constraints live in the types (patterns, ranges) so that pydantic-core checks them without
 calling back into Python: validating tens of thousands of documents stays cheap.
+Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
+would evaluate each string at every start-up.
 """
-
-from __future__ import annotations
 
 import copy
 import inspect
@@ -117,7 +117,7 @@ class Slotted(type):
 
     def __new__(
         cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
-    ) -> Slotted:
+    ) -> "Slotted":
         made = super().__new__(cls, name, bases, namespace, **kwargs)
         if "__slots__" in namespace:  # the copy `dataclasses` makes with the slots
             return made

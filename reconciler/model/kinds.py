@@ -1,7 +1,7 @@
 """The five kinds of desired-state document (DESIGN §1)."""
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
+# would evaluate each string at every start-up.
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
