@@ -97,6 +97,8 @@ class Stream(Generic[T], Iterator[T]):
 
     def __init__(self, pid: int, fd: int) -> None:
         self._pid, self._fd = pid, fd
+        self._buffer = bytearray()  # what was read of the next items so far
+        self._ended = False  # the child closed its end
 
     @property
     def pid(self) -> int:
@@ -104,8 +106,27 @@ class Stream(Generic[T], Iterator[T]):
         return self._pid
 
     def ready(self) -> bool:
-        """Whether the next item (or the end) is there, so that reading it will not wait."""
-        return self._fd < 0 or bool(select.select([self._fd], [], [], 0)[0])
+        """Whether the next item (or the end) is all there, so that reading it will not wait:
+        what the pipe holds is read now, and a half-written item is not ready (a caller with
+        other work to do would otherwise wait for the child to finish writing it)."""
+        if self._fd < 0 or self._ended or self._whole():
+            return True
+        while select.select([self._fd], [], [], 0)[0]:
+            part = os.read(self._fd, 1 << 20)
+            if not part:
+                self._ended = True
+                return True
+            self._buffer += part
+            if self._whole():
+                return True
+        return False
+
+    def _whole(self) -> bool:
+        """Whether the buffer holds the whole next item."""
+        if len(self._buffer) < _LENGTH.size:
+            return False
+        (size,) = _LENGTH.unpack_from(self._buffer)
+        return len(self._buffer) >= _LENGTH.size + int(size)
 
     def __next__(self) -> T:
         head = self._read(_LENGTH.size)
@@ -118,16 +139,17 @@ class Stream(Generic[T], Iterator[T]):
 
     def _read(self, size: int) -> bytes | None:
         """Exactly `size` bytes, or None at the end of the stream."""
-        if self._fd < 0:
-            return None
-        parts, left = [], size
-        while left:
-            part = os.read(self._fd, min(left, 1 << 20))
-            if not part:
+        while len(self._buffer) < size:
+            if self._fd < 0 or self._ended:
                 return None
-            parts.append(part)
-            left -= len(part)
-        return b"".join(parts)
+            part = os.read(self._fd, 1 << 20)
+            if not part:
+                self._ended = True
+                return None
+            self._buffer += part
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
 
     def close(self) -> None:
         """Stop the child if it is still working (what it would send is not wanted)."""

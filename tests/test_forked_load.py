@@ -183,3 +183,29 @@ def test_a_key_that_is_not_text_is_refused_alike_when_a_child_parses(
     path.write_text(text.replace("metadata:\n", f"metadata:\n  labels: {labels}\n", 1))
     findings, _ = loaded_alike(tmp_path)
     assert any(f[3] == "schema" and "labels" in f[4] for f in findings) is refused
+
+
+def test_a_half_written_item_is_not_ready() -> None:
+    """`Stream.ready` says an item is there only when all of it is: the parent then parses
+    files of its own instead of waiting for the child to finish writing a large chunk."""
+    import os
+    import pickle
+
+    from reconciler.forked import _LENGTH, Stream
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)  # a child that sends nothing itself: this test writes for it
+    stream: Stream[str] = Stream(pid, read_end)
+    data = pickle.dumps("x" * 100_000)
+    os.write(write_end, _LENGTH.pack(len(data)) + data[:50_000])
+    assert not stream.ready()
+    os.write(write_end, data[50_000:])
+    assert stream.ready()
+    assert next(stream) == "x" * 100_000
+    assert not stream.ready()
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # its copy of the pipe is closed
+    os.close(write_end)
+    assert stream.ready()  # the end is there
+    assert next(stream, None) is None
