@@ -26,6 +26,7 @@ from reconciler.findings import Finding, Path, error
 from reconciler.inputs import InputError, check_depth, clean_text, quote, read_capped
 from reconciler.locate import locate
 from reconciler.memory import gc_paused as gc_paused  # where the other modules import it
+from reconciler.memory import leave_to_exit
 from reconciler.model.base import API_VERSION, Document
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
@@ -77,6 +78,7 @@ def load(
         loaded.repo.index()
     if files is None and not loaded.repo.sources and not loaded.findings:
         loaded.findings.append(_empty(root, paths))
+    leave_to_exit(loaded)
     return loaded
 
 

@@ -124,3 +124,31 @@ def test_a_usage_error_is_one_with_a_parse_ahead_too(large: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert done.returncode == 64 and "nosuch" in done.stderr
+
+
+def test_a_loaded_repo_is_left_to_the_exit_only_under_the_console_entry_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console entry point exits without tearing down: a loaded repo is kept until then
+    rather than freed object by object when the command returns. Anywhere else (tests, the
+    operator, which runs for days) a repo is freed as soon as it is no longer used."""
+    import weakref
+
+    import kopf
+
+    from reconciler import memory
+    from reconciler.load import load
+
+    desired = str(ROOT / "desired-state")
+    monkeypatch.setattr(memory, "_left_to_exit", None)
+    freed = weakref.ref(load(desired))
+    assert freed() is None  # in-process, as a library
+
+    memory.exit_without_teardown()  # what `entry.run` does first
+    kept = weakref.ref(load(desired))
+    assert kept() is not None
+
+    monkeypatch.setattr(kopf, "run", lambda **_: None)  # the operator, stopped at once
+    assert CliRunner().invoke(main, ["operator", "--standalone"]).exit_code == 0
+    freed = weakref.ref(load(desired))
+    assert freed() is None

@@ -39,13 +39,17 @@ _ahead: tuple[str, Parsing] | None = None
 
 def run() -> None:
     """Console entry point. After the work is done the process exits without tearing down
-    the loaded repo object by object (tens of thousands of models: a quarter of a second)."""
+    the loaded repo object by object (tens of thousands of models: a quarter of a second),
+    neither when the command returns (`memory.leave_to_exit`) nor at the end."""
     argv = sys.argv[1:]
     if argv == ["--version"] and not getattr(sys.modules["__main__"], "__package__", None):
         # what click's version option prints for the console script, without click
         print(f"{os.path.basename(sys.argv[0])}, version {__version__}")
         sys.stdout.flush()
         os._exit(0)
+    from reconciler.memory import exit_without_teardown
+
+    exit_without_teardown()  # a loaded repo is not freed object by object before the exit
     if validate_path(argv) is not None:
         # A short run whose bulk work pauses the collector anyway (`gc_paused`); what it
         # imports first (pydantic, the models) lives until the end, so scanning it is waste.

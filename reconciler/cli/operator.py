@@ -27,6 +27,9 @@ def operator_command(
     standalone: bool, peering: str | None, priority: int | None, liveness: str | None
 ) -> int:
     """Run the Kubernetes operator and its admission webhook (settings: TENANTRY_* env)."""
+    from reconciler.memory import exit_without_teardown
+
+    exit_without_teardown(False)  # it runs for days: every repo it loads is freed
     try:
         import kopf
 
