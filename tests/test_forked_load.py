@@ -5,6 +5,7 @@ with a warning in every file and for one with every kind of load error."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -209,3 +210,36 @@ def test_a_half_written_item_is_not_ready() -> None:
     os.close(write_end)
     assert stream.ready()  # the end is there
     assert next(stream, None) is None
+
+
+@pytest.mark.parametrize(
+    ("price", "refused"),
+    [
+        (".nan", True),
+        (".inf", True),
+        ("-.inf", True),
+        ("1e400", True),  # past a float: infinite
+        ("99999999999999999999999999", True),
+        ("1e20", True),
+        ("1.005", True),
+        ('"1e3"', True),
+        ("30.0", False),  # a whole number with a point: Decimal("30.0") either way
+        ("100.00", False),
+        ("1e2", False),
+        ("-0.0", False),
+        ("30.5", False),
+    ],
+)
+def test_numbers_json_writes_differently_are_judged_alike_when_a_child_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, price: str, refused: bool
+) -> None:
+    """A price that JSON writes differently from YAML (not a number, infinite, past a float,
+    a whole number with a point) gets the same finding, or the same Decimal, as when read
+    in one process: `loaded_alike` compares the documents' reprs, digits and exponent."""
+    monkeypatch.setattr(parse, "FORK_FROM_FILES", 1)
+    generate(tmp_path, 1, 12)
+    occupiers = map(Path, discover(str(tmp_path / "occupiers")))
+    path = next(p for p in occupiers if "price:" in p.read_text())
+    path.write_text(re.sub(r"price: .*", f"price: {price}", path.read_text(), count=1))
+    findings, _ = loaded_alike(tmp_path)
+    assert any("price" in f[4] for f in findings) is refused
