@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -12,11 +12,10 @@ from reconciler.catalogue import (
     Status,
     allocations,
     charges,
-    in_use,
     quantity_of,
     statuses,
     terms_on,
-    wifi_sites,
+    usage,
 )
 from reconciler.findings import Finding, error, warning
 from reconciler.model.kinds import AnyOf, AtEnd, Occupier, Service, ServiceDefinition
@@ -365,25 +364,18 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for who, site in ctx.active_numbers:
         automatic_at[who].add(site)
     allocated = allocations(repo, ctx.today)
-    nothing: Counter[str] = Counter()
+    nothing: dict[str, int] = {}
     phones = Infra.PHONE_NUMBERS
     for name, occupier in repo.occupiers.items():
-        spec = occupier.spec
-        if spec.decommission is not None:
+        if occupier.spec.decommission is not None:
             continue  # D3 deactivates everything; nothing to count
-        activations = spec.activations
-        sites = {a.site for a in activations.floor_ports}
-        sites.update(a.site for a in activations.numbers)
-        sites.update(d.site for d in spec.wifi_devices)
-        for user in spec.users:
-            if user.wifi:
-                sites.update(wifi_sites(repo, occupier, user.wifi, ctx.today))
-        if name in automatic_at:
-            sites |= automatic_at[name]
-        for site in sorted(sites) if len(sites) > 1 else sites:
-            used = in_use(repo, occupier, site, ctx.today)
+        used_at = usage(repo, occupier, ctx.today)  # a site with nothing in use is never over
+        for site in automatic_at.get(name, ()):
+            used_at.setdefault(site, {})
+        for site in sorted(used_at) if len(used_at) > 1 else used_at:
+            used = used_at[site]
             automatic: tuple[str, ...] = ()
-            if not used[phones]:
+            if not used.get(phones):
                 automatic = ctx.active_numbers.get((name, site), ())
                 used[phones] = len(automatic)
             alloc = allocated.get((name, site), nothing)
