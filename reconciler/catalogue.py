@@ -101,7 +101,7 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
         contract = charged[name]
         spec = service.spec
         end = spec.end
-        if contract is None or spec.occupier in gone or (end is not None and end < today):
+        if contract is None or (end is not None and end < today) or (gone and spec.occupier in gone):
             result[name] = inactive  # Splynx end date: provisioning stops after it
         else:
             result[name] = by_contract[contract.metadata.name]

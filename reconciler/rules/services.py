@@ -264,60 +264,106 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Dependent services (`requires`), mutually exclusive ones (`excludes`) and the limit per
     occupier (`maxPerOccupier`): an occupier's service set at a site that breaks one is
     rejected, naming both services."""
-    definitions = repo.definitions
+    rules = _Catalogue(repo)
+    today = ctx.today
     for (occupier, site), services in _live_services(repo, ctx).items():
-        by_definition: dict[str, list[Service]] = defaultdict(list)
         named = [
-            (s, _definition_on(s, ctx.today) if s.spec.changes else s.spec.definition)
-            for s in services
+            (s, _definition_on(s, today) if s.spec.changes else s.spec.definition) for s in services
         ]
+        by_definition: dict[str, list[Service]] = defaultdict(list)
         for service, name in named:
             by_definition[name].append(service)
         for service, name in named:
-            definition = definitions.get(name)
-            if definition is None or not definition.spec.requires:
-                continue
-            for entry in definition.spec.requires:
-                names = _requirement_names(entry)
-                if not any(n in by_definition for n in names):
-                    wanted = " or ".join(names)
-                    yield error(
-                        "S5",
-                        repo.source(service),
-                        _definition_path(service, ctx.today),
-                        f"service {service.name} ({definition.name}) requires {wanted} for "
-                        f"{occupier} at {site}, and there is none",
-                        f"add a {names[0]} service, or remove {service.name}",
-                    )
-        yield from _exclusions(repo, occupier, site, by_definition, ctx.today)
+            if name in rules.requires:
+                yield from _requirements(
+                    repo, service, name, rules.requires[name], by_definition, occupier, site, today
+                )
+        if rules.clash(by_definition):
+            yield from _exclusions(repo, occupier, site, by_definition, today)
         for name, lines in by_definition.items():
-            definition = definitions.get(name)
-            limit = definition.spec.max_per_occupier if definition else None
-            if limit is None:
-                continue
-            ordered = sorted(lines, key=lambda s: s.name)
-            for index, service in enumerate(ordered):
-                together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
-                total = sum(terms_on(repo, o, ctx.today)[1] for o in together)
-                if total > limit and not any(_replacement_pair(service, o) for o in ordered):
-                    # every line of the group is flagged, so the pull request's new line is
-                    # annotated whatever its name, and each message names the others
-                    for line in together:
-                        others = ", ".join(o.name for o in together if o is not line)
-                        who = (
-                            f"{line.name} and {others} exceed"
-                            if others
-                            else (f"{line.name} exceeds")
-                        )
-                        yield error(
-                            "S5",
-                            repo.source(line),
-                            _definition_path(line, ctx.today),
-                            f"{occupier} may have at most {limit} {name} at {site}: service "
-                            f"{who} it",
-                            "remove one of them",
-                        )
-                    break
+            limit = rules.limits.get(name)
+            if limit is not None and sum(terms_on(repo, o, today)[1] for o in lines) > limit:
+                yield from _over_limit(repo, occupier, site, name, limit, lines, today)
+
+
+class _Catalogue:
+    """What S5 asks of each definition, read once per run rather than once per line: the
+    names each `requires` entry accepts, the definitions that exclude others, the limits."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.requires: dict[str, list[list[str]]] = {}
+        self.excludes: dict[str, tuple[str, ...]] = {}
+        self.limits: dict[str, int] = {}
+        for name, definition in repo.definitions.items():
+            spec = definition.spec
+            if spec.requires:
+                self.requires[name] = [_requirement_names(entry) for entry in spec.requires]
+            if spec.excludes:
+                self.excludes[name] = spec.excludes
+            if spec.max_per_occupier is not None:
+                self.limits[name] = spec.max_per_occupier
+
+    def clash(self, present: dict[str, list[Service]]) -> bool:
+        """Whether a definition present excludes another present (`_exclusions` says which)."""
+        excludes = self.excludes
+        return any(
+            not present.keys().isdisjoint(excludes[name]) for name in present if name in excludes
+        )
+
+
+def _requirements(
+    repo: Repo,
+    service: Service,
+    definition: str,
+    required: list[list[str]],
+    by_definition: dict[str, list[Service]],
+    occupier: str,
+    site: str,
+    day: date,
+) -> Iterator[Finding]:
+    """A line whose definition requires another that none of the occupier's lines there has."""
+    for names in required:
+        if by_definition.keys().isdisjoint(names):
+            wanted = " or ".join(names)
+            yield error(
+                "S5",
+                repo.source(service),
+                _definition_path(service, day),
+                f"service {service.name} ({definition}) requires {wanted} for "
+                f"{occupier} at {site}, and there is none",
+                f"add a {names[0]} service, or remove {service.name}",
+            )
+
+
+def _over_limit(
+    repo: Repo,
+    occupier: str,
+    site: str,
+    name: str,
+    limit: int,
+    lines: list[Service],
+    day: date,
+) -> Iterator[Finding]:
+    """More units of a definition than `maxPerOccupier` among lines live together (the
+    caller has seen that all of them together are over)."""
+    ordered = sorted(lines, key=lambda s: s.name)
+    for index, service in enumerate(ordered):
+        together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
+        total = sum(terms_on(repo, o, day)[1] for o in together)
+        if total > limit and not any(_replacement_pair(service, o) for o in ordered):
+            # every line of the group is flagged, so the pull request's new line is
+            # annotated whatever its name, and each message names the others
+            for line in together:
+                others = ", ".join(o.name for o in together if o is not line)
+                who = f"{line.name} and {others} exceed" if others else f"{line.name} exceeds"
+                yield error(
+                    "S5",
+                    repo.source(line),
+                    _definition_path(line, day),
+                    f"{occupier} may have at most {limit} {name} at {site}: service {who} it",
+                    "remove one of them",
+                )
+            break
 
 
 def _exclusions(
