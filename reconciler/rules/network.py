@@ -344,36 +344,41 @@ def _contract_spaces(
     repo: Repo, ctx: Context, spaces: dict[str, set[str]]
 ) -> Iterator[Finding]:
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for contract in (repo.contracts[name] for name in sorted(repo.contracts)):
-        site = repo.sites.get(contract.spec.site)
-        if site is None:
-            continue
-        names = spaces[site.name]
-        for index, space in enumerate(contract.spec.spaces):
+    for name in sorted(repo.contracts):
+        contract = repo.contracts[name]
+        lease = contract.spec
+        names = spaces.get(lease.site)
+        if names is None:
+            continue  # unknown site: reported by `ref`
+        # a contract that has ended, or whose occupier is decommissioned (D3), leaves its
+        # spaces free for the next occupier
+        leased = holds(contract, ctx.today) and not decommissioned(
+            repo.occupiers.get(lease.occupier), ctx.today
+        )
+        for index, space in enumerate(lease.spaces):
             if space not in names:
                 yield error(
                     "N3",
                     repo.source(contract),
                     ("spec", "spaces", index),
-                    f"contract {contract.name}: site {site.name} has no space '{space}'",
+                    f"contract {name}: site {lease.site} has no space '{space}'",
                 )
                 continue
-            if not holds(contract, ctx.today):
+            if not leased:
                 continue
-            if decommissioned(repo.occupiers.get(contract.spec.occupier), ctx.today):
-                continue  # D3: its contracts ended, its spaces are free for the next occupier
-            for other_name in holders[site.name, space]:
+            others = holders[lease.site, space]
+            for other_name in others:
                 other = repo.contracts[other_name]
-                if other.spec.occupier != contract.spec.occupier and _overlap(contract, other):
+                if other.spec.occupier != lease.occupier and _overlap(contract, other):
                     yield error(
                         "N3",
                         repo.source(contract),
                         ("spec", "spaces", index),
-                        f"space {space} at {site.name} is leased to both "
-                        f"{other.spec.occupier} ({other.name}) and "
-                        f"{contract.spec.occupier} ({contract.name}) at the same time",
+                        f"space {space} at {lease.site} is leased to both "
+                        f"{other.spec.occupier} ({other_name}) and "
+                        f"{lease.occupier} ({name}) at the same time",
                     )
-            holders[site.name, space].append(contract.name)
+            others.append(name)
 
 
 def _overlap(a: Contract, b: Contract) -> bool:
@@ -385,42 +390,51 @@ def _activated_floor_ports(
     repo: Repo, ctx: Context, cabled: dict[str, dict[str, str]]
 ) -> Iterator[Finding]:
     used: dict[tuple[str, str], str] = {}
-    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
+    for name in sorted(repo.occupiers):
+        occupier = repo.occupiers[name]
         if decommissioned(occupier, ctx.today):
             continue  # D3: its floor ports are released (the documents stay, read-only)
+        leased: dict[str, set[str]] = {}  # site → the spaces its contracts there hold today
         for index, activation in enumerate(occupier.spec.activations.floor_ports):
-            path = ("spec", "activations", "floorPorts", index, "floorPort")
-            space_of = cabled.get(activation.site)
+            site, floor_port = activation.site, activation.floor_port
+            space_of = cabled.get(site)
             if space_of is None:
                 continue  # unknown site: reported by `ref`
-            key = (activation.site, activation.floor_port)
+            key = (site, floor_port)
             if key in used:
                 yield error(
                     "N3",
                     repo.source(occupier),
-                    path,
-                    f"floor port {activation.floor_port} at {activation.site} is "
-                    f"activated by both {used[key]} and {occupier.name}",
+                    _activation_path(index),
+                    f"floor port {floor_port} at {site} is activated by both {used[key]} and "
+                    f"{name}",
                 )
                 continue
-            used[key] = occupier.name
-            space = space_of.get(activation.floor_port)
+            used[key] = name
+            space = space_of.get(floor_port)
             if space is None:
                 yield error(
                     "N3",
                     repo.source(occupier),
-                    path,
-                    f"occupier {occupier.name}: site {activation.site} has no floor port "
-                    f"{activation.floor_port}",
+                    _activation_path(index),
+                    f"occupier {name}: site {site} has no floor port {floor_port}",
                 )
                 continue
-            contracts = repo.contracts_at.get((occupier.name, activation.site), ())
-            if not any(space in c.spec.spaces and holds(c, ctx.today) for c in contracts):
+            spaces = leased.get(site)
+            if spaces is None:
+                contracts = repo.contracts_at.get((name, site), ())
+                spaces = leased[site] = {
+                    s for c in contracts if holds(c, ctx.today) for s in c.spec.spaces
+                }
+            if space not in spaces:
                 yield error(
                     "N3",
                     repo.source(occupier),
-                    path,
-                    f"occupier {occupier.name}: floor port {activation.floor_port} is in "
-                    f"{space}, which is not a space of its contracts at "
-                    f"{activation.site}",
+                    _activation_path(index),
+                    f"occupier {name}: floor port {floor_port} is in {space}, which is not a "
+                    f"space of its contracts at {site}",
                 )
+
+
+def _activation_path(index: int) -> tuple[str | int, ...]:
+    return ("spec", "activations", "floorPorts", index, "floorPort")
