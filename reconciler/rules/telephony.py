@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from reconciler.catalogue import decommissioned, wifi_sites
+from reconciler.catalogue import decommissioned
 from reconciler.findings import Finding, error
 from reconciler.model.kinds import NumberBlock, Site
 from reconciler.model.repo import Repo
@@ -154,11 +154,13 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Wi-Fi users and devices count against their allocations (S7); a MAC is unique per site;
     Wi-Fi is only at sites where the occupier has a contract."""
     seen: dict[tuple[str, str], str] = {}
-    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
+    for name in sorted(repo.occupiers):
+        occupier = repo.occupiers[name]
         if decommissioned(occupier, ctx.today):
             continue  # D3: its Wi-Fi devices are deleted, their MACs free again
-        sites = set(repo.sites_of(occupier.name))
-        for index, device in enumerate(occupier.spec.wifi_devices):
+        spec = occupier.spec
+        sites = {c.spec.site for c in repo.contracts_of.get(name, ())}  # `repo.sites_of`
+        for index, device in enumerate(spec.wifi_devices):
             path = ("spec", "wifiDevices", index)
             key = (device.site, mac_key(device.mac))
             if key in seen:
@@ -167,31 +169,33 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     repo.source(occupier),
                     (*path, "mac"),
                     f"MAC {device.mac} at {device.site} is used by both {seen[key]} and "
-                    f"{occupier.name}/{device.name}",
+                    f"{name}/{device.name}",
                 )
-            seen.setdefault(key, f"{occupier.name}/{device.name}")
+            seen.setdefault(key, f"{name}/{device.name}")
             if device.site in repo.sites and device.site not in sites:
                 yield error(
                     "T3",
                     repo.source(occupier),
                     (*path, "site"),
-                    f"Wi-Fi device {device.name}: {occupier.name} has no contract at {device.site}",
+                    f"Wi-Fi device {device.name}: {name} has no contract at {device.site}",
                 )
         names: set[str] = set()
-        for index, user in enumerate(occupier.spec.users):
+        for index, user in enumerate(spec.users):
             if user.name in names:
                 yield error(
                     "T3",
                     repo.source(occupier),
                     ("spec", "users", index, "name"),
-                    f"occupier {occupier.name}: user {user.name} declared twice",
+                    f"occupier {name}: user {user.name} declared twice",
                 )
             names.add(user.name)
-            for site in wifi_sites(repo, occupier, user.wifi, ctx.today):
+            # `wifi: true` is every site where a contract holds today (`wifi_sites`): a site
+            # of a contract, never one to report
+            for site in user.wifi if isinstance(user.wifi, tuple) else ():
                 if site not in sites:
                     yield error(
                         "T3",
                         repo.source(occupier),
                         ("spec", "users", index, "wifi"),
-                        f"user {user.name}: {occupier.name} has no contract at {site}",
+                        f"user {user.name}: {name} has no contract at {site}",
                     )
