@@ -101,8 +101,10 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
         contract = charged[name]
         spec = service.spec
         end = spec.end
-        if contract is None or (end is not None and end < today) or (gone and spec.occupier in gone):
+        if contract is None or (end is not None and end < today):
             result[name] = inactive  # Splynx end date: provisioning stops after it
+        elif gone and spec.occupier in gone:
+            result[name] = inactive
         else:
             result[name] = by_contract[contract.metadata.name]
     repo.memo[key] = result

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from reconciler.catalogue import decommissioned
 from reconciler.findings import Finding, error
-from reconciler.model.kinds import NumberBlock, Site
+from reconciler.model.kinds import NumberBlock, Occupier, Site
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 
@@ -93,57 +93,66 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         f"{block.first}.. overlap",
                     )
     holders: dict[str, str] = {}
-    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
+    for name in sorted(repo.occupiers):
+        occupier = repo.occupiers[name]
         if decommissioned(occupier, ctx.today):
             continue  # D3: its numbers are deactivated; they cool off in the ledger
-        numbers = occupier.spec.activations.numbers
-        mine = {n.number for n in numbers}
-        activated: set[str] = set()
-        for index, activation in enumerate(numbers):
-            at = ("spec", "activations", "numbers", index, "number")
-            home = repo.sites.get(activation.site)
-            if home is None:
-                continue
-            if not site_has_number(home, activation.number):
-                reason = (
-                    "is not a valid phone number"
-                    if not valid_number(activation.number)
-                    else f"is not in a number block of site {home.name}"
-                )
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    at,
-                    f"occupier {occupier.name}: {activation.number} {reason}",
-                )
-            if activation.number in activated:
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    at,
-                    f"occupier {occupier.name} activates {activation.number} twice",
-                    "remove the second activation",
-                )
-                continue
-            activated.add(activation.number)
-            holder = holders.setdefault(activation.number, occupier.name)
-            if holder != occupier.name:
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    at,
-                    f"number {activation.number} is activated by both {holder} and {occupier.name}",
-                )
-        for index, user in enumerate(occupier.spec.users):
-            if user.number is not None and user.number not in mine:
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    ("spec", "users", index, "number"),
-                    f"user {user.name} of {occupier.name} is assigned {user.number}, "
-                    "which the occupier has not activated",
-                    "activate the number first",
-                )
+        yield from _activated_numbers(repo, name, occupier, holders)
+
+
+def _activated_numbers(
+    repo: Repo, name: str, occupier: Occupier, holders: dict[str, str]
+) -> Iterator[Finding]:
+    """T2 for one occupier's activations and users; `holders`: who activated each number
+    so far."""
+    numbers = occupier.spec.activations.numbers
+    activated: set[str] = set()
+    for index, activation in enumerate(numbers):
+        home = repo.sites.get(activation.site)
+        if home is None:
+            continue
+        number = activation.number
+        at = ("spec", "activations", "numbers", index, "number")
+        if not site_has_number(home, number):
+            reason = (
+                "is not a valid phone number"
+                if not valid_number(number)
+                else f"is not in a number block of site {home.name}"
+            )
+            yield error("T2", repo.source(occupier), at, f"occupier {name}: {number} {reason}")
+        if number in activated:
+            yield error(
+                "T2",
+                repo.source(occupier),
+                at,
+                f"occupier {name} activates {number} twice",
+                "remove the second activation",
+            )
+            continue
+        activated.add(number)
+        holder = holders.setdefault(number, name)
+        if holder != name:
+            yield error(
+                "T2",
+                repo.source(occupier),
+                at,
+                f"number {number} is activated by both {holder} and {name}",
+            )
+    mine: set[str] | None = None
+    for index, user in enumerate(occupier.spec.users):
+        if user.number is None:
+            continue
+        if mine is None:
+            mine = {n.number for n in numbers}
+        if user.number not in mine:
+            yield error(
+                "T2",
+                repo.source(occupier),
+                ("spec", "users", index, "number"),
+                f"user {user.name} of {name} is assigned {user.number}, "
+                "which the occupier has not activated",
+                "activate the number first",
+            )
 
 
 def mac_key(mac: str) -> str:
