@@ -10,29 +10,41 @@ from typing import cast
 
 from reconciler.catalogue import decommissioned, holds, site_facts
 from reconciler.findings import Finding, error
-from reconciler.model.kinds import AnyOf, Category, Contract, Site
+from reconciler.model.kinds import (
+    AnyOf,
+    Category,
+    Contract,
+    FloorPortActivation,
+    MainNumber,
+    NumberActivation,
+    Site,
+    WifiDevice,
+)
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
+
+# What an occupier declares at a site (`references` checks that the site is declared).
+Placed = FloorPortActivation | NumberActivation | WifiDevice | MainNumber
 
 
 def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Every name a document uses must be declared: no dangling references."""
+    occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
     for contract in repo.contracts.values():
-        if contract.spec.occupier not in repo.occupiers:
+        if contract.spec.occupier not in occupiers:
             yield error(
                 "ref",
                 repo.source(contract),
                 ("spec", "occupier"),
                 f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
             )
-        if contract.spec.site not in repo.sites:
+        if contract.spec.site not in sites:
             yield error(
                 "ref",
                 repo.source(contract),
                 ("spec", "site"),
                 f"contract {contract.name}: site '{contract.spec.site}' is not declared",
             )
-    occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
     for service in repo.services.values():
         line = service.spec
         if line.occupier in occupiers and line.site in sites and line.definition in definitions:
@@ -72,15 +84,13 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for occupier in repo.occupiers.values():
         spec = occupier.spec
         activations = spec.activations
-        if all(
-            site in sites
-            for site in (
-                *(a.site for a in activations.floor_ports),
-                *(a.site for a in activations.numbers),
-                *(d.site for d in spec.wifi_devices),
-                *(m.site for m in spec.main_numbers),
-            )
-        ):
+        placed: tuple[Placed, ...] = (
+            *activations.floor_ports,
+            *activations.numbers,
+            *spec.wifi_devices,
+            *spec.main_numbers,
+        )
+        if {at.site for at in placed} <= sites.keys():
             continue  # the common case
         located: list[tuple[tuple[str | int, ...], str]] = [
             (("activations", "floorPorts", i), a.site)
