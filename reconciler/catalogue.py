@@ -306,7 +306,7 @@ def usage(repo: Repo, occupier: Occupier, today: date) -> dict[str, dict[str, in
     ports, phones, devices = Infra.SWITCH_PORTS, Infra.PHONE_NUMBERS, Infra.WIFI_DEVICES
     for port in activations.floor_ports:
         used = out.setdefault(port.site, {})
-        role = f"port:{port.role}"
+        role = "port:" + port.role  # as `per_unit` keys it (an f-string formats in Python)
         used[ports] = used.get(ports, 0) + 1
         used[role] = used.get(role, 0) + 1
     for number in activations.numbers:
@@ -325,17 +325,17 @@ def _wifi_users(
 ) -> None:
     """Add the Wi-Fi users of `usage`: in RADIUS from a contract's start at the site only;
     `wifi: true` means at every site where the occupier is today."""
-    name = occupier.metadata.name
-    started = {c.spec.site for c in repo.contracts_of.get(name, ()) if c.spec.start <= today}
+    contracts = repo.contracts_of.get(occupier.metadata.name, ())
+    started = {c.spec.site for c in contracts if c.spec.start <= today}
     if not started:
         return
-    here: set[str] | None = None
+    here: set[str] | None = None  # `current_sites` that have started
     users = Infra.WIFI_USERS
     for user in occupier.spec.users:
         wifi = user.wifi
         if wifi is True:
             if here is None:
-                here = started.intersection(current_sites(repo, name, today))
+                here = started.intersection(c.spec.site for c in contracts if holds(c, today))
             sites = here
         elif isinstance(wifi, tuple):
             sites = started.intersection(wifi)

@@ -425,7 +425,7 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 automatic = ctx.active_numbers.get((name, site), ())
                 used[phones] = len(automatic)
             alloc = allocated.get((name, site), nothing)
-            if all(x <= alloc.get(kind, 0) for kind, x in used.items()):
+            if not [kind for kind, x in used.items() if x > alloc.get(kind, 0)]:
                 continue  # the common case: nothing over
             found = _over_allocation(repo, name, site, used, alloc)
             yield from (_automatic(f, automatic) for f in found)
