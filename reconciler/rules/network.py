@@ -259,8 +259,28 @@ def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 def _cabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str], set[str]]:
     """N3 on one site's document alone: its findings, the space of each floor port, and the
-    names of its spaces.
+    names of its spaces. A well-formed site (the common case) is recognised by counting
+    names; only another is walked port by port to say what is wrong (`_miscabling`).
     Remembered per site: the timeline runs N3 again on repos cut down to a few occupiers."""
+    spec = site.spec
+    space_of = {port: space.name for space in spec.spaces for port in space.floor_ports}
+    space_names = {space.name for space in spec.spaces}
+    behind = [port.floor_port for switch in spec.switches for port in switch.ports]
+    well_formed = (
+        len(space_of) == sum(len(space.floor_ports) for space in spec.spaces)  # none twice
+        and len(space_names) == len(spec.spaces)
+        and len({switch.name for switch in spec.switches}) == len(spec.switches)
+        and all(len({p.interface for p in s.ports}) == len(s.ports) for s in spec.switches)
+        and len(set(behind)) == len(behind)
+        and space_of.keys() == set(behind)  # each cabled port in a space, and the reverse
+    )
+    if well_formed:
+        return [], space_of, space_names
+    return _miscabling(repo, site)
+
+
+def _miscabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str], set[str]]:
+    """`_cabling` of a site that is not well-formed, with a finding for each fault."""
     found: list[Finding] = []
     space_of: dict[str, str] = {}
     space_names: set[str] = set()
