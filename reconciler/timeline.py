@@ -52,22 +52,23 @@ def _events(repo: Repo) -> tuple[dict[date, set[str]], dict[date, set[str]]]:
     days: defaultdict[date, set[str]] = defaultdict(set)
     kept: defaultdict[date, set[str]] = defaultdict(set)
     charged: defaultdict[str, set[str]] = defaultdict(set)  # contract → occupiers of its lines
+    last, next_day, keep = date.max, timedelta(days=1), AtEnd.KEEP  # read once, not per line
     for service in repo.services.values():
         spec = service.spec
         if spec.contract is not None:
             charged[spec.contract].add(spec.occupier)
         for change in spec.changes:
             days[change.on].add(spec.occupier)
-        if spec.end is not None and spec.end < date.max:
-            days[spec.end + timedelta(days=1)].add(spec.occupier)  # Inactive from the next day
+        if spec.end is not None and spec.end < last:
+            days[spec.end + next_day].add(spec.occupier)  # Inactive from the next day
     for name, contract in repo.contracts.items():
         lease = contract.spec
         lines = charged.get(name)  # most lines name no contract: then only its occupier's
         who = {lease.occupier, *lines} if lines else (lease.occupier,)
         days[lease.start].update(who)
-        if lease.end is not None and lease.end < date.max:
-            ends = kept if lease.at_end is AtEnd.KEEP else days
-            ends[lease.end + timedelta(days=1)].update(who)  # Inactive from the next day
+        if lease.end is not None and lease.end < last:
+            ends = kept if lease.at_end is keep else days
+            ends[lease.end + next_day].update(who)  # Inactive from the next day
     for occupier in repo.occupiers.values():
         request = occupier.spec.decommission
         if request is not None and request.at is not None:
