@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 from ipaddress import IPv4Network
 from typing import cast
@@ -30,38 +30,13 @@ Placed = FloorPortActivation | NumberActivation | WifiDevice | MainNumber
 def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Every name a document uses must be declared: no dangling references."""
     occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
-    for contract in repo.contracts.values():
-        if contract.spec.occupier not in occupiers:
-            yield error(
-                "ref",
-                repo.source(contract),
-                ("spec", "occupier"),
-                f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
-            )
-        if contract.spec.site not in sites:
-            yield error(
-                "ref",
-                repo.source(contract),
-                ("spec", "site"),
-                f"contract {contract.name}: site '{contract.spec.site}' is not declared",
-            )
-    for service in repo.services.values():
-        line = service.spec
-        if line.occupier in occupiers and line.site in sites and line.definition in definitions:
-            continue  # the common case, on every line
-        for field, table in (
-            ("occupier", occupiers),
-            ("site", sites),
-            ("definition", definitions),
-        ):
-            value = getattr(line, field)
-            if value not in table:
-                yield error(
-                    "ref",
-                    repo.source(service),
-                    ("spec", field),
-                    f"service {service.name}: {field} '{value}' is not declared",
-                )
+    # the common case, every name declared, is seen from the (occupier, site) the indexes
+    # hold and the definitions the lines use; only then is each document looked at
+    if not _declared(repo.contracts_at, occupiers, sites):
+        yield from _contract_references(repo)
+    used = {line.spec.definition for line in repo.services.values()}
+    if not (_declared(repo.services_at, occupiers, sites) and used <= definitions.keys()):
+        yield from _service_references(repo)
     for definition in repo.definitions.values():
         for index, entry in enumerate(definition.spec.requires):
             names = entry.any_of if isinstance(entry, AnyOf) else [entry]
@@ -108,6 +83,52 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     repo.source(occupier),
                     ("spec", *path, "site"),
                     f"occupier {occupier.name}: site '{site}' is not declared",
+                )
+
+
+def _declared(
+    at: Collection[tuple[str, str]], occupiers: Mapping[str, object], sites: Mapping[str, object]
+) -> bool:
+    """Whether every (occupier, site) of an index names a declared occupier and site."""
+    return {o for o, _ in at} <= occupiers.keys() and {s for _, s in at} <= sites.keys()
+
+
+def _contract_references(repo: Repo) -> Iterator[Finding]:
+    for contract in repo.contracts.values():
+        if contract.spec.occupier not in repo.occupiers:
+            yield error(
+                "ref",
+                repo.source(contract),
+                ("spec", "occupier"),
+                f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
+            )
+        if contract.spec.site not in repo.sites:
+            yield error(
+                "ref",
+                repo.source(contract),
+                ("spec", "site"),
+                f"contract {contract.name}: site '{contract.spec.site}' is not declared",
+            )
+
+
+def _service_references(repo: Repo) -> Iterator[Finding]:
+    occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
+    for service in repo.services.values():
+        line = service.spec
+        if line.occupier in occupiers and line.site in sites and line.definition in definitions:
+            continue
+        for field, table in (
+            ("occupier", occupiers),
+            ("site", sites),
+            ("definition", definitions),
+        ):
+            value = getattr(line, field)
+            if value not in table:
+                yield error(
+                    "ref",
+                    repo.source(service),
+                    ("spec", field),
+                    f"service {service.name}: {field} '{value}' is not declared",
                 )
 
 
