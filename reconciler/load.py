@@ -15,6 +15,7 @@ import json
 import marshal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from itertools import chain
 from typing import Any
@@ -320,6 +321,8 @@ def _schema_finding(source: Source, problem: dict[str, Any]) -> Finding:
     elif kind == "string_type" and isinstance(problem.get("input"), int | float):
         message += "; quote the value so YAML reads it as text"
     value = problem.get("input")
+    if isinstance(value, Decimal):  # a whole float that `as_written` made exact: as written
+        value = float(value)
     got = (
         ""
         if kind in {"missing", "extra_forbidden"} or isinstance(value, dict | list)

@@ -5,6 +5,7 @@ with a warning in every file and for one with every kind of load error."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -209,3 +210,138 @@ def test_a_half_written_item_is_not_ready() -> None:
     os.close(write_end)
     assert stream.ready()  # the end is there
     assert next(stream, None) is None
+
+
+@pytest.mark.parametrize(
+    ("price", "refused"),
+    [
+        (".nan", True),
+        (".inf", True),
+        ("-.inf", True),
+        ("1e400", True),  # past a float: infinite
+        ("99999999999999999999999999", True),
+        ("1e20", True),
+        ("1.005", True),
+        ('"1e3"', True),
+        ("30.0", False),  # a whole number with a point: Decimal("30.0") either way
+        ("100.00", False),
+        ("1e2", False),
+        ("-0.0", False),
+        ("30.5", False),
+    ],
+)
+def test_numbers_json_writes_differently_are_judged_alike_when_a_child_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, price: str, refused: bool
+) -> None:
+    """A price that JSON writes differently from YAML (not a number, infinite, past a float,
+    a whole number with a point) gets the same finding, or the same Decimal, as when read
+    in one process: `loaded_alike` compares the documents' reprs, digits and exponent."""
+    monkeypatch.setattr(parse, "FORK_FROM_FILES", 1)
+    generate(tmp_path, 1, 12)
+    occupiers = map(Path, discover(str(tmp_path / "occupiers")))
+    path = next(p for p in occupiers if "price:" in p.read_text())
+    path.write_text(re.sub(r"price: .*", f"price: {price}", path.read_text(), count=1))
+    findings, _ = loaded_alike(tmp_path)
+    assert any("price" in f[4] for f in findings) is refused
+
+
+# Values YAML can give a field that JSON writes differently or pydantic's JSON mode may read
+# differently: numbers past 64 bits, whole and negative-zero floats, non-finite floats,
+# text that looks like a number, a date or an address, empty and nested collections.
+TRICKY: list[Any] = [
+    0,
+    1,
+    -1,
+    2**63,
+    10**30,
+    0.0,
+    -0.0,
+    1.0,
+    30.0,
+    1.5,
+    1e20,
+    1e-7,
+    float("inf"),
+    float("nan"),
+    True,
+    False,
+    None,
+    "",
+    "1",
+    "1.0",
+    "true",
+    "2026-01-01",
+    "2026-13-01",
+    "10.0.0.1",
+    "10.0.0.0/24",
+    "é",
+    "a\nb",
+    [],
+    {},
+    [1],
+    {"a": 1},
+    "monthly",
+    "Active",
+    "+442070000001",
+    4094,
+    4095,
+    100_000,
+    100_001,
+]
+
+
+def judged(validate_one: Any, data: Any) -> str:
+    """The document a validator makes of `data` (its repr), or that it refused it."""
+    try:
+        return repr(validate_one(data))
+    except ValueError:
+        return "refused"
+
+
+def test_json_text_and_data_validate_alike_on_mutated_documents() -> None:
+    """Thousands of documents (the example repo and the bad-input corpus), one or two
+    fields each set to a tricky value: whenever the child would send a document as JSON
+    text, pydantic's JSON mode accepts it exactly when the data is accepted, to the same
+    document (its repr: every field, each Decimal's digits and exponent)."""
+    import copy
+    import random
+
+    from reconciler.load import _VALIDATORS
+
+    pool: list[Any] = []
+    for root in (ROOT / "desired-state", ROOT / "tests" / "corpus"):
+        for path in discover(str(root)):
+            pool.extend(raw for _, raw, _ in parse.documents(path, []))
+    rng = random.Random(18)
+
+    def leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from leaves(value, (*path, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from leaves(value, (*path, index))
+        if path:
+            yield path
+
+    compared = accepted = 0
+    for _ in range(4000):
+        raw = copy.deepcopy(rng.choice(pool))
+        paths = list(leaves(raw))
+        for path in rng.sample(paths, min(len(paths), rng.randint(1, 2))):
+            node = raw
+            try:  # (the first change may have replaced the second's parent)
+                for part in path[:-1]:
+                    node = node[part]
+                node[path[-1]] = copy.deepcopy(rng.choice(TRICKY))
+            except (TypeError, KeyError, IndexError):
+                pass
+        _, kind, text = parse.as_sent(0, raw)
+        validator = _VALIDATORS.get(kind) if kind is not None else None
+        if validator is None:
+            continue
+        outcomes = (judged(validator.validate_python, raw), judged(validator.validate_json, text))
+        assert outcomes[0] == outcomes[1], (kind, raw)
+        compared += 1
+        accepted += outcomes[0] != "refused"
+    assert compared > 2000 and accepted > 100

@@ -26,6 +26,7 @@ from typing import (
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -53,6 +54,17 @@ class Interned:
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(sys.intern, handler(source))
+
+
+def as_written(value: object) -> object:
+    """A whole number written with a point or an exponent (`30.0`, `1e3`) becomes the Decimal
+    of its text, exponent kept (Decimal("30.0")), as pydantic makes it from Python data.
+    From JSON text pydantic would make Decimal("30"), and the CLI's parse child sends
+    documents as JSON (`reconciler.parse.as_sent`): a price must not depend on who parsed
+    it (its digest, its display)."""
+    if type(value) is float and value.is_integer():
+        return Decimal(repr(value))
+    return value
 
 
 def _plain_money(value: Decimal) -> Decimal:
@@ -83,7 +95,10 @@ Flag = Annotated[bool, Strict()]
 VlanId = Annotated[int, Strict(), Field(ge=1, le=4094)]
 # Money is written as digits with at most two decimals: "1e3" would be shown as 1E+3.
 Money = Annotated[
-    Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(_plain_money)
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    BeforeValidator(as_written),
+    AfterValidator(_plain_money),
 ]
 Count = Annotated[int, Strict(), Field(ge=0, le=100_000)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]

@@ -8,7 +8,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from reconciler.model.base import (
     E164,
@@ -26,6 +26,7 @@ from reconciler.model.base import (
     StrictInt,
     Text,
     VlanId,
+    as_written,
 )
 
 # A name that many documents repeat (sites, occupiers, definitions, spaces, people's first
@@ -506,6 +507,7 @@ class Discount(Spec):
     percent: Annotated[
         Decimal,
         Field(gt=0, le=100, max_digits=5, decimal_places=2),
+        BeforeValidator(as_written),
         Field(description="Percentage off the line's charge, 0 < percent <= 100."),
     ]
     start: Annotated[date, Field(description="First day the discount applies.")]
