@@ -282,6 +282,7 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
             yield from _exclusions(repo, occupier, site, by_definition, today)
         for name, lines in by_definition.items():
             limit = rules.limits.get(name)
+            # all the lines within the limit (the common case): so is any set of them
             if limit is not None and sum(terms_on(repo, o, today)[1] for o in lines) > limit:
                 yield from _over_limit(repo, occupier, site, name, limit, lines, today)
 
