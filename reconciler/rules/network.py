@@ -239,21 +239,26 @@ def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 ("spec", "infrastructure"),
                 f"{definition.name}: give publicIPs or publicPrefixLength, not both",
             )
+    # lines of a definition that needs public addresses at a site without pools; both are
+    # few, so a line is one look-up
+    public = {
+        name
+        for name, d in repo.definitions.items()
+        if d.spec.infrastructure.public_ips
+        or d.spec.infrastructure.public_prefix_length
+        or d.spec.category is Category.PUBLIC_IP
+    }
+    poolless = {name for name, site in repo.sites.items() if not site.spec.public_pools}
+    if not public or not poolless:
+        return
     for service in repo.services.values():
-        wanted = repo.definitions.get(service.spec.definition)
-        at = repo.sites.get(service.spec.site)
-        if wanted is None or at is None:
-            continue
-        needs = wanted.spec.infrastructure
-        wants_public = needs.public_ips or needs.public_prefix_length
-        if (wants_public or wanted.spec.category is Category.PUBLIC_IP) and not (
-            at.spec.public_pools
-        ):
+        line = service.spec
+        if line.definition in public and line.site in poolless:
             yield error(
                 "N2",
                 repo.source(service),
                 ("spec", "definition"),
-                f"service {service.name} needs public addresses but site {at.name} has "
+                f"service {service.name} needs public addresses but site {line.site} has "
                 "no publicPools",
             )
 
