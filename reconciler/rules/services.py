@@ -92,9 +92,11 @@ def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Price defaults to rrp; a price under cost is allowed but warned about. A discount
     (Splynx seed 004: percentage, start and end) that ends before it starts would never apply:
     whoever wrote it meant other dates, so it is refused rather than silently charged full."""
+    definitions = repo.definitions
     for service in repo.services.values():
-        definition = repo.definitions.get(service.spec.definition)
-        price = service.spec.price
+        line = service.spec
+        price = line.price
+        definition = definitions.get(line.definition) if price is not None else None
         if definition is not None and price is not None and price < definition.spec.cost:
             yield warning(
                 "S3",
@@ -103,7 +105,7 @@ def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"service {service.name} is priced {price} per unit, under the cost of "
                 f"{definition.name} ({definition.spec.cost})",
             )
-        for index, discount in enumerate(service.spec.discounts):
+        for index, discount in enumerate(line.discounts) if line.discounts else ():
             if discount.end is not None and discount.end < discount.start:
                 yield error(
                     "S3",
@@ -144,11 +146,13 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"{definition.name}: default quantity {rule.default} is outside "
                 f"{rule.min}..{rule.max or 'no max'}",
             )
+    definitions = repo.definitions
     for service in repo.services.values():
-        used = repo.definitions.get(service.spec.definition)
+        line = service.spec
+        used = definitions.get(line.definition)
         if used is None:
             continue
-        quantity = quantity_of(service, used)
+        quantity = line.quantity if line.quantity is not None else quantity_of(service, used)
         problem = _quantity_problem(used, quantity)
         if problem:
             yield error(
