@@ -101,8 +101,10 @@ def statuses(repo: Repo, today: date) -> dict[str, Status]:
         contract = charged[name]
         spec = service.spec
         end = spec.end
-        if contract is None or spec.occupier in gone or (end is not None and end < today):
+        if contract is None or (end is not None and end < today):
             result[name] = inactive  # Splynx end date: provisioning stops after it
+        elif gone and spec.occupier in gone:
+            result[name] = inactive
         else:
             result[name] = by_contract[contract.metadata.name]
     repo.memo[key] = result
@@ -221,14 +223,15 @@ def allocated(repo: Repo, occupier: str, site: str, day: date, today: date) -> C
     """Y of S6: what the occupier's live services at the site allocate on `day`. Keys are the
     Infra values, plus `port:<role>` per switch-port role."""
     services = repo.services_at.get((occupier, site), ())
-    return allocation(repo, services, statuses(repo, today), day)
+    return Counter(allocation(repo, services, statuses(repo, today), day))
 
 
 def allocation(
     repo: Repo, services: Iterable[Service], status: dict[str, Status], day: date
-) -> Counter[str]:
-    """`allocated` of these services, given their statuses (S7 asks for every occupier)."""
-    total: Counter[str] = Counter()
+) -> dict[str, int]:
+    """`allocated` of these services, given their statuses (S7 asks for every occupier): a
+    plain dict, whose `get` costs no call into Python as a Counter's missing key does."""
+    total: dict[str, int] = {}
     units = _units(repo)
     inactive = Status.INACTIVE
     for service in services:
@@ -244,13 +247,13 @@ def allocation(
                 service, repo.definitions.get(spec.definition)
             )
         for kind, count in unit.items() if unit is not None else ():
-            total[kind] += count * quantity
+            total[kind] = total.get(kind, 0) + count * quantity
     return total
 
 
-def allocations(repo: Repo, today: date) -> dict[tuple[str, str], Counter[str]]:
+def allocations(repo: Repo, today: date) -> dict[tuple[str, str], dict[str, int]]:
     """`allocated` on `today` of every occupier at every site, remembered (S7 asks for all of
-    them). Read only: the counters are shared."""
+    them). Read only: the dicts are shared."""
     key = ("allocations", today)
     known = repo.memo.get(key)
     if known is None:
@@ -290,29 +293,57 @@ def wifi_sites(
 
 def in_use(repo: Repo, occupier: Occupier, site: str, today: date) -> Counter[str]:
     """X of S6: what the occupier has declared in use at the site."""
-    total: Counter[str] = Counter()
+    return Counter(usage(repo, occupier, today).get(site, {}))
+
+
+def usage(repo: Repo, occupier: Occupier, today: date) -> dict[str, dict[str, int]]:
+    """X of S6 at every site where the occupier has something in use, keyed like
+    `allocated` (a type with nothing in use is left out), from one pass over its
+    declarations: S7 asks for every occupier and every site of each."""
     spec = occupier.spec
     activations = spec.activations
+    out: dict[str, dict[str, int]] = {}
+    ports, phones, devices = Infra.SWITCH_PORTS, Infra.PHONE_NUMBERS, Infra.WIFI_DEVICES
     for port in activations.floor_ports:
-        if port.site == site:
-            total[Infra.SWITCH_PORTS] += 1
-            total[f"port:{port.role}"] += 1
-    total[Infra.PHONE_NUMBERS] = sum(1 for n in activations.numbers if n.site == site)
-    total[Infra.WIFI_DEVICES] = sum(1 for d in spec.wifi_devices if d.site == site)
-    started = any(c.spec.start <= today for c in repo.contracts_at.get((occupier.name, site), ()))
-    users = 0
-    if started:  # in RADIUS from the contract's start only
-        here: bool | None = None  # at the site today: what `wifi: true` means there
-        for user in spec.users:
-            wifi = user.wifi
-            if wifi is True:
-                if here is None:
-                    here = site in current_sites(repo, occupier.metadata.name, today)
-                users += here
-            elif isinstance(wifi, tuple):
-                users += site in wifi
-    total[Infra.WIFI_USERS] = users
-    return total
+        used = out.setdefault(port.site, {})
+        role = "port:" + port.role  # as `per_unit` keys it (an f-string formats in Python)
+        used[ports] = used.get(ports, 0) + 1
+        used[role] = used.get(role, 0) + 1
+    for number in activations.numbers:
+        used = out.setdefault(number.site, {})
+        used[phones] = used.get(phones, 0) + 1
+    for device in spec.wifi_devices:
+        used = out.setdefault(device.site, {})
+        used[devices] = used.get(devices, 0) + 1
+    if spec.users:
+        _wifi_users(repo, occupier, today, out)
+    return out
+
+
+def _wifi_users(
+    repo: Repo, occupier: Occupier, today: date, out: dict[str, dict[str, int]]
+) -> None:
+    """Add the Wi-Fi users of `usage`: in RADIUS from a contract's start at the site only;
+    `wifi: true` means at every site where the occupier is today."""
+    contracts = repo.contracts_of.get(occupier.metadata.name, ())
+    started = {c.spec.site for c in contracts if c.spec.start <= today}
+    if not started:
+        return
+    here: set[str] | None = None  # `current_sites` that have started
+    users = Infra.WIFI_USERS
+    for user in occupier.spec.users:
+        wifi = user.wifi
+        if wifi is True:
+            if here is None:
+                here = started.intersection(c.spec.site for c in contracts if holds(c, today))
+            sites = here
+        elif isinstance(wifi, tuple):
+            sites = started.intersection(wifi)
+        else:
+            continue
+        for site in sites:
+            used = out.setdefault(site, {})
+            used[users] = used.get(users, 0) + 1
 
 
 def infrastructure(

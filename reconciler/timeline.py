@@ -52,21 +52,23 @@ def _events(repo: Repo) -> tuple[dict[date, set[str]], dict[date, set[str]]]:
     days: defaultdict[date, set[str]] = defaultdict(set)
     kept: defaultdict[date, set[str]] = defaultdict(set)
     charged: defaultdict[str, set[str]] = defaultdict(set)  # contract → occupiers of its lines
+    last, next_day, keep = date.max, timedelta(days=1), AtEnd.KEEP  # read once, not per line
     for service in repo.services.values():
         spec = service.spec
         if spec.contract is not None:
             charged[spec.contract].add(spec.occupier)
         for change in spec.changes:
             days[change.on].add(spec.occupier)
-        if spec.end is not None and spec.end < date.max:
-            days[spec.end + timedelta(days=1)].add(spec.occupier)  # Inactive from the next day
+        if spec.end is not None and spec.end < last:
+            days[spec.end + next_day].add(spec.occupier)  # Inactive from the next day
     for name, contract in repo.contracts.items():
         lease = contract.spec
-        who = {lease.occupier, *charged.get(name, ())}
-        days[lease.start] |= who
-        if lease.end is not None and lease.end < date.max:
-            ends = kept if lease.at_end is AtEnd.KEEP else days
-            ends[lease.end + timedelta(days=1)] |= who  # Inactive from the next day
+        lines = charged.get(name)  # most lines name no contract: then only its occupier's
+        who = {lease.occupier, *lines} if lines else (lease.occupier,)
+        days[lease.start].update(who)
+        if lease.end is not None and lease.end < last:
+            ends = kept if lease.at_end is keep else days
+            ends[lease.end + next_day].update(who)  # Inactive from the next day
     for occupier in repo.occupiers.values():
         request = occupier.spec.decommission
         if request is not None and request.at is not None:
@@ -284,9 +286,7 @@ def timeline(
     result.today = frozenset(check_on(repo, ctx, rules)) if rules else frozenset()
     if not rules or not later:
         return result
-    services: defaultdict[str, list[Service]] = defaultdict(list)
-    for service in repo.services.values():
-        services[service.spec.occupier].append(service)
+    services: defaultdict[str, list[Service]] = defaultdict(list)  # by occupier, when needed
     scope: _Scope | None = None  # built on the first date where some state changes
     # the findings in force, by group and occupier: a run replaces those of the occupiers
     # it decides
@@ -297,6 +297,9 @@ def timeline(
     for day in later:
         added: set[Finding] = set()
         removed: set[Finding] = set()
+        if day in changes and not services:  # a date of change: the states are compared
+            for service in repo.services.values():
+                services[service.spec.occupier].append(service)
         for index, group, group_rules in groups:
             changed = set()
             for name in changes.get(day, ()):

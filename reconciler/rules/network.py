@@ -3,53 +3,40 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 from ipaddress import IPv4Network
 from typing import cast
 
 from reconciler.catalogue import decommissioned, holds, site_facts
 from reconciler.findings import Finding, error
-from reconciler.model.kinds import AnyOf, Category, Contract, Site
+from reconciler.model.kinds import (
+    AnyOf,
+    Category,
+    Contract,
+    FloorPortActivation,
+    MainNumber,
+    NumberActivation,
+    Site,
+    WifiDevice,
+)
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
+
+# What an occupier declares at a site (`references` checks that the site is declared).
+Placed = FloorPortActivation | NumberActivation | WifiDevice | MainNumber
 
 
 def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Every name a document uses must be declared: no dangling references."""
-    for contract in repo.contracts.values():
-        if contract.spec.occupier not in repo.occupiers:
-            yield error(
-                "ref",
-                repo.source(contract),
-                ("spec", "occupier"),
-                f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
-            )
-        if contract.spec.site not in repo.sites:
-            yield error(
-                "ref",
-                repo.source(contract),
-                ("spec", "site"),
-                f"contract {contract.name}: site '{contract.spec.site}' is not declared",
-            )
     occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
-    for service in repo.services.values():
-        line = service.spec
-        if line.occupier in occupiers and line.site in sites and line.definition in definitions:
-            continue  # the common case, on every line
-        for field, table in (
-            ("occupier", occupiers),
-            ("site", sites),
-            ("definition", definitions),
-        ):
-            value = getattr(line, field)
-            if value not in table:
-                yield error(
-                    "ref",
-                    repo.source(service),
-                    ("spec", field),
-                    f"service {service.name}: {field} '{value}' is not declared",
-                )
+    # the common case, every name declared, is seen from the (occupier, site) the indexes
+    # hold and the definitions the lines use; only then is each document looked at
+    if not _declared(repo.contracts_at, occupiers, sites):
+        yield from _contract_references(repo)
+    used = {line.spec.definition for line in repo.services.values()}
+    if not (_declared(repo.services_at, occupiers, sites) and used <= definitions.keys()):
+        yield from _service_references(repo)
     for definition in repo.definitions.values():
         for index, entry in enumerate(definition.spec.requires):
             names = entry.any_of if isinstance(entry, AnyOf) else [entry]
@@ -72,15 +59,13 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for occupier in repo.occupiers.values():
         spec = occupier.spec
         activations = spec.activations
-        if all(
-            site in sites
-            for site in (
-                *(a.site for a in activations.floor_ports),
-                *(a.site for a in activations.numbers),
-                *(d.site for d in spec.wifi_devices),
-                *(m.site for m in spec.main_numbers),
-            )
-        ):
+        placed: tuple[Placed, ...] = (
+            *activations.floor_ports,
+            *activations.numbers,
+            *spec.wifi_devices,
+            *spec.main_numbers,
+        )
+        if {at.site for at in placed} <= sites.keys():
             continue  # the common case
         located: list[tuple[tuple[str | int, ...], str]] = [
             (("activations", "floorPorts", i), a.site)
@@ -98,6 +83,52 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     repo.source(occupier),
                     ("spec", *path, "site"),
                     f"occupier {occupier.name}: site '{site}' is not declared",
+                )
+
+
+def _declared(
+    at: Collection[tuple[str, str]], occupiers: Mapping[str, object], sites: Mapping[str, object]
+) -> bool:
+    """Whether every (occupier, site) of an index names a declared occupier and site."""
+    return {o for o, _ in at} <= occupiers.keys() and {s for _, s in at} <= sites.keys()
+
+
+def _contract_references(repo: Repo) -> Iterator[Finding]:
+    for contract in repo.contracts.values():
+        if contract.spec.occupier not in repo.occupiers:
+            yield error(
+                "ref",
+                repo.source(contract),
+                ("spec", "occupier"),
+                f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
+            )
+        if contract.spec.site not in repo.sites:
+            yield error(
+                "ref",
+                repo.source(contract),
+                ("spec", "site"),
+                f"contract {contract.name}: site '{contract.spec.site}' is not declared",
+            )
+
+
+def _service_references(repo: Repo) -> Iterator[Finding]:
+    occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
+    for service in repo.services.values():
+        line = service.spec
+        if line.occupier in occupiers and line.site in sites and line.definition in definitions:
+            continue
+        for field, table in (
+            ("occupier", occupiers),
+            ("site", sites),
+            ("definition", definitions),
+        ):
+            value = getattr(line, field)
+            if value not in table:
+                yield error(
+                    "ref",
+                    repo.source(service),
+                    ("spec", field),
+                    f"service {service.name}: {field} '{value}' is not declared",
                 )
 
 
@@ -208,21 +239,26 @@ def n2_public_pools(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 ("spec", "infrastructure"),
                 f"{definition.name}: give publicIPs or publicPrefixLength, not both",
             )
+    # lines of a definition that needs public addresses at a site without pools; both are
+    # few, so a line is one look-up
+    public = {
+        name
+        for name, d in repo.definitions.items()
+        if d.spec.infrastructure.public_ips
+        or d.spec.infrastructure.public_prefix_length
+        or d.spec.category is Category.PUBLIC_IP
+    }
+    poolless = {name for name, site in repo.sites.items() if not site.spec.public_pools}
+    if not public or not poolless:
+        return
     for service in repo.services.values():
-        wanted = repo.definitions.get(service.spec.definition)
-        at = repo.sites.get(service.spec.site)
-        if wanted is None or at is None:
-            continue
-        needs = wanted.spec.infrastructure
-        wants_public = needs.public_ips or needs.public_prefix_length
-        if (wants_public or wanted.spec.category is Category.PUBLIC_IP) and not (
-            at.spec.public_pools
-        ):
+        line = service.spec
+        if line.definition in public and line.site in poolless:
             yield error(
                 "N2",
                 repo.source(service),
                 ("spec", "definition"),
-                f"service {service.name} needs public addresses but site {at.name} has "
+                f"service {service.name} needs public addresses but site {line.site} has "
                 "no publicPools",
             )
 
@@ -249,8 +285,28 @@ def n3_floor_ports(repo: Repo, ctx: Context) -> Iterator[Finding]:
 
 def _cabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str], set[str]]:
     """N3 on one site's document alone: its findings, the space of each floor port, and the
-    names of its spaces.
+    names of its spaces. A well-formed site (the common case) is recognised by counting
+    names; only another is walked port by port to say what is wrong (`_miscabling`).
     Remembered per site: the timeline runs N3 again on repos cut down to a few occupiers."""
+    spec = site.spec
+    space_of = {port: space.name for space in spec.spaces for port in space.floor_ports}
+    space_names = {space.name for space in spec.spaces}
+    behind = [port.floor_port for switch in spec.switches for port in switch.ports]
+    well_formed = (
+        len(space_of) == sum(len(space.floor_ports) for space in spec.spaces)  # none twice
+        and len(space_names) == len(spec.spaces)
+        and len({switch.name for switch in spec.switches}) == len(spec.switches)
+        and all(len({p.interface for p in s.ports}) == len(s.ports) for s in spec.switches)
+        and len(set(behind)) == len(behind)
+        and space_of.keys() == set(behind)  # each cabled port in a space, and the reverse
+    )
+    if well_formed:
+        return [], space_of, space_names
+    return _miscabling(repo, site)
+
+
+def _miscabling(repo: Repo, site: Site) -> tuple[list[Finding], dict[str, str], set[str]]:
+    """`_cabling` of a site that is not well-formed, with a finding for each fault."""
     found: list[Finding] = []
     space_of: dict[str, str] = {}
     space_names: set[str] = set()
@@ -344,36 +400,41 @@ def _contract_spaces(
     repo: Repo, ctx: Context, spaces: dict[str, set[str]]
 ) -> Iterator[Finding]:
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for contract in (repo.contracts[name] for name in sorted(repo.contracts)):
-        site = repo.sites.get(contract.spec.site)
-        if site is None:
-            continue
-        names = spaces[site.name]
-        for index, space in enumerate(contract.spec.spaces):
+    for name in sorted(repo.contracts):
+        contract = repo.contracts[name]
+        lease = contract.spec
+        names = spaces.get(lease.site)
+        if names is None:
+            continue  # unknown site: reported by `ref`
+        # a contract that has ended, or whose occupier is decommissioned (D3), leaves its
+        # spaces free for the next occupier
+        leased = holds(contract, ctx.today) and not decommissioned(
+            repo.occupiers.get(lease.occupier), ctx.today
+        )
+        for index, space in enumerate(lease.spaces):
             if space not in names:
                 yield error(
                     "N3",
                     repo.source(contract),
                     ("spec", "spaces", index),
-                    f"contract {contract.name}: site {site.name} has no space '{space}'",
+                    f"contract {name}: site {lease.site} has no space '{space}'",
                 )
                 continue
-            if not holds(contract, ctx.today):
+            if not leased:
                 continue
-            if decommissioned(repo.occupiers.get(contract.spec.occupier), ctx.today):
-                continue  # D3: its contracts ended, its spaces are free for the next occupier
-            for other_name in holders[site.name, space]:
+            others = holders[lease.site, space]
+            for other_name in others:
                 other = repo.contracts[other_name]
-                if other.spec.occupier != contract.spec.occupier and _overlap(contract, other):
+                if other.spec.occupier != lease.occupier and _overlap(contract, other):
                     yield error(
                         "N3",
                         repo.source(contract),
                         ("spec", "spaces", index),
-                        f"space {space} at {site.name} is leased to both "
-                        f"{other.spec.occupier} ({other.name}) and "
-                        f"{contract.spec.occupier} ({contract.name}) at the same time",
+                        f"space {space} at {lease.site} is leased to both "
+                        f"{other.spec.occupier} ({other_name}) and "
+                        f"{lease.occupier} ({name}) at the same time",
                     )
-            holders[site.name, space].append(contract.name)
+            others.append(name)
 
 
 def _overlap(a: Contract, b: Contract) -> bool:
@@ -385,42 +446,51 @@ def _activated_floor_ports(
     repo: Repo, ctx: Context, cabled: dict[str, dict[str, str]]
 ) -> Iterator[Finding]:
     used: dict[tuple[str, str], str] = {}
-    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
+    for name in sorted(repo.occupiers):
+        occupier = repo.occupiers[name]
         if decommissioned(occupier, ctx.today):
             continue  # D3: its floor ports are released (the documents stay, read-only)
+        leased: dict[str, set[str]] = {}  # site → the spaces its contracts there hold today
         for index, activation in enumerate(occupier.spec.activations.floor_ports):
-            path = ("spec", "activations", "floorPorts", index, "floorPort")
-            space_of = cabled.get(activation.site)
+            site, floor_port = activation.site, activation.floor_port
+            space_of = cabled.get(site)
             if space_of is None:
                 continue  # unknown site: reported by `ref`
-            key = (activation.site, activation.floor_port)
+            key = (site, floor_port)
             if key in used:
                 yield error(
                     "N3",
                     repo.source(occupier),
-                    path,
-                    f"floor port {activation.floor_port} at {activation.site} is "
-                    f"activated by both {used[key]} and {occupier.name}",
+                    _activation_path(index),
+                    f"floor port {floor_port} at {site} is activated by both {used[key]} and "
+                    f"{name}",
                 )
                 continue
-            used[key] = occupier.name
-            space = space_of.get(activation.floor_port)
+            used[key] = name
+            space = space_of.get(floor_port)
             if space is None:
                 yield error(
                     "N3",
                     repo.source(occupier),
-                    path,
-                    f"occupier {occupier.name}: site {activation.site} has no floor port "
-                    f"{activation.floor_port}",
+                    _activation_path(index),
+                    f"occupier {name}: site {site} has no floor port {floor_port}",
                 )
                 continue
-            contracts = repo.contracts_at.get((occupier.name, activation.site), ())
-            if not any(space in c.spec.spaces and holds(c, ctx.today) for c in contracts):
+            spaces = leased.get(site)
+            if spaces is None:
+                contracts = repo.contracts_at.get((name, site), ())
+                spaces = leased[site] = {
+                    s for c in contracts if holds(c, ctx.today) for s in c.spec.spaces
+                }
+            if space not in spaces:
                 yield error(
                     "N3",
                     repo.source(occupier),
-                    path,
-                    f"occupier {occupier.name}: floor port {activation.floor_port} is in "
-                    f"{space}, which is not a space of its contracts at "
-                    f"{activation.site}",
+                    _activation_path(index),
+                    f"occupier {name}: floor port {floor_port} is in {space}, which is not a "
+                    f"space of its contracts at {site}",
                 )
+
+
+def _activation_path(index: int) -> tuple[str | int, ...]:
+    return ("spec", "activations", "floorPorts", index, "floorPort")

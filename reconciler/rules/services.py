@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -12,11 +12,10 @@ from reconciler.catalogue import (
     Status,
     allocations,
     charges,
-    in_use,
     quantity_of,
     statuses,
     terms_on,
-    wifi_sites,
+    usage,
 )
 from reconciler.findings import Finding, error, warning
 from reconciler.model.kinds import AnyOf, AtEnd, Occupier, Service, ServiceDefinition
@@ -93,9 +92,11 @@ def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Price defaults to rrp; a price under cost is allowed but warned about. A discount
     (Splynx seed 004: percentage, start and end) that ends before it starts would never apply:
     whoever wrote it meant other dates, so it is refused rather than silently charged full."""
+    definitions = repo.definitions
     for service in repo.services.values():
-        definition = repo.definitions.get(service.spec.definition)
-        price = service.spec.price
+        line = service.spec
+        price = line.price
+        definition = definitions.get(line.definition) if price is not None else None
         if definition is not None and price is not None and price < definition.spec.cost:
             yield warning(
                 "S3",
@@ -104,7 +105,7 @@ def s3_price(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"service {service.name} is priced {price} per unit, under the cost of "
                 f"{definition.name} ({definition.spec.cost})",
             )
-        for index, discount in enumerate(service.spec.discounts):
+        for index, discount in enumerate(line.discounts) if line.discounts else ():
             if discount.end is not None and discount.end < discount.start:
                 yield error(
                     "S3",
@@ -145,11 +146,13 @@ def s4_quantity(repo: Repo, ctx: Context) -> Iterator[Finding]:
                 f"{definition.name}: default quantity {rule.default} is outside "
                 f"{rule.min}..{rule.max or 'no max'}",
             )
+    definitions = repo.definitions
     for service in repo.services.values():
-        used = repo.definitions.get(service.spec.definition)
+        line = service.spec
+        used = definitions.get(line.definition)
         if used is None:
             continue
-        quantity = quantity_of(service, used)
+        quantity = line.quantity if line.quantity is not None else quantity_of(service, used)
         problem = _quantity_problem(used, quantity)
         if problem:
             yield error(
@@ -265,60 +268,107 @@ def s5_dependencies(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Dependent services (`requires`), mutually exclusive ones (`excludes`) and the limit per
     occupier (`maxPerOccupier`): an occupier's service set at a site that breaks one is
     rejected, naming both services."""
-    definitions = repo.definitions
+    rules = _Catalogue(repo)
+    today = ctx.today
     for (occupier, site), services in _live_services(repo, ctx).items():
-        by_definition: dict[str, list[Service]] = defaultdict(list)
         named = [
-            (s, _definition_on(s, ctx.today) if s.spec.changes else s.spec.definition)
-            for s in services
+            (s, _definition_on(s, today) if s.spec.changes else s.spec.definition) for s in services
         ]
+        by_definition: dict[str, list[Service]] = defaultdict(list)
         for service, name in named:
             by_definition[name].append(service)
         for service, name in named:
-            definition = definitions.get(name)
-            if definition is None or not definition.spec.requires:
-                continue
-            for entry in definition.spec.requires:
-                names = _requirement_names(entry)
-                if not any(n in by_definition for n in names):
-                    wanted = " or ".join(names)
-                    yield error(
-                        "S5",
-                        repo.source(service),
-                        _definition_path(service, ctx.today),
-                        f"service {service.name} ({definition.name}) requires {wanted} for "
-                        f"{occupier} at {site}, and there is none",
-                        f"add a {names[0]} service, or remove {service.name}",
-                    )
-        yield from _exclusions(repo, occupier, site, by_definition, ctx.today)
+            if name in rules.requires:
+                yield from _requirements(
+                    repo, service, name, rules.requires[name], by_definition, occupier, site, today
+                )
+        if rules.clash(by_definition):
+            yield from _exclusions(repo, occupier, site, by_definition, today)
         for name, lines in by_definition.items():
-            definition = definitions.get(name)
-            limit = definition.spec.max_per_occupier if definition else None
-            if limit is None:
-                continue
-            ordered = sorted(lines, key=lambda s: s.name)
-            for index, service in enumerate(ordered):
-                together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
-                total = sum(terms_on(repo, o, ctx.today)[1] for o in together)
-                if total > limit and not any(_replacement_pair(service, o) for o in ordered):
-                    # every line of the group is flagged, so the pull request's new line is
-                    # annotated whatever its name, and each message names the others
-                    for line in together:
-                        others = ", ".join(o.name for o in together if o is not line)
-                        who = (
-                            f"{line.name} and {others} exceed"
-                            if others
-                            else (f"{line.name} exceeds")
-                        )
-                        yield error(
-                            "S5",
-                            repo.source(line),
-                            _definition_path(line, ctx.today),
-                            f"{occupier} may have at most {limit} {name} at {site}: service "
-                            f"{who} it",
-                            "remove one of them",
-                        )
-                    break
+            limit = rules.limits.get(name)
+            # all the lines within the limit (the common case): so is any set of them
+            if limit is not None and sum(terms_on(repo, o, today)[1] for o in lines) > limit:
+                yield from _over_limit(repo, occupier, site, name, limit, lines, today)
+
+
+class _Catalogue:
+    """What S5 asks of each definition, read once per run rather than once per line: the
+    names each `requires` entry accepts, the definitions that exclude others, the limits."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.requires: dict[str, list[list[str]]] = {}
+        self.excludes: dict[str, tuple[str, ...]] = {}
+        self.limits: dict[str, int] = {}
+        for name, definition in repo.definitions.items():
+            spec = definition.spec
+            if spec.requires:
+                self.requires[name] = [_requirement_names(entry) for entry in spec.requires]
+            if spec.excludes:
+                self.excludes[name] = spec.excludes
+            if spec.max_per_occupier is not None:
+                self.limits[name] = spec.max_per_occupier
+
+    def clash(self, present: dict[str, list[Service]]) -> bool:
+        """Whether a definition present excludes another present (`_exclusions` says which)."""
+        excludes = self.excludes
+        return any(
+            not present.keys().isdisjoint(excludes[name]) for name in present if name in excludes
+        )
+
+
+def _requirements(
+    repo: Repo,
+    service: Service,
+    definition: str,
+    required: list[list[str]],
+    by_definition: dict[str, list[Service]],
+    occupier: str,
+    site: str,
+    day: date,
+) -> Iterator[Finding]:
+    """A line whose definition requires another that none of the occupier's lines there has."""
+    for names in required:
+        if by_definition.keys().isdisjoint(names):
+            wanted = " or ".join(names)
+            yield error(
+                "S5",
+                repo.source(service),
+                _definition_path(service, day),
+                f"service {service.name} ({definition}) requires {wanted} for "
+                f"{occupier} at {site}, and there is none",
+                f"add a {names[0]} service, or remove {service.name}",
+            )
+
+
+def _over_limit(
+    repo: Repo,
+    occupier: str,
+    site: str,
+    name: str,
+    limit: int,
+    lines: list[Service],
+    day: date,
+) -> Iterator[Finding]:
+    """More units of a definition than `maxPerOccupier` among lines live together (the
+    caller has seen that all of them together are over)."""
+    ordered = sorted(lines, key=lambda s: s.name)
+    for index, service in enumerate(ordered):
+        together = [o for o in ordered[: index + 1] if _together(repo, o, service)]
+        total = sum(terms_on(repo, o, day)[1] for o in together)
+        if total > limit and not any(_replacement_pair(service, o) for o in ordered):
+            # every line of the group is flagged, so the pull request's new line is
+            # annotated whatever its name, and each message names the others
+            for line in together:
+                others = ", ".join(o.name for o in together if o is not line)
+                who = f"{line.name} and {others} exceed" if others else f"{line.name} exceeds"
+                yield error(
+                    "S5",
+                    repo.source(line),
+                    _definition_path(line, day),
+                    f"{occupier} may have at most {limit} {name} at {site}: service {who} it",
+                    "remove one of them",
+                )
+            break
 
 
 def _exclusions(
@@ -365,29 +415,22 @@ def s7_infrastructure(repo: Repo, ctx: Context) -> Iterator[Finding]:
     for who, site in ctx.active_numbers:
         automatic_at[who].add(site)
     allocated = allocations(repo, ctx.today)
-    nothing: Counter[str] = Counter()
+    nothing: dict[str, int] = {}
     phones = Infra.PHONE_NUMBERS
     for name, occupier in repo.occupiers.items():
-        spec = occupier.spec
-        if spec.decommission is not None:
+        if occupier.spec.decommission is not None:
             continue  # D3 deactivates everything; nothing to count
-        activations = spec.activations
-        sites = {a.site for a in activations.floor_ports}
-        sites.update(a.site for a in activations.numbers)
-        sites.update(d.site for d in spec.wifi_devices)
-        for user in spec.users:
-            if user.wifi:
-                sites.update(wifi_sites(repo, occupier, user.wifi, ctx.today))
-        if name in automatic_at:
-            sites |= automatic_at[name]
-        for site in sorted(sites) if len(sites) > 1 else sites:
-            used = in_use(repo, occupier, site, ctx.today)
+        used_at = usage(repo, occupier, ctx.today)  # a site with nothing in use is never over
+        for site in automatic_at.get(name, ()):
+            used_at.setdefault(site, {})
+        for site in sorted(used_at) if len(used_at) > 1 else used_at:
+            used = used_at[site]
             automatic: tuple[str, ...] = ()
-            if not used[phones]:
+            if not used.get(phones):
                 automatic = ctx.active_numbers.get((name, site), ())
                 used[phones] = len(automatic)
             alloc = allocated.get((name, site), nothing)
-            if all(x <= alloc.get(kind, 0) for kind, x in used.items()):
+            if not [kind for kind, x in used.items() if x > alloc.get(kind, 0)]:
                 continue  # the common case: nothing over
             found = _over_allocation(repo, name, site, used, alloc)
             yield from (_automatic(f, automatic) for f in found)

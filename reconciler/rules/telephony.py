@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from reconciler.catalogue import decommissioned, wifi_sites
+from reconciler.catalogue import decommissioned
 from reconciler.findings import Finding, error
-from reconciler.model.kinds import NumberBlock, Site
+from reconciler.model.kinds import NumberBlock, Occupier, Site
 from reconciler.model.repo import Repo
 from reconciler.rules.context import Context
 
@@ -93,57 +93,66 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
                         f"{block.first}.. overlap",
                     )
     holders: dict[str, str] = {}
-    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
+    for name in sorted(repo.occupiers):
+        occupier = repo.occupiers[name]
         if decommissioned(occupier, ctx.today):
             continue  # D3: its numbers are deactivated; they cool off in the ledger
-        numbers = occupier.spec.activations.numbers
-        mine = {n.number for n in numbers}
-        activated: set[str] = set()
-        for index, activation in enumerate(numbers):
-            at = ("spec", "activations", "numbers", index, "number")
-            home = repo.sites.get(activation.site)
-            if home is None:
-                continue
-            if not site_has_number(home, activation.number):
-                reason = (
-                    "is not a valid phone number"
-                    if not valid_number(activation.number)
-                    else f"is not in a number block of site {home.name}"
-                )
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    at,
-                    f"occupier {occupier.name}: {activation.number} {reason}",
-                )
-            if activation.number in activated:
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    at,
-                    f"occupier {occupier.name} activates {activation.number} twice",
-                    "remove the second activation",
-                )
-                continue
-            activated.add(activation.number)
-            holder = holders.setdefault(activation.number, occupier.name)
-            if holder != occupier.name:
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    at,
-                    f"number {activation.number} is activated by both {holder} and {occupier.name}",
-                )
-        for index, user in enumerate(occupier.spec.users):
-            if user.number is not None and user.number not in mine:
-                yield error(
-                    "T2",
-                    repo.source(occupier),
-                    ("spec", "users", index, "number"),
-                    f"user {user.name} of {occupier.name} is assigned {user.number}, "
-                    "which the occupier has not activated",
-                    "activate the number first",
-                )
+        yield from _activated_numbers(repo, name, occupier, holders)
+
+
+def _activated_numbers(
+    repo: Repo, name: str, occupier: Occupier, holders: dict[str, str]
+) -> Iterator[Finding]:
+    """T2 for one occupier's activations and users; `holders`: who activated each number
+    so far."""
+    numbers = occupier.spec.activations.numbers
+    activated: set[str] = set()
+    for index, activation in enumerate(numbers):
+        home = repo.sites.get(activation.site)
+        if home is None:
+            continue
+        number = activation.number
+        at = ("spec", "activations", "numbers", index, "number")
+        if not site_has_number(home, number):
+            reason = (
+                "is not a valid phone number"
+                if not valid_number(number)
+                else f"is not in a number block of site {home.name}"
+            )
+            yield error("T2", repo.source(occupier), at, f"occupier {name}: {number} {reason}")
+        if number in activated:
+            yield error(
+                "T2",
+                repo.source(occupier),
+                at,
+                f"occupier {name} activates {number} twice",
+                "remove the second activation",
+            )
+            continue
+        activated.add(number)
+        holder = holders.setdefault(number, name)
+        if holder != name:
+            yield error(
+                "T2",
+                repo.source(occupier),
+                at,
+                f"number {number} is activated by both {holder} and {name}",
+            )
+    mine: set[str] | None = None
+    for index, user in enumerate(occupier.spec.users):
+        if user.number is None:
+            continue
+        if mine is None:
+            mine = {n.number for n in numbers}
+        if user.number not in mine:
+            yield error(
+                "T2",
+                repo.source(occupier),
+                ("spec", "users", index, "number"),
+                f"user {user.name} of {name} is assigned {user.number}, "
+                "which the occupier has not activated",
+                "activate the number first",
+            )
 
 
 def mac_key(mac: str) -> str:
@@ -154,11 +163,13 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Wi-Fi users and devices count against their allocations (S7); a MAC is unique per site;
     Wi-Fi is only at sites where the occupier has a contract."""
     seen: dict[tuple[str, str], str] = {}
-    for occupier in (repo.occupiers[name] for name in sorted(repo.occupiers)):
+    for name in sorted(repo.occupiers):
+        occupier = repo.occupiers[name]
         if decommissioned(occupier, ctx.today):
             continue  # D3: its Wi-Fi devices are deleted, their MACs free again
-        sites = set(repo.sites_of(occupier.name))
-        for index, device in enumerate(occupier.spec.wifi_devices):
+        spec = occupier.spec
+        sites = {c.spec.site for c in repo.contracts_of.get(name, ())}  # `repo.sites_of`
+        for index, device in enumerate(spec.wifi_devices):
             path = ("spec", "wifiDevices", index)
             key = (device.site, mac_key(device.mac))
             if key in seen:
@@ -167,31 +178,33 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
                     repo.source(occupier),
                     (*path, "mac"),
                     f"MAC {device.mac} at {device.site} is used by both {seen[key]} and "
-                    f"{occupier.name}/{device.name}",
+                    f"{name}/{device.name}",
                 )
-            seen.setdefault(key, f"{occupier.name}/{device.name}")
+            seen.setdefault(key, f"{name}/{device.name}")
             if device.site in repo.sites and device.site not in sites:
                 yield error(
                     "T3",
                     repo.source(occupier),
                     (*path, "site"),
-                    f"Wi-Fi device {device.name}: {occupier.name} has no contract at {device.site}",
+                    f"Wi-Fi device {device.name}: {name} has no contract at {device.site}",
                 )
         names: set[str] = set()
-        for index, user in enumerate(occupier.spec.users):
+        for index, user in enumerate(spec.users):
             if user.name in names:
                 yield error(
                     "T3",
                     repo.source(occupier),
                     ("spec", "users", index, "name"),
-                    f"occupier {occupier.name}: user {user.name} declared twice",
+                    f"occupier {name}: user {user.name} declared twice",
                 )
             names.add(user.name)
-            for site in wifi_sites(repo, occupier, user.wifi, ctx.today):
+            # `wifi: true` is every site where a contract holds today (`wifi_sites`): a site
+            # of a contract, never one to report
+            for site in user.wifi if isinstance(user.wifi, tuple) else ():
                 if site not in sites:
                     yield error(
                         "T3",
                         repo.source(occupier),
                         ("spec", "users", index, "wifi"),
-                        f"user {user.name}: {occupier.name} has no contract at {site}",
+                        f"user {user.name}: {name} has no contract at {site}",
                     )
