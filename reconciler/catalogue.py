@@ -335,7 +335,7 @@ def _wifi_users(
         wifi = user.wifi
         if wifi is True:
             if here is None:
-                here = started.intersection(c.spec.site for c in contracts if holds(c, today))
+                here = started.intersection(current_sites(repo, occupier.metadata.name, today))
             sites = here
         elif isinstance(wifi, tuple):
             sites = started.intersection(wifi)

@@ -17,6 +17,7 @@ from reconciler.model.kinds import (
     FloorPortActivation,
     MainNumber,
     NumberActivation,
+    Service,
     Site,
     WifiDevice,
 )
@@ -25,6 +26,8 @@ from reconciler.rules.context import Context
 
 # What an occupier declares at a site (`references` checks that the site is declared).
 Placed = FloorPortActivation | NumberActivation | WifiDevice | MainNumber
+# A spec's fields that name other documents, each with the documents that declare such names.
+Named = tuple[tuple[str, Mapping[str, object]], ...]
 
 
 def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
@@ -33,10 +36,14 @@ def references(repo: Repo, ctx: Context) -> Iterator[Finding]:
     # the common case, every name declared, is seen from the (occupier, site) the indexes
     # hold and the definitions the lines use; only then is each document looked at
     if not _declared(repo.contracts_at, occupiers, sites):
-        yield from _contract_references(repo)
+        named: Named = (("occupier", occupiers), ("site", sites))
+        for contract in repo.contracts.values():
+            yield from _undeclared(repo, contract, "contract", named)
     used = {line.spec.definition for line in repo.services.values()}
     if not (_declared(repo.services_at, occupiers, sites) and used <= definitions.keys()):
-        yield from _service_references(repo)
+        named = (("occupier", occupiers), ("site", sites), ("definition", definitions))
+        for service in repo.services.values():
+            yield from _undeclared(repo, service, "service", named)
     for definition in repo.definitions.values():
         for index, entry in enumerate(definition.spec.requires):
             names = entry.any_of if isinstance(entry, AnyOf) else [entry]
@@ -93,43 +100,22 @@ def _declared(
     return {o for o, _ in at} <= occupiers.keys() and {s for _, s in at} <= sites.keys()
 
 
-def _contract_references(repo: Repo) -> Iterator[Finding]:
-    for contract in repo.contracts.values():
-        if contract.spec.occupier not in repo.occupiers:
+def _undeclared(
+    repo: Repo,
+    doc: Contract | Service,
+    what: str,
+    named: Named,
+) -> Iterator[Finding]:
+    """A finding for each name in the document's spec (`named`) that nothing declares."""
+    for field, declared in named:
+        value = getattr(doc.spec, field)
+        if value not in declared:
             yield error(
                 "ref",
-                repo.source(contract),
-                ("spec", "occupier"),
-                f"contract {contract.name}: occupier '{contract.spec.occupier}' is not declared",
+                repo.source(doc),
+                ("spec", field),
+                f"{what} {doc.name}: {field} '{value}' is not declared",
             )
-        if contract.spec.site not in repo.sites:
-            yield error(
-                "ref",
-                repo.source(contract),
-                ("spec", "site"),
-                f"contract {contract.name}: site '{contract.spec.site}' is not declared",
-            )
-
-
-def _service_references(repo: Repo) -> Iterator[Finding]:
-    occupiers, sites, definitions = repo.occupiers, repo.sites, repo.definitions
-    for service in repo.services.values():
-        line = service.spec
-        if line.occupier in occupiers and line.site in sites and line.definition in definitions:
-            continue
-        for field, table in (
-            ("occupier", occupiers),
-            ("site", sites),
-            ("definition", definitions),
-        ):
-            value = getattr(line, field)
-            if value not in table:
-                yield error(
-                    "ref",
-                    repo.source(service),
-                    ("spec", field),
-                    f"service {service.name}: {field} '{value}' is not declared",
-                )
 
 
 def n1_vlans_and_prefixes(repo: Repo, ctx: Context) -> Iterator[Finding]:

@@ -168,7 +168,7 @@ def t3_wifi(repo: Repo, ctx: Context) -> Iterator[Finding]:
         if decommissioned(occupier, ctx.today):
             continue  # D3: its Wi-Fi devices are deleted, their MACs free again
         spec = occupier.spec
-        sites = {c.spec.site for c in repo.contracts_of.get(name, ())}  # `repo.sites_of`
+        sites = set(repo.sites_of(name))
         for index, device in enumerate(spec.wifi_devices):
             path = ("spec", "wifiDevices", index)
             key = (device.site, mac_key(device.mac))
