@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from reconciler.change import Change
 from reconciler.incremental import validate_changed
 from reconciler.rules import Context
 from reconciler.validate import validate
@@ -258,3 +260,73 @@ def test_bench_repo_site_change(tmp_path: Path) -> None:
         )
     site_change = validate_changed(str(repo), "HEAD", context)  # the catalogue: everything
     assert len(site_change.covered) > 40
+
+
+def touches(change: Change | None) -> list[tuple[object, ...]]:
+    """What P1 judged (nothing when the rules did not run: a duplicate stops them)."""
+    found = change.touches.values() if change is not None else ()
+    return sorted((str(t.ref), t.how, t.sites, t.file) for t in found)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_p1_since_the_ref_from_the_partial_repo(
+    repo: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--changed-since HEAD --actor`: P1's base is the partial repo as it was at HEAD, not a
+    checkout of HEAD loaded in full (which took longer than a full validate at 10,000
+    occupiers); the change and the findings are those measured from the full checkout."""
+    from reconciler import baseline
+    from reconciler.validate import measured_change
+
+    change, _ = CASES[case]
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "clean", "-qfd", "-e", ".tenantry")
+    change(repo)
+    try:
+        context = Context(today=TODAY, actor="bob")
+        base, label = baseline.at_ref(str(repo), "HEAD")
+        full = validate(
+            str(repo), TODAY, "bob", context=replace(context, base=base, base_label=label)
+        )
+        with monkeypatch.context() as patched:
+            if case not in ("schema error", "new file with a duplicate"):  # these run in full
+                patched.setattr(baseline, "at_ref", lambda *_: pytest.fail("loaded HEAD in full"))
+            partial = validate_changed(str(repo), "HEAD", context, judge_since=True)
+        covered = set(partial.covered)
+        assert as_tuples(partial.findings) == as_tuples(
+            [f for f in full.findings if f.file in covered]
+        )
+        assert touches(measured_change(partial.loaded.repo)) == touches(measured_change(full.repo))
+        judged = measured_change(partial.loaded.repo)
+        assert judged is None or judged.base == label
+        if case == "site changed (space removed)":  # bob is not an admin of london-bridge
+            assert "P1" in {f.rule for f in partial.findings}
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+        git(repo, "clean", "-qfd", "-e", ".tenantry")
+
+
+def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(repo: Path) -> None:
+    """A branch behind REF: P1 measures from where the branch left REF (as `--base`), so what
+    others merged into REF since is not the actor's change."""
+    git(repo, "checkout", "-q", "-b", "behind")
+    git(repo, "checkout", "-q", "main")
+    edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
+    git(repo, "commit", "-qam", "hooli: new price")
+    git(repo, "checkout", "-q", "behind")
+    try:
+        CASES["S7 service reduced"][0](repo)
+        fork = git(repo, "merge-base", "main", "HEAD").strip()
+        partial = validate_changed(
+            str(repo), "main", Context(today=TODAY, actor="bob"), judge_since=True
+        )
+        from reconciler.validate import measured_change
+
+        change = measured_change(partial.loaded.repo)
+        assert change is not None and change.base == f"main ({fork[:12]})"
+        assert [str(r) for r in change.touches] == ["Service/acme-lb-wifi-users"]
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "reset", "-q", "--hard", "HEAD~1")
+        git(repo, "branch", "-qD", "behind")

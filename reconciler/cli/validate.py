@@ -106,15 +106,16 @@ def validate(
     parsing = parsed_ahead(path) or (start_parsing(path) if changed_since is None else None)
     from reconciler.validate import validate as run_validate
 
-    ref = base_ref if base_ref is not None else changed_since
-    context = rules_context(state, day, actor, names(approved_by), _base(path, actor, ref))
+    # with --changed-since alone, P1's base is read by validate_changed (from the partial repo)
+    base = _base(path, actor, base_ref) if base_ref is not None or changed_since is None else None
+    context = rules_context(state, day, actor, names(approved_by), base)
     if horizon is not None:
         context = replace(context, horizon=day_of(horizon))
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 
         try:
-            partial = validate_changed(path, changed_since, context)
+            partial = validate_changed(path, changed_since, context, judge_since=base is None)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         findings, checked = partial.findings, partial.documents

@@ -15,14 +15,35 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from reconciler.change import State, state
 from reconciler.findings import Finding, sort_key
 from reconciler.gitbase import GitError
 from reconciler.incremental.index import INDEX_FILE, Changes, _load_files, current_index
 from reconciler.incremental.scope import discover_order, discovered, scope
-from reconciler.load import Loaded, Positions, gc_paused
+from reconciler.load import Loaded, Positions, _add, _parse, _register, gc_paused
+from reconciler.model.repo import Ref, Repo
 from reconciler.rules import Context
 
 __all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
+
+
+def since(root: str, ref: str, loaded: Loaded, seen: Changes) -> tuple[State, str] | None:
+    """P1's base when it is REF itself (REF is where HEAD's branch left it: `--changed-since
+    HEAD` in a pre-commit hook): the partial repo's documents as they were at REF. A file
+    that did not change since is the same there; a changed one is read as git has it. None
+    when the change is measured from another commit (REF moved on since the branch left it):
+    the caller loads that commit in full (`baseline.at_ref`)."""
+    if not seen.fork or seen.fork != seen.commit:
+        return None
+    then = Loaded(Repo(), root=root)
+    for doc in loaded.repo.all_documents():
+        source = loaded.repo.sources[Ref(doc.kind, doc.name)]
+        if os.path.relpath(source.file, root) not in seen.changed:
+            _register(then, doc, source)
+    for name, text in seen.texts.items():
+        for raw, source in _parse(text, os.path.join(root, name), then.findings):
+            _add(then, raw, source, text)
+    return state(then.repo.index(), root), f"{ref} ({seen.commit[:12]})"
 
 
 def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
@@ -38,6 +59,22 @@ def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
     return replace(context, base=base)
 
 
+def _judged_since(
+    context: Context, path: str, ref: str, partial: tuple[Loaded, Changes] | None = None
+) -> Context:
+    """The context with P1's base at `ref`: from the partial repo when `since` can tell it,
+    else from `ref`'s whole desired state."""
+    base = since(path, ref, *partial) if partial is not None else None
+    if base is None:
+        from reconciler import baseline
+
+        try:
+            base = baseline.at_ref(path, ref)
+        except GitError as exc:
+            raise ValueError(f"--changed-since {ref}: {exc}") from None
+    return replace(context, base=base[0], base_label=base[1])
+
+
 @dataclass
 class Incremental:
     findings: list[Finding]
@@ -47,13 +84,19 @@ class Incremental:
     full: bool  # the full validation ran instead
 
 
-def validate_changed(path: str, ref: str, context: Context) -> Incremental:
+def validate_changed(
+    path: str, ref: str, context: Context, judge_since: bool = False
+) -> Incremental:
     """Findings of the documents changed since `ref` below `path` and of those that depend on
-    them, equal to a full run's findings for those files."""
+    them, equal to a full run's findings for those files. `judge_since`: P1 (with an actor)
+    measures the change since `ref` (the CLI's --changed-since without --base)."""
     from reconciler.validate import run_rules, validate
 
     def full() -> Incremental:
-        result = validate(path, context.today, context.actor, context=context)
+        judged = context
+        if judge_since and context.actor is not None:
+            judged = _judged_since(context, path, ref)
+        result = validate(path, context.today, context.actor, context=judged)
         files = sorted({source.file for source in result.repo.sources.values()})
         return Incremental(result.findings, len(result.repo.sources), files, result.loaded, True)
 
@@ -73,6 +116,8 @@ def validate_changed(path: str, ref: str, context: Context) -> Incremental:
     files = sorted(where.context, key=discover_order)
     with gc_paused():
         loaded = _load_files(path, files)
+        if judge_since and context.actor is not None:
+            context = _judged_since(context, path, ref, (loaded, seen))
         findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
     covered = {os.path.join(path, f) for f in where.covered}
     kept = [f for f in findings if f.file in covered]

@@ -198,13 +198,16 @@ class Changes:
     changed: set[str]  # discoverable files below root that differ from REF, untracked included
     old: dict[str, list[Doc]]  # the index documents of those files at REF (if they existed)
     since_index: set[str] | None  # files that differ from the index's commit (None: unknown)
+    texts: dict[str, str]  # the text at REF of each changed file that existed there
+    fork: str  # `git merge-base REF HEAD`: where P1 measures the change from
 
 
 def changes(root: str, ref: str, index_commit: str) -> Changes:
-    """What differs between REF and the work tree below root, with three git commands (the
+    """What differs between REF and the work tree below root, with four git commands (the
     first ones in parallel)."""
     untracked = start(root, "ls-files", "-z", "--others", "--exclude-standard")
     diff = start(root, "diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
+    fork = start(root, "merge-base", ref, "HEAD")
     since = (
         start(root, "diff", "--name-only", "-z", "--relative", index_commit, "--")
         if index_commit
@@ -225,15 +228,21 @@ def changes(root: str, ref: str, index_commit: str) -> Changes:
             changed.add(name)
             if code != "A":
                 existed.append(name)
-    commit, old = _at(root, ref, sorted(existed))
-    return Changes(commit, changed, old, since_index)
+    try:
+        fork_point = wait(fork).decode().strip()
+    except GitError:
+        fork_point = ""  # no shared history
+    commit, old, texts = _at(root, ref, sorted(existed))
+    return Changes(commit, changed, old, since_index, texts, fork_point)
 
 
-def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]]]:
-    """The commit REF names, and the index documents of each file as it was there."""
+def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]], dict[str, str]]:
+    """The commit REF names, and the index documents and the text of each file as it was
+    there."""
     request = "".join(f"{ref}:./{name}\n" for name in names).encode()
     data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
     out: dict[str, list[Doc]] = {}
+    texts: dict[str, str] = {}
     position = 0
     commit = ""
     for name in [None, *names]:
@@ -251,10 +260,10 @@ def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]
         if name is None:
             commit = header[0].decode()
             continue
-        text = body.decode("utf-8", errors="replace")
+        text = texts[name] = body.decode("utf-8", errors="replace")
         docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
         out[name] = [d for d in docs if d is not None]
-    return commit, out
+    return commit, out, texts
 
 
 # ---------------------------------------------------------------- keeping the index fresh
@@ -318,5 +327,3 @@ def current_index(root: str, ref: str) -> tuple[Index | None, Changes]:
     if index is not None and _refresh(root, index, seen):
         return index, seen
     return _build(root, seen), seen
-
-
