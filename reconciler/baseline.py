@@ -4,13 +4,16 @@ out, which the ledger records (the commit and one mark per document)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import gitbase
-from reconciler.change import Mark, State, state
-from reconciler.load import load
-from reconciler.model.repo import Ref, Repo
+from reconciler.change import Change, Mark, State, between, state
+from reconciler.incremental.scope import discover_order, discovered
+from reconciler.load import Loaded, _add, _parse, _register, load
+from reconciler.model.base import Document
+from reconciler.model.repo import Ref, Repo, Source
 
 if TYPE_CHECKING:  # the ledger's SQL is not imported by `validate --changed-since`
     from reconciler.ledger.protocol import LedgerTransaction
@@ -25,6 +28,63 @@ def at_ref(path: str, ref: str) -> tuple[State, str]:
     finally:
         tmp.cleanup()
     return marks, label(path, ref)
+
+
+def change_since(loaded: Loaded, ref: str) -> Change:
+    """What the desired state `loaded` holds changes since `ref`'s fork point (P1's change of
+    a pull request), as `between(at_ref(...), state(...))` measures it: only the documents
+    of the files that differ since are digested, the others being the same objects."""
+    then, refs, label_ = repo_at(loaded, ref)
+    before = state(then, loaded.root, only=refs)
+    return between(before, state(loaded.repo, loaded.root, only=refs), label_, loaded.root)
+
+
+def repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
+    """The desired state below `loaded.root` as it was at `ref`'s fork point (a pull
+    request's base: P1's and the plan's), with the documents of the files that differ since
+    (then and now) and how notes name it. Only those files are read, from git; every other
+    document is the loaded one. (A checkout loaded in full took longer than the validation
+    itself.) Remembered on the loaded repo: P1 and the plan ask for it alike."""
+    key = ("repo at", ref)
+    if key not in loaded.repo.memo:
+        loaded.repo.memo[key] = _repo_at(loaded, ref)
+    return loaded.repo.memo[key]  # type: ignore[return-value]
+
+
+def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
+    root = loaded.root
+    if not os.path.isdir(root):  # one file: its checkout is small
+        tmp, where = gitbase.checkout(root, ref)
+        try:
+            whole = load(where).repo
+        finally:
+            tmp.cleanup()
+        return whole, set(whole.sources) | set(loaded.repo.sources), label(root, ref)
+    fork = gitbase.fork_point(root, ref)
+    # untracked files, ignored ones included: a checkout of the fork point has none of them
+    untracked = gitbase.start(root, "ls-files", "-z", "--others")
+    diff = gitbase.start(root, "diff", "--name-only", "-z", "--no-renames", "--relative", fork)
+    listed = gitbase.names(gitbase.wait(untracked)) + gitbase.names(gitbase.wait(diff))
+    changed = {name for name in listed if discovered(name)}
+    _, texts = gitbase.texts_at(root, fork, sorted(changed))
+    prefix = os.path.join(root, "")
+    by_file: dict[str, list[tuple[int, Document, Source]]] = {}
+    for doc in loaded.repo.all_documents():
+        source = loaded.repo.sources[Ref(doc.kind, doc.name)]
+        name = source.file[len(prefix) :] if source.file.startswith(prefix) else source.file
+        by_file.setdefault(name, []).append((source.index, doc, source))
+    then = Loaded(Repo(), root=root)
+    for name in sorted((by_file.keys() - changed) | texts.keys(), key=discover_order):
+        if name in texts:  # as it was at the fork point
+            text = texts[name]
+            for raw, source in _parse(text, os.path.join(root, name), then.findings):
+                _add(then, raw, source, text)
+        else:  # in load()'s order, so a name declared twice is the same one's
+            for _, doc, source in sorted(by_file[name], key=lambda item: item[0]):
+                _register(then, doc, source)
+    refs = {r for r, source in then.repo.sources.items() if source.file[len(prefix) :] in texts}
+    refs |= {Ref(doc.kind, doc.name) for name in changed for _, doc, _ in by_file.get(name, ())}
+    return then.repo.index(), refs, label(root, ref)
 
 
 def label(path: str, ref: str) -> str:

@@ -125,15 +125,8 @@ def _marks(repo: Repo, docs: Iterable[Document], root: str) -> dict[Ref, Mark]:
 
 
 def _lookup(repo: Repo, refs: Iterable[Ref]) -> Iterable[Document]:
-    tables: dict[str, Mapping[str, Document]] = {
-        "Site": repo.sites,
-        "ServiceDefinition": repo.definitions,
-        "Occupier": repo.occupiers,
-        "Contract": repo.contracts,
-        "Service": repo.services,
-    }
     for ref in refs:
-        doc = tables.get(ref.kind, {}).get(ref.name)
+        doc = repo.get(ref)
         if doc is not None:
             yield doc
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -45,6 +44,32 @@ def names(data: bytes) -> list[str]:
     return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
+def texts_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[str, str]]:
+    """The commit `ref` names, and the text there of each of `files` (relative to `root`)
+    that existed: one `git cat-file --batch`."""
+    request = "".join(f"{ref}:./{name}\n" for name in files).encode()
+    data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
+    texts: dict[str, str] = {}
+    position = 0
+    commit = ""
+    for name in [None, *files]:
+        end = data.index(b"\n", position)
+        header = data[position:end].split()
+        position = end + 1
+        if len(header) < 3:  # "<name> missing"
+            if name is None:
+                raise GitError(f"{ref} is not a commit")
+            continue
+        size = int(header[2])
+        body = data[position : position + size]
+        position += size + 1
+        if name is None:
+            commit = header[0].decode()
+        else:
+            texts[name] = body.decode("utf-8", errors="replace")
+    return commit, texts
+
+
 def fork_point(root: str | Path, ref: str) -> str:
     """The commit a branch left `ref` at (`git merge-base ref HEAD`), so a change is what the
     branch did, as in `git diff ref...HEAD`, not also what others merged into `ref` since;
@@ -70,6 +95,8 @@ def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str
     except GitError:
         data = b""
     if data:
+        import tarfile  # a checkout only
+
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             archive.extractall(tmp.name, filter="data")
     target = Path(tmp.name) / relative

@@ -62,6 +62,11 @@ def measured(loaded: Loaded, context: Context) -> Context:
     if context.actor is None:
         return context
     change = context.change
+    if change is None and context.base is None and context.base_ref is not None:
+        from reconciler.baseline import change_since
+
+        change = change_since(loaded, context.base_ref)
+        context = replace(context, change=change)
     if change is None and context.base is not None:
         after = state(loaded.repo, loaded.root)
         change = between(context.base, after, context.base_label, loaded.root)

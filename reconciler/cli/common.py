@@ -140,6 +140,18 @@ def rules_context(
     return replace(context, approvers=approvers)
 
 
+def checked_ref(path: str, ref: str) -> str:
+    """`--base REF`, once git knows it: checked before anything is loaded (the base itself
+    is read once the work tree is, `baseline.repo_at`)."""
+    from reconciler import gitbase
+
+    try:
+        gitbase.fork_point(path if os.path.isdir(path) else os.path.dirname(path) or ".", ref)
+    except gitbase.GitError as exc:
+        raise click.UsageError(f"--base {ref}: {exc}") from None
+    return ref
+
+
 def note(repo: Repo, context: Context) -> None:
     """One line on stderr: what P1 judged, or that it did not run."""
     from reconciler.validate import measured_change

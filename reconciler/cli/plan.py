@@ -3,6 +3,7 @@ ledger is opened there, read only); it never writes anything."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -14,6 +15,7 @@ from reconciler.cli.common import (
     EXIT_OK,
     actor_option,
     approvers_option,
+    checked_ref,
     day_of,
     drivers_option,
     ledger_option,
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     from reconciler.app import Planned
     from reconciler.change import State
     from reconciler.load import Loaded
-    from reconciler.model.repo import Repo
 
 
 @click.command()
@@ -123,32 +124,19 @@ def run_plan(
     parsing = start(path)  # a large repo's files parse in a child while the rest loads
     from reconciler import baseline, gitbase, guards, present
     from reconciler.app import App
-    from reconciler.change import state as state_of
-    from reconciler.load import Positions, load
+    from reconciler.load import Positions
     from reconciler.plan.pools import pool_usage
     from reconciler.report import case_notes, plan_usage
     from reconciler.validate import validate_and
 
     day = day_of(today)
-    base_path = None
-    base_repo: Repo | None = None
-    base = given_base
     if base_ref is not None:
-        try:
-            tmp, base_path = gitbase.checkout(path, base_ref)
-        except gitbase.GitError as exc:
-            raise click.UsageError(f"--base {base_ref}: {exc}") from None
-        if actor is not None and base is None:
-            # P1 needs the base before the rules run; otherwise it loads while they do
-            base_repo = load(base_path).repo
-            base = (state_of(base_repo, base_path), baseline.label(path, base_ref))
+        checked_ref(path, base_ref)
     app = App(state)
 
     def planning(loaded: Loaded) -> Planned:
         """Read-only: the ledger, the base (if any), the plan; runs while the rules do."""
-        before = base_repo
-        if before is None and base_path is not None:
-            before = load(base_path).repo
+        before = baseline.repo_at(loaded, base_ref)[0] if base_ref is not None else None
         result, changes, holdings = app.plan(loaded, context, before)
         if app.existing_ledger() is not None and not result.errors:
             phases = {n: status for n, (status, _) in app.recorded("Occupier").items()}
@@ -164,12 +152,13 @@ def run_plan(
             )
         return result, changes, holdings
 
-    context = rules_context(state, day, actor, approvers, base)
+    context = rules_context(state, day, actor, approvers, given_base)
+    if base_ref is not None and given_base is None:  # P1 measures from it, once loaded
+        context = replace(context, base_ref=base_ref)
     try:
         head, planned = validate_and(path, context, planning, parsing)
-    finally:
-        if base_ref is not None:
-            tmp.cleanup()
+    except gitbase.GitError as exc:
+        raise click.UsageError(f"--base {base_ref}: {exc}") from None
     note(head.repo, context)
     if planned is None:
         click.echo(output.render(head.findings, "human", checked=len(head.repo.sources)))

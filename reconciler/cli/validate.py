@@ -15,6 +15,7 @@ from reconciler.cli.common import (
     EXIT_OK,
     actor_option,
     approvers_option,
+    checked_ref,
     day_of,
     names,
     note,
@@ -106,22 +107,32 @@ def validate(
     parsing = parsed_ahead(path) or (start_parsing(path) if changed_since is None else None)
     from reconciler.validate import validate as run_validate
 
-    # with --changed-since alone, P1's base is read by validate_changed (from the partial repo)
-    base = _base(path, actor, base_ref) if base_ref is not None or changed_since is None else None
+    # P1's base is read once the repo is loaded, from the documents that did not change and
+    # git's copy of those that did (with --changed-since alone, by validate_changed); read in
+    # full only for --changed-since with --base
+    lazy = changed_since is None and bool(base_ref)
+    base = None if lazy else _base(path, actor, base_ref)
     context = rules_context(state, day, actor, names(approved_by), base)
     if horizon is not None:
         context = replace(context, horizon=day_of(horizon))
+    if lazy and actor is not None and base_ref:
+        context = replace(context, base_ref=checked_ref(path, base_ref))
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 
         try:
-            partial = validate_changed(path, changed_since, context, judge_since=base is None)
+            partial = validate_changed(path, changed_since, context, judge_since=not base_ref)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         findings, checked = partial.findings, partial.documents
         loaded, covered = partial.loaded, set(partial.covered)
     else:
-        result = run_validate(path, day, actor, context=context, fork=True, parsing=parsing)
+        from reconciler.gitbase import GitError
+
+        try:
+            result = run_validate(path, day, actor, context=context, fork=True, parsing=parsing)
+        except GitError as exc:  # reading the files that changed since --base
+            raise click.UsageError(f"{base_ref}: {exc}") from None
         findings, checked = result.findings, len(result.repo.sources)
         loaded, covered = result.loaded, None
     findings = findings + _ledger_only(state, loaded, context, findings, covered)

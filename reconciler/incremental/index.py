@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.gitbase import GitError, git, names, start, wait
+from reconciler.gitbase import GitError, names, start, texts_at, wait
 from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys
 from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
 from reconciler.model.repo import Repo
@@ -239,29 +239,10 @@ def changes(root: str, ref: str, index_commit: str) -> Changes:
 def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]], dict[str, str]]:
     """The commit REF names, and the index documents and the text of each file as it was
     there."""
-    request = "".join(f"{ref}:./{name}\n" for name in names).encode()
-    data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
+    commit, texts = texts_at(root, ref, names)
     out: dict[str, list[Doc]] = {}
-    texts: dict[str, str] = {}
-    position = 0
-    commit = ""
-    for name in [None, *names]:
-        end = data.index(b"\n", position)
-        header = data[position:end].split()
-        position = end + 1
-        if len(header) < 3:
-            if name is None:
-                raise GitError(f"{ref} is not a commit")
-            out[name] = []
-            continue
-        size = int(header[2])
-        body = data[position : position + size]
-        position += size + 1
-        if name is None:
-            commit = header[0].decode()
-            continue
-        text = texts[name] = body.decode("utf-8", errors="replace")
-        docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
+    for name in names:
+        docs = [doc_keys(raw) for raw, _ in _parse(texts.get(name, ""), name, [])]
         out[name] = [d for d in docs if d is not None]
     return commit, out, texts
 

@@ -80,6 +80,11 @@ class Repo:
         self.memo.clear()
         return self
 
+    def get(self, ref: Ref) -> Document | None:
+        """The document of that kind and name, if the repo has one."""
+        table = _TABLES.get(ref.kind)
+        return getattr(self, table).get(ref.name) if table is not None else None
+
     def source(self, doc: Document) -> Source | None:
         return self.sources.get(Ref(doc.kind, doc.name))
 

@@ -25,6 +25,9 @@ class Context:
     # the ledger recorded at the last apply); `validate.run_rules` turns it into `change`.
     base: State | None = None
     base_label: str = ""
+    # Or the git ref whose fork point is the base: the shell measures the change once the repo
+    # is loaded (`validate.measured`), reading from git only the files that differ since.
+    base_ref: str | None = None
     # What the change adds, edits and deletes, and the sites each touches (P1); None: no base
     # is known and every document counts as added.
     change: Change | None = None
