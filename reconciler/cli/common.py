@@ -140,7 +140,7 @@ def rules_context(
     return replace(context, approvers=approvers)
 
 
-def checked_ref(path: str, ref: str) -> str:
+def checked_ref(path: str, ref: str, option: str = "--base") -> str:
     """`--base REF`, once git knows it: checked before anything is loaded (the base itself
     is read once the work tree is, `baseline.repo_at`)."""
     from reconciler import gitbase
@@ -148,7 +148,7 @@ def checked_ref(path: str, ref: str) -> str:
     try:
         gitbase.fork_point(path if os.path.isdir(path) else os.path.dirname(path) or ".", ref)
     except gitbase.GitError as exc:
-        raise click.UsageError(f"--base {ref}: {exc}") from None
+        raise click.UsageError(f"{option} {ref}: {exc}") from None
     return ref
 
 

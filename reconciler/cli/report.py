@@ -4,6 +4,7 @@ desired state and the ledger — tables, what an occupier may add, the static da
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from reconciler.cli.common import (
     EXIT_OK,
     actor_option,
     approvers_option,
+    checked_ref,
     day_of,
     ledger_option,
     loaded_repo,
@@ -200,21 +202,24 @@ def site_command(
 
     day = day_of(today)
     findings: list[str] = []
+    base_repo = None
     if plan_base is not None:  # a pull request: the rules hold, and warnings go on its page
-        try:  # P1 judges what the pull request changes, as `validate --base` does
-            base = baseline.at_ref(path, plan_base) if actor is not None else None
+        context = rules_context(state, day, actor, names(approved_by))
+        # P1 judges what the pull request changes, as `validate --base` does
+        context = replace(context, base_ref=checked_ref(path, plan_base, "--plan-base"))
+        try:
+            checked = validated(path, day, actor, state, context)
+            base_repo = baseline.repo_at(checked.loaded, plan_base)[0]
         except gitbase.GitError as exc:
             raise click.UsageError(f"--plan-base {plan_base}: {exc}") from None
-        context = rules_context(state, day, actor, names(approved_by), base)
-        checked = validated(path, day, actor, state, context)
         repo, findings = checked.repo, [f.text() for f in checked.findings]
     else:
         repo = loaded_repo(path, day)
     try:
         snapshot = render.read_snapshot(open_ledger(state, create=False), day)
         plan = (
-            render.plan_against(path, plan_base, repo, snapshot, day, findings)
-            if plan_base is not None
+            render.plan_against(plan_base, repo, base_repo, snapshot, day, findings)
+            if plan_base is not None and base_repo is not None
             else None
         )
         written = render.build_site(repo, snapshot, day, Path(out), plan)

@@ -85,21 +85,22 @@ def billed_months(
 
 
 def plan_against(
-    path: str, base_ref: str, repo: Repo, snapshot: Snapshot, today: date, findings: list[str]
+    base_ref: str,
+    repo: Repo,
+    base_repo: Repo,
+    snapshot: Snapshot,
+    today: date,
+    findings: list[str],
 ) -> PlanPage:
-    """What `tenantry plan --base REF` prints, as the pull request's page."""
-    from reconciler import gitbase, present
+    """What `tenantry plan --base REF` prints, as the pull request's page (`base_repo`: the
+    desired state at REF's fork point, `baseline.repo_at`)."""
+    from reconciler import present
     from reconciler.findings import Finding
-    from reconciler.load import Positions, load
+    from reconciler.load import Positions
     from reconciler.plan.changes import device_changes, items_of
     from reconciler.plan.planner import make_plan
     from reconciler.plan.pools import pool_usage
 
-    tmp, base_path = gitbase.checkout(path, base_ref)
-    try:
-        base_repo = load(base_path).repo
-    finally:
-        tmp.cleanup()
     active = {n for n, r in snapshot.services.items() if r.status == "Active"}
     base_plan = make_plan(base_repo, snapshot.holdings, today, active)
     applied = {name: items_of(intent) for name, intent in base_plan.intents.items()}
