@@ -103,7 +103,7 @@ def validate_changed(
     if not os.path.isdir(path):
         return full()
     try:
-        index, seen = current_index(path, ref)
+        index, seen = current_index(path, ref, fork=judge_since and context.actor is not None)
     except GitError as exc:
         raise ValueError(f"--changed-since {ref}: {exc}") from None
     if index is None:

@@ -199,15 +199,15 @@ class Changes:
     old: dict[str, list[Doc]]  # the index documents of those files at REF (if they existed)
     since_index: set[str] | None  # files that differ from the index's commit (None: unknown)
     texts: dict[str, str]  # the text at REF of each changed file that existed there
-    fork: str  # `git merge-base REF HEAD`: where P1 measures the change from
+    fork: str  # `git merge-base REF HEAD` (if asked): where P1 measures the change from
 
 
-def changes(root: str, ref: str, index_commit: str) -> Changes:
-    """What differs between REF and the work tree below root, with four git commands (the
-    first ones in parallel)."""
+def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Changes:
+    """What differs between REF and the work tree below root, with three git commands (the
+    first ones in parallel); `fork`: and where HEAD's branch left REF (P1's base)."""
     untracked = start(root, "ls-files", "-z", "--others", "--exclude-standard")
     diff = start(root, "diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
-    fork = start(root, "merge-base", ref, "HEAD")
+    left = start(root, "merge-base", ref, "HEAD") if fork else None
     since = (
         start(root, "diff", "--name-only", "-z", "--relative", index_commit, "--")
         if index_commit
@@ -229,7 +229,7 @@ def changes(root: str, ref: str, index_commit: str) -> Changes:
             if code != "A":
                 existed.append(name)
     try:
-        fork_point = wait(fork).decode().strip()
+        fork_point = wait(left).decode().strip() if left is not None else ""
     except GitError:
         fork_point = ""  # no shared history
     commit, old, texts = _at(root, ref, sorted(existed))
@@ -301,10 +301,11 @@ def _refresh(root: str, index: Index, seen: Changes) -> bool:
     return True
 
 
-def current_index(root: str, ref: str) -> tuple[Index | None, Changes]:
-    """The index, brought up to date (or built), and what changed since REF."""
+def current_index(root: str, ref: str, fork: bool = False) -> tuple[Index | None, Changes]:
+    """The index, brought up to date (or built), and what changed since REF (`fork`: and
+    where HEAD's branch left it)."""
     index = Index.open(_location(root)) if os.path.exists(_location(root)) else None
-    seen = changes(root, ref, index.commit if index else "")
+    seen = changes(root, ref, index.commit if index else "", fork)
     if index is not None and _refresh(root, index, seen):
         return index, seen
     return _build(root, seen), seen
