@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 from reconciler import gitbase
 from reconciler.change import Change, Mark, State, between, state
 from reconciler.incremental.scope import discover_order, discovered
-from reconciler.load import Loaded, _add, _parse, _register, load
-from reconciler.model.base import Document
-from reconciler.model.repo import Ref, Repo, Source
+from reconciler.load import Loaded, _add, _parse, load
+from reconciler.model.repo import Ref, Repo
 
 if TYPE_CHECKING:  # the ledger's SQL is not imported by `validate --changed-since`
     from reconciler.ledger.protocol import LedgerTransaction
@@ -67,24 +66,24 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
     listed = gitbase.names(gitbase.wait(untracked)) + gitbase.names(gitbase.wait(diff))
     changed = {name for name in listed if discovered(name)}
     _, texts = gitbase.texts_at(root, fork, sorted(changed))
-    prefix = os.path.join(root, "")
-    by_file: dict[str, list[tuple[int, Document, Source]]] = {}
-    for doc in loaded.repo.all_documents():
-        source = loaded.repo.sources[Ref(doc.kind, doc.name)]
-        name = source.file[len(prefix) :] if source.file.startswith(prefix) else source.file
-        by_file.setdefault(name, []).append((source.index, doc, source))
-    then = Loaded(Repo(), root=root)
-    for name in sorted((by_file.keys() - changed) | texts.keys(), key=discover_order):
-        if name in texts:  # as it was at the fork point
-            text = texts[name]
-            for raw, source in _parse(text, os.path.join(root, name), then.findings):
-                _add(then, raw, source, text)
-        else:  # in load()'s order, so a name declared twice is the same one's
-            for _, doc, source in sorted(by_file[name], key=lambda item: item[0]):
-                _register(then, doc, source)
-    refs = {r for r, source in then.repo.sources.items() if source.file[len(prefix) :] in texts}
-    refs |= {Ref(doc.kind, doc.name) for name in changed for _, doc, _ in by_file.get(name, ())}
-    return then.repo.index(), refs, label(root, ref)
+    paths = {os.path.join(root, name) for name in changed}
+    now = [r for r, source in loaded.repo.sources.items() if source.file in paths]
+    then = loaded.repo.copy()  # the same documents; those of the changed files replaced
+    for gone in now:
+        then.drop(gone)
+    parsed = Loaded(Repo(), root=root)
+    for name in sorted(texts, key=discover_order):  # as they were at the fork point
+        for raw, source in _parse(texts[name], os.path.join(root, name), parsed.findings):
+            _add(parsed, raw, source, texts[name])
+    prefix = len(os.path.join(root, ""))
+    for doc in parsed.repo.all_documents():
+        source = parsed.repo.sources[Ref(doc.kind, doc.name)]
+        kept = then.add(doc, source)  # declared twice then: the first in load()'s order counts
+        if kept is not None and discover_order(source.file[prefix:]) < discover_order(
+            kept.file[prefix:]
+        ):
+            then.add(doc, source, replace=True)
+    return then.index(), {*now, *parsed.repo.sources}, label(root, ref)
 
 
 def label(path: str, ref: str) -> str:

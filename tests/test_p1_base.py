@@ -155,3 +155,34 @@ def test_an_unknown_base_is_one_line_before_anything_loads(repo: Path) -> None:
     )
     assert done.exit_code == EXIT_USAGE
     assert "Error: --base nope:" in done.output and "Traceback" not in done.output
+
+
+@pytest.mark.parametrize("folder", ["aaa", "zzz"])
+def test_a_name_the_base_declared_twice_is_the_first_one_loaded(repo: Path, folder: str) -> None:
+    """The base declared acme-lb-wifi-users twice (a file since deleted): a checkout loads
+    the one of the file that comes first, so the change is an edit when the deleted copy
+    came first and nothing when it came last."""
+    clean(repo)
+    git(repo, "checkout", "-q", "-b", "twice")
+    copy = repo / "occupiers" / folder / "copy.yaml"
+    copy.parent.mkdir()
+    copy.write_text(
+        SERVICE.format(
+            name="acme-lb-wifi-users",
+            occupier="acme",
+            site="london-bridge",
+            definition="wifi-user",
+        )
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a copy")
+    try:
+        copy.unlink()
+        judged_both_ways(repo, "HEAD", "bob")
+        change = baseline.change_since(validate(str(repo), TODAY).loaded, "HEAD")
+        expected = ["Service/acme-lb-wifi-users"] if folder == "aaa" else []
+        assert [str(r) for r in change.touches] == expected
+    finally:
+        clean(repo)
+        git(repo, "checkout", "-q", "main")
+        git(repo, "branch", "-qD", "twice")

@@ -54,16 +54,34 @@ class Repo:
     # once per repo by reconciler.catalogue: many rules ask the same question.
     memo: dict[tuple[object, ...], object] = field(default_factory=dict)
 
-    def add(self, doc: Document, source: Source) -> Source | None:
-        """Add a document; return the source of an earlier one of the same kind and name."""
+    def add(self, doc: Document, source: Source, replace: bool = False) -> Source | None:
+        """Add a document; return the source of an earlier one of the same kind and name
+        (kept, unless `replace`)."""
         table: dict[str, Document] = getattr(self, _TABLES[doc.kind])
         name = doc.metadata.name
         ref = Ref(doc.kind, name)
-        if name in table:
-            return self.sources[ref]
+        earlier = self.sources.get(ref)
+        if earlier is not None and not replace:
+            return earlier
         table[name] = doc
         self.sources[ref] = source
-        return None
+        return earlier
+
+    def drop(self, ref: Ref) -> None:
+        """Remove a document (index() again before the rules read the repo)."""
+        del getattr(self, _TABLES[ref.kind])[ref.name]
+        del self.sources[ref]
+
+    def copy(self) -> Repo:
+        """Another repo of the same documents (index() it before use)."""
+        return Repo(
+            dict(self.sites),
+            dict(self.definitions),
+            dict(self.occupiers),
+            dict(self.contracts),
+            dict(self.services),
+            dict(self.sources),
+        )
 
     def index(self) -> Repo:
         contracts_at: defaultdict[tuple[str, str], list[Contract]] = defaultdict(list)
