@@ -11,6 +11,7 @@ import inspect
 import sys
 from datetime import date
 from decimal import Decimal
+from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
@@ -74,6 +75,17 @@ def _plain_money(value: Decimal) -> Decimal:
     return value
 
 
+def _written_as_text(value: object) -> object:
+    """An address is written as text: pydantic would take a number or a boolean for one
+    (`cidr: true` as 0.0.0.1/32, `gateway: 3232235777` as 192.168.1.1)."""
+    if isinstance(value, int):  # bool included
+        raise ValueError("an address is written as text, such as 10.0.0.1 or 10.64.0.0/16")
+    return value
+
+
+# IPv4 addresses and networks, written as text (as the JSON Schemas say).
+Address = Annotated[IPv4Address, BeforeValidator(_written_as_text)]
+Network = Annotated[IPv4Network, BeforeValidator(_written_as_text)]
 # DNS-1123 label, as Kubernetes requires of metadata.name.
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 # Free text shown to people and, for some fields, sent to devices as a description: one line,

@@ -5,13 +5,14 @@
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
 from reconciler.model.base import (
     E164,
+    Address,
     Count,
     DeviceText,
     Document,
@@ -22,6 +23,7 @@ from reconciler.model.base import (
     Mac,
     Money,
     Name,
+    Network,
     Spec,
     StrictInt,
     Text,
@@ -64,7 +66,7 @@ class VlanPool(Spec):
 class PrivateSupernet(Spec):
     """Where each occupier's private prefix comes from (N1)."""
 
-    cidr: IPv4Network
+    cidr: Network
     """The supernet, e.g. 10.64.0.0/16; one prefix per occupier is carved from it (N1)."""
     prefix_length: Annotated[StrictInt, Field(ge=8, le=30)]
     """Length of each occupier's prefix, longer than the supernet's (N1)."""
@@ -75,11 +77,11 @@ class PublicPool(Spec):
 
     name: Shared
     """The pool's name, unique at the site."""
-    cidr: IPv4Network
+    cidr: Network
     """The public block, e.g. 203.0.113.0/24 (N2)."""
-    gateway: IPv4Address
+    gateway: Address
     """The upstream gateway address inside the block; never handed out (N2)."""
-    exclude: tuple[IPv4Address, ...] = ()
+    exclude: tuple[Address, ...] = ()
     """Addresses of the block that are never handed out (N2)."""
 
 
