@@ -287,6 +287,15 @@ TRICKY: list[Any] = [
     4095,
     100_000,
     100_001,
+    # what orjson refuses (the document is sent as data) or writes as null (json writes it)
+    2**64,
+    -(2**63) - 1,
+    "\ud800",
+    {1: "a"},
+    {"1": "a"},
+    {None: "a"},
+    "null",
+    [None, float("nan")],
 ]
 
 
