@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from reconciler import gitbase
 from reconciler.change import Change, Mark, State, between, state
 from reconciler.incremental.scope import discover_order, discovered
+from reconciler.inputs import loadable_text
 from reconciler.load import Loaded, _add, _parse, load
 from reconciler.model.repo import Ref, Repo
 
@@ -65,7 +66,8 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
     diff = gitbase.start(root, "diff", "--name-only", "-z", "--no-renames", "--relative", fork)
     listed = gitbase.names(gitbase.wait(untracked)) + gitbase.names(gitbase.wait(diff))
     changed = {name for name in listed if discovered(name)}
-    _, texts = gitbase.texts_at(root, fork, sorted(changed))
+    _, files = gitbase.files_at(root, fork, sorted(changed))
+    texts = {name: loadable_text(data) or "" for name, data in files.items()}  # as load reads
     paths = {os.path.join(root, name) for name in changed}
     now = [r for r, source in loaded.repo.sources.items() if source.file in paths]
     then = loaded.repo.copy()  # the same documents; those of the changed files replaced

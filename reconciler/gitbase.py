@@ -44,12 +44,12 @@ def names(data: bytes) -> list[str]:
     return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
-def texts_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[str, str]]:
-    """The commit `ref` names, and the text there of each of `files` (relative to `root`)
+def files_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[str, bytes]]:
+    """The commit `ref` names, and the bytes there of each of `files` (relative to `root`)
     that existed: one `git cat-file --batch`."""
     request = "".join(f"{ref}:./{name}\n" for name in files).encode()
     data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
-    texts: dict[str, str] = {}
+    found: dict[str, bytes] = {}
     position = 0
     commit = ""
     for name in [None, *files]:
@@ -66,8 +66,8 @@ def texts_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[st
         if name is None:
             commit = header[0].decode()
         else:
-            texts[name] = body.decode("utf-8", errors="replace")
-    return commit, texts
+            found[name] = body
+    return commit, found
 
 
 def fork_point(root: str | Path, ref: str) -> str:

@@ -76,6 +76,18 @@ def read_capped(path: str) -> bytes:
         os.close(fd)
 
 
+def loadable_text(data: bytes) -> str | None:
+    """The text `load` reads from a file of these bytes; None if it refuses the file outright
+    (past MAX_FILE_BYTES, not UTF-8). For a file git holds at a base: read as a checkout's
+    load would read it."""
+    if len(data) > MAX_FILE_BYTES:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _read_to_end(fd: int, size: int) -> bytes:
     """Every byte up to the end of the file, or InputError past MAX_FILE_BYTES. Asks for the
     size fstat gave (a read of MAX_FILE_BYTES would allocate 8 MB per file) and goes on

@@ -186,3 +186,31 @@ def test_a_name_the_base_declared_twice_is_the_first_one_loaded(repo: Path, fold
         clean(repo)
         git(repo, "checkout", "-q", "main")
         git(repo, "branch", "-qD", "twice")
+
+
+def test_a_file_the_base_could_not_load_had_no_documents(repo: Path) -> None:
+    """A file that was not UTF-8 at the base loaded to nothing there (its checkout is refused
+    whole), so the document now written in it is new."""
+    clean(repo)
+    git(repo, "checkout", "-q", "-b", "garbled")
+    extra = repo / "occupiers/hooli/extra.yaml"
+    service = SERVICE.format(
+        name="hooli-mw-extension",
+        occupier="hooli",
+        site="manchester-works",
+        definition="telephony-extension",
+    )
+    extra.write_bytes(b"# caf\xe9 (Latin-1)\n" + service.encode())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a file that is not UTF-8")
+    try:
+        extra.write_text(service)
+        judged_both_ways(repo, "HEAD", "alice")
+        change = baseline.change_since(validate(str(repo), TODAY).loaded, "HEAD")
+        assert [(str(r), t.how) for r, t in change.touches.items()] == [
+            ("Service/hooli-mw-extension", "added")
+        ]
+    finally:
+        clean(repo)
+        git(repo, "checkout", "-q", "main")
+        git(repo, "branch", "-qD", "garbled")

@@ -132,7 +132,7 @@ def validate(
         try:
             result = run_validate(path, day, actor, context=context, fork=True, parsing=parsing)
         except GitError as exc:  # reading the files that changed since --base
-            raise click.UsageError(f"{base_ref}: {exc}") from None
+            raise click.UsageError(f"--base {base_ref}: {exc}") from None
         findings, checked = result.findings, len(result.repo.sources)
         loaded, covered = result.loaded, None
     findings = findings + _ledger_only(state, loaded, context, findings, covered)

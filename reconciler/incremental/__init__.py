@@ -20,6 +20,7 @@ from reconciler.findings import Finding, sort_key
 from reconciler.gitbase import GitError
 from reconciler.incremental.index import INDEX_FILE, Changes, _load_files, current_index
 from reconciler.incremental.scope import discover_order, discovered, scope
+from reconciler.inputs import loadable_text
 from reconciler.load import Loaded, Positions, _add, _parse, _register, gc_paused
 from reconciler.model.repo import Ref, Repo
 from reconciler.rules import Context
@@ -40,9 +41,10 @@ def since(root: str, ref: str, loaded: Loaded, seen: Changes) -> tuple[State, st
         source = loaded.repo.sources[Ref(doc.kind, doc.name)]
         if os.path.relpath(source.file, root) not in seen.changed:
             _register(then, doc, source)
-    for name, text in seen.texts.items():
-        for raw, source in _parse(text, os.path.join(root, name), then.findings):
-            _add(then, raw, source, text)
+    for name, data in seen.files.items():
+        text = loadable_text(data)
+        for raw, source in _parse(text or "", os.path.join(root, name), then.findings):
+            _add(then, raw, source, text or "")
     return state(then.repo.index(), root), f"{ref} ({seen.commit[:12]})"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.gitbase import GitError, names, start, texts_at, wait
+from reconciler.gitbase import GitError, files_at, names, start, wait
 from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys
 from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
 from reconciler.model.repo import Repo
@@ -198,7 +198,7 @@ class Changes:
     changed: set[str]  # discoverable files below root that differ from REF, untracked included
     old: dict[str, list[Doc]]  # the index documents of those files at REF (if they existed)
     since_index: set[str] | None  # files that differ from the index's commit (None: unknown)
-    texts: dict[str, str]  # the text at REF of each changed file that existed there
+    files: dict[str, bytes]  # what each changed file that existed at REF held there
     fork: str  # `git merge-base REF HEAD` (if asked): where P1 measures the change from
 
 
@@ -232,19 +232,22 @@ def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Chang
         fork_point = wait(left).decode().strip() if left is not None else ""
     except GitError:
         fork_point = ""  # no shared history
-    commit, old, texts = _at(root, ref, sorted(existed))
-    return Changes(commit, changed, old, since_index, texts, fork_point)
+    commit, old, files = _at(root, ref, sorted(existed))
+    return Changes(commit, changed, old, since_index, files, fork_point)
 
 
-def _at(root: str, ref: str, names: list[str]) -> tuple[str, dict[str, list[Doc]], dict[str, str]]:
-    """The commit REF names, and the index documents and the text of each file as it was
+def _at(
+    root: str, ref: str, names: list[str]
+) -> tuple[str, dict[str, list[Doc]], dict[str, bytes]]:
+    """The commit REF names, and the index documents and the bytes of each file as it was
     there."""
-    commit, texts = texts_at(root, ref, names)
+    commit, files = files_at(root, ref, names)
     out: dict[str, list[Doc]] = {}
     for name in names:
-        docs = [doc_keys(raw) for raw, _ in _parse(texts.get(name, ""), name, [])]
+        text = files.get(name, b"").decode("utf-8", errors="replace")  # its keys, if it has any
+        docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
         out[name] = [d for d in docs if d is not None]
-    return commit, out, texts
+    return commit, out, files
 
 
 # ---------------------------------------------------------------- keeping the index fresh
