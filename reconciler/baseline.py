@@ -32,9 +32,14 @@ def at_ref(path: str, ref: str) -> tuple[State, str]:
 
 def change_since(loaded: Loaded, ref: str) -> Change:
     """What the desired state `loaded` holds changes since `ref`'s fork point (P1's change of
-    a pull request), as `between(at_ref(...), state(...))` measures it: only the documents
-    of the files that differ since are digested, the others being the same objects."""
+    a pull request), as `between(at_ref(...), state(...))` measures it."""
     then, refs, label_ = repo_at(loaded, ref)
+    return measured(loaded, then, refs, label_)
+
+
+def measured(loaded: Loaded, then: Repo, refs: set[Ref], label_: str) -> Change:
+    """The change from `then` to the loaded repo, where only the documents `refs` can differ
+    (`then_and_now`): only they are digested, the others being the same objects."""
     before = state(then, loaded.root, only=refs)
     return between(before, state(loaded.repo, loaded.root, only=refs), label_, loaded.root)
 
@@ -67,16 +72,26 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
     listed = gitbase.names(gitbase.wait(untracked)) + gitbase.names(gitbase.wait(diff))
     changed = {name for name in listed if discovered(name)}
     _, files = gitbase.files_at(root, fork, sorted(changed))
-    texts = {name: loadable_text(data) or "" for name, data in files.items()}  # as load reads
+    return (*then_and_now(loaded, changed, files), label(root, ref))
+
+
+def then_and_now(
+    loaded: Loaded, changed: set[str], files: dict[str, bytes]
+) -> tuple[Repo, set[Ref]]:
+    """The loaded repo as it was before the files `changed` (relative to its root) changed,
+    `files` being what those that existed then held, with the documents of those files then
+    and now. Pure: the other documents are the loaded ones, the same objects."""
+    root = loaded.root
     paths = {os.path.join(root, name) for name in changed}
     now = [r for r, source in loaded.repo.sources.items() if source.file in paths]
-    then = loaded.repo.copy()  # the same documents; those of the changed files replaced
+    then = loaded.repo.copy()
     for gone in now:
         then.drop(gone)
     parsed = Loaded(Repo(), root=root)
-    for name in sorted(texts, key=discover_order):  # as they were at the fork point
-        for raw, source in _parse(texts[name], os.path.join(root, name), parsed.findings):
-            _add(parsed, raw, source, texts[name])
+    for name in sorted(files, key=discover_order):
+        text = loadable_text(files[name]) or ""  # read as load reads a file
+        for raw, source in _parse(text, os.path.join(root, name), parsed.findings):
+            _add(parsed, raw, source, text)
     prefix = len(os.path.join(root, ""))
     for doc in parsed.repo.all_documents():
         source = parsed.repo.sources[Ref(doc.kind, doc.name)]
@@ -85,7 +100,7 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
             kept.file[prefix:]
         ):
             then.add(doc, source, replace=True)
-    return then.index(), {*now, *parsed.repo.sources}, label(root, ref)
+    return then.index(), {*now, *parsed.repo.sources}
 
 
 def label(path: str, ref: str) -> str:

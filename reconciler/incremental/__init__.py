@@ -15,37 +15,29 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from reconciler.change import State, state
+from reconciler.change import Change
 from reconciler.findings import Finding, sort_key
 from reconciler.gitbase import GitError
 from reconciler.incremental.index import INDEX_FILE, Changes, _load_files, current_index
 from reconciler.incremental.scope import discover_order, discovered, scope
-from reconciler.inputs import loadable_text
-from reconciler.load import Loaded, Positions, _add, _parse, _register, gc_paused
-from reconciler.model.repo import Ref, Repo
+from reconciler.load import Loaded, Positions, gc_paused
 from reconciler.rules import Context
 
 __all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
 
 
-def since(root: str, ref: str, loaded: Loaded, seen: Changes) -> tuple[State, str] | None:
-    """P1's base when it is REF itself (REF is where HEAD's branch left it: `--changed-since
-    HEAD` in a pre-commit hook): the partial repo's documents as they were at REF. A file
-    that did not change since is the same there; a changed one is read as git has it. None
-    when the change is measured from another commit (REF moved on since the branch left it):
-    the caller loads that commit in full (`baseline.at_ref`)."""
+def since(ref: str, loaded: Loaded, seen: Changes) -> Change | None:
+    """P1's change when its base is REF itself (REF is where HEAD's branch left it:
+    `--changed-since HEAD` in a pre-commit hook), measured on the partial repo: the files
+    that changed since are read as git has them at REF. None when the change is measured
+    from another commit (REF moved on since the branch left it): the caller loads that
+    commit in full (`baseline.at_ref`)."""
     if not seen.fork or seen.fork != seen.commit:
         return None
-    then = Loaded(Repo(), root=root)
-    for doc in loaded.repo.all_documents():
-        source = loaded.repo.sources[Ref(doc.kind, doc.name)]
-        if os.path.relpath(source.file, root) not in seen.changed:
-            _register(then, doc, source)
-    for name, data in seen.files.items():
-        text = loadable_text(data)
-        for raw, source in _parse(text or "", os.path.join(root, name), then.findings):
-            _add(then, raw, source, text or "")
-    return state(then.repo.index(), root), f"{ref} ({seen.commit[:12]})"
+    from reconciler import baseline
+
+    then, refs = baseline.then_and_now(loaded, seen.changed, seen.files)
+    return baseline.measured(loaded, then, refs, f"{ref} ({seen.commit[:12]})")
 
 
 def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
@@ -61,20 +53,19 @@ def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
     return replace(context, base=base)
 
 
-def _judged_since(
-    context: Context, path: str, ref: str, partial: tuple[Loaded, Changes] | None = None
-) -> Context:
-    """The context with P1's base at `ref`: from the partial repo when `since` can tell it,
-    else from `ref`'s whole desired state."""
-    base = since(path, ref, *partial) if partial is not None else None
-    if base is None:
-        from reconciler import baseline
+def _judged_since(context: Context, path: str, ref: str, loaded: Loaded, seen: Changes) -> Context:
+    """The context with P1's change since `ref`: from the partial repo when `since` can tell
+    it, else against `ref`'s whole desired state."""
+    change = since(ref, loaded, seen)
+    if change is not None:
+        return replace(context, change=change)
+    from reconciler import baseline
 
-        try:
-            base = baseline.at_ref(path, ref)
-        except GitError as exc:
-            raise ValueError(f"--changed-since {ref}: {exc}") from None
-    return replace(context, base=base[0], base_label=base[1])
+    try:
+        base, label = baseline.at_ref(path, ref)
+    except GitError as exc:
+        raise ValueError(f"--changed-since {ref}: {exc}") from None
+    return replace(context, base=base, base_label=label)
 
 
 @dataclass
@@ -95,10 +86,12 @@ def validate_changed(
     from reconciler.validate import run_rules, validate
 
     def full() -> Incremental:
-        judged = context
-        if judge_since and context.actor is not None:
-            judged = _judged_since(context, path, ref)
-        result = validate(path, context.today, context.actor, context=judged)
+        # P1 measures from REF's fork point once the repo is loaded (`baseline.repo_at`)
+        judged = replace(context, base_ref=ref) if judge_since else context
+        try:
+            result = validate(path, context.today, context.actor, context=judged)
+        except GitError as exc:
+            raise ValueError(f"--changed-since {ref}: {exc}") from None
         files = sorted({source.file for source in result.repo.sources.values()})
         return Incremental(result.findings, len(result.repo.sources), files, result.loaded, True)
 
@@ -119,7 +112,7 @@ def validate_changed(
     with gc_paused():
         loaded = _load_files(path, files)
         if judge_since and context.actor is not None:
-            context = _judged_since(context, path, ref, (loaded, seen))
+            context = _judged_since(context, path, ref, loaded, seen)
         findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
     covered = {os.path.join(path, f) for f in where.covered}
     kept = [f for f in findings if f.file in covered]
