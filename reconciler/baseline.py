@@ -65,14 +65,19 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
         finally:
             tmp.cleanup()
         return whole, set(whole.sources) | set(loaded.repo.sources), label(root, ref)
-    fork = gitbase.fork_point(root, ref)
-    # untracked files, ignored ones included: a checkout of the fork point has none of them
+    changed, files = changed_since(root, gitbase.fork_point(root, ref))
+    return (*then_and_now(loaded, changed, files), label(root, ref))
+
+
+def changed_since(root: str, commit: str) -> tuple[set[str], dict[str, bytes]]:
+    """The desired-state files below `root` (relative to it) that differ between `commit`
+    and the work tree, and what those that existed there held."""
+    # untracked files, ignored ones included: a checkout of the commit has none of them
     untracked = gitbase.start(root, "ls-files", "-z", "--others")
-    diff = gitbase.start(root, "diff", "--name-only", "-z", "--no-renames", "--relative", fork)
+    diff = gitbase.start(root, "diff", "--name-only", "-z", "--no-renames", "--relative", commit)
     listed = gitbase.names(gitbase.wait(untracked)) + gitbase.names(gitbase.wait(diff))
     changed = {name for name in listed if discovered(name)}
-    _, files = gitbase.files_at(root, fork, sorted(changed))
-    return (*then_and_now(loaded, changed, files), label(root, ref))
+    return changed, gitbase.files_at(root, commit, sorted(changed))[1]
 
 
 def then_and_now(

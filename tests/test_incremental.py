@@ -305,11 +305,21 @@ def test_p1_since_the_ref_from_the_partial_repo(
         git(repo, "clean", "-qfd", "-e", ".tenantry")
 
 
-def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(repo: Path) -> None:
+def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A branch behind REF: P1 measures from where the branch left REF (as `--base`), so what
-    others merged into REF since is not the actor's change."""
+    others merged into REF since is not the actor's change; only the files that differ since
+    are read from git there, never a checkout loaded in full."""
+    from reconciler import baseline
+
+    monkeypatch.setattr(baseline, "at_ref", lambda *_: pytest.fail("loaded main in full"))
+    same = edit("occupiers/globex/services.yaml", 'price: "230.00"', 'price: "240.00"')
     git(repo, "checkout", "-q", "-b", "behind")
+    same(repo)  # the branch and main both make this edit: not since main, but since the fork
+    git(repo, "commit", "-qam", "globex: the same edit on both")
     git(repo, "checkout", "-q", "main")
+    same(repo)
     edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
     git(repo, "commit", "-qam", "hooli: new price")
     git(repo, "checkout", "-q", "behind")
@@ -323,7 +333,17 @@ def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(repo: Path) -> None:
 
         change = measured_change(partial.loaded.repo)
         assert change is not None and change.base == f"main ({fork[:12]})"
+        # globex's edit is the branch's since the fork, but not since main: this run does not
+        # load its file (nor report on it), so P1 does not count it either
         assert [str(r) for r in change.touches] == ["Service/acme-lb-wifi-users"]
+        full = validate(
+            str(repo), TODAY, context=Context(today=TODAY, actor="bob", base_ref="main")
+        )
+        covered = set(partial.covered)
+        assert as_tuples(partial.findings) == as_tuples(
+            [f for f in full.findings if f.file in covered]
+        )
+        assert "P1" in {f.rule for f in partial.findings}  # bob is not london-bridge's admin
     finally:
         git(repo, "checkout", "-q", "--", ".")
         git(repo, "checkout", "-q", "main")

@@ -26,18 +26,25 @@ from reconciler.rules import Context
 __all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
 
 
-def since(ref: str, loaded: Loaded, seen: Changes) -> Change | None:
-    """P1's change when its base is REF itself (REF is where HEAD's branch left it:
-    `--changed-since HEAD` in a pre-commit hook), measured on the partial repo: the files
-    that changed since are read as git has them at REF. None when the change is measured
-    from another commit (REF moved on since the branch left it): the caller loads that
-    commit in full (`baseline.at_ref`)."""
-    if not seen.fork or seen.fork != seen.commit:
-        return None
+def since(ref: str, loaded: Loaded, seen: Changes) -> Change:
+    """P1's change since where HEAD's branch left REF, measured on the partial repo: its
+    files that differ since are read as git has them there. That is REF itself in a
+    pre-commit hook (`--changed-since HEAD`: git was asked already); when REF moved on since
+    the branch left it, only the files this run loaded count (what others merged into REF
+    is not the actor's change, and findings are reported for these files only)."""
     from reconciler import baseline
 
-    then, refs = baseline.then_and_now(loaded, seen.changed, seen.files)
-    return baseline.measured(loaded, then, refs, f"{ref} ({seen.commit[:12]})")
+    if seen.fork and seen.fork == seen.commit:
+        changed, files = seen.changed, seen.files
+    else:
+        root = loaded.root
+        changed, files = baseline.changed_since(root, seen.fork or seen.commit)
+        here = {os.path.relpath(path, root) for path in loaded.files}
+        changed &= here
+        files = {name: data for name, data in files.items() if name in here}
+    then, refs = baseline.then_and_now(loaded, changed, files)
+    commit = seen.fork or seen.commit
+    return baseline.measured(loaded, then, refs, f"{ref} ({commit[:12]})")
 
 
 def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
@@ -54,18 +61,11 @@ def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
 
 
 def _judged_since(context: Context, path: str, ref: str, loaded: Loaded, seen: Changes) -> Context:
-    """The context with P1's change since `ref`: from the partial repo when `since` can tell
-    it, else against `ref`'s whole desired state."""
-    change = since(ref, loaded, seen)
-    if change is not None:
-        return replace(context, change=change)
-    from reconciler import baseline
-
+    """The context with P1's change since `ref` (`since`)."""
     try:
-        base, label = baseline.at_ref(path, ref)
+        return replace(context, change=since(ref, loaded, seen))
     except GitError as exc:
         raise ValueError(f"--changed-since {ref}: {exc}") from None
-    return replace(context, base=base, base_label=label)
 
 
 @dataclass
