@@ -60,7 +60,7 @@ def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
     return replace(context, base=base)
 
 
-def _judged_since(context: Context, path: str, ref: str, loaded: Loaded, seen: Changes) -> Context:
+def _judged_since(context: Context, ref: str, loaded: Loaded, seen: Changes) -> Context:
     """The context with P1's change since `ref` (`since`)."""
     try:
         return replace(context, change=since(ref, loaded, seen))
@@ -112,7 +112,7 @@ def validate_changed(
     with gc_paused():
         loaded = _load_files(path, files)
         if judge_since and context.actor is not None:
-            context = _judged_since(context, path, ref, loaded, seen)
+            context = _judged_since(context, ref, loaded, seen)
         findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
     covered = {os.path.join(path, f) for f in where.covered}
     kept = [f for f in findings if f.file in covered]
