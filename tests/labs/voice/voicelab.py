@@ -76,6 +76,26 @@ def free_port(kind: int = socket.SOCK_DGRAM, *, both: bool = False) -> int:
     raise RuntimeError("no free port on 127.0.0.1")
 
 
+def free_media_port() -> int:
+    """A UDP port for sipp's `-mp`, with the three after it free too: sipp binds the audio
+    and video RTP ports there (`mp` and `mp + 2`) and exits when one is taken."""
+    for _ in range(50):
+        port = free_port()
+        held = []
+        try:
+            for offset in range(4):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(s)
+                s.bind(("127.0.0.1", port + offset))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+    raise RuntimeError("no four free UDP ports in a row on 127.0.0.1")
+
+
 class Process:
     """A server we started, in its own session so stopping it reaches all its children
     (and nothing else)."""
@@ -252,30 +272,39 @@ class KamailioLab:
         return self.start(load_db=load_db)
 
     def start_pbx(self) -> None:
-        self.pbx = Process(
-            "sipp-uas",
-            [
-                self.sipp,
-                "-sn",
-                "uas",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(self.pbx_port),
-                "-mi",
-                "127.0.0.1",
-                "-mp",
-                str(free_port()),
-                "-nostdin",
-                "-trace_msg",
-                "-message_file",
-                str(self.pbx_log),
-            ],
-            self.workdir / "sipp_uas.log",
-        )
-        time.sleep(0.2)  # sipp has no readiness probe; it binds in a few ms
-        if not self.pbx.alive():
-            raise RuntimeError(f"sipp UAS exited:\n{self.pbx.tail()}")
+        """sipp as the PBX stand-in. Its media ports are picked free, but another process may
+        take one before sipp binds it: sipp then exits at once ("Unable to bind video RTP
+        socket"), and is started again on others (kamailio already routes to `pbx_port`)."""
+        reasons = []
+        for attempt in range(3):
+            log = self.workdir / f"sipp_uas{attempt}.log"
+            self.pbx = Process(
+                "sipp-uas",
+                [
+                    self.sipp,
+                    "-sn",
+                    "uas",
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.pbx_port),
+                    "-mi",
+                    "127.0.0.1",
+                    "-mp",
+                    str(free_media_port()),
+                    "-nostdin",
+                    "-trace_msg",
+                    "-message_file",
+                    str(self.pbx_log),
+                ],
+                log,
+            )
+            time.sleep(0.2)  # sipp has no readiness probe; it binds in a few ms
+            if self.pbx.alive():
+                return
+            text = log.read_text(errors="replace") if log.exists() else ""
+            reasons.append(next((ln for ln in text.splitlines() if "rror" in ln), text[-2000:]))
+        raise RuntimeError("sipp UAS exited at start, three times:\n" + "\n".join(reasons))
 
     def _sipp(self, argv: list[str], log: Path) -> subprocess.CompletedProcess[bytes]:
         base = [
@@ -288,7 +317,7 @@ class KamailioLab:
             "-mi",
             "127.0.0.1",
             "-mp",
-            str(free_port()),
+            str(free_media_port()),
             "-m",
             "1",
             "-nostdin",
