@@ -65,8 +65,9 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
         finally:
             tmp.cleanup()
         return whole, set(whole.sources) | set(loaded.repo.sources), label(root, ref)
-    changed, files = changed_since(root, gitbase.fork_point(root, ref))
-    return (*then_and_now(loaded, changed, files), label(root, ref))
+    fork = gitbase.fork_point(root, ref)
+    changed, files = changed_since(root, fork)
+    return (*then_and_now(loaded, changed, files), label(root, ref, fork))
 
 
 def changed_since(root: str, commit: str) -> tuple[set[str], dict[str, bytes]]:
@@ -108,10 +109,13 @@ def then_and_now(
     return then.index(), {*now, *parsed.repo.sources}
 
 
-def label(path: str, ref: str) -> str:
-    """How notes name the base: the ref and the commit the change is measured from."""
+def label(path: str, ref: str, fork: str | None = None) -> str:
+    """How notes name the base: the ref and the commit the change is measured from (`fork`,
+    `gitbase.fork_point`'s answer when it is known already)."""
     try:
-        commit = commit_of(path, gitbase.fork_point(_folder(path), ref))
+        if fork is None:
+            fork = gitbase.fork_point(gitbase.folder_of(path), ref)
+        commit = commit_of(path, fork)
     except (gitbase.GitError, OSError):
         commit = ""
     return f"{ref} ({commit[:12]})" if commit else ref
@@ -175,15 +179,10 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     return False
 
 
-def _folder(where: str | Path) -> Path:
-    folder = Path(where).resolve()
-    return folder if folder.is_dir() else folder.parent
-
-
 def _git(where: str | Path, *args: str) -> str:
     """git's output in the work tree holding `where`; '' if git fails or is missing."""
     try:
-        return gitbase.git(_folder(where), *args).decode(errors="surrogateescape")
+        return gitbase.git(gitbase.folder_of(where), *args).decode(errors="surrogateescape")
     except (gitbase.GitError, OSError):
         return ""
 

@@ -81,12 +81,17 @@ def fork_point(root: str | Path, ref: str) -> str:
         return ref
 
 
+def folder_of(path: str | Path) -> Path:
+    """Where git runs for `path`: the folder itself, or the one holding a file."""
+    where = Path(path).resolve()
+    return where if where.is_dir() else where.parent
+
+
 def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str]:
     """Extract `path` as of `ref`'s fork point into a temporary directory; returns it and the
     path inside. A path that did not exist there gives an empty directory (everything is new)."""
     where = Path(path).resolve()
-    folder = where if where.is_dir() else where.parent
-    top = Path(git(folder, "rev-parse", "--show-toplevel").decode().strip())
+    top = Path(git(folder_of(where), "rev-parse", "--show-toplevel").decode().strip())
     relative = where.relative_to(top)
     ref = fork_point(top, ref)
     tmp = tempfile.TemporaryDirectory(prefix="tenantry-base-")

@@ -146,7 +146,7 @@ def checked_ref(path: str, ref: str, option: str = "--base") -> str:
     from reconciler import gitbase
 
     try:
-        gitbase.fork_point(path if os.path.isdir(path) else os.path.dirname(path) or ".", ref)
+        gitbase.fork_point(gitbase.folder_of(path), ref)
     except gitbase.GitError as exc:
         raise click.UsageError(f"{option} {ref}: {exc}") from None
     return ref

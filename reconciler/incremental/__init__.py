@@ -97,8 +97,9 @@ def validate_changed(
 
     if not os.path.isdir(path):
         return full()
+    judging = judge_since and context.actor is not None  # P1 runs only with an actor
     try:
-        index, seen = current_index(path, ref, fork=judge_since and context.actor is not None)
+        index, seen = current_index(path, ref, fork=judging)
     except GitError as exc:
         raise ValueError(f"--changed-since {ref}: {exc}") from None
     if index is None:
@@ -111,7 +112,7 @@ def validate_changed(
     files = sorted(where.context, key=discover_order)
     with gc_paused():
         loaded = _load_files(path, files)
-        if judge_since and context.actor is not None:
+        if judging:
             context = _judged_since(context, ref, loaded, seen)
         findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
     covered = {os.path.join(path, f) for f in where.covered}
