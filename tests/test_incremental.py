@@ -298,7 +298,8 @@ def test_p1_since_the_ref_from_the_partial_repo(
         assert touches(measured_change(partial.loaded.repo)) == touches(measured_change(full.repo))
         judged = measured_change(partial.loaded.repo)
         assert judged is None or judged.base == label
-        if case == "site changed (space removed)":  # bob is not an admin of london-bridge
+        if case in ("site changed (space removed)", "contracts deleted"):
+            # bob is not an admin of london-bridge; a deletion is judged at the deleted file
             assert "P1" in {f.rule for f in partial.findings}
     finally:
         git(repo, "checkout", "-q", "--", ".")
@@ -346,6 +347,31 @@ def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(
         assert "P1" in {f.rule for f in partial.findings}  # bob is not london-bridge's admin
     finally:
         git(repo, "checkout", "-q", "--", ".")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "reset", "-q", "--hard", "HEAD~1")
+        git(repo, "branch", "-qD", "behind")
+
+
+def test_p1_since_a_ref_that_moved_on_judges_a_deleted_file(repo: Path) -> None:
+    """A branch behind REF deletes a file: P1 judges the deletion (at the deleted file, which
+    the run covers) as a full run from the fork point does."""
+    git(repo, "checkout", "-q", "-b", "behind")
+    git(repo, "checkout", "-q", "main")
+    edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
+    git(repo, "commit", "-qam", "hooli: new price")
+    git(repo, "checkout", "-q", "behind")
+    try:
+        CASES["contracts deleted"][0](repo)
+        git(repo, "commit", "-qam", "globex: contracts deleted")
+        context = Context(today=TODAY, actor="bob")
+        partial = validate_changed(str(repo), "main", context, judge_since=True)
+        full = validate(str(repo), TODAY, context=replace(context, base_ref="main"))
+        covered = set(partial.covered)
+        assert as_tuples(partial.findings) == as_tuples(
+            [f for f in full.findings if f.file in covered]
+        )
+        assert "P1" in {f.rule for f in partial.findings}  # bob is not london-bridge's admin
+    finally:
         git(repo, "checkout", "-q", "main")
         git(repo, "reset", "-q", "--hard", "HEAD~1")
         git(repo, "branch", "-qD", "behind")

@@ -30,8 +30,9 @@ def since(ref: str, loaded: Loaded, seen: Changes) -> Change:
     """P1's change since where HEAD's branch left REF, measured on the partial repo: its
     files that differ since are read as git has them there. That is REF itself in a
     pre-commit hook (`--changed-since HEAD`: git was asked already); when REF moved on since
-    the branch left it, only the files this run loaded count (what others merged into REF
-    is not the actor's change, and findings are reported for these files only)."""
+    the branch left it, only the files this run covers count: those it loaded and those
+    deleted since REF (what others merged into REF is not the actor's change, and findings
+    are reported for these files only)."""
     from reconciler import baseline
 
     if seen.fork and seen.fork == seen.commit:
@@ -39,7 +40,7 @@ def since(ref: str, loaded: Loaded, seen: Changes) -> Change:
     else:
         root = loaded.root
         changed, files = baseline.changed_since(root, seen.fork or seen.commit)
-        here = {os.path.relpath(path, root) for path in loaded.files}
+        here = {os.path.relpath(path, root) for path in loaded.files} | seen.changed
         changed &= here
         files = {name: data for name, data in files.items() if name in here}
     then, refs = baseline.then_and_now(loaded, changed, files)
@@ -115,7 +116,8 @@ def validate_changed(
         if judging:
             context = _judged_since(context, ref, loaded, seen)
         findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
-    covered = {os.path.join(path, f) for f in where.covered}
+    # a deleted file is covered too: P1 says there who may not delete its documents
+    covered = {os.path.join(path, f) for f in where.covered | seen.changed}
     kept = [f for f in findings if f.file in covered]
     kept.sort(key=sort_key)
     documents = sum(len(index.docs(f)) for f in where.covered)
