@@ -39,7 +39,11 @@ class Finding:
         return self.severity is Severity.ERROR
 
     def at(self, file: str, line: int, column: int) -> Finding:
-        return replace(self, file=file, line=line, column=column)
+        # every field, in order: `replace` costs a tenth of locating a finding
+        return Finding(
+            self.rule, self.severity, self.message, self.source, self.path, self.hint,
+            file, line, column, self.on,
+        )  # fmt: skip
 
     def dated(self, day: date) -> Finding:
         return replace(self, on=day)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from reconciler.compose import PositionLoader
-from reconciler.findings import Finding
+from reconciler.findings import Finding, Severity
 from reconciler.load import Positions, discover, load
 from reconciler.locate import locate
 from reconciler.model.repo import Source
@@ -179,3 +180,24 @@ def test_a_finding_in_every_file_is_located_as_by_the_composer(tmp_path: Path) -
     fast = located(findings, fast=True)
     assert fast == located(findings, fast=False)
     assert all(line > 1 for _file, line, _col, _rule, _msg in fast)
+
+
+def test_a_located_finding_keeps_every_other_field() -> None:
+    finding = Finding(
+        "S3", Severity.WARNING, "m", Source("f.yaml", 2), ("spec", "price"), "h", on=TODAY
+    )
+    assert finding.at("f.yaml", 7, 3) == replace(finding, file="f.yaml", line=7, column=3)
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r"], ids=["crlf", "cr"])
+def test_a_file_with_other_line_breaks_is_located_as_read_in_text_mode(
+    tmp_path: Path, newline: bytes
+) -> None:
+    text = "---\na: 1\n---\nb:\n  c: [1, 2]\n  d: x\n"
+    file = tmp_path / "f.yaml"
+    file.write_bytes(text.encode().replace(b"\n", newline))
+    reference = Positions(fast=False)
+    reference.remember(str(file), file.read_text(encoding="utf-8"))  # text mode: \n only
+    for index, path in [(0, ("a",)), (1, ("b", "d")), (1, ("b", "c", 1))]:
+        source = Source(str(file), index)
+        assert Positions().locate(source, path) == reference.locate(source, path)
