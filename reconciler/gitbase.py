@@ -3,6 +3,7 @@ ref (a pull request's base). `validate --changed-since` and `plan --base` both u
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import tempfile
@@ -13,8 +14,16 @@ class GitError(Exception):
     """git is missing, or said no (an unknown ref, not a work tree)."""
 
 
+# Commands started before they were asked for (`start_ahead`), by folder and arguments.
+_ahead: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
+
+
 def start(root: str | Path, *args: str) -> subprocess.Popen[bytes]:
-    """Start one git command in `root` (several may run at once); finish it with `wait`."""
+    """Start one git command in `root` (several may run at once); finish it with `wait`. The
+    same command started ahead is taken over instead."""
+    ahead = _ahead.pop((str(root), args), None)
+    if ahead is not None:
+        return ahead
     try:
         return subprocess.Popen(
             ["git", *args],
@@ -25,6 +34,26 @@ def start(root: str | Path, *args: str) -> subprocess.Popen[bytes]:
         )
     except FileNotFoundError:
         raise GitError("git is not installed") from None
+
+
+def start_ahead(root: str | Path, *args: str) -> None:
+    """Start a git command the run will `start` later with the same arguments: the CLI's
+    entry point does, for `validate --changed-since`, while the models import."""
+    with contextlib.suppress(GitError):  # said again when the command is started for real
+        _ahead[(str(root), args)] = start(root, *args)
+
+
+def what_changed(ref: str, fork: bool) -> dict[str, tuple[str, ...]]:
+    """The git commands that say what differs from REF in a work tree: the files git does not
+    track, REF's diff, the commit REF names and (`fork`) where HEAD's branch left REF."""
+    commands = {
+        "untracked": ("ls-files", "-z", "--others", "--exclude-standard"),
+        "diff": ("diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--"),
+        "commit": ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"),
+    }
+    if fork:
+        commands["fork"] = ("merge-base", ref, "HEAD")
+    return commands
 
 
 def wait(process: subprocess.Popen[bytes], stdin: bytes | None = None) -> bytes:

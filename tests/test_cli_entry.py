@@ -66,17 +66,23 @@ def test_the_options_read_ahead_are_the_validate_options_that_take_a_value() -> 
         if isinstance(param, click.Option) and not param.is_flag
         for name in param.opts
     }
-    assert takes_value - {"--changed-since"} == entry.VALIDATE_VALUE_OPTIONS
+    assert takes_value == entry.VALIDATE_VALUE_OPTIONS
 
 
 @pytest.mark.parametrize(
-    ("argv", "path"),
+    ("argv", "read"),
     [
-        (["validate"], "."),
-        (["validate", "repo", "--today", TODAY], "repo"),
-        (["validate", "--format=json", "--state", "s.db", "repo"], "repo"),
-        (["validate", "--write", "sarif=x.sarif", "repo", "--actor", "ann"], "repo"),
-        (["validate", "repo", "--changed-since", "HEAD"], None),  # some files only
+        (["validate"], (".", {})),
+        (["validate", "repo", "--today", TODAY], ("repo", {"--today": TODAY})),
+        (
+            ["validate", "--format=json", "--state", "s.db", "repo"],
+            ("repo", {"--format": "json", "--state": "s.db"}),
+        ),
+        (
+            ["validate", "--write", "sarif=x.sarif", "repo", "--actor", "ann"],
+            ("repo", {"--write": "sarif=x.sarif", "--actor": "ann"}),
+        ),
+        (["validate", "repo", "--changed-since", "HEAD"], ("repo", {"--changed-since": "HEAD"})),
         (["validate", "repo", "--help"], None),
         (["validate", "-h"], None),
         (["validate", "repo", "other"], None),  # click refuses it
@@ -86,8 +92,10 @@ def test_the_options_read_ahead_are_the_validate_options_that_take_a_value() -> 
         ([], None),
     ],
 )
-def test_the_path_validate_will_read(argv: list[str], path: str | None) -> None:
-    assert entry.validate_path(argv) == path
+def test_the_path_and_options_validate_will_read(
+    argv: list[str], read: tuple[str, dict[str, str]] | None
+) -> None:
+    assert entry.validate_args(argv) == read
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +117,7 @@ def test_validate_parsing_ahead_finds_what_validate_in_process_finds(large: Path
 
 
 def test_a_parse_ahead_for_another_path_is_stopped(large: Path) -> None:
-    entry.parse_ahead(["validate", str(large)])
+    entry.parse_ahead(str(large))
     assert entry._ahead is not None
     child = entry._ahead[1].stream
     assert entry.parsed_ahead(str(large / "sites")) is None

@@ -375,3 +375,43 @@ def test_p1_since_a_ref_that_moved_on_judges_a_deleted_file(repo: Path) -> None:
         git(repo, "checkout", "-q", "main")
         git(repo, "reset", "-q", "--hard", "HEAD~1")
         git(repo, "branch", "-qD", "behind")
+
+
+@pytest.mark.parametrize("actor", [None, "bob"])
+def test_git_commands_started_ahead_are_taken_over(repo: Path, actor: str | None) -> None:
+    """The console entry point starts git's commands before it imports the models; the run
+    takes every one of them over, and finds what a run that starts them itself finds."""
+    from reconciler import gitbase
+    from reconciler.cli import entry
+
+    CASES["contracts deleted"][0](repo)
+    try:
+        context = Context(today=TODAY, actor=actor)
+        by_itself = validate_changed(str(repo), "HEAD", context, judge_since=True)
+        options = {"--changed-since": "HEAD", **({"--actor": actor} if actor else {})}
+        entry.git_ahead(str(repo), options)
+        assert len(gitbase._ahead) == (4 if actor else 3)
+        ahead = validate_changed(str(repo), "HEAD", context, judge_since=True)
+        assert gitbase._ahead == {}
+        assert as_tuples(ahead.findings) == as_tuples(by_itself.findings)
+        assert ("P1" in {f.rule for f in ahead.findings}) == (actor is not None)
+    finally:
+        gitbase._ahead.clear()
+        git(repo, "checkout", "-q", "--", ".")
+
+
+def test_the_console_script_finds_what_the_command_finds_in_process(repo: Path) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+
+    CASES["S5 second public ip"][0](repo)
+    try:
+        args = ["validate", str(repo), "--changed-since", "HEAD", "--today", str(TODAY)]
+        script = Path(sys.executable).with_name("tenantry")
+        done = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=120)
+        in_process = CliRunner().invoke(main, args)  # nothing started ahead
+        assert (done.returncode, done.stdout) == (in_process.exit_code, in_process.stdout)
+        assert "error[S5]" in done.stdout or "warning[S5]" in done.stdout, done.stdout
+    finally:
+        git(repo, "checkout", "-q", "--", ".")

@@ -3,7 +3,8 @@
 click and the command's modules take a tenth of a second to import, and the models another
 third. `tenantry --version` needs none of them, and `tenantry validate` on a large repo can
 have its files parsing in a forked child meanwhile (`parse_ahead`): the command takes that
-parse over (`parsed_ahead`) if it is for the same path, or stops it.
+parse over (`parsed_ahead`) if it is for the same path, or stops it. With --changed-since it
+has git's commands running meanwhile instead (`git_ahead`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ if TYPE_CHECKING:
     from reconciler.parse import Parsing
 
 # The options of `tenantry validate` that take a value (tests/test_cli_entry.py holds this
-# to the command's own); any other option (--changed-since, --help) means no parse ahead.
+# to the command's own); any other option (--help) means nothing is started ahead.
 VALIDATE_VALUE_OPTIONS = frozenset(
     {
+        "--changed-since",
         "--format",
         "--today",
         "--actor",
@@ -50,11 +52,16 @@ def run() -> None:
     from reconciler.memory import exit_without_teardown
 
     exit_without_teardown()  # a loaded repo is not freed object by object before the exit
-    if validate_path(argv) is not None:
+    validating = validate_args(argv)
+    if validating is not None:
         # A short run whose bulk work pauses the collector anyway (`gc_paused`); what it
         # imports first (pydantic, the models) lives until the end, so scanning it is waste.
         gc.disable()
-        parse_ahead(argv)
+        path, options = validating
+        if "--changed-since" in options:
+            git_ahead(path, options)
+        else:
+            parse_ahead(path)
     from reconciler.cli.group import main
 
     try:
@@ -69,38 +76,54 @@ def run() -> None:
     os._exit(code)
 
 
-def validate_path(argv: list[str]) -> str | None:
-    """The PATH of `tenantry validate [PATH] [OPTIONS]` as click will read it, or None when
-    the command is another one or takes options this does not know."""
+def validate_args(argv: list[str]) -> tuple[str, dict[str, str]] | None:
+    """The PATH of `tenantry validate [PATH] [OPTIONS]` and its options that take a value, as
+    click will read them; None when the command is another one or takes options this does
+    not know."""
     if not argv or argv[0] != "validate":
         return None
     path: str | None = None
+    options: dict[str, str] = {}
     rest = iter(argv[1:])
     for arg in rest:
         if arg.startswith("-"):
-            name, eq, _ = arg.partition("=")
+            name, eq, value = arg.partition("=")
             if name not in VALIDATE_VALUE_OPTIONS:
                 return None
-            if not eq and next(rest, None) is None:
-                return None
+            if not eq:
+                given = next(rest, None)
+                if given is None:
+                    return None
+                value = given
+            options[name] = value
         elif path is None:
             path = arg
         else:
             return None
-    return path if path is not None else "."
+    return (path if path is not None else "."), options
 
 
-def parse_ahead(argv: list[str]) -> None:
+def parse_ahead(path: str) -> None:
     """`tenantry validate` on a large repo: start parsing its files in a forked child now."""
     global _ahead
-    path = validate_path(argv)
-    if path is None:
-        return
     from reconciler.parse import start
 
     parsing = start(path)
     if parsing is not None:
         _ahead = (path, parsing)
+
+
+def git_ahead(path: str, options: dict[str, str]) -> None:
+    """`tenantry validate --changed-since REF`: start asking git what changed since REF now
+    (`gitbase.what_changed`); the run takes the answers over once the models are imported."""
+    if not os.path.isdir(path):
+        return  # a file is validated in full
+    from reconciler.gitbase import start_ahead, what_changed
+
+    actor = options.get("--actor", os.environ.get("TENANTRY_ACTOR"))
+    fork = actor is not None and "--base" not in options  # P1 judges the change since REF
+    for command in what_changed(options["--changed-since"], fork).values():
+        start_ahead(path, *command)
 
 
 def parsed_ahead(path: str | None) -> Parsing | None:

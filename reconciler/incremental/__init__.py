@@ -115,10 +115,13 @@ def validate_changed(
         loaded = _load_files(path, files)
         if judging:
             context = _judged_since(context, ref, loaded, seen)
-        findings = Positions().resolve(run_rules(loaded, _partial_base(context, loaded, seen)))
+        found = run_rules(loaded, _partial_base(context, loaded, seen))
     # a deleted file is covered too: P1 says there who may not delete its documents
     covered = {os.path.join(path, f) for f in where.covered | seen.changed}
-    kept = [f for f in findings if f.file in covered]
+    # located only there: the file a finding is placed at, or else its document's
+    kept = Positions().resolve(
+        f for f in found if (f.file or (f.source.file if f.source else "")) in covered
+    )
     kept.sort(key=sort_key)
     documents = sum(len(index.docs(f)) for f in where.covered)
     return Incremental(kept, documents, sorted(covered), loaded, False)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.gitbase import GitError, files_at, names, start, wait
+from reconciler.gitbase import GitError, files_at, names, start, wait, what_changed
 from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys
 from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
 from reconciler.model.repo import Repo
@@ -203,24 +203,23 @@ class Changes:
 
 
 def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Changes:
-    """What differs between REF and the work tree below root, with three git commands (the
-    first ones in parallel); `fork`: and where HEAD's branch left REF (P1's base)."""
-    untracked = start(root, "ls-files", "-z", "--others", "--exclude-standard")
-    diff = start(root, "diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
-    left = start(root, "merge-base", ref, "HEAD") if fork else None
+    """What differs between REF and the work tree below root, with git's commands in
+    parallel (`what_changed`; the CLI starts them before it imports the models); `fork`: and
+    where HEAD's branch left REF (P1's base)."""
+    running = {name: start(root, *args) for name, args in what_changed(ref, fork).items()}
+    try:
+        named = wait(running["commit"]).decode().strip()
+    except GitError:
+        named = ""  # REF's diff says why
+    # what differs from the index's commit: REF's diff when that is the commit REF names
+    # (a pre-commit hook's HEAD after the last run), else one more diff
     since = (
         start(root, "diff", "--name-only", "-z", "--relative", index_commit, "--")
-        if index_commit
+        if index_commit and index_commit != named
         else None
     )
-    new = {n for n in names(wait(untracked)) if discovered(n)}
-    status = names(wait(diff))
-    since_index: set[str] | None = None
-    if since is not None:
-        try:
-            since_index = {n for n in names(wait(since)) if discovered(n)} | new
-        except GitError:
-            since_index = None  # the commit is gone (history rewritten): rebuild
+    new = {n for n in names(wait(running["untracked"])) if discovered(n)}
+    status = names(wait(running["diff"]))
     changed = set(new)
     existed: list[str] = []
     for code, name in zip(status[::2], status[1::2], strict=False):
@@ -228,8 +227,14 @@ def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Chang
             changed.add(name)
             if code != "A":
                 existed.append(name)
+    since_index: set[str] | None = set(changed) if index_commit else None
+    if since is not None:
+        try:
+            since_index = {n for n in names(wait(since)) if discovered(n)} | new
+        except GitError:
+            since_index = None  # the commit is gone (history rewritten): rebuild
     try:
-        fork_point = wait(left).decode().strip() if left is not None else ""
+        fork_point = wait(running["fork"]).decode().strip() if fork else ""
     except GitError:
         fork_point = ""  # no shared history
     commit, old, files = _at(root, ref, sorted(existed))
