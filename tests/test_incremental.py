@@ -165,6 +165,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
         edit("sites/london-bridge.yaml", "name: suite-202", "name: suite-299"),
         "N3",
     ),
+    "site changed (number block not real)": (
+        edit("sites/london-bridge.yaml", '"+442079460999"', '"+449999999999"'),
+        "T2",
+    ),
     "contracts deleted": (delete("occupiers/globex/contracts.yaml"), "S1"),
     "new file with a duplicate": (
         create(
@@ -413,5 +417,21 @@ def test_the_console_script_finds_what_the_command_finds_in_process(repo: Path) 
         in_process = CliRunner().invoke(main, args)  # nothing started ahead
         assert (done.returncode, done.stdout) == (in_process.exit_code, in_process.stdout)
         assert "error[S5]" in done.stdout or "warning[S5]" in done.stdout, done.stdout
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+
+
+def test_a_site_loaded_for_context_only_costs_no_number_checks(repo: Path) -> None:
+    """T2 checks a site's number blocks against libphonenumber's metadata (a tenth of a
+    second to load) only when the site's findings are reported."""
+    CASES["S5 second public ip"][0](repo)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "reconciler.cli", "validate", str(repo),
+             "--changed-since", "HEAD", "--today", str(TODAY)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert "S5" in done.stdout, done.stdout  # london-bridge is loaded, not reported
+        assert "| phonenumbers" not in done.stderr
     finally:
         git(repo, "checkout", "-q", "--", ".")

@@ -111,13 +111,14 @@ def validate_changed(
     if any(not set(files) <= where.context for files in index.duplicates()):
         return full()  # so does a document declared twice
     files = sorted(where.context, key=discover_order)
+    # a deleted file is covered too: P1 says there who may not delete its documents
+    covered = frozenset(os.path.join(path, f) for f in where.covered | seen.changed)
     with gc_paused():
         loaded = _load_files(path, files)
         if judging:
             context = _judged_since(context, ref, loaded, seen)
-        found = run_rules(loaded, _partial_base(context, loaded, seen))
-    # a deleted file is covered too: P1 says there who may not delete its documents
-    covered = {os.path.join(path, f) for f in where.covered | seen.changed}
+        reported = replace(_partial_base(context, loaded, seen), reported=covered)
+        found = run_rules(loaded, reported)
     # located only there: the file a finding is placed at, or else its document's
     kept = Positions().resolve(
         f for f in found if (f.file or (f.source.file if f.source else "")) in covered

@@ -45,9 +45,18 @@ class Context:
     # Documents of each occupier under decommission as they were when it started, by
     # "Kind/name" → hash (reconciler.decommission.fingerprints): any edit since is refused.
     fingerprints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The files whose findings are reported (incremental validation reports some files
+    # only); None: every file.
+    reported: frozenset[str] | None = None
 
     def touched(self, ref: Ref) -> bool:
         return self.changed is None or ref in self.changed
+
+    def reports(self, file: str) -> bool:
+        """A rule may skip work whose findings could only be in a file not reported, such as
+        a site's number blocks (T2: libphonenumber's metadata is a tenth of a second to
+        load) when the site is only loaded for an occupier's change."""
+        return self.reported is None or file in self.reported
 
     @property
     def deciders(self) -> tuple[str, ...]:
