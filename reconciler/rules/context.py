@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.change import Change, State
-from reconciler.model.repo import Ref
+from reconciler.model.repo import Ref, Source
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,12 @@ class Context:
     def touched(self, ref: Ref) -> bool:
         return self.changed is None or ref in self.changed
 
-    def reports(self, file: str) -> bool:
-        """A rule may skip work whose findings could only be in a file not reported, such as
-        a site's number blocks (T2: libphonenumber's metadata is a tenth of a second to
-        load) when the site is only loaded for an occupier's change."""
-        return self.reported is None or file in self.reported
+    def reports(self, source: Source | None) -> bool:
+        """Whether findings at this document are reported. A rule may skip work whose
+        findings could only be at a document that is not, such as a site's number blocks
+        (T2: libphonenumber's metadata is a tenth of a second to load) when the site is only
+        loaded for an occupier's change."""
+        return self.reported is None or (source is not None and source.file in self.reported)
 
     @property
     def deciders(self) -> tuple[str, ...]:

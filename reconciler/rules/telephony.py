@@ -64,7 +64,7 @@ def t2_numbers(repo: Repo, ctx: Context) -> Iterator[Finding]:
     """Numbers come from the site's blocks, are real E.164 numbers, and belong to one occupier;
     a user's number is one the occupier has activated."""
     for site in repo.sites.values():
-        if not ctx.reports(repo.source(site).file):
+        if not ctx.reports(repo.source(site)):
             continue  # the findings of its blocks are at the site
         blocks = site.spec.number_blocks
         for index, block in enumerate(blocks):
