@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from reconciler import gitbase
 from reconciler.change import Change, Mark, State, between, state
+from reconciler.incremental.index import untracked
 from reconciler.incremental.scope import discover_order, discovered
 from reconciler.inputs import loadable_text
 from reconciler.load import Loaded, _add, _parse, load
@@ -73,11 +74,10 @@ def _repo_at(loaded: Loaded, ref: str) -> tuple[Repo, set[Ref], str]:
 def changed_since(root: str, commit: str) -> tuple[set[str], dict[str, bytes]]:
     """The desired-state files below `root` (relative to it) that differ between `commit`
     and the work tree, and what those that existed there held."""
-    # untracked files, ignored ones included: a checkout of the commit has none of them
-    untracked = gitbase.start(root, "ls-files", "-z", "--others")
+    listing = gitbase.start(root, *gitbase.UNTRACKED)
     diff = gitbase.start(root, "diff", "--name-only", "-z", "--no-renames", "--relative", commit)
-    listed = gitbase.names(gitbase.wait(untracked)) + gitbase.names(gitbase.wait(diff))
-    changed = {name for name in listed if discovered(name)}
+    changed = untracked(root, gitbase.names(gitbase.wait(listing)))
+    changed |= {name for name in gitbase.names(gitbase.wait(diff)) if discovered(name)}
     return changed, gitbase.files_at(root, commit, sorted(changed))[1]
 
 

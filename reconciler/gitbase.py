@@ -43,11 +43,17 @@ def start_ahead(root: str | Path, *args: str) -> None:
         _ahead[(str(root), args)] = start(root, *args)
 
 
+# What git does not track, ignored files included (a checkout of a commit has none of them,
+# and a full load reads them); a folder it does not track at all is one entry ("dir/", or
+# "./" for the folder asked about), so a .venv or node_modules costs nothing to list.
+UNTRACKED = ("ls-files", "-z", "--others", "--directory", "--no-empty-directory")
+
+
 def what_changed(ref: str, fork: bool) -> dict[str, tuple[str, ...]]:
-    """The git commands that say what differs from REF in a work tree: the files git does not
+    """The git commands that say what differs from REF in a work tree: what git does not
     track, REF's diff, the commit REF names and (`fork`) where HEAD's branch left REF."""
     commands = {
-        "untracked": ("ls-files", "-z", "--others", "--exclude-standard"),
+        "untracked": UNTRACKED,
         "diff": ("diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--"),
         "commit": ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"),
     }

@@ -87,6 +87,14 @@ def create(path: str, text: str) -> Callable[[Path], None]:
     return change
 
 
+def both(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
+    def change(repo: Path) -> None:
+        for one in changes:
+            one(repo)
+
+    return change
+
+
 CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
     # an occupier's service file: a second Public IP (S5, maxPerOccupier)
     "S5 second public ip": (
@@ -170,6 +178,22 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None]] = {
         "T2",
     ),
     "contracts deleted": (delete("occupiers/globex/contracts.yaml"), "S1"),
+    # a file git ignores is desired state all the same: a full run reads it
+    "ignored file": (
+        both(
+            append(".gitignore", "local/\n"),
+            create(
+                "local/more.yaml",
+                SERVICE.format(
+                    name="acme-lb-public-ip-3",
+                    occupier="acme",
+                    site="london-bridge",
+                    definition="public-ip",
+                ),
+            ),
+        ),
+        "S5",
+    ),
     "new file with a duplicate": (
         create(
             "occupiers/zed/services.yaml",
@@ -435,3 +459,28 @@ def test_a_site_loaded_for_context_only_costs_no_number_checks(repo: Path) -> No
         assert "| phonenumbers" not in done.stderr
     finally:
         git(repo, "checkout", "-q", "--", ".")
+
+
+def test_what_git_does_not_track_is_read_as_a_full_load_reads_it(tmp_path: Path) -> None:
+    """Files git does not track, ignored ones included, are new; a folder git lists whole is
+    walked as discover() walks it (hidden folders and node_modules are not)."""
+    from reconciler.gitbase import UNTRACKED, names
+    from reconciler.gitbase import git as run_git
+    from reconciler.incremental.index import untracked
+
+    for name in ["a/b/x.yaml", "a/y.yaml", "a/notes.txt", ".venv/lib/z.yaml",
+                 "node_modules/x/q.yaml", "ign/i.yaml", "top.yaml", "tracked/t.yaml",
+                 "tracked/new.yml"]:  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}\n")
+    (tmp_path / ".gitignore").write_text("ign/\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".gitignore", "tracked/t.yaml")
+    git(tmp_path, "commit", "-qm", "base")
+
+    def listed(folder: Path) -> set[str]:
+        return untracked(str(folder), names(run_git(folder, *UNTRACKED)))
+
+    assert listed(tmp_path) == {"a/b/x.yaml", "a/y.yaml", "ign/i.yaml", "top.yaml",
+                                "tracked/new.yml"}  # fmt: skip
+    assert listed(tmp_path / "a") == {"b/x.yaml", "y.yaml"}  # git says "./"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.gitbase import GitError, files_at, names, start, wait, what_changed
-from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys
+from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys, walked
 from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
 from reconciler.model.repo import Repo
 
@@ -192,6 +192,25 @@ def discover_rel(root: str) -> list[str]:
 # ---------------------------------------------------------------- git
 
 
+def untracked(root: str, listing: list[str]) -> set[str]:
+    """The desired-state files (relative to root) in git's listing of what it does not track
+    below root (`gitbase.UNTRACKED`), ignored ones included as a full load reads them: a
+    folder listed whole is walked as discover() walks it."""
+    found: set[str] = set()
+    for name in listing:
+        if not name.endswith("/"):
+            if discovered(name):
+                found.add(name)
+            continue
+        folder = os.path.normpath(name)  # "./": root itself is not tracked
+        if folder == ".":
+            found.update(discover_rel(root))
+        elif walked(folder):
+            inside = discover_rel(os.path.join(root, folder))
+            found.update(os.path.join(folder, rel) for rel in inside)
+    return found
+
+
 @dataclass
 class Changes:
     commit: str  # what REF names
@@ -218,7 +237,7 @@ def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Chang
         if index_commit and index_commit != named
         else None
     )
-    new = {n for n in names(wait(running["untracked"])) if discovered(n)}
+    new = untracked(root, names(wait(running["untracked"])))
     status = names(wait(running["diff"]))
     changed = set(new)
     existed: list[str] = []

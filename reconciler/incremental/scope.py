@@ -132,10 +132,13 @@ def index_keys(doc: Doc) -> list[str]:
 
 def discovered(rel: str) -> bool:
     """Whether discover() would find this relative path."""
-    parts = rel.split("/")
-    return rel.endswith((".yaml", ".yml")) and not any(
-        p in SKIP_DIRS or p.startswith(".") for p in parts
-    )
+    return rel.endswith((".yaml", ".yml")) and walked(rel)
+
+
+def walked(rel: str) -> bool:
+    """Whether discover() walks into this relative folder (or reads this file): nothing
+    hidden, nothing it skips."""
+    return not any(p in SKIP_DIRS or p.startswith(".") for p in rel.split("/"))
 
 
 def discover_order(rel: str) -> tuple[tuple[int, str], ...]:
