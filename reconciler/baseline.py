@@ -5,6 +5,7 @@ out, which the ledger records (the commit and one mark per document)."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,13 +164,13 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     """Whether pre-commit asks for more than the change since HEAD: no HEAD yet, or FILES
     (relative to the repository's top, as pre-commit passes them) below `root` that differ
     in nothing from HEAD (`--all-files`, `--files`)."""
-    from reconciler.incremental import discovered  # pre-commit only
-
-    if unborn(root):
-        return True
-    top = Path(_git(root, "rev-parse", "--show-toplevel").strip() or ".")
-    changed = set(_git(top, "diff", "--name-only", "-z", "HEAD", "--").split("\0"))
-    changed |= set(_git(top, "ls-files", "-z", "--others", "--exclude-standard").split("\0"))
+    where = gitbase.folder_of(root)
+    asked = {name: _started(where, args) for name, args in gitbase.what_a_commit_changes().items()}
+    said = {name: _said(process) for name, process in asked.items()}
+    if not said["head"] and said["git-dir"]:
+        return True  # no commit yet
+    top = Path(said["top"].strip() or ".")
+    changed = set(said["diff"].split("\0")) | set(said["untracked"].split("\0"))
     below = Path(root).resolve()
     for name in files:
         path = (top / name).resolve()
@@ -177,6 +178,21 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
         if inside and path.relative_to(top).as_posix() not in changed:
             return True
     return False
+
+
+def _started(where: Path, args: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+    try:
+        return gitbase.start(where, *args)
+    except (gitbase.GitError, OSError):
+        return None  # git is missing
+
+
+def _said(process: subprocess.Popen[bytes] | None) -> str:
+    """What a git command said; '' if it failed."""
+    try:
+        return gitbase.wait(process).decode(errors="surrogateescape") if process else ""
+    except gitbase.GitError:
+        return ""
 
 
 def _git(where: str | Path, *args: str) -> str:

@@ -62,6 +62,19 @@ def what_changed(ref: str, fork: bool) -> dict[str, tuple[str, ...]]:
     return commands
 
 
+def what_a_commit_changes() -> dict[str, tuple[str, ...]]:
+    """The git commands `tenantry pre-commit` asks from the folder it checks: whether HEAD
+    exists (a repository without commits), the repository's top, and what differs from HEAD
+    there (paths from the top, as pre-commit passes its files)."""
+    return {
+        "head": ("rev-parse", "--verify", "-q", "HEAD^{commit}"),
+        "git-dir": ("rev-parse", "--git-dir"),
+        "top": ("rev-parse", "--show-toplevel"),
+        "diff": ("diff", "--name-only", "-z", "HEAD", "--"),
+        "untracked": ("ls-files", "-z", "--others", "--exclude-standard", "--full-name"),
+    }
+
+
 def wait(process: subprocess.Popen[bytes], stdin: bytes | None = None) -> bytes:
     """Its output; GitError with git's own words when it failed."""
     out, err = process.communicate(stdin)

@@ -98,6 +98,34 @@ def test_the_path_and_options_validate_will_read(
     assert entry.validate_args(argv) == read
 
 
+@pytest.mark.parametrize(
+    ("argv", "root"),
+    [
+        (["pre-commit"], "."),
+        (["pre-commit", "a.yaml", "b/c.yaml"], "."),
+        (["pre-commit", "a.yaml", "--path", "desired", "--today", TODAY], "desired"),
+        (["pre-commit", "--path=desired", "a.yaml"], "desired"),
+        (["pre-commit", "--path"], None),
+        (["pre-commit", "--help"], None),
+        (["validate", "repo"], None),
+    ],
+)
+def test_the_folder_pre_commit_will_check(argv: list[str], root: str | None) -> None:
+    assert entry.pre_commit_root(argv) == root
+
+
+def test_the_options_read_ahead_are_the_pre_commit_options() -> None:
+    from reconciler.cli.validate import pre_commit_command
+
+    takes_value = {
+        name
+        for param in pre_commit_command.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for name in param.opts
+    }
+    assert takes_value == entry.PRE_COMMIT_VALUE_OPTIONS
+
+
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repo just large enough to be parsed in a forked child, a warning in half the files."""

@@ -416,8 +416,7 @@ def test_git_commands_started_ahead_are_taken_over(repo: Path, actor: str | None
     try:
         context = Context(today=TODAY, actor=actor)
         by_itself = validate_changed(str(repo), "HEAD", context, judge_since=True)
-        options = {"--changed-since": "HEAD", **({"--actor": actor} if actor else {})}
-        entry.git_ahead(str(repo), options)
+        entry.git_ahead(str(repo), "HEAD", fork=actor is not None)
         assert len(gitbase._ahead) == (4 if actor else 3)
         ahead = validate_changed(str(repo), "HEAD", context, judge_since=True)
         assert gitbase._ahead == {}
@@ -484,3 +483,29 @@ def test_what_git_does_not_track_is_read_as_a_full_load_reads_it(tmp_path: Path)
     assert listed(tmp_path) == {"a/b/x.yaml", "a/y.yaml", "ign/i.yaml", "top.yaml",
                                 "tracked/new.yml"}  # fmt: skip
     assert listed(tmp_path / "a") == {"b/x.yaml", "y.yaml"}  # git says "./"
+
+
+def test_pre_commit_takes_over_what_was_started_ahead(repo: Path) -> None:
+    """`tenantry pre-commit` as the console script runs it: git's commands for what the
+    commit changes and for the change since HEAD are started before the models import, and
+    every one of them is taken over; the findings are those of a run that starts them."""
+    from click.testing import CliRunner
+
+    from reconciler import gitbase
+    from reconciler.cli import entry, main
+
+    CASES["S5 second public ip"][0](repo)
+    args = ["pre-commit", "occupiers/acme/services.yaml", "--path", str(repo)]
+    args += ["--today", str(TODAY)]
+    try:
+        by_itself = CliRunner().invoke(main, args)
+        assert entry.pre_commit_root(args) == str(repo)
+        entry.commit_ahead(str(repo))
+        assert len(gitbase._ahead) == len(gitbase.what_a_commit_changes()) + 3
+        ahead = CliRunner().invoke(main, args)
+        assert gitbase._ahead == {}
+        assert (ahead.exit_code, ahead.output) == (by_itself.exit_code, by_itself.output)
+        assert "S5" in ahead.output and "documents checked" in ahead.output
+    finally:
+        gitbase._ahead.clear()
+        git(repo, "checkout", "-q", "--", ".")

@@ -36,6 +36,9 @@ VALIDATE_VALUE_OPTIONS = frozenset(
     }
 )
 
+# The same for `tenantry pre-commit`.
+PRE_COMMIT_VALUE_OPTIONS = frozenset({"--path", "--today"})
+
 _ahead: tuple[str, Parsing] | None = None
 
 
@@ -59,9 +62,14 @@ def run() -> None:
         gc.disable()
         path, options = validating
         if "--changed-since" in options:
-            git_ahead(path, options)
+            actor = options.get("--actor", os.environ.get("TENANTRY_ACTOR"))
+            judging = actor is not None and "--base" not in options  # P1, since REF
+            git_ahead(path, options["--changed-since"], judging)
         else:
             parse_ahead(path)
+    elif (root := pre_commit_root(argv)) is not None:
+        gc.disable()
+        commit_ahead(root)
     from reconciler.cli.group import main
 
     try:
@@ -80,27 +88,45 @@ def validate_args(argv: list[str]) -> tuple[str, dict[str, str]] | None:
     """The PATH of `tenantry validate [PATH] [OPTIONS]` and its options that take a value, as
     click will read them; None when the command is another one or takes options this does
     not know."""
-    if not argv or argv[0] != "validate":
+    found = _command_args(argv, "validate", VALIDATE_VALUE_OPTIONS)
+    if found is None or len(found[0]) > 1:
+        return None  # click refuses a second path
+    paths, options = found
+    return (paths[0] if paths else "."), options
+
+
+def pre_commit_root(argv: list[str]) -> str | None:
+    """The folder `tenantry pre-commit [FILES] [--path ROOT] [--today DAY]` checks, or None
+    when the command is another one or takes options this does not know."""
+    found = _command_args(argv, "pre-commit", PRE_COMMIT_VALUE_OPTIONS)
+    return found[1].get("--path", ".") if found is not None else None
+
+
+def _command_args(
+    argv: list[str], command: str, value_options: frozenset[str]
+) -> tuple[list[str], dict[str, str]] | None:
+    """The arguments and the options (all of them among `value_options`) of `tenantry
+    COMMAND`, as click will read them; None for another command, another option, or an
+    option without its value."""
+    if not argv or argv[0] != command:
         return None
-    path: str | None = None
+    arguments: list[str] = []
     options: dict[str, str] = {}
     rest = iter(argv[1:])
     for arg in rest:
-        if arg.startswith("-"):
-            name, eq, value = arg.partition("=")
-            if name not in VALIDATE_VALUE_OPTIONS:
-                return None
-            if not eq:
-                given = next(rest, None)
-                if given is None:
-                    return None
-                value = given
-            options[name] = value
-        elif path is None:
-            path = arg
-        else:
+        if not arg.startswith("-"):
+            arguments.append(arg)
+            continue
+        name, eq, value = arg.partition("=")
+        if name not in value_options:
             return None
-    return (path if path is not None else "."), options
+        if not eq:
+            given = next(rest, None)
+            if given is None:
+                return None
+            value = given
+        options[name] = value
+    return arguments, options
 
 
 def parse_ahead(path: str) -> None:
@@ -113,17 +139,28 @@ def parse_ahead(path: str) -> None:
         _ahead = (path, parsing)
 
 
-def git_ahead(path: str, options: dict[str, str]) -> None:
-    """`tenantry validate --changed-since REF`: start asking git what changed since REF now
-    (`gitbase.what_changed`); the run takes the answers over once the models are imported."""
+def git_ahead(path: str, ref: str, fork: bool) -> None:
+    """`tenantry validate --changed-since REF`: start asking git what changed since REF
+    (`gitbase.what_changed`; `fork`: and where HEAD's branch left it) now; the run takes the
+    answers over once the models are imported."""
     if not os.path.isdir(path):
         return  # a file is validated in full
     from reconciler.gitbase import start_ahead, what_changed
 
-    actor = options.get("--actor", os.environ.get("TENANTRY_ACTOR"))
-    fork = actor is not None and "--base" not in options  # P1 judges the change since REF
-    for command in what_changed(options["--changed-since"], fork).values():
+    for command in what_changed(ref, fork).values():
         start_ahead(path, *command)
+
+
+def commit_ahead(root: str) -> None:
+    """`tenantry pre-commit`: start asking git what the commit changes (`beyond_change`) and
+    what changed since HEAD (what `validate --changed-since HEAD` asks next) now."""
+    if not os.path.isdir(root):
+        return
+    from reconciler.gitbase import folder_of, start_ahead, what_a_commit_changes
+
+    for command in what_a_commit_changes().values():
+        start_ahead(folder_of(root), *command)
+    git_ahead(root, "HEAD", fork=False)
 
 
 def parsed_ahead(path: str | None) -> Parsing | None:
