@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import io
 import subprocess
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tempfile
 
 
 class GitError(Exception):
@@ -142,6 +145,8 @@ def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str
     top = Path(git(folder_of(where), "rev-parse", "--show-toplevel").decode().strip())
     relative = where.relative_to(top)
     ref = fork_point(top, ref)
+    import tempfile  # a checkout only (with tarfile below)
+
     tmp = tempfile.TemporaryDirectory(prefix="tenantry-base-")
     try:
         data = git(top, "archive", "--format=tar", ref, "--", str(relative) or ".")
