@@ -318,7 +318,7 @@ def test_p1_since_the_ref_from_the_partial_repo(
         )
         with monkeypatch.context() as patched:  # (a case that runs in full reads it lazily too)
             patched.setattr(baseline, "at_ref", lambda *_: pytest.fail("loaded HEAD in full"))
-            partial = validate_changed(str(repo), "HEAD", context, judge_since=True)
+            partial = validate_changed(str(repo), "HEAD", context, judged_from="HEAD")
         covered = set(partial.covered)
         assert as_tuples(partial.findings) == as_tuples(
             [f for f in full.findings if f.file in covered]
@@ -356,7 +356,7 @@ def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(
         CASES["S7 service reduced"][0](repo)
         fork = git(repo, "merge-base", "main", "HEAD").strip()
         partial = validate_changed(
-            str(repo), "main", Context(today=TODAY, actor="bob"), judge_since=True
+            str(repo), "main", Context(today=TODAY, actor="bob"), judged_from="main"
         )
         from reconciler.validate import measured_change
 
@@ -392,7 +392,7 @@ def test_p1_since_a_ref_that_moved_on_judges_a_deleted_file(repo: Path) -> None:
         CASES["contracts deleted"][0](repo)
         git(repo, "commit", "-qam", "globex: contracts deleted")
         context = Context(today=TODAY, actor="bob")
-        partial = validate_changed(str(repo), "main", context, judge_since=True)
+        partial = validate_changed(str(repo), "main", context, judged_from="main")
         full = validate(str(repo), TODAY, context=replace(context, base_ref="main"))
         covered = set(partial.covered)
         assert as_tuples(partial.findings) == as_tuples(
@@ -415,10 +415,10 @@ def test_git_commands_started_ahead_are_taken_over(repo: Path, actor: str | None
     CASES["contracts deleted"][0](repo)
     try:
         context = Context(today=TODAY, actor=actor)
-        by_itself = validate_changed(str(repo), "HEAD", context, judge_since=True)
+        by_itself = validate_changed(str(repo), "HEAD", context, judged_from="HEAD")
         entry.git_ahead(str(repo), "HEAD", fork=actor is not None)
         assert len(gitbase._ahead) == (4 if actor else 3)
-        ahead = validate_changed(str(repo), "HEAD", context, judge_since=True)
+        ahead = validate_changed(str(repo), "HEAD", context, judged_from="HEAD")
         assert gitbase._ahead == {}
         assert as_tuples(ahead.findings) == as_tuples(by_itself.findings)
         assert ("P1" in {f.rule for f in ahead.findings}) == (actor is not None)
@@ -509,3 +509,54 @@ def test_pre_commit_takes_over_what_was_started_ahead(repo: Path) -> None:
     finally:
         gitbase._ahead.clear()
         git(repo, "checkout", "-q", "--", ".")
+
+
+def test_changed_since_head_judged_from_a_pull_requests_base(repo: Path) -> None:
+    """`--changed-since HEAD --base main`: the files changed since HEAD are checked, and P1
+    judges what the branch changed in them since it left main (a commit on the branch
+    included), as a full run with `--base main` does; main's own later commits are not the
+    branch's change. No checkout of main is loaded."""
+    from click.testing import CliRunner
+
+    from reconciler import baseline
+    from reconciler.cli import main
+    from reconciler.validate import measured_change
+
+    git(repo, "checkout", "-q", "-b", "feature")
+    git(repo, "checkout", "-q", "main")
+    edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
+    git(repo, "commit", "-qam", "hooli: new price")
+    git(repo, "checkout", "-q", "feature")
+    try:
+        CASES["S5 second public ip"][0](repo)
+        git(repo, "commit", "-qam", "acme: a second public IP")
+        CASES["S7 service reduced"][0](repo)  # the same file, in the work tree
+        fork = git(repo, "merge-base", "main", "HEAD").strip()
+        context = Context(today=TODAY, actor="bob")
+        original = baseline.at_ref
+        baseline.at_ref = None  # type: ignore[assignment]  # no checkout
+        try:
+            partial = validate_changed(str(repo), "HEAD", context, judged_from="main")
+        finally:
+            baseline.at_ref = original
+        change = measured_change(partial.loaded.repo)
+        assert change is not None and change.base == f"main ({fork[:12]})"
+        assert sorted(str(r) for r in change.touches) == [
+            "Service/acme-lb-public-ip-2",
+            "Service/acme-lb-wifi-users",
+        ]
+        full = validate(str(repo), TODAY, context=replace(context, base_ref="main"))
+        covered = set(partial.covered)
+        assert as_tuples(partial.findings) == as_tuples(
+            [f for f in full.findings if f.file in covered]
+        )
+        assert "P1" in {f.rule for f in partial.findings}  # bob is not london-bridge's admin
+        args = ["validate", str(repo), "--changed-since", "HEAD", "--base", "main"]
+        by_cli = CliRunner().invoke(main, [*args, "--actor", "bob", "--today", str(TODAY)])
+        assert by_cli.exit_code == 1 and f"since main ({fork[:12]})" in by_cli.stderr
+        assert by_cli.stdout.count("error[P1]") == sum(f.rule == "P1" for f in partial.findings)
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "reset", "-q", "--hard", "HEAD~1")
+        git(repo, "branch", "-qD", "feature")

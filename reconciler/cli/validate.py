@@ -108,9 +108,8 @@ def validate(
     from reconciler.validate import validate as run_validate
 
     # P1's base is read once the repo is loaded, from the documents that did not change and
-    # git's copy of those that did (with --changed-since alone, by validate_changed); read in
-    # full only for --changed-since with --base
-    lazy = changed_since is None and bool(base_ref)
+    # git's copy of those that did (with --changed-since, by validate_changed)
+    lazy = bool(base_ref)
     base = None if lazy else _base(path, actor, base_ref)
     context = rules_context(state, day, actor, names(approved_by), base)
     if horizon is not None:
@@ -120,8 +119,11 @@ def validate(
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 
+        judged_from = context.base_ref if base_ref else changed_since
         try:
-            partial = validate_changed(path, changed_since, context, judge_since=not base_ref)
+            partial = validate_changed(
+                path, changed_since, replace(context, base_ref=None), judged_from
+            )
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         findings, checked = partial.findings, partial.documents

@@ -26,26 +26,26 @@ from reconciler.rules import Context
 __all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
 
 
-def since(ref: str, loaded: Loaded, seen: Changes) -> Change:
-    """P1's change since where HEAD's branch left REF, measured on the partial repo: its
-    files that differ since are read as git has them there. That is REF itself in a
-    pre-commit hook (`--changed-since HEAD`: git was asked already); when REF moved on since
-    the branch left it, only the files this run covers count: those it loaded and those
-    deleted since REF (what others merged into REF is not the actor's change, and findings
-    are reported for these files only)."""
+def since(ref: str, loaded: Loaded, seen: Changes, start: str = "", label: str = "") -> Change:
+    """P1's change since where HEAD's branch left REF (`start`, when it is not where the
+    change was listed from: a pull request's base), measured on the partial repo: its files
+    that differ since are read as git has them there. That is REF itself in a pre-commit
+    hook (`--changed-since HEAD`: git was asked already); otherwise only the files this run
+    covers count: those it loaded and those deleted since REF (what others merged into REF
+    is not the actor's change, and findings are reported for these files only)."""
     from reconciler import baseline
 
-    if seen.fork and seen.fork == seen.commit:
+    start = start or seen.fork or seen.commit
+    if start == seen.commit:
         changed, files = seen.changed, seen.files
     else:
         root = loaded.root
-        changed, files = baseline.changed_since(root, seen.fork or seen.commit)
+        changed, files = baseline.changed_since(root, start)
         here = {os.path.relpath(path, root) for path in loaded.files} | seen.changed
         changed &= here
         files = {name: data for name, data in files.items() if name in here}
     then, refs = baseline.then_and_now(loaded, changed, files)
-    commit = seen.fork or seen.commit
-    return baseline.measured(loaded, then, refs, f"{ref} ({commit[:12]})")
+    return baseline.measured(loaded, then, refs, label or f"{ref} ({start[:12]})")
 
 
 def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
@@ -61,12 +61,23 @@ def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
     return replace(context, base=base)
 
 
-def _judged_since(context: Context, ref: str, loaded: Loaded, seen: Changes) -> Context:
-    """The context with P1's change since `ref` (`since`)."""
+def _judged_since(
+    context: Context, ref: str, judged_from: str, loaded: Loaded, seen: Changes
+) -> Context:
+    """The context with P1's change since `judged_from` (`since`): REF itself, or a pull
+    request's base."""
+    from reconciler import baseline
+    from reconciler.gitbase import fork_point
+
     try:
-        return replace(context, change=since(ref, loaded, seen))
+        if judged_from == ref:
+            return replace(context, change=since(ref, loaded, seen))
+        start = fork_point(loaded.root, judged_from)
+        named = baseline.label(loaded.root, judged_from, start)
+        return replace(context, change=since(judged_from, loaded, seen, start, named))
     except GitError as exc:
-        raise ValueError(f"--changed-since {ref}: {exc}") from None
+        option = "--changed-since" if judged_from == ref else "--base"
+        raise ValueError(f"{option} {judged_from}: {exc}") from None
 
 
 @dataclass
@@ -79,16 +90,17 @@ class Incremental:
 
 
 def validate_changed(
-    path: str, ref: str, context: Context, judge_since: bool = False
+    path: str, ref: str, context: Context, judged_from: str | None = None
 ) -> Incremental:
     """Findings of the documents changed since `ref` below `path` and of those that depend on
-    them, equal to a full run's findings for those files. `judge_since`: P1 (with an actor)
-    measures the change since `ref` (the CLI's --changed-since without --base)."""
+    them, equal to a full run's findings for those files. `judged_from`: P1 (with an actor)
+    measures the change since where HEAD's branch left this ref: `ref` itself (the CLI's
+    --changed-since) or a pull request's base (--base)."""
     from reconciler.validate import run_rules, validate
 
     def full() -> Incremental:
-        # P1 measures from REF's fork point once the repo is loaded (`baseline.repo_at`)
-        judged = replace(context, base_ref=ref) if judge_since else context
+        # P1 measures from the fork point once the repo is loaded (`baseline.repo_at`)
+        judged = replace(context, base_ref=judged_from) if judged_from else context
         try:
             result = validate(path, context.today, context.actor, context=judged)
         except GitError as exc:
@@ -98,9 +110,9 @@ def validate_changed(
 
     if not os.path.isdir(path):
         return full()
-    judging = judge_since and context.actor is not None  # P1 runs only with an actor
+    judging = judged_from is not None and context.actor is not None  # P1 needs an actor
     try:
-        index, seen = current_index(path, ref, fork=judging)
+        index, seen = current_index(path, ref, fork=judging and judged_from == ref)
     except GitError as exc:
         raise ValueError(f"--changed-since {ref}: {exc}") from None
     if index is None:
@@ -115,8 +127,8 @@ def validate_changed(
     covered = frozenset(os.path.join(path, f) for f in where.covered | seen.changed)
     with gc_paused():
         loaded = _load_files(path, files)
-        if judging:
-            context = _judged_since(context, ref, loaded, seen)
+        if judging and judged_from:
+            context = _judged_since(context, ref, judged_from, loaded, seen)
         reported = replace(_partial_base(context, loaded, seen), reported=covered)
         found = run_rules(loaded, reported)
     # located only there: the file a finding is placed at, or else its document's
