@@ -94,12 +94,14 @@ def validate(
     on every later date where the desired state changes."""
     day = day_of(today)
     targets = _write_targets(writes)
+    base: tuple[State, str] | None = None  # P1's base, when not read from git
     if changed_since is not None:
         from reconciler.baseline import unborn  # git and the index: only for this option
 
         if unborn(path):
             changed_since = None  # no commit yet: everything is new, check it all
-            base_ref = base_ref or ""
+            if actor is not None and not base_ref:
+                base = ({}, "nothing (no commit yet)")
     # A large repo's files are parsed in a forked child (from before click was imported, if
     # the entry point could tell the path) while this process imports the models (a third
     # of a second) and reads the ledger.
@@ -109,12 +111,10 @@ def validate(
 
     # P1's base is read once the repo is loaded, from the documents that did not change and
     # git's copy of those that did (with --changed-since, by validate_changed)
-    lazy = bool(base_ref)
-    base = None if lazy else _base(path, actor, base_ref)
     context = rules_context(state, day, actor, names(approved_by), base)
     if horizon is not None:
         context = replace(context, horizon=day_of(horizon))
-    if lazy and actor is not None and base_ref:
+    if actor is not None and base_ref:
         context = replace(context, base_ref=checked_ref(path, base_ref))
     if changed_since is not None:
         from reconciler.incremental import validate_changed
@@ -159,20 +159,6 @@ def _write_targets(writes: tuple[str, ...]) -> list[tuple[str, str]]:
             )
         targets.append((fmt, file))
     return targets
-
-
-def _base(path: str, actor: str | None, ref: str | None) -> tuple[State, str] | None:
-    """P1's base from a git ref (only needed with an actor). '' : no commit yet, empty."""
-    if actor is None or ref is None:
-        return None
-    if ref == "":
-        return {}, "nothing (no commit yet)"
-    from reconciler import baseline, gitbase
-
-    try:
-        return baseline.at_ref(path, ref)
-    except gitbase.GitError as exc:
-        raise click.UsageError(f"{ref}: {exc}") from None
 
 
 @click.command("pre-commit")
