@@ -23,7 +23,7 @@ import pytest
 
 from drivers._ssh import SshOptions
 
-from .netlab import FakeCiscoLab, FrrLab, OvsLab
+from .netlab import FakeCiscoLab, FrrLab, OvsLab, sshd_logs
 
 TIMINGS: dict[str, list[float]] = {}
 
@@ -101,6 +101,17 @@ def frr_lab(requirements: Any) -> Iterator[FrrLab]:
         yield lab
     finally:
         lab.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    """A failing lab test's report shows what the labs' sshd logged (a device that could not
+    be read over SSH says why on the server's side too)."""
+    outcome: Any = yield
+    report = outcome.get_result()
+    if report.failed and report.when == "call":
+        for lab, text in sshd_logs():
+            report.sections.append((f"sshd log of {lab}", text))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

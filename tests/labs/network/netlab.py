@@ -131,6 +131,20 @@ def short_id() -> str:
 # SSH logins mid-test: "authenticate: open failed").
 
 
+# The labs' running sshd, so that a failing test's report can show what they logged.
+RUNNING_SSHD: dict[Path, Sshd] = {}
+
+
+def sshd_logs(lines: int = 40) -> list[tuple[str, str]]:
+    """(lab, last lines of its sshd's log) for every lab sshd running now."""
+    out = []
+    for run_dir in list(RUNNING_SSHD):
+        with contextlib.suppress(OSError):
+            text = (run_dir / "sshd.log").read_text(errors="replace")
+            out.append((run_dir.parent.name, "\n".join(text.splitlines()[-lines:])))
+    return out
+
+
 @dataclass
 class Sshd:
     """A private OpenSSH server on 127.0.0.1 with its own host key, root login by key only."""
@@ -185,6 +199,7 @@ class Sshd:
                 raise RuntimeError(f"sshd wrote no pid file {pidfile}")
             time.sleep(0.01)
         self.pid = int(pidfile.read_text().strip())
+        RUNNING_SSHD[self.run_dir] = self
         host_key = (self.run_dir / "host_ed25519.pub").read_text().split()
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {host_key[0]} {host_key[1]}\n")
 
@@ -194,6 +209,7 @@ class Sshd:
         return self.run_dir / "known_hosts"
 
     def stop(self) -> None:
+        RUNNING_SSHD.pop(self.run_dir, None)
         kill_pid(self.pid)
         self.pid = None
 
