@@ -152,6 +152,8 @@ def desired_rows(repo: Repo, root: str) -> dict[str, DesiredRow]:
 
 def commit_of(path: str, ref: str) -> str:
     """The commit `ref` names in the git work tree holding `path`; '' outside git."""
+    if ref.startswith("-"):
+        return ""  # not a ref: an option (gitbase.as_ref)
     return _git(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
 
 

@@ -39,6 +39,14 @@ def start(root: str | Path, *args: str) -> subprocess.Popen[bytes]:
         raise GitError("git is not installed") from None
 
 
+def as_ref(ref: str) -> str:
+    """REF as git may be given it among a command's arguments: never one of its options
+    (`--output=FILE` given as a ref has `git diff` write, or empty, that file)."""
+    if ref.startswith("-"):
+        raise GitError(f"{ref} is not a git ref")
+    return ref
+
+
 def start_ahead(root: str | Path, *args: str) -> None:
     """Start a git command the run will `start` later with the same arguments: the CLI's
     entry point does, for `validate --changed-since`, while the models import."""
@@ -55,6 +63,7 @@ UNTRACKED = ("ls-files", "-z", "--others", "--directory", "--no-empty-directory"
 def what_changed(ref: str, fork: bool) -> dict[str, tuple[str, ...]]:
     """The git commands that say what differs from REF in a work tree: what git does not
     track, REF's diff, the commit REF names and (`fork`) where HEAD's branch left REF."""
+    as_ref(ref)
     commands = {
         "untracked": UNTRACKED,
         "diff": ("diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--"),
@@ -125,7 +134,7 @@ def fork_point(root: str | Path, ref: str) -> str:
     """The commit a branch left `ref` at (`git merge-base ref HEAD`), so a change is what the
     branch did, as in `git diff ref...HEAD`, not also what others merged into `ref` since;
     `ref` itself when they share no history (or a shallow clone hides it)."""
-    git(root, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    git(root, "rev-parse", "--verify", f"{as_ref(ref)}^{{commit}}")
     try:
         return git(root, "merge-base", ref, "HEAD").decode().strip() or ref
     except GitError:

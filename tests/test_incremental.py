@@ -560,3 +560,27 @@ def test_changed_since_head_judged_from_a_pull_requests_base(repo: Path) -> None
         git(repo, "checkout", "-q", "main")
         git(repo, "reset", "-q", "--hard", "HEAD~1")
         git(repo, "branch", "-qD", "feature")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{repo}", "--changed-since={option}"],
+        ["validate", "{repo}", "--changed-since", "HEAD", "--base={option}", "--actor", "bob"],
+        ["validate", "{repo}", "--base={option}", "--actor", "bob"],
+        ["plan", "{repo}", "--base={option}"],
+    ],
+)
+def test_a_ref_that_is_a_git_option_is_refused(
+    repo: Path, tmp_path: Path, args: list[str]
+) -> None:
+    """`--output=FILE` given as a ref would have `git diff` write (or empty) FILE: it is
+    refused as no ref before git runs, by the console script (which starts git early) too."""
+    target = tmp_path / "written-by-git"
+    option = f"--output={target}"
+    argv = [a.format(repo=repo, option=option) for a in args]
+    script = Path(sys.executable).with_name("tenantry")
+    done = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 64, done.stdout + done.stderr
+    assert f"{option} is not a git ref" in done.stderr
+    assert not target.exists()

@@ -143,8 +143,8 @@ def git_ahead(path: str, ref: str, fork: bool) -> None:
     """`tenantry validate --changed-since REF`: start asking git what changed since REF
     (`gitbase.what_changed`; `fork`: and where HEAD's branch left it) now; the run takes the
     answers over once the models are imported."""
-    if not os.path.isdir(path):
-        return  # a file is validated in full
+    if not os.path.isdir(path) or ref.startswith("-"):
+        return  # a file is validated in full; an option is no ref (gitbase.as_ref)
     from reconciler.gitbase import start_ahead, what_changed
 
     for command in what_changed(ref, fork).values():
