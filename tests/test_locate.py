@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -183,6 +183,10 @@ def test_a_finding_in_every_file_is_located_as_by_the_composer(tmp_path: Path) -
 
 
 def test_a_located_finding_keeps_every_other_field() -> None:
+    # Finding.at names every field: a new one must be added there too
+    assert [f.name for f in fields(Finding)] == [
+        "rule", "severity", "message", "source", "path", "hint", "file", "line", "column", "on"
+    ]  # fmt: skip
     finding = Finding(
         "S3", Severity.WARNING, "m", Source("f.yaml", 2), ("spec", "price"), "h", on=TODAY
     )
