@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import entry, main
-from reconciler.cli.validate import validate
+from reconciler.cli.validate import pre_commit_command, validate
 from reconciler.parse import FORK_FROM_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +59,24 @@ def test_validate_imports_neither_pydantic_plugins_nor_package_metadata() -> Non
     assert "importlib.metadata" not in modules
 
 
-def test_the_options_read_ahead_are_the_validate_options_that_take_a_value() -> None:
+@pytest.mark.parametrize(
+    ("command", "read_ahead"),
+    [
+        (validate, entry.VALIDATE_VALUE_OPTIONS),
+        (pre_commit_command, entry.PRE_COMMIT_VALUE_OPTIONS),
+    ],
+    ids=["validate", "pre-commit"],
+)
+def test_the_options_read_ahead_are_the_commands_options_that_take_a_value(
+    command: click.Command, read_ahead: frozenset[str]
+) -> None:
     takes_value = {
         name
-        for param in validate.params
+        for param in command.params
         if isinstance(param, click.Option) and not param.is_flag
         for name in param.opts
     }
-    assert takes_value == entry.VALIDATE_VALUE_OPTIONS
+    assert takes_value == read_ahead
 
 
 @pytest.mark.parametrize(
@@ -112,18 +122,6 @@ def test_the_path_and_options_validate_will_read(
 )
 def test_the_folder_pre_commit_will_check(argv: list[str], root: str | None) -> None:
     assert entry.pre_commit_root(argv) == root
-
-
-def test_the_options_read_ahead_are_the_pre_commit_options() -> None:
-    from reconciler.cli.validate import pre_commit_command
-
-    takes_value = {
-        name
-        for param in pre_commit_command.params
-        if isinstance(param, click.Option) and not param.is_flag
-        for name in param.opts
-    }
-    assert takes_value == entry.PRE_COMMIT_VALUE_OPTIONS
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -383,12 +384,7 @@ def test_p1_since_a_ref_that_moved_on_loads_the_fork_point(
 def test_p1_since_a_ref_that_moved_on_judges_a_deleted_file(repo: Path) -> None:
     """A branch behind REF deletes a file: P1 judges the deletion (at the deleted file, which
     the run covers) as a full run from the fork point does."""
-    git(repo, "checkout", "-q", "-b", "behind")
-    git(repo, "checkout", "-q", "main")
-    edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
-    git(repo, "commit", "-qam", "hooli: new price")
-    git(repo, "checkout", "-q", "behind")
-    try:
+    with behind_main(repo, "behind"):
         CASES["contracts deleted"][0](repo)
         git(repo, "commit", "-qam", "globex: contracts deleted")
         context = Context(today=TODAY, actor="bob")
@@ -399,10 +395,24 @@ def test_p1_since_a_ref_that_moved_on_judges_a_deleted_file(repo: Path) -> None:
             [f for f in full.findings if f.file in covered]
         )
         assert "P1" in {f.rule for f in partial.findings}  # bob is not london-bridge's admin
+
+
+@contextmanager
+def behind_main(repo: Path, branch: str) -> Iterator[None]:
+    """On a new `branch`, left from main just before main's next commit (hooli's new price);
+    afterwards main again, without that commit nor the branch."""
+    git(repo, "checkout", "-q", "-b", branch)
+    git(repo, "checkout", "-q", "main")
+    edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
+    git(repo, "commit", "-qam", "hooli: new price")
+    git(repo, "checkout", "-q", branch)
+    try:
+        yield
     finally:
+        git(repo, "checkout", "-q", "--", ".")
         git(repo, "checkout", "-q", "main")
         git(repo, "reset", "-q", "--hard", "HEAD~1")
-        git(repo, "branch", "-qD", "behind")
+        git(repo, "branch", "-qD", branch)
 
 
 @pytest.mark.parametrize("actor", [None, "bob"])
@@ -511,7 +521,9 @@ def test_pre_commit_takes_over_what_was_started_ahead(repo: Path) -> None:
         git(repo, "checkout", "-q", "--", ".")
 
 
-def test_changed_since_head_judged_from_a_pull_requests_base(repo: Path) -> None:
+def test_changed_since_head_judged_from_a_pull_requests_base(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`--changed-since HEAD --base main`: the files changed since HEAD are checked, and P1
     judges what the branch changed in them since it left main (a commit on the branch
     included), as a full run with `--base main` does; main's own later commits are not the
@@ -522,23 +534,15 @@ def test_changed_since_head_judged_from_a_pull_requests_base(repo: Path) -> None
     from reconciler.cli import main
     from reconciler.validate import measured_change
 
-    git(repo, "checkout", "-q", "-b", "feature")
-    git(repo, "checkout", "-q", "main")
-    edit("occupiers/hooli/services.yaml", 'price: "55.00"', 'price: "60.00"')(repo)
-    git(repo, "commit", "-qam", "hooli: new price")
-    git(repo, "checkout", "-q", "feature")
-    try:
+    with behind_main(repo, "feature"):
         CASES["S5 second public ip"][0](repo)
         git(repo, "commit", "-qam", "acme: a second public IP")
         CASES["S7 service reduced"][0](repo)  # the same file, in the work tree
         fork = git(repo, "merge-base", "main", "HEAD").strip()
         context = Context(today=TODAY, actor="bob")
-        original = baseline.at_ref
-        baseline.at_ref = None  # type: ignore[assignment]  # no checkout
-        try:
+        with monkeypatch.context() as patched:
+            patched.setattr(baseline, "at_ref", lambda *_: pytest.fail("loaded main in full"))
             partial = validate_changed(str(repo), "HEAD", context, judged_from="main")
-        finally:
-            baseline.at_ref = original
         change = measured_change(partial.loaded.repo)
         assert change is not None and change.base == f"main ({fork[:12]})"
         assert sorted(str(r) for r in change.touches) == [
@@ -555,11 +559,6 @@ def test_changed_since_head_judged_from_a_pull_requests_base(repo: Path) -> None
         by_cli = CliRunner().invoke(main, [*args, "--actor", "bob", "--today", str(TODAY)])
         assert by_cli.exit_code == 1 and f"since main ({fork[:12]})" in by_cli.stderr
         assert by_cli.stdout.count("error[P1]") == sum(f.rule == "P1" for f in partial.findings)
-    finally:
-        git(repo, "checkout", "-q", "--", ".")
-        git(repo, "checkout", "-q", "main")
-        git(repo, "reset", "-q", "--hard", "HEAD~1")
-        git(repo, "branch", "-qD", "feature")
 
 
 @pytest.mark.parametrize(
