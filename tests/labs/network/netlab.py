@@ -17,6 +17,7 @@ outside 127.0.0.1 and all traffic stays inside our namespaces.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -274,6 +275,31 @@ class FakeCiscoLab:
 # ------------------------------------------------------------------ lab 2: Open vSwitch
 
 
+# Two userspace vswitchds cannot share a network namespace (each wants the `ovs-netdev`
+# device): one OVS lab runs on the machine at a time, across test sessions (two sessions at
+# once broke each other's bridges: "tbr… is not a bridge or a socket"). Another session's lab
+# is waited for; a session's own labs are never alive together (module-scoped fixtures).
+OVS_LOCK = Path(tempfile.gettempdir()) / "tenantry-ovs-lab.lock"
+
+
+def hold_ovs_lock(wait_s: float = 900) -> int:
+    """The machine's OVS lab lock, held until the returned descriptor is closed (or the
+    process dies)."""
+    fd = os.open(OVS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise RuntimeError(
+                    f"another test session's Open vSwitch lab held {OVS_LOCK} for {wait_s:.0f} s"
+                ) from None
+            time.sleep(0.2)
+
+
 @dataclass
 class OvsHost:
     name: str  # "a1"
@@ -291,6 +317,7 @@ class OvsLab:
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tenantry-ovs-")))
     sshd: Sshd | None = None
     started: list[str] = field(default_factory=list)
+    lock: int | None = None  # hold_ovs_lock's descriptor while this lab runs
 
     @property
     def bridge(self) -> str:
@@ -329,6 +356,7 @@ class OvsLab:
         return run("ovs-ofctl", *args, env=self.env).stdout
 
     def start(self) -> None:
+        self.lock = hold_ovs_lock()
         reap_orphaned_ovs_labs()
         d = self.ovs_dir
         d.mkdir(parents=True)
@@ -380,6 +408,9 @@ class OvsLab:
                 run("ip", "netns", "del", name, check=False)
         self.started.clear()
         shutil.rmtree(self.run_dir, ignore_errors=True)
+        if self.lock is not None:
+            os.close(self.lock)  # the next session's lab may start
+            self.lock = None
 
 
 # ------------------------------------------------------------------ lab 3: FRR router

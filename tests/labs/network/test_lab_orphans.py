@@ -1,10 +1,12 @@
 """A test run killed mid-way (a timeout, ^C, kill -9) leaves its Open vSwitch lab behind:
 daemons, sshd, namespaces. Two userspace vswitchds cannot share a network namespace (each
 wants the `ovs-netdev` device), so the leftover breaks every later OVS lab with "tbr… is not a
-bridge". The next lab to start stops such orphans, and never a lab whose owner still runs."""
+bridge". The next lab to start stops such orphans, and never a lab whose owner still runs;
+a lab of another session that still runs is waited for (one OVS lab at a time on a machine)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .netlab import _alive, reap_orphaned_ovs_labs, run
+from .netlab import _alive, hold_ovs_lock, reap_orphaned_ovs_labs, run
 
 pytestmark = pytest.mark.lab
 
@@ -51,10 +53,13 @@ def test_a_lab_left_by_a_killed_run_is_stopped_by_the_next(requirements: Any) ->
     try:
         reap_orphaned_ovs_labs()  # its owner runs: left alone
         assert all(_alive(int(pid)) for pid in daemons)
+        with pytest.raises(RuntimeError, match="another test session's Open vSwitch lab"):
+            hold_ovs_lock(wait_s=0.5)  # a lab of this session would wait for it
     finally:
         owner.kill()
         owner.wait()
     assert all(_alive(int(pid)) for pid in daemons)  # orphaned, still running
+    os.close(hold_ovs_lock(wait_s=5))  # its owner's death released the machine's lab lock
     reap_orphaned_ovs_labs()
     assert not any(_alive(int(pid)) for pid in daemons)
     assert not Path(run_dir).exists()
