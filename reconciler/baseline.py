@@ -152,9 +152,11 @@ def desired_rows(repo: Repo, root: str) -> dict[str, DesiredRow]:
 
 def commit_of(path: str, ref: str) -> str:
     """The commit `ref` names in the git work tree holding `path`; '' outside git."""
-    if ref.startswith("-"):
-        return ""  # not a ref: an option (gitbase.as_ref)
-    return _git(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
+    try:
+        named = f"{gitbase.as_ref(ref)}^{{commit}}"
+    except gitbase.GitError:
+        return ""  # an option, not a ref
+    return _git(path, "rev-parse", "--verify", "-q", named).strip()
 
 
 def unborn(path: str) -> bool:
@@ -166,8 +168,7 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     """Whether pre-commit asks for more than the change since HEAD: no HEAD yet, or FILES
     (relative to the repository's top, as pre-commit passes them) below `root` that differ
     in nothing from HEAD (`--all-files`, `--files`)."""
-    where = gitbase.folder_of(root)
-    asked = {name: _started(where, args) for name, args in gitbase.what_a_commit_changes().items()}
+    asked = {name: _started(root, args) for name, args in gitbase.what_a_commit_changes().items()}
     said = {name: _said(process) for name, process in asked.items()}
     if not said["head"] and said["git-dir"]:
         return True  # no commit yet
@@ -182,9 +183,10 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     return False
 
 
-def _started(where: Path, args: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+def _started(where: str | Path, args: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+    """A git command started in the work tree holding `where`; None if git is missing."""
     try:
-        return gitbase.start(where, *args)
+        return gitbase.start(gitbase.folder_of(where), *args)
     except (gitbase.GitError, OSError):
         return None  # git is missing
 
@@ -193,16 +195,13 @@ def _said(process: subprocess.Popen[bytes] | None) -> str:
     """What a git command said; '' if it failed."""
     try:
         return gitbase.wait(process).decode(errors="surrogateescape") if process else ""
-    except gitbase.GitError:
+    except (gitbase.GitError, OSError):
         return ""
 
 
 def _git(where: str | Path, *args: str) -> str:
     """git's output in the work tree holding `where`; '' if git fails or is missing."""
-    try:
-        return gitbase.git(gitbase.folder_of(where), *args).decode(errors="surrogateescape")
-    except (gitbase.GitError, OSError):
-        return ""
+    return _said(_started(where, args))
 
 
 def _ref(key: str) -> Ref:

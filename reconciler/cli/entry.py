@@ -143,11 +143,15 @@ def git_ahead(path: str, ref: str, fork: bool) -> None:
     """`tenantry validate --changed-since REF`: start asking git what changed since REF
     (`gitbase.what_changed`; `fork`: and where HEAD's branch left it) now; the run takes the
     answers over once the models are imported."""
-    if not os.path.isdir(path) or ref.startswith("-"):
-        return  # a file is validated in full; an option is no ref (gitbase.as_ref)
-    from reconciler.gitbase import start_ahead, what_changed
+    if not os.path.isdir(path):
+        return  # a file is validated in full
+    from reconciler.gitbase import GitError, start_ahead, what_changed
 
-    for command in what_changed(ref, fork).values():
+    try:
+        commands = what_changed(ref, fork)
+    except GitError:
+        return  # no ref (an option): the command says so
+    for command in commands.values():
         start_ahead(path, *command)
 
 

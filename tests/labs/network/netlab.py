@@ -132,14 +132,15 @@ def short_id() -> str:
 # SSH logins mid-test: "authenticate: open failed").
 
 
-# The labs' running sshd, so that a failing test's report can show what they logged.
-RUNNING_SSHD: dict[Path, Sshd] = {}
+# The run folders of the labs' running sshd, so that a failing test's report can show what
+# they logged.
+RUNNING_SSHD: set[Path] = set()
 
 
 def sshd_logs(lines: int = 40) -> list[tuple[str, str]]:
     """(lab, last lines of its sshd's log) for every lab sshd running now."""
     out = []
-    for run_dir in list(RUNNING_SSHD):
+    for run_dir in sorted(RUNNING_SSHD):
         with contextlib.suppress(OSError):
             text = (run_dir / "sshd.log").read_text(errors="replace")
             out.append((run_dir.parent.name, "\n".join(text.splitlines()[-lines:])))
@@ -200,7 +201,7 @@ class Sshd:
                 raise RuntimeError(f"sshd wrote no pid file {pidfile}")
             time.sleep(0.01)
         self.pid = int(pidfile.read_text().strip())
-        RUNNING_SSHD[self.run_dir] = self
+        RUNNING_SSHD.add(self.run_dir)
         host_key = (self.run_dir / "host_ed25519.pub").read_text().split()
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {host_key[0]} {host_key[1]}\n")
 
@@ -210,7 +211,7 @@ class Sshd:
         return self.run_dir / "known_hosts"
 
     def stop(self) -> None:
-        RUNNING_SSHD.pop(self.run_dir, None)
+        RUNNING_SSHD.discard(self.run_dir)
         kill_pid(self.pid)
         self.pid = None
 
