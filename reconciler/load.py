@@ -20,7 +20,7 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 from reconciler import parse
 from reconciler.findings import Finding, Path, error

@@ -2,17 +2,22 @@
 
 Constraints live in the types (patterns, ranges) so that pydantic-core checks them without
 calling back into Python: validating tens of thousands of documents stays cheap.
-Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
-would evaluate each string at every start-up.
+The models are slotted dataclasses validated by pydantic-core. Their core schemas are what
+pydantic makes of them (`reconciler.model.twin`), compiled to Python (`core_schemas.py`) so
+that a command does not import pydantic: a fifth of `tenantry validate`'s start-up.
+Annotations are objects, not strings (no `from __future__ import annotations`): they would be
+evaluated at every start-up.
 """
 
 import copy
-import inspect
+import dataclasses
+import hashlib
 import sys
 from datetime import date
 from decimal import Decimal
 from ipaddress import IPv4Address, IPv4Network
-from types import MappingProxyType
+from pathlib import Path
+from types import MappingProxyType, ModuleType
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -24,23 +29,29 @@ from typing import (
     dataclass_transform,
 )
 
-from pydantic import (
+from pydantic_core import (
+    ArgsKwargs,
+    PydanticCustomError,
+    PydanticSerializationUnexpectedValue,
+    SchemaSerializer,
+    SchemaValidator,
+)
+from pydantic_core import __version__ as pydantic_core_version
+
+from reconciler import API_VERSION as API_VERSION  # where the other modules import it
+from reconciler.model.marks import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    GetCoreSchemaHandler,
+    Mark,
     Strict,
     StringConstraints,
 )
-from pydantic.alias_generators import to_camel
-from pydantic.dataclasses import dataclass, rebuild_dataclass
-from pydantic.fields import FieldInfo
-from pydantic.json_schema import model_json_schema
-from pydantic_core import SchemaSerializer, SchemaValidator, core_schema
 
-from reconciler import API_VERSION as API_VERSION  # where the other modules import it
+if TYPE_CHECKING:
+    from pydantic import BaseModel, GetCoreSchemaHandler
+    from pydantic_core import core_schema
+    from pydantic_core.core_schema import SerializationInfo
 
 
 class Interned:
@@ -52,8 +63,10 @@ class Interned:
 
     @classmethod
     def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
+        cls, source: Any, handler: "GetCoreSchemaHandler"
+    ) -> "core_schema.CoreSchema":
+        from pydantic_core import core_schema
+
         return core_schema.no_info_after_validator_function(sys.intern, handler(source))
 
 
@@ -81,6 +94,45 @@ def _written_as_text(value: object) -> object:
     if isinstance(value, int):  # bool included
         raise ValueError("an address is written as text, such as 10.0.0.1 or 10.64.0.0/16")
     return value
+
+
+def ip_v4_address_validator(input_value: Any, /) -> IPv4Address:
+    """pydantic's own (pydantic._internal._validators), which the core schemas name."""
+    if isinstance(input_value, IPv4Address):
+        return input_value
+    try:
+        return IPv4Address(input_value)
+    except ValueError:
+        raise PydanticCustomError("ip_v4_address", "Input is not a valid IPv4 address") from None
+
+
+def ip_v4_network_validator(input_value: Any, /) -> IPv4Network:
+    """pydantic's own (pydantic._internal._validators), which the core schemas name."""
+    if isinstance(input_value, IPv4Network):
+        return input_value
+    try:
+        return IPv4Network(input_value)
+    except ValueError:
+        raise PydanticCustomError("ip_v4_network", "Input is not a valid IPv4 network") from None
+
+
+def _ser_ip(kind: type[Any], ip: Any, info: "SerializationInfo") -> Any:
+    """pydantic's `ser_ip` (GenerateSchema._ip_schema): the address itself in Python, text
+    in JSON."""
+    if not isinstance(ip, kind | str):
+        raise PydanticSerializationUnexpectedValue(
+            f"Expected `{kind}` but got `{type(ip)}` with value `'{ip}'` - serialized value may"
+            " not be as expected."
+        )
+    return ip if info.mode == "python" else str(ip)
+
+
+def ser_ip_v4_address(ip: Any, info: "SerializationInfo") -> Any:
+    return _ser_ip(IPv4Address, ip, info)
+
+
+def ser_ip_v4_network(ip: Any, info: "SerializationInfo") -> Any:
+    return _ser_ip(IPv4Network, ip, info)
 
 
 # IPv4 addresses and networks, written as text (as the JSON Schemas say).
@@ -121,26 +173,13 @@ Host = Annotated[
 Day = date
 
 
-# camelCase in YAML, unknown fields refused.
-SPEC_CONFIG = ConfigDict(
-    extra="forbid",
-    alias_generator=to_camel,
-    # YAML uses the camelCase names only, as the JSON Schemas say.
-    validate_by_alias=True,
-    validate_by_name=False,
-    str_strip_whitespace=False,
-    # The docstring under a field is its description (JSON Schema, CRD, kubectl explain),
-    # read by `described` when those are generated, not here: reading it means
-    # tokenizing the models' source, a seventh of every command's start-up.
-)
-
-
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(Field,))
 class Slotted(type):
-    """Makes every subclass of Spec a frozen pydantic dataclass with slots. A repo holds
-    hundreds of thousands of these objects: a BaseModel instance carries a __dict__ and a
-    set of the fields given (about 600 bytes before its values); a slotted one, 8 bytes per
-    field. pydantic-core fills the slots itself, as fast as a model."""
+    """Makes every subclass of Spec a frozen dataclass with slots, validated by pydantic-core
+    as pydantic would validate it (its core schema: `schema_of`). A repo holds hundreds of
+    thousands of these objects: a BaseModel instance carries a __dict__ and a set of the
+    fields given (about 600 bytes before its values); a slotted one, 8 bytes per field.
+    pydantic-core fills the slots itself, as fast as a model."""
 
     def __new__(
         cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
@@ -149,7 +188,7 @@ class Slotted(type):
         if "__slots__" in namespace:  # the copy `dataclasses` makes with the slots
             return made
         for field, value in namespace.items():
-            if isinstance(value, FieldInfo):  # pydantic would move it first in the schemas
+            if isinstance(value, Mark):  # pydantic would move it first in the schemas
                 raise TypeError(f"{name}.{field}: write Annotated[type, Field(...)] = default")
         caller = sys._getframe(1)
         if caller.f_locals is not caller.f_globals:
@@ -159,8 +198,61 @@ class Slotted(type):
                 field: eval(hint, caller.f_globals, caller.f_locals) if type(hint) is str else hint
                 for field, hint in made.__annotations__.items()
             }
-        slotted = dataclass(frozen=True, slots=True, kw_only=True, config=SPEC_CONFIG)
-        return cast(Slotted, slotted(cast(type[Any], made)))
+        made.__written_doc__ = namespace.get("__doc__")  # type: ignore[attr-defined]
+        slotted = dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False)
+        model: Any = slotted(made)
+        if bases:  # Spec itself has no fields to validate
+            schema = schema_of(model)
+            model.__pydantic_validator__ = SchemaValidator(schema, schema.get("config"))
+            model.__pydantic_serializer__ = SchemaSerializer(schema, schema.get("config"))
+            # A model nested in another is validated by its own validator, as pydantic-core
+            # does for a pydantic dataclass ("prebuilt"): one per class, not one per use.
+            model.__pydantic_complete__ = True
+        return cast(Slotted, model)
+
+
+def schema_of(model: type[Any]) -> dict[str, Any]:
+    """The model's core schema: compiled (`core_schemas.py`) while the files it was compiled
+    from are unchanged, else made by pydantic there and then (`twin.model_schema`)."""
+    compiled = _compiled()
+    made = compiled.SCHEMAS.get(_compiled_name(model)) if compiled is not None else None
+    if made is not None:  # (base and kinds as far as they are defined)
+        return cast(dict[str, Any], made(model, sys.modules[__name__], sys.modules.get(_KINDS)))
+    from reconciler.model.twin import model_schema
+
+    return model_schema(model)
+
+
+def _compiled_name(model: type[Any]) -> str:
+    return f"{model.__module__.rsplit('.', 1)[1]}.{model.__qualname__}"
+
+
+_KINDS = "reconciler.model.kinds"
+_MODEL_SOURCES = ("base.py", "kinds.py", "marks.py", "twin.py")
+_checked: list[ModuleType | None] = []
+
+
+def _compiled() -> ModuleType | None:
+    """The compiled core schemas if they are those of the models as they are now."""
+    if not _checked:
+        from reconciler.model import core_schemas
+
+        current = sources_digest() == core_schemas.SOURCES
+        _checked.append(core_schemas if current else None)
+    return _checked[0]
+
+
+def sources_digest() -> str:
+    """What the core schemas are made from: the models' files and the pydantic-core release
+    (pydantic pins it; another release may make other schemas)."""
+    digest = hashlib.sha256(pydantic_core_version.encode())
+    folder = Path(__file__).parent
+    for name in _MODEL_SOURCES:
+        try:
+            digest.update((folder / name).read_bytes())
+        except OSError:
+            return ""
+    return digest.hexdigest()
 
 
 class Spec(metaclass=Slotted):
@@ -168,9 +260,15 @@ class Spec(metaclass=Slotted):
     The few methods of pydantic's BaseModel that tenantry uses are here, over the
     dataclass's own validator and serializer."""
 
-    if TYPE_CHECKING:  # set by pydantic on each class
+    if TYPE_CHECKING:  # set on each class by Slotted
         __pydantic_validator__: ClassVar[SchemaValidator]
         __pydantic_serializer__: ClassVar[SchemaSerializer]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Validated as `model_validate` validates (what a pydantic dataclass does)."""
+        type(self).__pydantic_validator__.validate_python(
+            ArgsKwargs(args, kwargs), self_instance=self
+        )
 
     @classmethod
     def model_validate(cls, data: Any) -> Self:
@@ -181,7 +279,9 @@ class Spec(metaclass=Slotted):
     def model_json_schema(
         cls, by_alias: bool = True, mode: Literal["validation", "serialization"] = "validation"
     ) -> dict[str, Any]:
-        return model_json_schema(cls, by_alias=by_alias, mode=mode)  # type: ignore[arg-type]
+        from reconciler.model.twin import json_schema
+
+        return json_schema(cls, by_alias, mode)
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
         dumped: dict[str, Any] = self.__pydantic_serializer__.to_python(self, **options)
@@ -243,29 +343,34 @@ class Document(Spec):
         return self.metadata.name
 
 
-def described(root: type[BaseModel] | type[Spec]) -> None:
+def described(root: "type[BaseModel] | type[Spec]") -> None:
     """Give every field of `root` and of its subclasses the docstring under it as its
     description, and rebuild their schemas, exactly as pydantic's `use_attribute_docstrings`
     would have at import (the generated JSON Schemas and CRDs are checked in, so any
     difference shows). Only `tenantry schemas` and `tenantry crds` need it; each model is
-    done once."""
+    done once. A Spec's descriptions go to its pydantic twin, which makes its JSON Schema."""
+    from pydantic import BaseModel
     from pydantic._internal._docs_extraction import extract_docstrings_from_cls
+    from pydantic.dataclasses import rebuild_dataclass
 
-    models = [m for m in _subclasses(root) if not m.__dict__.get("__described__")]
+    from reconciler.model.twin import twin
+
+    models = [m for m in subclasses(root) if m is not Spec and "__described__" not in m.__dict__]
     docs = {model: extract_docstrings_from_cls(model, use_inspect=True) for model in models}
+    made = {model: model if issubclass(model, BaseModel) else twin(model) for model in models}
     for model in models:
-        for name, info in model.__pydantic_fields__.items():
+        for name, info in made[model].__pydantic_fields__.items():
             owner = _declaring(model, name)
             text = docs.get(owner, {}).get(name) if owner is not None else None
             if info.description is None and text is not None:
                 info.description = text
-                _keep_description(model, name, text)
+                _keep_description(made[model], name, text)
     for _ in range(2):  # the second pass: every nested model's schema is final by then
         for model in models:
             if issubclass(model, BaseModel):
                 model.model_rebuild(force=True)
             else:
-                rebuild_dataclass(model, force=True)
+                rebuild_dataclass(cast(Any, made[model]), force=True)
     for model in models:
         model.__described__ = True
 
@@ -278,13 +383,14 @@ def _keep_description(model: type[Any], name: str, text: str) -> None:
         field.metadata = MappingProxyType({**field.metadata, "description": text})
 
 
-def _subclasses(root: type[Any]) -> list[type[Any]]:
+def subclasses(root: type[Any]) -> list[type[Any]]:
     """`root` and every subclass, parents before children. (Not the class a slotted
     dataclass was made from: it lingers among the subclasses until collected.)"""
     found, queue = [root], [root]
     while queue:
         for sub in queue.pop(0).__subclasses__():
-            if sub not in found and "__pydantic_fields__" in sub.__dict__:
+            made = "__slots__" in sub.__dict__ or "__pydantic_fields__" in sub.__dict__
+            if sub not in found and made:
                 found.append(sub)
                 queue.append(sub)
     return found
@@ -292,6 +398,10 @@ def _subclasses(root: type[Any]) -> list[type[Any]]:
 
 def _declaring(model: type[Any], name: str) -> type[Any] | None:
     """The class whose own annotations declare field `name` (where its docstring is)."""
+    import inspect
+
+    from pydantic import BaseModel
+
     for cls in model.__mro__:
         if name in inspect.get_annotations(cls):
             return cls if issubclass(cls, BaseModel | Spec) else None

@@ -1,14 +1,12 @@
 """The five kinds of desired-state document (DESIGN §1)."""
 
-# Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
-# would evaluate each string at every start-up.
+# Annotations are objects, not strings (no `from __future__ import annotations`): they
+# would be evaluated at every start-up.
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Annotated, Literal
-
-from pydantic import BeforeValidator, Field
 
 from reconciler.model.base import (
     E164,
@@ -30,6 +28,7 @@ from reconciler.model.base import (
     VlanId,
     as_written,
 )
+from reconciler.model.marks import BeforeValidator, Field
 
 # A name that many documents repeat (sites, occupiers, definitions, spaces, people's first
 # names): interned as it is validated, so that a repo holds one string per value, not one per
