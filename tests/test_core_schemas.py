@@ -8,7 +8,10 @@ since they were compiled is still validated as pydantic says (pydantic makes its
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +99,19 @@ def test_a_model_validates_and_refuses_as_a_pydantic_dataclass_would() -> None:
         {"category": "internet", "description": "Internet", "cost": 5, "rrp": 10}
     )
     assert spec.quantity == kinds.QuantityRule()  # a model as a default
+
+
+def test_a_model_behaves_as_a_frozen_dataclass() -> None:
+    router = kinds.Router(name="r1", platform="frr", host="127.0.0.1")
+    same = kinds.Router.model_validate({"name": "r1", "platform": "frr", "host": "127.0.0.1"})
+    assert router == same and len({router, same}) == 1
+    assert router != kinds.Telephony(name="r1", platform="frr", host="127.0.0.1")  # same fields
+    assert router != kinds.Router(name="r1", platform="frr", host="127.0.0.1", port=2222)
+    assert repr(router) == "Router(name='r1', platform='frr', host='127.0.0.1', port=None)"
+    assert [field.name for field in dataclasses.fields(router)] == [*kinds.Router._names]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        router.host = "127.0.0.2"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del router.port
+    assert pickle.loads(pickle.dumps(router)) == router
+    assert copy.deepcopy(router) == router and copy.copy(router) is not router

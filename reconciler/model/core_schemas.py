@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = 'd5ac838d4c04f6d1fbeac900cfbd2eb59f4b0d237af67d72b7088dea916fd7fb'
+SOURCES = '7742c403efcf30be8fefe3651218056aa4938b64ab0669aff58a10d342393244'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:
