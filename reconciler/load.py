@@ -20,8 +20,6 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from pydantic_core import ValidationError
-
 from reconciler import parse
 from reconciler.findings import Finding, Path, error
 from reconciler.inputs import InputError, check_depth, clean_text, quote, read_capped
@@ -29,6 +27,7 @@ from reconciler.locate import locate
 from reconciler.memory import gc_paused as gc_paused  # where the other modules import it
 from reconciler.memory import leave_to_exit
 from reconciler.model.base import API_VERSION, Document
+from reconciler.model.engine import ValidationError
 from reconciler.model.kinds import KINDS
 from reconciler.model.repo import Repo, Source
 from reconciler.parse import ALIAS_LIMITS as ALIAS_LIMITS  # where the tests import it

@@ -40,8 +40,11 @@ for case in CASES:
         said[case.name] = [done.exit_code, done.output.replace(folder, "REPO")]
 done = run(pathlib.Path("desired-state"))
 said["desired-state"] = [done.exit_code, done.output]
+import pydantic_core  # the package, after its engine was loaded alone
+from reconciler.model import engine
 print(json.dumps({"compiled": base._compiled() is not None, "said": said,
-                  "pydantic": "pydantic" in sys.modules}))
+                  "pydantic": "pydantic" in sys.modules,
+                  "one engine": pydantic_core.ValidationError is engine.ValidationError}))
 """
 
 
@@ -76,6 +79,7 @@ def test_an_edited_model_is_validated_as_the_compiled_one_would_be() -> None:
     compiled, edited = probe("compiled"), probe("edited")
     assert compiled["compiled"] and not compiled["pydantic"]
     assert not edited["compiled"] and edited["pydantic"]  # pydantic made the schemas
+    assert compiled["one engine"] and edited["one engine"]
     assert len(compiled["said"]) > 55
     assert edited["said"] == compiled["said"]
     codes = {code for code, _ in compiled["said"].values()}
@@ -115,3 +119,17 @@ def test_a_model_behaves_as_a_frozen_dataclass() -> None:
         del router.port
     assert pickle.loads(pickle.dumps(router)) == router
     assert copy.deepcopy(router) == router and copy.copy(router) is not router
+
+
+def test_the_engine_is_imported_as_usual_where_the_package_is_laid_out_otherwise() -> None:
+    probe = (
+        "import importlib.machinery, sys\n"
+        "importlib.machinery.EXTENSION_SUFFIXES[:] = ['.not-there']\n"
+        "from reconciler.model import kinds\n"
+        "router = kinds.Router(name='r1', platform='frr', host='h')\n"
+        "print(router.host, 'pydantic_core' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["h", "True"]

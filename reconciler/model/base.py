@@ -31,16 +31,15 @@ from typing import (
     dataclass_transform,
 )
 
-from pydantic_core import (
+from reconciler import API_VERSION as API_VERSION  # where the other modules import it
+from reconciler.model.engine import (
     ArgsKwargs,
     PydanticCustomError,
     PydanticSerializationUnexpectedValue,
     SchemaSerializer,
     SchemaValidator,
 )
-from pydantic_core import __version__ as pydantic_core_version
-
-from reconciler import API_VERSION as API_VERSION  # where the other modules import it
+from reconciler.model.engine import version as pydantic_core_version
 from reconciler.model.marks import (
     AfterValidator,
     BeforeValidator,
@@ -245,7 +244,7 @@ def _compiled_name(model: type[Any]) -> str:
 
 
 _KINDS = "reconciler.model.kinds"
-_MODEL_SOURCES = ("base.py", "kinds.py", "marks.py", "twin.py")
+_MODEL_SOURCES = ("base.py", "engine.py", "kinds.py", "marks.py", "twin.py")
 _checked: list[ModuleType | None] = []
 
 

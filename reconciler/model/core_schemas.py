@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '7742c403efcf30be8fefe3651218056aa4938b64ab0669aff58a10d342393244'
+SOURCES = 'cc9718c3419c0aefa538be02b28276f103dbf10e4e1ae9144da4a085e844b993'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:
