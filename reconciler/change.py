@@ -8,7 +8,6 @@ apply after merge (base = the last applied state). Pure: no I/O.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,7 +60,10 @@ class Change:
 
 
 def digest(doc: Document) -> str:
-    """A short hash of the document's spec: what makes it a different desired state."""
+    """A short hash of the document's spec: what makes it a different desired state.
+    (hashlib, which loads OpenSSL, is imported by the commands that digest, not by all.)"""
+    import hashlib
+
     return hashlib.sha256(doc.spec.model_dump_json(by_alias=True).encode()).hexdigest()[:16]  # type: ignore[attr-defined]
 
 

@@ -8,7 +8,6 @@ keeps a decommissioned occupier read-only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +62,8 @@ def own_documents(repo: Repo, occupier: str) -> list[Document]:
 
 def fingerprints(repo: Repo, occupier: str) -> dict[str, str]:
     """A hash per document of the occupier (its spec only), to notice any later edit."""
+    import hashlib  # loads OpenSSL: only when a decommission is recorded or checked
+
     out = {}
     for doc in own_documents(repo, occupier):
         spec = doc.model_dump(mode="json", by_alias=True, include={"spec"})

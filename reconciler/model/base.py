@@ -11,8 +11,8 @@ evaluated at every start-up.
 
 import copy
 import dataclasses
-import hashlib
 import sys
+import zlib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -260,15 +260,16 @@ def _compiled() -> ModuleType | None:
 
 def sources_digest() -> str:
     """What the core schemas are made from: the models' files and the pydantic-core release
-    (pydantic pins it; another release may make other schemas)."""
-    digest = hashlib.sha256(pydantic_core_version.encode())
+    (pydantic pins it; another release may make other schemas). A CRC, to tell an edit, not
+    an attack: hashlib would load OpenSSL at every start-up."""
+    check = zlib.crc32(pydantic_core_version.encode())
     folder = Path(__file__).parent
     for name in _MODEL_SOURCES:
         try:
-            digest.update((folder / name).read_bytes())
+            check = zlib.crc32((folder / name).read_bytes(), check)
         except OSError:
             return ""
-    return digest.hexdigest()
+    return f"{check:08x}"
 
 
 class Spec(metaclass=Slotted):

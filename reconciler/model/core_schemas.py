@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = 'cc9718c3419c0aefa538be02b28276f103dbf10e4e1ae9144da4a085e844b993'
+SOURCES = '138834fe'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:
