@@ -7,7 +7,6 @@ through a pipe. Only the CLI forks: never the threaded operator (a fork copies o
 from __future__ import annotations
 
 import os
-import pickle
 import select
 import signal
 import struct
@@ -37,6 +36,8 @@ def from_child(work: Callable[[], Iterable[T]]) -> Stream[T]:
     """Start `work` now in a forked child; iterate over its items as the child sends them,
     so this process can use each while the child makes the next. The iteration ends early,
     without an error, if the child fails: the caller does what is left itself."""
+    import pickle  # (here: a run that forks nothing does not import it)
+
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
@@ -96,6 +97,9 @@ class Stream(Generic[T], Iterator[T]):
     """The items a forked child sends, in order; ends when the child is done or failed."""
 
     def __init__(self, pid: int, fd: int) -> None:
+        import pickle
+
+        self._loads = pickle.loads
         self._pid, self._fd = pid, fd
         self._buffer = bytearray()  # what was read of the next items so far
         self._ended = False  # the child closed its end
@@ -134,7 +138,7 @@ class Stream(Generic[T], Iterator[T]):
         if data is None:
             self._close()
             raise StopIteration
-        item: T = pickle.loads(data)
+        item: T = self._loads(data)
         return item
 
     def _read(self, size: int) -> bytes | None:

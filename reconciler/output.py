@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -50,6 +47,8 @@ def _as_dict(f: Finding) -> dict[str, object]:
 
 
 def _json(findings: Sequence[Finding], checked: int) -> str:
+    import json  # (in each writer: the human format, the usual one, needs none)
+
     return json.dumps({"documents": checked, "findings": [_as_dict(f) for f in findings]}, indent=2)
 
 
@@ -148,6 +147,8 @@ def _sarif(findings: Sequence[Finding], checked: int) -> str:
             }
         ],
     }
+    import json
+
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
@@ -209,11 +210,16 @@ def _github(findings: Sequence[Finding], checked: int) -> str:
 def table(rows: Sequence[Mapping[str, object]], fmt: str) -> str:
     """Report rows as an aligned text table, JSON or CSV."""
     if fmt == "json":
+        import json
+
         return json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows], indent=2)
     if not rows:
         return "" if fmt == "csv" else "(nothing to report)"
     headers = list(rows[0])
     if fmt == "csv":
+        import csv
+        import io
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(headers)
