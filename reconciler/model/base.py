@@ -27,6 +27,7 @@ from typing import (
     ClassVar,
     Literal,
     Self,
+    TypeVar,
     cast,
     dataclass_transform,
 )
@@ -97,24 +98,26 @@ def _written_as_text(value: object) -> object:
     return value
 
 
+_Ip = TypeVar("_Ip", IPv4Address, IPv4Network)
+
+
 def ip_v4_address_validator(input_value: Any, /) -> IPv4Address:
     """pydantic's own (pydantic._internal._validators), which the core schemas name."""
-    if isinstance(input_value, IPv4Address):
-        return input_value
-    try:
-        return IPv4Address(input_value)
-    except ValueError:
-        raise PydanticCustomError("ip_v4_address", "Input is not a valid IPv4 address") from None
+    return _ip(IPv4Address, input_value, "ip_v4_address", "Input is not a valid IPv4 address")
 
 
 def ip_v4_network_validator(input_value: Any, /) -> IPv4Network:
     """pydantic's own (pydantic._internal._validators), which the core schemas name."""
-    if isinstance(input_value, IPv4Network):
-        return input_value
+    return _ip(IPv4Network, input_value, "ip_v4_network", "Input is not a valid IPv4 network")
+
+
+def _ip(kind: type[_Ip], value: Any, error: str, message: str) -> _Ip:
+    if isinstance(value, kind):
+        return value
     try:
-        return IPv4Network(input_value)
+        return kind(value)
     except ValueError:
-        raise PydanticCustomError("ip_v4_network", "Input is not a valid IPv4 network") from None
+        raise PydanticCustomError(error, message) from None
 
 
 def _ser_ip(kind: type[Any], ip: Any, info: "SerializationInfo") -> Any:
