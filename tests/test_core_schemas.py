@@ -133,3 +133,15 @@ def test_the_engine_is_imported_as_usual_where_the_package_is_laid_out_otherwise
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == ["h", "True"]
+
+
+def test_the_check_says_when_the_compiled_file_is_not_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "core_schemas.py"
+    old.write_text(twin.render().replace("'type': 'str'", "'type': 'int'", 1))
+    monkeypatch.setattr(twin, "COMPILED", old)
+    assert twin.main(["--check"]) == 1
+    assert "is not current: run `python -m reconciler.model`" in capsys.readouterr().err
+    assert twin.main([]) == 0 and twin.main(["--check"]) == 0  # written, then current
+    assert twin.main(["--chek"]) == 2

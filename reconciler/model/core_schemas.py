@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '502d37e1'
+SOURCES = '824e4023'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:

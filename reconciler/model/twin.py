@@ -5,7 +5,7 @@ What pydantic itself makes of them, their core schemas, JSON Schemas and descrip
 from a twin of each class: a pydantic dataclass with the same name, fields, defaults and
 docstring, the marks (`reconciler.model.marks`) turned into pydantic's, and nested models
 turned into their twins. A twin's core schema, its classes turned back into the models and
-pydantic's few private functions into our copies (`runtime_schema`), is the model's.
+pydantic's few private functions into our copies (`model_schema`), is the model's.
 
 `python -m reconciler.model` writes those schemas as Python (`core_schemas.py`), so that
 a command validates without importing pydantic; `--check` says whether the file is current.
@@ -14,7 +14,6 @@ a command validates without importing pydantic; `--check` says whether the file 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import inspect
 import re
 import sys
@@ -49,8 +48,8 @@ SPEC_CONFIG = pydantic.ConfigDict(
     # tokenizing the models' source.
 )
 
-# The files whose text decides the core schemas: the compiled ones are used only while these
-# are what they were generated from (`base.sources_digest`).
+# The compiled core schemas: used only while the models' files are what they were made from
+# (`base.sources_digest`).
 COMPILED = Path(__file__).with_name("core_schemas.py")
 
 _twins: dict[type[Any], type[Any]] = {}
@@ -270,15 +269,14 @@ def stale() -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--check"]:
-        if stale():
-            print(f"{COMPILED} is not current: run `python -m reconciler.model`")
-            return 1
-        return 0
-    COMPILED.write_text(render(), encoding="utf-8")
-    print(f"wrote {COMPILED} ({hashlib.sha256(COMPILED.read_bytes()).hexdigest()[:12]})")
+    """`python -m reconciler.model [--check]`."""
+    if argv not in ([], ["--check"]):
+        print("usage: python -m reconciler.model [--check]", file=sys.stderr)
+        return 2
+    if not argv:
+        COMPILED.write_text(render(), encoding="utf-8")
+        print(f"wrote {COMPILED}")
+    elif stale():
+        print(f"{COMPILED} is not current: run `python -m reconciler.model`", file=sys.stderr)
+        return 1
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
