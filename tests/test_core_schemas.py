@@ -31,6 +31,8 @@ if sys.argv[1] == "edited":  # core_schemas.py as compiled before an edit of the
     stale = types.ModuleType("reconciler.model.core_schemas")
     stale.SOURCES, stale.SCHEMAS = "the digest of the files before the edit", {}
     sys.modules[stale.__name__] = stale
+if sys.argv[1] == "missing":  # no core_schemas.py at all
+    sys.modules["reconciler.model.core_schemas"] = None
 from tests.test_corpus import CASES, materialize, run
 from reconciler.model import base
 said = {}
@@ -75,13 +77,15 @@ def probe(mode: str) -> dict[str, Any]:
     return found
 
 
-def test_an_edited_model_is_validated_as_the_compiled_one_would_be() -> None:
-    compiled, edited = probe("compiled"), probe("edited")
+def test_an_edited_model_or_a_missing_file_is_validated_as_the_compiled_one_would_be() -> None:
+    compiled, edited, missing = probe("compiled"), probe("edited"), probe("missing")
     assert compiled["compiled"] and not compiled["pydantic"]
-    assert not edited["compiled"] and edited["pydantic"]  # pydantic made the schemas
-    assert compiled["one engine"] and edited["one engine"]
+    for made_by_pydantic in (edited, missing):
+        assert not made_by_pydantic["compiled"] and made_by_pydantic["pydantic"]
+        assert made_by_pydantic["said"] == compiled["said"]
+        assert made_by_pydantic["one engine"]
+    assert compiled["one engine"]
     assert len(compiled["said"]) > 55
-    assert edited["said"] == compiled["said"]
     codes = {code for code, _ in compiled["said"].values()}
     assert codes == {0, 1}  # findings were reported, and a valid repo passed
 

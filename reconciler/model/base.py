@@ -252,12 +252,16 @@ _checked: list[ModuleType | None] = []
 
 
 def _compiled() -> ModuleType | None:
-    """The compiled core schemas if they are those of the models as they are now."""
+    """The compiled core schemas if they are those of the models as they are now (and not
+    if the file is missing: pydantic makes the schemas then)."""
     if not _checked:
-        from reconciler.model import core_schemas
-
-        current = sources_digest() == core_schemas.SOURCES
-        _checked.append(core_schemas if current else None)
+        try:
+            from reconciler.model import core_schemas
+        except ImportError:
+            _checked.append(None)
+        else:
+            current = sources_digest() == core_schemas.SOURCES
+            _checked.append(core_schemas if current else None)
     return _checked[0]
 
 

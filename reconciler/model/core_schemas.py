@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '824e4023'
+SOURCES = '93c97f73'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:
