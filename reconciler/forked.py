@@ -97,9 +97,6 @@ class Stream(Generic[T], Iterator[T]):
     """The items a forked child sends, in order; ends when the child is done or failed."""
 
     def __init__(self, pid: int, fd: int) -> None:
-        import pickle
-
-        self._loads = pickle.loads
         self._pid, self._fd = pid, fd
         self._buffer = bytearray()  # what was read of the next items so far
         self._ended = False  # the child closed its end
@@ -138,7 +135,9 @@ class Stream(Generic[T], Iterator[T]):
         if data is None:
             self._close()
             raise StopIteration
-        item: T = self._loads(data)
+        import pickle  # (imported by from_child already: a lookup)
+
+        item: T = pickle.loads(data)
         return item
 
     def _read(self, size: int) -> bytes | None:

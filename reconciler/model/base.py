@@ -234,7 +234,7 @@ def schema_of(model: type[Any]) -> dict[str, Any]:
     """The model's core schema: compiled (`core_schemas.py`) while the files it was compiled
     from are unchanged, else made by pydantic there and then (`twin.model_schema`)."""
     compiled = _compiled()
-    made = compiled.SCHEMAS.get(_compiled_name(model)) if compiled is not None else None
+    made = compiled.SCHEMAS.get(compiled_name(model)) if compiled is not None else None
     if made is not None:  # (base and kinds as far as they are defined)
         return cast(dict[str, Any], made(model, sys.modules[__name__], sys.modules.get(_KINDS)))
     from reconciler.model.twin import model_schema
@@ -242,8 +242,9 @@ def schema_of(model: type[Any]) -> dict[str, Any]:
     return model_schema(model)
 
 
-def _compiled_name(model: type[Any]) -> str:
-    return f"{model.__module__.rsplit('.', 1)[1]}.{model.__qualname__}"
+def compiled_name(thing: type[Any] | Callable[..., Any]) -> str:
+    """How core_schemas.py names a class or function of the models: `kinds.Site`."""
+    return f"{thing.__module__.rsplit('.', 1)[1]}.{thing.__qualname__}"
 
 
 _KINDS = "reconciler.model.kinds"

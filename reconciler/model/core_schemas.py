@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '93c97f73'
+SOURCES = '51f948e7'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:

@@ -150,8 +150,10 @@ def specs() -> list[type[Any]]:
     """Every Spec class of the package, in the order they are defined."""
     import reconciler.model.kinds  # noqa: F401 (defines them)
 
-    found = base.subclasses(base.Spec)[1:]
-    return [m for m in found if m.__module__ in ("reconciler.model.base", "reconciler.model.kinds")]
+    return [m for m in base.subclasses(base.Spec)[1:] if m.__module__ in _MODULES]
+
+
+_MODULES = ("reconciler.model.base", "reconciler.model.kinds")  # what core_schemas.py names
 
 
 def render() -> str:
@@ -159,7 +161,7 @@ def render() -> str:
     functions, table = [], []
     used: set[str] = set()
     for model in specs():
-        name = f"{model.__module__.rsplit('.', 1)[1]}.{model.__qualname__}"
+        name = base.compiled_name(model)
         function = "_" + name.replace(".", "_")
         table.append(f"    {name!r}: {function},")
         body = _Writer(model, used).source(model_schema(model), 8)
@@ -255,9 +257,8 @@ class _Writer:
         raise TypeError(f"cannot write {node!r} in a core schema")
 
     def _named(self, thing: type[Any] | types.FunctionType) -> str:
-        module = thing.__module__
-        if module in ("reconciler.model.base", "reconciler.model.kinds"):
-            return f"{module.rsplit('.', 1)[1]}.{thing.__qualname__}"
+        if thing.__module__ in _MODULES:
+            return base.compiled_name(thing)
         if thing in (IPv4Address, IPv4Network, Decimal):
             self.used.add(thing.__name__)
             return thing.__name__
