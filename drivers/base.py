@@ -144,6 +144,8 @@ class PortIntent:
 
 @dataclass(frozen=True)
 class SwitchIntent:
+    """What a switch should run: its managed ports and VLANs."""
+
     endpoint: Endpoint
     ports: tuple[PortIntent, ...]  # every managed port of this switch, parked ones included
     vlans: tuple[int, ...] = ()  # VLANs that must exist (occupier VLANs + parking)
@@ -172,6 +174,8 @@ class RouteIntent:
 
 @dataclass(frozen=True)
 class RouterIntent:
+    """What a router should run: routes and gateways, within the prefixes it manages."""
+
     endpoint: Endpoint
     routes: tuple[RouteIntent, ...]
     gateways: tuple[GatewayIntent, ...] = ()
@@ -197,6 +201,8 @@ class NumberIntent:
 
 @dataclass(frozen=True)
 class TelephonyIntent:
+    """What the telephony platform should hold: numbers, and handsets to log out."""
+
     endpoint: Endpoint
     numbers: tuple[NumberIntent, ...]
     logout: tuple[str, ...] = ()  # numbers whose digital handsets must be logged out remotely
@@ -216,6 +222,8 @@ class WifiGroupIntent:
 
 @dataclass(frozen=True)
 class WifiUserIntent:
+    """A Wi-Fi user: their group, and where their password is kept."""
+
     username: str
     group: str
     secret_ref: str  # key of the password in the credentials store, never the password itself
@@ -223,12 +231,16 @@ class WifiUserIntent:
 
 @dataclass(frozen=True)
 class WifiDeviceIntent:
+    """A device admitted to Wi-Fi by its MAC address."""
+
     mac: str  # "02-00-00-00-00-01" (RFC 3580 dashed, upper case)
     group: str
 
 
 @dataclass(frozen=True)
 class WifiIntent:
+    """What the RADIUS server should hold: groups, users and devices."""
+
     endpoint: Endpoint
     groups: tuple[WifiGroupIntent, ...]
     users: tuple[WifiUserIntent, ...]

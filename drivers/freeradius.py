@@ -121,6 +121,8 @@ class EnvSecretStore:
 
 @dataclass(frozen=True)
 class RowOp:
+    """One row to insert into or delete from a RADIUS table."""
+
     action: Literal["insert", "delete"]
     table: str
     row: Row
@@ -165,6 +167,8 @@ def apply_operations(running: Mapping[str, Counter[Row]], ops: Iterable[RowOp]) 
 
 @dataclass(frozen=True)
 class Intended:
+    """The RADIUS rows an intent means, and the groups and names it manages."""
+
     rows: Rows
     groups: frozenset[str]  # RADIUS group names
     names: frozenset[str]  # usernames and MACs
@@ -288,6 +292,8 @@ class Session:
 
 @dataclass(frozen=True)
 class Running:
+    """The RADIUS rows read back, fenced by what was intended."""
+
     rows: Rows
     want: Intended  # what the read was fenced by (managed groups and names)
     of: WifiIntent | None = None  # the intent `want` was made from

@@ -45,6 +45,8 @@ Progress = Callable[[str, str], None]  # ("[done/total] device", "ok" | "failed:
 
 @dataclass
 class ApplyResult:
+    """What an apply did: its plan, each device's transcript, what failed and why."""
+
     plan: Plan
     transcripts: dict[str, Transcript] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)

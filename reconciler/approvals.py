@@ -26,6 +26,8 @@ LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-\[\]]*$")
 
 @dataclass(frozen=True)
 class Approval:
+    """Who made a pull request and who approved it (P1's actor and approvers in CI)."""
+
     author: str  # '' : unknown (a direct push)
     approvers: tuple[str, ...]
 

@@ -42,6 +42,8 @@ class Infra(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """An infrastructure count X/Y: in use, and what the services allocate."""
+
     in_use: int
     allocated: int
 

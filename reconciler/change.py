@@ -44,6 +44,9 @@ class Touch:
 
 @dataclass(frozen=True)
 class Change:
+    """What a change touches (documents, by ref) and who may approve it per site: what P1
+    judges."""
+
     touches: Mapping[Ref, Touch]
     # Who may approve for each touched site: the admins the base knew (adding yourself to a
     # site's admins in the same change does not count); for a new site, its own admins.

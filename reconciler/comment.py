@@ -17,6 +17,8 @@ MARKER = "<!-- tenantry-plan -->"
 
 @dataclass(frozen=True)
 class Action:
+    """The one GitHub call that posts the plan comment: create it, or update the one there."""
+
     method: str  # "POST" (create) or "PATCH" (update)
     path: str  # GitHub REST path
 

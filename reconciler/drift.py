@@ -46,6 +46,8 @@ class DeviceDrift:
 
 @dataclass
 class DriftReport:
+    """Each device's differences from the last apply's intent, and what was never applied."""
+
     devices: list[DeviceDrift] = field(default_factory=list)
     unapplied: list[str] = field(default_factory=list)  # in the desired state, never applied
 

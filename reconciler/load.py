@@ -38,6 +38,9 @@ from reconciler.parse import discover as discover
 
 @dataclass
 class Loaded:
+    """The documents read below a root, the files they came from, and what was wrong with
+    them."""
+
     repo: Repo
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)

@@ -16,6 +16,9 @@ from reconciler.model.repo import Repo
 
 @dataclass(frozen=True)
 class Offer:
+    """A definition an occupier may (or may not) add at a site: seed 000's Available
+    services."""
+
     definition: str
     category: str
     description: str

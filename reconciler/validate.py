@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Validation:
+    """A validation's findings, and the documents they were found in."""
+
     loaded: Loaded
     findings: list[Finding]
 

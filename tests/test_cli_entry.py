@@ -4,9 +4,12 @@ parsing in a forked child from the first moment, with the same findings as witho
 
 from __future__ import annotations
 
+import inspect
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import entry, main
+from reconciler.cli import check, entry, main
 from reconciler.cli.validate import pre_commit_command, validate
 from reconciler.parse import FORK_FROM_FILES
 
@@ -62,68 +65,87 @@ def test_validate_imports_neither_pydantic_nor_package_metadata() -> None:
 
 
 @pytest.mark.parametrize(
-    ("command", "read_ahead"),
+    ("command", "table", "function"),
     [
-        (validate, entry.VALIDATE_VALUE_OPTIONS),
-        (pre_commit_command, entry.PRE_COMMIT_VALUE_OPTIONS),
+        (validate, entry.VALIDATE_OPTIONS, check.validate),
+        (pre_commit_command, entry.PRE_COMMIT_OPTIONS, check.pre_commit),
     ],
     ids=["validate", "pre-commit"],
 )
-def test_the_options_read_ahead_are_the_commands_options_that_take_a_value(
-    command: click.Command, read_ahead: frozenset[str]
+def test_the_entry_point_reads_the_options_as_the_command_does(
+    command: click.Command,
+    table: dict[str, str],
+    function: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    takes_value = {
-        name
-        for param in command.params
-        if isinstance(param, click.Option) and not param.is_flag
-        for name in param.opts
-    }
-    assert takes_value == read_ahead
+    """Each option that takes a value is read ahead and by the quick path as click reads it:
+    the parameter it becomes, the variable it falls back on, whether it repeats, and what
+    the command passes when it is not given (the function's default)."""
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    assert not [p for p in options if p.is_flag]  # a flag would leave every run to click
+    assert {opt: p.name for p in options for opt in p.opts} == table
+    for param in options:
+        (opt,) = param.opts
+        assert param.envvar == entry.ENVIRONMENT.get(opt), opt
+        assert param.multiple == (opt in entry.REPEATED), opt
+        if param.envvar:
+            monkeypatch.delenv(str(param.envvar), raising=False)
+    defaults = inspect.signature(function).parameters
+    (argument,) = [p for p in command.params if isinstance(p, click.Argument)]
+    passed = command.make_context(str(command.name), []).params
+    del passed[str(argument.name)]
+    assert passed == {name: defaults[name].default for name in passed}
 
 
 @pytest.mark.parametrize(
     ("argv", "read"),
     [
         (["validate"], (".", {})),
-        (["validate", "repo", "--today", TODAY], ("repo", {"--today": TODAY})),
+        (["validate", "repo", "--today", TODAY], ("repo", {"--today": [TODAY]})),
         (
             ["validate", "--format=json", "--state", "s.db", "repo"],
-            ("repo", {"--format": "json", "--state": "s.db"}),
+            ("repo", {"--format": ["json"], "--state": ["s.db"]}),
         ),
         (
-            ["validate", "--write", "sarif=x.sarif", "repo", "--actor", "ann"],
-            ("repo", {"--write": "sarif=x.sarif", "--actor": "ann"}),
+            ["validate", "--write", "sarif=x.sarif", "repo", "--actor", "ann", "--write=j=y"],
+            ("repo", {"--write": ["sarif=x.sarif", "j=y"], "--actor": ["ann"]}),
         ),
-        (["validate", "repo", "--changed-since", "HEAD"], ("repo", {"--changed-since": "HEAD"})),
+        (["validate", "repo", "--changed-since", "HEAD"], ("repo", {"--changed-since": ["HEAD"]})),
         (["validate", "repo", "--help"], None),
         (["validate", "-h"], None),
         (["validate", "repo", "other"], None),  # click refuses it
         (["validate", "repo", "--today"], None),
+        (["validate", "--", "repo"], None),
         (["plan", "repo"], None),
         (["--version"], None),
         ([], None),
     ],
 )
 def test_the_path_and_options_validate_will_read(
-    argv: list[str], read: tuple[str, dict[str, str]] | None
+    argv: list[str], read: tuple[str, dict[str, list[str]]] | None
 ) -> None:
     assert entry.validate_args(argv) == read
 
 
 @pytest.mark.parametrize(
-    ("argv", "root"),
+    ("argv", "read"),
     [
-        (["pre-commit"], "."),
-        (["pre-commit", "a.yaml", "b/c.yaml"], "."),
-        (["pre-commit", "a.yaml", "--path", "desired", "--today", TODAY], "desired"),
-        (["pre-commit", "--path=desired", "a.yaml"], "desired"),
+        (["pre-commit"], ([], {})),
+        (["pre-commit", "a.yaml", "b/c.yaml"], (["a.yaml", "b/c.yaml"], {})),
+        (
+            ["pre-commit", "a.yaml", "--path", "desired", "--today", TODAY],
+            (["a.yaml"], {"--path": ["desired"], "--today": [TODAY]}),
+        ),
+        (["pre-commit", "--path=desired", "a.yaml"], (["a.yaml"], {"--path": ["desired"]})),
         (["pre-commit", "--path"], None),
         (["pre-commit", "--help"], None),
         (["validate", "repo"], None),
     ],
 )
-def test_the_folder_pre_commit_will_check(argv: list[str], root: str | None) -> None:
-    assert entry.pre_commit_root(argv) == root
+def test_the_files_and_folder_pre_commit_will_check(
+    argv: list[str], read: tuple[list[str], dict[str, list[str]]] | None
+) -> None:
+    assert entry.pre_commit_args(argv) == read
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +210,82 @@ def test_a_loaded_repo_is_left_to_the_exit_only_under_the_console_entry_point(
     assert CliRunner().invoke(main, ["operator", "--standalone"]).exit_code == 0
     freed = weakref.ref(load(desired))
     assert freed() is None
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example repo, committed, with one service's price then cut under its cost."""
+    where = tmp_path_factory.mktemp("quick") / "repo"
+    shutil.copytree(ROOT / "desired-state", where)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *args], cwd=where, check=True, capture_output=True)
+    services = where / "occupiers" / "acme" / "services.yaml"
+    services.write_text(services.read_text().replace('price: "90.00"', 'price: "10.00"', 1))
+    (where.parent / "broken.db").write_text("not a ledger\n")
+    return where
+
+
+CLICK = [sys.executable, "-c", "from reconciler.cli.group import main; main(prog_name='tenantry')"]
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["validate", "{repo}", "--today", TODAY], {}),
+        (["validate", "{repo}", "--format", "json", "--today", TODAY], {}),
+        (
+            ["validate", "{repo}", "--format=sarif", "--write", "junit={out}/a.xml",
+             "--write", "github={out}/b.txt", "--today", TODAY],
+            {},
+        ),
+        (["validate", "{repo}", "--changed-since", "HEAD", "--today", TODAY], {}),
+        (["validate", "{repo}", "--changed-since", "HEAD"], {"TENANTRY_ACTOR": "bob"}),
+        (["validate", "{repo}", "--actor", "bob", "--base", "HEAD", "--today", TODAY], {}),
+        (["validate", "{repo}", "--today", TODAY], {"TENANTRY_ACTOR": ""}),  # empty: not set
+        (["validate", "{repo}", "--horizon", "2027-06-01", "--today", TODAY], {}),
+        (["validate", "{repo}"], {"TENANTRY_LEDGER": "{repo}/../broken.db"}),  # one line
+        (["validate", "{repo}", "--changed-since", "no-such-ref"], {}),
+        (["validate", "{repo}", "--actor", "bob", "--base", "no-such-ref"], {}),
+        (["validate", "{repo}", "--today", "2026-13-01"], {}),
+        (["validate", "{repo}", "--format", "yaml"], {}),
+        (["validate", "{repo}/no-such-folder"], {}),
+        (["validate", "{repo}", "--write", "sarif"], {}),
+        (["pre-commit", "occupiers/acme/services.yaml", "--path", "{repo}", "--today", TODAY], {}),
+        (["pre-commit", "--path", "{repo}/no-such-folder"], {}),
+    ],
+)  # fmt: skip
+def test_without_click_as_with_it(
+    changed: Path, tmp_path: Path, args: list[str], env: dict[str, str]
+) -> None:
+    """The console script runs `validate` and `pre-commit` without click when click would
+    accept the command line as it is, and hands the rest to click: either way, the same exit
+    code, output, messages and written files as click's own run of the command."""
+    ran = []
+    for how, command in (("quick", [str(SCRIPT)]), ("click", CLICK)):
+        out = tmp_path / how
+        out.mkdir()
+        values = [arg.format(repo=changed, out=out) for arg in args]
+        environ = {**os.environ, **{k: v.format(repo=changed) for k, v in env.items()}}
+        done = subprocess.run(
+            [*command, *values], capture_output=True, text=True, timeout=120, cwd=changed,
+            env=environ,
+        )  # fmt: skip
+        written = {f.name: f.read_text() for f in sorted(out.iterdir())}
+        ran.append((done.returncode, done.stdout, done.stderr, written))
+    assert ran[0] == ran[1]
+    assert "Traceback" not in ran[0][2]
+
+
+def test_validate_runs_without_click_or_inspect(changed: Path) -> None:
+    """`validate --changed-since` on a one-file change: click and `inspect` (which
+    `dataclasses` imports for a class without a docstring) would be a fifth of the run."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SCRIPT), "validate", ".", "--changed-since",
+         "HEAD", "--today", TODAY],
+        capture_output=True, text=True, timeout=120, cwd=changed,
+    )  # fmt: skip
+    assert done.returncode == 0 and "warning[S3]" in done.stdout, done.stdout + done.stderr
+    modules = imported(done.stderr)
+    assert "reconciler.incremental" in modules and "dataclasses" in modules
+    assert not {"click", "inspect", "ast", "dis"} & modules

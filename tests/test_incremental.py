@@ -509,7 +509,10 @@ def test_pre_commit_takes_over_what_was_started_ahead(repo: Path) -> None:
     args += ["--today", str(TODAY)]
     try:
         by_itself = CliRunner().invoke(main, args)
-        assert entry.pre_commit_root(args) == str(repo)
+        assert entry.pre_commit_args(args) == (
+            ["occupiers/acme/services.yaml"],
+            {"--path": [str(repo)], "--today": [str(TODAY)]},
+        )
         entry.commit_ahead(str(repo))
         assert len(gitbase._ahead) == len(gitbase.what_a_commit_changes()) + 3
         ahead = CliRunner().invoke(main, args)

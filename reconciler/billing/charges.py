@@ -38,6 +38,8 @@ CHARGE, CORRECTION, REVERSAL, TOTAL = "charge", "correction", "reversal", "total
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field
 class ChargeRow:
+    """One line of a month's charges: a service's share of the month, prorated by day."""
+
     occupier: str
     site: str
     contract: str
@@ -117,6 +119,8 @@ class Closed:
 
 @dataclass(slots=True)
 class _Piece:
+    """A stretch of days a charge line ran on the same terms."""
+
     line: str
     start: date
     end: date

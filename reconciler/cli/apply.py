@@ -15,21 +15,23 @@ from reconciler.change import state as state_of
 from reconciler.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    day_of,
+    names,
+    read_ledger,
+    rules_context,
+    validated,
+    validated_and,
+)
+from reconciler.cli.options import (
     actor_option,
     approvers_option,
-    day_of,
     drivers_option,
     ledger_option,
     mass_release_option,
-    names,
     out_option,
     parallel_option,
     path_argument,
-    read_ledger,
-    rules_context,
     today_option,
-    validated,
-    validated_and,
 )
 from reconciler.cli.plan import run_plan
 from reconciler.load import Positions, load
@@ -120,8 +122,16 @@ def apply_command(
                 def record_desired(tx: LedgerTransaction) -> None:
                     baseline.record(tx, head.repo, path, desired() if desired else None)
 
-                result = app.apply(head.repo, day, parallel, progress, guard=guard,
-                                   ahead=ahead, fork=True, also=record_desired)
+                result = app.apply(
+                    head.repo,
+                    day,
+                    parallel,
+                    progress,
+                    guard=guard,
+                    ahead=ahead,
+                    fork=True,
+                    also=record_desired,
+                )
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED

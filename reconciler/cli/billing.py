@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler import output
-from reconciler.cli.common import EXIT_FAILED, EXIT_OK, day_of, ledger_option, today_option
+from reconciler.cli.common import EXIT_FAILED, EXIT_OK, day_of
+from reconciler.cli.options import ledger_option, today_option
 
 if TYPE_CHECKING:
     from reconciler.billing.charges import Closed

@@ -1,20 +1,22 @@
-"""What the command modules share: exit codes, the options several commands take, and the
-steps several commands begin with (the date, the rules' context, validation first).
+"""What the command modules share: exit codes and the steps several commands begin with
+(the date, the rules' context, validation first). The options several commands take are in
+`options`.
 
-Only click is imported here at the top: everything else is imported by the helper that
-needs it, so a command loads no more than it uses.
+Nothing is imported here at the top that `tenantry validate` does not need, click included:
+`validate` runs without it when the command line is one click would accept as it is
+(`entry.run`), and click is imported only to say what is wrong. Everything else is imported
+by the helper that needs it, so a command loads no more than it uses.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-
-import click
 
 if TYPE_CHECKING:
     from reconciler.change import Change, State
@@ -29,6 +31,13 @@ EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
 T = TypeVar("T")
 
 
+def echo(text: str, err: bool = False) -> None:
+    """A line on stdout (stderr), written at once: what click.echo does with text."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n")
+    stream.flush()
+
+
 def day_of(value: str | None) -> date:
     """--today (or --at): a YYYY-MM-DD day, today when not given."""
     if value is None:
@@ -36,82 +45,14 @@ def day_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
+        import click
+
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def names(text: str | None) -> frozenset[str]:
     """--approved-by NAME,NAME (or space-separated, as CI variables come)."""
     return frozenset(n.strip() for n in (text or "").replace(" ", ",").split(",") if n.strip())
-
-
-path_argument = click.argument("path", default=".", type=click.Path(exists=True))
-today_option = click.option(
-    "--today", "today", metavar="YYYY-MM-DD", help="Evaluate dates as of this day (default: today)."
-)
-actor_option = click.option(
-    "--actor",
-    envvar="TENANTRY_ACTOR",
-    help="Who makes the change (P1, D2); in CI the pull-request author. Without it P1 and "
-    "D2's admin check are not run (the output says so).",
-)
-approvers_option = click.option(
-    "--approved-by",
-    "approved_by",
-    envvar="TENANTRY_APPROVERS",
-    metavar="NAME,NAME",
-    help="Who approved the change: an approver who is admin of a touched site stands in for "
-    "the actor there (P1, D2); in CI the pull request's approving reviewers.",
-)
-mass_release_option = click.option(
-    "--allow-mass-release",
-    is_flag=True,
-    help="Let the plan release more than 10% of a site's holdings (G1).",
-)
-ledger_option = click.option(
-    "--state",
-    "state",
-    envvar="TENANTRY_LEDGER",
-    default=".tenantry/state.db",
-    show_default=True,
-    help="The ledger: a SQLite file, or a postgresql:// URL.",
-)
-drivers_option = click.option(
-    "--drivers",
-    type=click.Choice(["render", "devices"]),
-    default="render",
-    envvar="TENANTRY_DRIVERS",
-    show_default=True,
-    help="render: each device's configuration is a file in --out (written, and read back); "
-    "devices: each device's platform driver (SSH, RPC, SQL).",
-)
-out_option = click.option(
-    "--out",
-    default="rendered",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the render driver writes its files.",
-)
-parallel_option = click.option(  # apply and drift
-    "--parallel",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Devices worked on at the same time (drift reads them; apply reads and configures them).",
-)
-report_format_option = click.option(  # plan and drift: for people, tools and PR comments
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
-)
-table_format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
 
 
 def read_ledger(state: str | None) -> SqlLedger | None:
@@ -148,6 +89,8 @@ def checked_ref(path: str, ref: str, option: str = "--base") -> str:
     try:
         gitbase.fork_point(gitbase.folder_of(path), ref)
     except gitbase.GitError as exc:
+        import click
+
         raise click.UsageError(f"{option} {ref}: {exc}") from None
     return ref
 
@@ -156,7 +99,7 @@ def note(repo: Repo, context: Context) -> None:
     """One line on stderr: what P1 judged, or that it did not run."""
     from reconciler.validate import measured_change
 
-    click.echo(summary(measured_change(repo), context.actor, context.approvers), err=True)
+    echo(summary(measured_change(repo), context.actor, context.approvers), err=True)
 
 
 def summary(change: Change | None, actor: str | None, approvers: frozenset[str]) -> str:
@@ -214,7 +157,7 @@ def _accepted(result: Validation, context: Context, usable: bool = True) -> Vali
     if context.actor is not None or context.base is not None:
         note(result.repo, context)
     if not result.ok or not usable:
-        click.echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
+        echo(output.render(result.findings, "human", checked=len(result.repo.sources)))
         raise SystemExit(EXIT_FAILED)
     return result
 
@@ -237,8 +180,8 @@ def write_or_check(directory: Path, files: dict[str, str], check: bool, command:
     if check:
         stale = generated.stale(directory, files)
         for name in stale:
-            click.echo(f"{directory / name}: out of date; run `{command}`")
+            echo(f"{directory / name}: out of date; run `{command}`")
         return EXIT_FAILED if stale else EXIT_OK
     for path in generated.write(directory, files):
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")
     return EXIT_OK

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler import output
-from reconciler.cli.common import (
-    EXIT_FAILED,
+from reconciler.cli.common import EXIT_FAILED
+from reconciler.cli.options import (
     drivers_option,
     ledger_option,
     out_option,
@@ -22,6 +22,7 @@ from reconciler.cli.common import (
 if TYPE_CHECKING:
     from reconciler.app import App
     from reconciler.drift import DriftReport
+
 
 @click.command("drift")
 @path_argument

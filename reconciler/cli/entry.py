@@ -9,35 +9,45 @@ has git's commands running meanwhile instead (`git_ahead`).
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import sys
 import types
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from reconciler.parse import Parsing
 
-# The options of `tenantry validate` that take a value (tests/test_cli_entry.py holds this
-# to the command's own); any other option (--help) means nothing is started ahead.
-VALIDATE_VALUE_OPTIONS = frozenset(
-    {
-        "--changed-since",
-        "--format",
-        "--today",
-        "--actor",
-        "--state",
-        "--base",
-        "--approved-by",
-        "--write",
-        "--horizon",
-    }
-)
+# The options of `tenantry validate` that take a value, by the parameter click passes each as
+# (tests/test_cli_entry.py holds these tables to the commands' own). Any other option (--help)
+# leaves the command line to click.
+VALIDATE_OPTIONS = {
+    "--changed-since": "changed_since",
+    "--format": "fmt",
+    "--today": "today",
+    "--actor": "actor",
+    "--state": "state",
+    "--base": "base_ref",
+    "--approved-by": "approved_by",
+    "--write": "writes",
+    "--horizon": "horizon",
+}
+REPEATED = frozenset({"--write"})  # given any number of times; the others' last one counts
 
 # The same for `tenantry pre-commit`.
-PRE_COMMIT_VALUE_OPTIONS = frozenset({"--path", "--today"})
+PRE_COMMIT_OPTIONS = {"--path": "root", "--today": "today"}
+
+# The variables an option not given falls back on (not when empty, as click reads them).
+ENVIRONMENT = {
+    "--actor": "TENANTRY_ACTOR",
+    "--state": "TENANTRY_LEDGER",
+    "--approved-by": "TENANTRY_APPROVERS",
+}
 
 _ahead: tuple[str, Parsing] | None = None
 
@@ -55,6 +65,40 @@ def run() -> None:
     from reconciler.memory import exit_without_teardown
 
     exit_without_teardown()  # a loaded repo is not freed object by object before the exit
+    try:
+        code = run_quickly(argv)
+        if code is None:
+            code = _by_click()
+    finally:
+        parsed_ahead(None)  # a parse the command did not take (a usage error) is stopped
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass  # a closed pipe (`| head`): the exit code stands, as under click
+    os._exit(code)
+
+
+def _by_click() -> int:
+    """The command, run by click: its exit code."""
+    from reconciler.cli.group import main
+
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def run_quickly(argv: list[str]) -> int | None:
+    """`tenantry validate` and `tenantry pre-commit` without click, their bulk work started
+    first; the exit code, or None where click runs the command: another command, an option
+    this does not know (--help), a value click would refuse, or an error found on the way
+    (click says it, in its words)."""
+    if any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
+        return None  # click's shell completion
+    if argv[:1] in (["validate"], ["pre-commit"]):
+        inspect_on_first_use()
     validating = validate_args(argv)
     if validating is not None:
         # A short run whose bulk work pauses the collector anyway (`gc_paused`); what it
@@ -62,56 +106,112 @@ def run() -> None:
         gc.disable()
         path, options = validating
         if "--changed-since" in options:
-            actor = options.get("--actor", os.environ.get("TENANTRY_ACTOR"))
+            actor = _given(options, "--actor")
             judging = actor is not None and "--base" not in options  # P1, since REF
-            git_ahead(path, options["--changed-since"], judging)
+            git_ahead(path, options["--changed-since"][-1], judging)
         else:
             parse_ahead(path)
-    elif (root := pre_commit_root(argv)) is not None:
+        if not os.access(path, os.R_OK):
+            return None  # click says it does not exist, or cannot be read
+        return _unless_refused("validate", path, _parameters(options, VALIDATE_OPTIONS))
+    committing = pre_commit_args(argv)
+    if committing is not None:
         gc.disable()
+        files, options = committing
+        root = options["--path"][-1] if "--path" in options else "."
+        if not (os.path.isdir(root) and os.access(root, os.R_OK)):
+            return None
         commit_ahead(root)
-    from reconciler.cli.group import main
+        parameters = _parameters(options, PRE_COMMIT_OPTIONS)
+        return _unless_refused("pre_commit", tuple(files), parameters)
+    return None
+
+
+def _given(options: dict[str, list[str]], name: str) -> str | None:
+    """The value of an option as click reads it: the last one given, else its environment
+    variable unless that is empty."""
+    if name in options:
+        return options[name][-1]
+    return os.environ.get(ENVIRONMENT.get(name, "")) or None
+
+
+def _parameters(options: dict[str, list[str]], table: dict[str, str]) -> dict[str, Any]:
+    """The command's parameters click would pass for these options (the others: the command
+    function's defaults)."""
+    parameters: dict[str, Any] = {}
+    for name, parameter in table.items():
+        if name in REPEATED:
+            if name in options:
+                parameters[parameter] = tuple(options[name])
+        elif (value := _given(options, name)) is not None:
+            parameters[parameter] = value
+    return parameters
+
+
+def _unless_refused(function: str, argument: object, parameters: dict[str, Any]) -> int | None:
+    """`check.<function>(argument, **parameters)`: its exit code, or None for an error click
+    reports (its own errors, a fault of the ledger), as it does when the command ends so
+    under click (`group.Tenantry.main`)."""
+    without_pydantic_plugins()
+    from reconciler.cli import check
+    from reconciler.output import FORMATS
 
     try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        parsed_ahead(None)  # a parse the command did not take (a usage error) is stopped
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        if parameters.get("fmt", "human") not in FORMATS:
+            return None  # click says which formats there are
+        code: int = getattr(check, function)(argument, **parameters)
+        return code
+    except (EOFError, KeyboardInterrupt):
+        sys.stderr.write("\n")  # closes the terminal's ^C echo, as click does
+        return 1
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        return 1  # the reader went away (`| head`), as click ends then
+    except Exception as exc:
+        if _said_by_click(exc):
+            return None
+        raise
 
 
-def validate_args(argv: list[str]) -> tuple[str, dict[str, str]] | None:
-    """The PATH of `tenantry validate [PATH] [OPTIONS]` and its options that take a value, as
-    click will read them; None when the command is another one or takes options this does
-    not know."""
-    found = _command_args(argv, "validate", VALIDATE_VALUE_OPTIONS)
+def _said_by_click(exc: Exception) -> bool:
+    """A usage error (click's own, raised by `check` once it knows) or a fault of the ledger:
+    what `group.Tenantry.main` says in one line. A module not imported yet cannot have
+    raised it."""
+    click = sys.modules.get("click")
+    if click is not None and isinstance(exc, click.ClickException):
+        return True
+    ledger = sys.modules.get("reconciler.ledger.sql")
+    return ledger is not None and isinstance(exc, ledger.LedgerError)
+
+
+def validate_args(argv: list[str]) -> tuple[str, dict[str, list[str]]] | None:
+    """The PATH of `tenantry validate [PATH] [OPTIONS]` and its options that take a value (each
+    with the values given), as click will read them; None when the command is another one or
+    takes options this does not know."""
+    found = _command_args(argv, "validate", VALIDATE_OPTIONS)
     if found is None or len(found[0]) > 1:
         return None  # click refuses a second path
     paths, options = found
     return (paths[0] if paths else "."), options
 
 
-def pre_commit_root(argv: list[str]) -> str | None:
-    """The folder `tenantry pre-commit [FILES] [--path ROOT] [--today DAY]` checks, or None
-    when the command is another one or takes options this does not know."""
-    found = _command_args(argv, "pre-commit", PRE_COMMIT_VALUE_OPTIONS)
-    return found[1].get("--path", ".") if found is not None else None
+def pre_commit_args(argv: list[str]) -> tuple[list[str], dict[str, list[str]]] | None:
+    """The FILES and the options of `tenantry pre-commit [FILES] [--path ROOT] [--today DAY]`,
+    or None when the command is another one or takes options this does not know."""
+    return _command_args(argv, "pre-commit", PRE_COMMIT_OPTIONS)
 
 
 def _command_args(
-    argv: list[str], command: str, value_options: frozenset[str]
-) -> tuple[list[str], dict[str, str]] | None:
+    argv: list[str], command: str, value_options: Collection[str]
+) -> tuple[list[str], dict[str, list[str]]] | None:
     """The arguments and the options (all of them among `value_options`) of `tenantry
     COMMAND`, as click will read them; None for another command, another option, or an
     option without its value."""
     if not argv or argv[0] != command:
         return None
     arguments: list[str] = []
-    options: dict[str, str] = {}
+    options: dict[str, list[str]] = {}
     rest = iter(argv[1:])
     for arg in rest:
         if not arg.startswith("-"):
@@ -125,7 +225,7 @@ def _command_args(
             if given is None:
                 return None
             value = given
-        options[name] = value
+        options.setdefault(name, []).append(value)
     return arguments, options
 
 
@@ -177,6 +277,29 @@ def parsed_ahead(path: str | None) -> Parsing | None:
         return found[1]
     found[1].stream.close()
     return None
+
+
+def inspect_on_first_use() -> None:
+    """`dataclasses` imports `inspect` for one thing, the signature of a class that has no
+    docstring, and `inspect` imports `ast`, `dis` and `tokenize`: a tenth of a `validate
+    --changed-since` run on a one-file change. Until a module uses it, `inspect` is a stand-in
+    that imports it then (click and pydantic do, when they are imported)."""
+    if "inspect" not in sys.modules:
+        sys.modules["inspect"] = _OnFirstUse("inspect")
+
+
+class _OnFirstUse(types.ModuleType):
+    """A module imported when one of its names is first looked up, not when it is imported.
+    From then on it holds the module's names, and `sys.modules` the module itself."""
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        module = importlib.import_module(self.__name__)
+        vars(self).update(vars(module))
+        return getattr(module, name)
 
 
 def without_pydantic_plugins() -> None:

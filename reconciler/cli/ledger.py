@@ -7,7 +7,8 @@ from datetime import date
 
 import click
 
-from reconciler.cli.common import EXIT_FAILED, EXIT_OK, ledger_option, loaded_repo
+from reconciler.cli.common import EXIT_FAILED, EXIT_OK, loaded_repo
+from reconciler.cli.options import ledger_option
 
 
 @click.group("ledger")

@@ -13,22 +13,24 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
     EXIT_OK,
-    actor_option,
-    approvers_option,
     checked_ref,
     day_of,
+    names,
+    note,
+    rules_context,
+)
+from reconciler.cli.drift import drift_report
+from reconciler.cli.options import (
+    actor_option,
+    approvers_option,
     drivers_option,
     ledger_option,
     mass_release_option,
-    names,
-    note,
     out_option,
     path_argument,
     report_format_option,
-    rules_context,
     today_option,
 )
-from reconciler.cli.drift import drift_report
 
 if TYPE_CHECKING:
     from reconciler.app import Planned

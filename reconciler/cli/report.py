@@ -16,18 +16,20 @@ from reconciler.cli.billing import add_lifetime, charges_report
 from reconciler.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    actor_option,
-    approvers_option,
     checked_ref,
     day_of,
-    ledger_option,
     loaded_repo,
     names,
-    path_argument,
     rules_context,
+    validated,
+)
+from reconciler.cli.options import (
+    actor_option,
+    approvers_option,
+    ledger_option,
+    path_argument,
     table_format_option,
     today_option,
-    validated,
 )
 
 REPORTS = ("services", "pools", "charges")

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 @dataclass(frozen=True, slots=True)
 class Bar:
+    """One bar of a chart, in SVG units."""
+
     x: float
     y: float
     width: float
@@ -20,6 +22,8 @@ class Bar:
 
 @dataclass(frozen=True, slots=True)
 class BarChart:
+    """A bar chart laid out for SVG."""
+
     width: int
     height: int
     baseline: float

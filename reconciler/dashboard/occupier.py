@@ -31,6 +31,8 @@ HISTORY_MONTHS = 12
 
 @dataclass(frozen=True)
 class ContractLine:
+    """A contract on an occupier's page."""
+
     name: str
     start: date
     end: date | None
@@ -41,6 +43,8 @@ class ContractLine:
 
 @dataclass(frozen=True)
 class ServiceLine:
+    """A service on an occupier's page, as seed 000's Manage services shows it."""
+
     service: str
     description: str
     contract: str
@@ -57,6 +61,8 @@ class ServiceLine:
 
 @dataclass(frozen=True)
 class SiteSection:
+    """An occupier's contracts, services and infrastructure at one site."""
+
     site: str
     display_name: str
     href: str
@@ -71,6 +77,8 @@ class SiteSection:
 
 @dataclass(frozen=True)
 class NumberLine:
+    """A phone number of an occupier and who uses it."""
+
     site: str
     number: str
     state: str
@@ -82,12 +90,16 @@ class NumberLine:
 
 @dataclass(frozen=True)
 class Event:
+    """A line of an occupier's history."""
+
     day: str  # an ISO date, or a timestamp
     text: str
 
 
 @dataclass(frozen=True)
 class OccupierPage:
+    """Everything an occupier's page shows."""
+
     name: str
     display_name: str
     href: str

@@ -37,6 +37,8 @@ def page_file(stem: str, number: int) -> str:
 
 @dataclass(frozen=True)
 class PoolBar:
+    """A pool's utilization on a site page, with its trend."""
+
     pool: str
     used: int
     size: int
@@ -49,6 +51,8 @@ class PoolBar:
 
 @dataclass(frozen=True)
 class DeviceRow:
+    """A device on a site page: the last apply's result and drift."""
+
     name: str
     role: str  # switch, router, telephony, Wi-Fi
     platform: str
@@ -61,6 +65,8 @@ class DeviceRow:
 
 @dataclass(frozen=True)
 class OccupierRow:
+    """An occupier on a site page."""
+
     name: str
     display_name: str
     href: str
@@ -74,12 +80,16 @@ class OccupierRow:
 
 @dataclass(frozen=True)
 class CoolingNumber:
+    """A number in cooling-off, and until when."""
+
     number: str
     until: date | None
 
 
 @dataclass(frozen=True)
 class FailedService:
+    """A service whose provisioning failed, and why."""
+
     service: str
     occupier: str
     href: str
@@ -88,6 +98,8 @@ class FailedService:
 
 @dataclass(frozen=True)
 class SitePage:
+    """Everything a site page shows."""
+
     name: str
     display_name: str
     href: str
@@ -114,12 +126,16 @@ class SitePage:
 
 @dataclass(frozen=True)
 class PlanLine:
+    """A line of the plan page: added (+), removed (-) or changed (~)."""
+
     sign: str  # + - ~
     text: str
 
 
 @dataclass(frozen=True)
 class PlanPage:
+    """A pull request's plan, as the plan page shows it."""
+
     base: str
     summary: str
     changes: bool
@@ -131,6 +147,8 @@ class PlanPage:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """Every page of the dashboard, before rendering."""
+
     today: date
     recorded: bool  # a ledger was read
     sites: tuple[SitePage, ...]

@@ -146,6 +146,8 @@ def build_site(
 
 @dataclass(frozen=True)
 class Written:
+    """What the dashboard build wrote: how many pages, and the largest."""
+
     pages: int
     largest: Path
     largest_bytes: int

@@ -39,6 +39,9 @@ class DriftResult:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """What the ledger records, read once for the dashboard (or nothing, without a
+    ledger)."""
+
     recorded: bool = False  # False: no ledger yet (documents only)
     holdings: Holdings = field(default_factory=Holdings)
     services: Mapping[str, StatusRecord] = field(default_factory=dict)  # service → status

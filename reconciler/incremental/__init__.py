@@ -82,6 +82,8 @@ def _judged_since(
 
 @dataclass
 class Incremental:
+    """The findings of a `--changed-since` run, and what it loaded to find them."""
+
     findings: list[Finding]
     documents: int  # documents in the covered files
     covered: list[str]  # covered files, as findings name them
@@ -117,11 +119,16 @@ def validate_changed(
         raise ValueError(f"--changed-since {ref}: {exc}") from None
     if index is None:
         return full()  # the cache cannot be written (a read-only checkout)
-    where = scope(index, seen.changed, seen.old)
-    if any(f not in where.context for f in index.broken()):
-        return full()  # a file that does not load stops every rule of a full run
-    if any(not set(files) <= where.context for files in index.duplicates()):
-        return full()  # so does a document declared twice
+    with index.closing():
+        where = scope(index, seen.changed, seen.old)
+        # a file that does not load stops every rule of a full run, so does a document
+        # declared twice
+        stopped = any(f not in where.context for f in index.broken()) or any(
+            not set(files) <= where.context for files in index.duplicates()
+        )
+        documents = sum(len(index.docs(f)) for f in where.covered)
+    if stopped:
+        return full()
     files = sorted(where.context, key=discover_order)
     # a deleted file is covered too: P1 says there who may not delete its documents
     covered = frozenset(os.path.join(path, f) for f in where.covered | seen.changed)
@@ -136,5 +143,4 @@ def validate_changed(
         f for f in found if (f.file or (f.source.file if f.source else "")) in covered
     )
     kept.sort(key=sort_key)
-    documents = sum(len(index.docs(f)) for f in where.covered)
     return Incremental(kept, documents, sorted(covered), loaded, False)

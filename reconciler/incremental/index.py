@@ -10,9 +10,10 @@ stat-checked.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +55,10 @@ class Index:
         import sqlite3
 
         try:
-            if fresh and os.path.exists(location):
-                os.remove(location)
+            if fresh:  # the old file and its write-ahead log: a stale log is not replayed
+                for stale in (location, f"{location}-wal", f"{location}-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(stale)
             db = sqlite3.connect(location, isolation_level=None, timeout=30)
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(cls.SCHEMA)
@@ -68,6 +71,17 @@ class Index:
             return index
         except (sqlite3.Error, OSError):
             return None
+
+    @contextlib.contextmanager
+    def closing(self) -> Iterator[Index]:
+        """The index for a run, closed after it. Closing the last connection folds SQLite's
+        write-ahead log back into the file and removes it; left open (the CLI ends with
+        os._exit), the log stays, and the next process reads all of it on opening: after a
+        build, a whole index (20 MB, 12 ms at 10,000 occupiers) on every run."""
+        try:
+            yield self
+        finally:
+            self.db.close()
 
     def meta(self, name: str) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -213,6 +227,8 @@ def untracked(root: str, listing: list[str]) -> set[str]:
 
 @dataclass
 class Changes:
+    """What git says differs from REF, and what those files held there."""
+
     commit: str  # what REF names
     changed: set[str]  # discoverable files below root that differ from REF, untracked included
     old: dict[str, list[Doc]]  # the index documents of those files at REF (if they existed)
@@ -333,6 +349,8 @@ def current_index(root: str, ref: str, fork: bool = False) -> tuple[Index | None
     where HEAD's branch left it)."""
     index = Index.open(_location(root)) if os.path.exists(_location(root)) else None
     seen = changes(root, ref, index.commit if index else "", fork)
-    if index is not None and _refresh(root, index, seen):
-        return index, seen
+    if index is not None:
+        if _refresh(root, index, seen):
+            return index, seen
+        index.db.close()  # before its file is replaced
     return _build(root, seen), seen

@@ -152,6 +152,9 @@ def discover_order(rel: str) -> tuple[tuple[int, str], ...]:
 
 @dataclass
 class Scope:
+    """The files a change can affect (covered: findings reported there) and those their
+    rules need (context: loaded)."""
+
     covered: set[str]
     context: set[str]
 

@@ -93,6 +93,8 @@ class Holdings:
 
 @dataclass(frozen=True, slots=True)
 class StatusRecord:
+    """A recorded status (of a service or a device), why, and when it was set."""
+
     status: str
     reason: str = ""
     updated: str = ""

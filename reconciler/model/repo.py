@@ -40,6 +40,9 @@ _TABLES = {
 
 @dataclass
 class Repo:
+    """The desired state: every document by kind and name, where each came from, and the
+    indexes and facts the rules share."""
+
     sites: dict[str, Site] = field(default_factory=dict)
     definitions: dict[str, ServiceDefinition] = field(default_factory=dict)
     occupiers: dict[str, Occupier] = field(default_factory=dict)

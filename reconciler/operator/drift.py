@@ -42,6 +42,8 @@ class DriftCheck:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The operator's drift check of one object: drifted, not, or unknown, and why."""
+
     drifted: bool | None  # None: unknown (a device could not be read)
     reason: str
     message: str

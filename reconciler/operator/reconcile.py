@@ -57,6 +57,8 @@ POOL_KEYS = {
 
 @dataclass(frozen=True)
 class Event:
+    """A Kubernetes event to post on an object."""
+
     ref: Ref
     type: str  # Normal | Warning
     reason: str
@@ -75,6 +77,8 @@ class Verdict:
 
 @dataclass
 class Outcome:
+    """What one reconcile found and did, for the objects' statuses and events."""
+
     snap: Snapshot
     today: date
     invalid: dict[Ref, list[Finding]] = field(default_factory=dict)

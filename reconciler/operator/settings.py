@@ -10,6 +10,8 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Settings:
+    """The operator's settings (TENANTRY_* environment variables)."""
+
     ledger: str = ".tenantry/state.db"  # a SQLite file, or postgresql://… for several replicas
     drivers: str = "render"  # render | devices
     render_dir: str = "rendered"

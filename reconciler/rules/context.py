@@ -12,6 +12,9 @@ from reconciler.model.repo import Ref, Source
 
 @dataclass(frozen=True)
 class Context:
+    """What the rules know besides the documents: the day, who acts and approves, what the
+    change touches, and what the ledger recorded."""
+
     today: date
     # The last date of the timeline the dated rules run on (S10); None: the last date of change.
     horizon: date | None = None
