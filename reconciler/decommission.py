@@ -8,7 +8,6 @@ keeps a decommissioned occupier read-only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,10 +33,14 @@ class Record:
     docs: Mapping[str, str] = field(default_factory=dict)  # "Kind/name" → hash
 
     def encode(self) -> str:
+        import json  # (here and below: validating a repo needs none of it)
+
         return json.dumps({"tasks": dict(self.tasks), "docs": dict(self.docs)}, sort_keys=True)
 
     @classmethod
     def decode(cls, phase: str, reason: str) -> Record:
+        import json
+
         try:
             data = json.loads(reason) if reason else {}
         except json.JSONDecodeError:
@@ -63,6 +66,7 @@ def own_documents(repo: Repo, occupier: str) -> list[Document]:
 def fingerprints(repo: Repo, occupier: str) -> dict[str, str]:
     """A hash per document of the occupier (its spec only), to notice any later edit."""
     import hashlib  # loads OpenSSL: only when a decommission is recorded or checked
+    import json
 
     out = {}
     for doc in own_documents(repo, occupier):

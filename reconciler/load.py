@@ -11,7 +11,6 @@ imported only then).
 
 from __future__ import annotations
 
-import json
 import marshal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -130,6 +129,8 @@ def _add_parsed(loaded: Loaded, paths: list[str], findings: list[list[Finding]],
             if doc is not None:
                 _register(loaded, doc, Source(path, index))
             else:  # what is wrong is said from the data, as for a document read here
+                import json  # (a forked parse only)
+
                 raw = data if kind is None else json.loads(data)
                 _add(loaded, raw, Source(path, index), reread)
 

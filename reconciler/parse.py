@@ -8,15 +8,14 @@ the child sends. The checks of `reconciler.inputs` (G1) run on every file here, 
 
 from __future__ import annotations
 
-import json
+import functools
 import marshal
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
 import yaml_rs
 
 from reconciler import API_VERSION
@@ -32,6 +31,9 @@ from reconciler.inputs import (
     split_documents,
     too_deep,
 )
+
+if TYPE_CHECKING:
+    import json
 
 ALIAS_LIMITS = yaml_rs.AliasLimits(
     max_total_replayed_events=10_000,
@@ -59,7 +61,6 @@ Chunk = tuple[list[list[Finding]], bytes]
 # ours that pydantic can validate straight from the text, else (index, None, raw data).
 Sent = tuple[int, str | None, Any]
 
-_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
 # A key that json made text of (YAML allows 1, 1.5, true or null as keys; JSON only text),
 # or a text key that looks like one: such a document is sent as data.
 _KEY_NOT_TEXT = re.compile(r'"(?:[-0-9][^"]*|true|false|null|NaN|Infinity)":')
@@ -136,6 +137,8 @@ def json_text(raw: Any) -> str | None:
     nesting. It writes NaN and the infinities as null, so a document with a null in its
     text is written by json instead, which says them as pydantic reads them, but makes text
     of a key that is not (the document is then sent as data)."""
+    import orjson  # the forked parse only (with json): not the start-up of a small repo's run
+
     try:
         text = orjson.dumps(raw).decode()  # pydantic reads text faster than bytes
     except TypeError:  # orjson.JSONEncodeError
@@ -143,10 +146,17 @@ def json_text(raw: Any) -> str | None:
     if "null" not in text:
         return text
     try:
-        text = _JSON.encode(raw)
+        text = _json_encoder().encode(raw)
     except (TypeError, ValueError, RecursionError):  # a key of a list, too deep...
         return None
     return text if _KEY_NOT_TEXT.search(text) is None else None
+
+
+@functools.cache
+def _json_encoder() -> json.JSONEncoder:
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
 
 
 def documents(path: str, findings: list[Finding]) -> Iterator[tuple[int, Any, str]]:

@@ -289,3 +289,29 @@ def test_validate_runs_without_click_or_inspect(changed: Path) -> None:
     modules = imported(done.stderr)
     assert "reconciler.incremental" in modules and "dataclasses" in modules
     assert not {"click", "inspect", "ast", "dis"} & modules
+
+
+def test_changed_since_in_a_repository_without_commits_checks_everything(
+    tmp_path: Path,
+) -> None:
+    """No commit yet (a fresh `git init`): every document is new, so every one is checked,
+    and P1 judges the actor on all of them; a ref git does not know elsewhere is an error."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "desired-state", repo)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    args = [str(SCRIPT), "validate", ".", "--changed-since", "HEAD", "--today", TODAY]
+    done = subprocess.run(
+        [*args, "--actor", "bob"], capture_output=True, text=True, timeout=120, cwd=repo
+    )
+    full = subprocess.run(
+        [str(SCRIPT), "validate", ".", "--today", TODAY, "--actor", "bob", "--base", "HEAD"],
+        capture_output=True, text=True, timeout=120, cwd=repo,
+    )  # fmt: skip
+    assert full.returncode == 64  # --base needs a commit
+    assert "76 documents checked" in done.stdout
+    assert "P1 judged bob on 76 document(s) changed since nothing (no commit yet)" in done.stderr
+    elsewhere = subprocess.run(
+        [str(SCRIPT), "validate", str(ROOT / "desired-state"), "--changed-since", "no-such-ref"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert elsewhere.returncode == 64 and "--changed-since no-such-ref" in elsewhere.stderr

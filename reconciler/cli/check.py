@@ -31,7 +31,6 @@ from reconciler.cli.entry import parsed_ahead
 from reconciler.parse import start as start_parsing
 
 if TYPE_CHECKING:
-    from reconciler.change import State
     from reconciler.findings import Finding
     from reconciler.load import Loaded
     from reconciler.rules import Context
@@ -55,14 +54,6 @@ def validate(
     of those the change can affect), in `fmt`; the exit code."""
     day = day_of(today)
     targets = _write_targets(writes)
-    base: tuple[State, str] | None = None  # P1's base, when not read from git
-    if changed_since is not None:
-        from reconciler.baseline import unborn  # git and the index: only for this option
-
-        if unborn(path):
-            changed_since = None  # no commit yet: everything is new, check it all
-            if actor is not None and not base_ref:
-                base = ({}, "nothing (no commit yet)")
     # A large repo's files are parsed in a forked child (from before the models were
     # imported, if the entry point could tell the path) while this process imports the models
     # (a third of a second) and reads the ledger.
@@ -72,11 +63,12 @@ def validate(
 
     # P1's base is read once the repo is loaded, from the documents that did not change and
     # git's copy of those that did (with --changed-since, by validate_changed)
-    context = rules_context(state, day, actor, names(approved_by), base)
+    context = rules_context(state, day, actor, names(approved_by))
     if horizon is not None:
         context = replace(context, horizon=day_of(horizon))
     if actor is not None and base_ref:
         context = replace(context, base_ref=checked_ref(path, base_ref))
+    partial = None
     if changed_since is not None:
         from reconciler.incremental import validate_changed
 
@@ -86,9 +78,16 @@ def validate(
                 path, changed_since, replace(context, base_ref=None), judged_from
             )
         except ValueError as exc:
-            import click
+            from reconciler.baseline import unborn
 
-            raise click.UsageError(str(exc)) from None
+            if not unborn(path):
+                import click
+
+                raise click.UsageError(str(exc)) from None
+            # no commit yet: everything is new, check it all
+            if actor is not None and not base_ref:
+                context = replace(context, base={}, base_label="nothing (no commit yet)")
+    if partial is not None:
         findings, checked = partial.findings, partial.documents
         loaded, covered = partial.loaded, set(partial.covered)
     else:

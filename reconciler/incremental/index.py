@@ -348,7 +348,12 @@ def current_index(root: str, ref: str, fork: bool = False) -> tuple[Index | None
     """The index, brought up to date (or built), and what changed since REF (`fork`: and
     where HEAD's branch left it)."""
     index = Index.open(_location(root)) if os.path.exists(_location(root)) else None
-    seen = changes(root, ref, index.commit if index else "", fork)
+    try:
+        seen = changes(root, ref, index.commit if index else "", fork)
+    except GitError:
+        if index is not None:
+            index.db.close()
+        raise
     if index is not None:
         if _refresh(root, index, seen):
             return index, seen
