@@ -104,11 +104,16 @@ def names(data: bytes) -> list[str]:
     return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
+# Reads objects named on its input: what files held at a commit (`files_at`). It can be
+# started before the names are known (`start_ahead`).
+CONTENTS = ("cat-file", "--batch")
+
+
 def files_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[str, bytes]]:
     """The commit `ref` names, and the bytes there of each of `files` (relative to `root`)
     that existed: one `git cat-file --batch`."""
     request = "".join(f"{ref}:./{name}\n" for name in files).encode()
-    data = git(root, "cat-file", "--batch", stdin=f"{ref}^{{commit}}\n".encode() + request)
+    data = git(root, *CONTENTS, stdin=f"{ref}^{{commit}}\n".encode() + request)
     found: dict[str, bytes] = {}
     position = 0
     commit = ""

@@ -13,14 +13,12 @@ import marshal
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml_rs
 
 from reconciler import API_VERSION
 from reconciler.findings import Finding, error, warning
-from reconciler.forked import Stream, from_child
 from reconciler.inputs import (
     InputError,
     bare_on,
@@ -34,6 +32,8 @@ from reconciler.inputs import (
 
 if TYPE_CHECKING:
     import json
+
+    from reconciler.forked import Stream
 
 ALIAS_LIMITS = yaml_rs.AliasLimits(
     max_total_replayed_events=10_000,
@@ -83,8 +83,7 @@ def discover(root: str) -> list[str]:
     return found
 
 
-@dataclass
-class Parsing:
+class Parsing(NamedTuple):
     """Files being parsed in a forked child, in order, CHUNK files at a time."""
 
     paths: list[str]
@@ -98,6 +97,8 @@ def start(root: str, files: list[str] | None = None) -> Parsing | None:
     paths = list(files) if files is not None else discover(root)
     if len(paths) < FORK_FROM_FILES or not hasattr(os, "fork"):
         return None
+    from reconciler.forked import from_child  # (a large repo only)
+
     return Parsing(paths, from_child(lambda: chunks(paths)))
 
 

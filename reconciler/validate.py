@@ -8,10 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.change import Change, between, state
-from reconciler.decommission import Record
 from reconciler.findings import Finding, sort_key
-from reconciler.forked import in_child
 from reconciler.load import Loaded, Positions, gc_paused, load
 from reconciler.model.repo import Repo
 from reconciler.parse import Parsing
@@ -19,6 +16,7 @@ from reconciler.rules import HALF, RULES, Context
 from reconciler.timeline import check  # every rule today, the dated ones on each later date
 
 if TYPE_CHECKING:
+    from reconciler.change import Change
     from reconciler.ledger.protocol import Ledger
 
 
@@ -70,6 +68,8 @@ def measured(loaded: Loaded, context: Context) -> Context:
         change = change_since(loaded, context.base_ref)
         context = replace(context, change=change)
     if change is None and context.base is not None:
+        from reconciler.change import between, state
+
         after = state(loaded.repo, loaded.root)
         change = between(context.base, after, context.base_label, loaded.root)
         context = replace(context, change=change)
@@ -84,6 +84,10 @@ MEASURED = ("change", "measured")
 def measured_change(repo: Repo) -> Change | None:
     """The change P1 judged on this repo (None: no base, every document counted)."""
     found = repo.memo.get(MEASURED)
+    if found is None:
+        return None
+    from reconciler.change import Change  # (none measured, none imported)
+
     return found if isinstance(found, Change) else None
 
 
@@ -93,6 +97,8 @@ def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Con
     if ledger is None:
         return Context(today=today, actor=actor)
     services = {name: r.status for name, r in ledger.statuses("Service").items()}
+    from reconciler.decommission import Record  # (a ledger's records only)
+
     records = {
         name: Record.decode(r.status, r.reason) for name, r in ledger.statuses("Occupier").items()
     }
@@ -174,6 +180,8 @@ PARALLEL_FROM = 5_000  # documents; below this a fork costs more than it saves
 def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
     """Half of the rules run in a forked child, half here; each half locates its own
     findings (a finding in every file costs about as much to locate as to find)."""
+    from reconciler.forked import in_child  # (here and below: a large repo only)
+
     half = in_child(lambda: Positions().resolve(check(repo, ctx, HALF)))
     findings = located(check(repo, ctx, [rule for rule in RULES if rule not in HALF]), True)
     found = half()
@@ -189,6 +197,8 @@ def located(findings: list[Finding], fork: bool = False) -> list[Finding]:
     unplaced = sum(1 for f in findings if not f.file)  # the two-core rules placed theirs
     if not fork or unplaced < LOCATE_IN_TWO_FROM or not hasattr(os, "fork"):
         return Positions().resolve(findings)
+    from reconciler.forked import in_child
+
     odd = in_child(lambda: Positions().resolve(findings[1::2]))
     out = list(findings)
     out[0::2] = Positions().resolve(findings[0::2])
@@ -230,6 +240,8 @@ def validate_and(
             raw = list(loaded.findings)
         elif len(loaded.repo.sources) >= PARALLEL_FROM and hasattr(os, "fork"):
             ctx = measured(loaded, recorded_context(loaded.repo, context))
+            from reconciler.forked import in_child
+
             rules = in_child(lambda: check(loaded.repo, ctx, ALONGSIDE_THE_REST))
             try:
                 outcome = then(loaded)

@@ -245,13 +245,13 @@ def git_ahead(path: str, ref: str, fork: bool) -> None:
     answers over once the models are imported."""
     if not os.path.isdir(path):
         return  # a file is validated in full
-    from reconciler.gitbase import GitError, start_ahead, what_changed
+    from reconciler.gitbase import CONTENTS, GitError, start_ahead, what_changed
 
     try:
         commands = what_changed(ref, fork)
     except GitError:
         return  # no ref (an option): the command says so
-    for command in commands.values():
+    for command in (*commands.values(), CONTENTS):  # CONTENTS: what changed files held at REF
         start_ahead(path, *command)
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from reconciler.change import Change
 from reconciler.findings import Finding, sort_key
 from reconciler.gitbase import GitError
 from reconciler.incremental.index import INDEX_FILE, Changes, _load_files, current_index
 from reconciler.incremental.scope import discover_order, discovered, scope
 from reconciler.load import Loaded, Positions, gc_paused
 from reconciler.rules import Context
+
+if TYPE_CHECKING:
+    from reconciler.change import Change
 
 __all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
 

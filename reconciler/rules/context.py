@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from reconciler.change import Change, State
 from reconciler.model.repo import Ref, Source
+
+if TYPE_CHECKING:  # (P1's module: imported only where a change is measured)
+    from reconciler.change import Change, State
 
 
 @dataclass(frozen=True)

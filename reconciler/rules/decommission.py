@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.decommission import Record, edited
 from reconciler.findings import Finding, error
 from reconciler.model.base import Document
 from reconciler.model.kinds import Handset, Occupier, Service
@@ -137,6 +136,8 @@ def d5_read_only(repo: Repo, ctx: Context) -> Iterator[Finding]:
             continue
         recorded = ctx.fingerprints.get(name)
         if ctx.changed is None and recorded:
+            from reconciler.decommission import Record, edited  # (a ledger recorded one)
+
             for ref in edited(repo, name, Record(phase, {}, recorded)):
                 kind, _, doc_name = ref.partition("/")
                 yield error(

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from reconciler.change import Change, Touch, between, state
 from reconciler.findings import Finding, error
 from reconciler.model.repo import Ref, Repo
 from reconciler.rules.context import Context
+
+if TYPE_CHECKING:  # (imported where a change is judged: a run without an actor needs none)
+    from reconciler.change import Change, Touch
 
 
 def change_of(repo: Repo, ctx: Context) -> Change:
@@ -20,6 +23,8 @@ def change_of(repo: Repo, ctx: Context) -> Change:
         return ctx.change
     key = ("change", ctx.changed)
     if key not in repo.memo:
+        from reconciler.change import between, state
+
         change = between({}, state(repo, only=ctx.changed))
         unknown = {ref: replace(t, how="changed") for ref, t in change.touches.items()}
         repo.memo[key] = replace(change, touches=unknown)
