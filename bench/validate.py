@@ -65,9 +65,14 @@ def best(fn: Callable[[], tuple[float, float]], repeat: int) -> tuple[float, flo
     return min(r[0] for r in runs), min(r[1] for r in runs)
 
 
+# The console script pip installed, as a user runs it (else the module, as its equivalent).
+SCRIPT = Path(sys.executable).with_name("tenantry")
+TENANTRY = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "reconciler.cli"]
+
+
 def cli_run(root: Path) -> tuple[float, float, int]:
     """One `tenantry validate` process: wall and CPU seconds, peak RSS in bytes."""
-    command = [sys.executable, "-m", "reconciler.cli", "validate", str(root)]
+    command = [*TENANTRY, "validate", str(root)]
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         process = subprocess.Popen([*command, "--today", TODAY.isoformat()], stdout=out)
