@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from reconciler.model.kinds import (
     AtEnd,
@@ -40,8 +40,7 @@ class Infra(StrEnum):
     WIFI_USERS = "Wi-Fi users"
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     """An infrastructure count X/Y: in use, and what the services allocate."""
 
     in_use: int

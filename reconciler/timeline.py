@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from reconciler.catalogue import (
     charges,
@@ -112,8 +113,7 @@ def presence_of(repo: Repo, occupier: str, services: list[Service], day: date) -
     return decommissioned(repo.occupiers.get(occupier), day), contracts
 
 
-@dataclass(frozen=True)
-class _Group:
+class _Group(NamedTuple):
     """Dated rules that see the same part of an occupier's state."""
 
     rules: frozenset[str]

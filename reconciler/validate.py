@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from reconciler.findings import Finding, sort_key
 from reconciler.load import Loaded, Positions, gc_paused, load
@@ -20,8 +20,7 @@ if TYPE_CHECKING:
     from reconciler.ledger.protocol import Ledger
 
 
-@dataclass
-class Validation:
+class Validation(NamedTuple):
     """A validation's findings, and the documents they were found in."""
 
     loaded: Loaded

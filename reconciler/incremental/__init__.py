@@ -13,8 +13,8 @@ runs instead.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from reconciler.findings import Finding, sort_key
 from reconciler.gitbase import GitError
@@ -83,8 +83,7 @@ def _judged_since(
         raise ValueError(f"{option} {judged_from}: {exc}") from None
 
 
-@dataclass
-class Incremental:
+class Incremental(NamedTuple):
     """The findings of a `--changed-since` run, and what it loaded to find them."""
 
     findings: list[Finding]

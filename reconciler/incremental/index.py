@@ -14,8 +14,7 @@ import contextlib
 import marshal
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.gitbase import GitError, files_at, names, start, wait, what_changed
 from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys, walked
@@ -225,8 +224,7 @@ def untracked(root: str, listing: list[str]) -> set[str]:
     return found
 
 
-@dataclass
-class Changes:
+class Changes(NamedTuple):
     """What git says differs from REF, and what those files held there."""
 
     commit: str  # what REF names

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from reconciler.load import SKIP_DIRS
 
@@ -150,8 +149,7 @@ def discover_order(rel: str) -> tuple[tuple[int, str], ...]:
 # ---------------------------------------------------------------- what to check
 
 
-@dataclass
-class Scope:
+class Scope(NamedTuple):
     """The files a change can affect (covered: findings reported there) and those their
     rules need (context: loaded)."""
 
