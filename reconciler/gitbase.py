@@ -6,27 +6,36 @@ from __future__ import annotations
 import contextlib
 import io
 import subprocess
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import tempfile
+    from collections.abc import Iterable
 
 
 class GitError(Exception):
     """git is missing, or said no (an unknown ref, not a work tree)."""
 
 
-# Commands started before they were asked for (`start_ahead`), by folder and arguments.
+# Commands started before they were asked for (`start_ahead`), by folder and arguments, and
+# the threads that may still be starting some.
 _ahead: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
+_starting: list[threading.Thread] = []
 
 
 def start(root: str | Path, *args: str) -> subprocess.Popen[bytes]:
     """Start one git command in `root` (several may run at once); finish it with `wait`. The
     same command started ahead is taken over instead."""
+    started_ahead()
     ahead = _ahead.pop((str(root), args), None)
     if ahead is not None:
         return ahead
+    return _spawn(root, args)
+
+
+def _spawn(root: str | Path, args: tuple[str, ...]) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             ["git", *args],
@@ -47,11 +56,28 @@ def as_ref(ref: str) -> str:
     return ref
 
 
-def start_ahead(root: str | Path, *args: str) -> None:
-    """Start a git command the run will `start` later with the same arguments: the CLI's
-    entry point does, for `validate --changed-since`, while the models import."""
-    with contextlib.suppress(GitError):  # said again when the command is started for real
-        _ahead[(str(root), args)] = start(root, *args)
+def start_ahead(root: str | Path, commands: Iterable[tuple[str, ...]]) -> None:
+    """Start git commands the run will `start` later with the same arguments: the CLI's
+    entry point does, for `validate --changed-since`, while the models import. From a
+    thread: each start waits until git's executable is loaded (a millisecond or more while
+    the git commands started before it have the cores), and the imports go on meanwhile."""
+    asked = [(str(root), args) for args in commands]
+
+    def spawn() -> None:
+        for key in asked:
+            with contextlib.suppress(GitError):  # said again when started for real
+                _ahead[key] = _spawn(*key)
+
+    thread = threading.Thread(target=spawn, name="git ahead", daemon=True)
+    thread.start()
+    _starting.append(thread)
+
+
+def started_ahead() -> dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]]:
+    """The commands started ahead and not taken over yet, once they are all started."""
+    while _starting:
+        _starting.pop().join()
+    return _ahead
 
 
 # What git does not track, ignored files included (a checkout of a commit has none of them,

@@ -427,13 +427,13 @@ def test_git_commands_started_ahead_are_taken_over(repo: Path, actor: str | None
         context = Context(today=TODAY, actor=actor)
         by_itself = validate_changed(str(repo), "HEAD", context, judged_from="HEAD")
         entry.git_ahead(str(repo), "HEAD", fork=actor is not None)
-        assert len(gitbase._ahead) == (5 if actor else 4)
+        assert len(gitbase.started_ahead()) == (5 if actor else 4)
         ahead = validate_changed(str(repo), "HEAD", context, judged_from="HEAD")
-        assert gitbase._ahead == {}
+        assert gitbase.started_ahead() == {}
         assert as_tuples(ahead.findings) == as_tuples(by_itself.findings)
         assert ("P1" in {f.rule for f in ahead.findings}) == (actor is not None)
     finally:
-        gitbase._ahead.clear()
+        gitbase.started_ahead().clear()
         git(repo, "checkout", "-q", "--", ".")
 
 
@@ -514,13 +514,13 @@ def test_pre_commit_takes_over_what_was_started_ahead(repo: Path) -> None:
             {"--path": [str(repo)], "--today": [str(TODAY)]},
         )
         entry.commit_ahead(str(repo))
-        assert len(gitbase._ahead) == len(gitbase.what_a_commit_changes()) + 4
+        assert len(gitbase.started_ahead()) == len(gitbase.what_a_commit_changes()) + 4
         ahead = CliRunner().invoke(main, args)
-        assert gitbase._ahead == {}
+        assert gitbase.started_ahead() == {}
         assert (ahead.exit_code, ahead.output) == (by_itself.exit_code, by_itself.output)
         assert "S5" in ahead.output and "documents checked" in ahead.output
     finally:
-        gitbase._ahead.clear()
+        gitbase.started_ahead().clear()
         git(repo, "checkout", "-q", "--", ".")
 
 

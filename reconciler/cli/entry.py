@@ -251,8 +251,7 @@ def git_ahead(path: str, ref: str, fork: bool) -> None:
         commands = what_changed(ref, fork)
     except GitError:
         return  # no ref (an option): the command says so
-    for command in (*commands.values(), CONTENTS):  # CONTENTS: what changed files held at REF
-        start_ahead(path, *command)
+    start_ahead(path, [*commands.values(), CONTENTS])  # CONTENTS: what they held at REF
 
 
 def commit_ahead(root: str) -> None:
@@ -262,8 +261,7 @@ def commit_ahead(root: str) -> None:
         return
     from reconciler.gitbase import folder_of, start_ahead, what_a_commit_changes
 
-    for command in what_a_commit_changes().values():
-        start_ahead(folder_of(root), *command)
+    start_ahead(folder_of(root), what_a_commit_changes().values())
     git_ahead(root, "HEAD", fork=False)
 
 
