@@ -59,12 +59,12 @@ class Index:
                     with contextlib.suppress(FileNotFoundError):
                         os.remove(stale)
             db = sqlite3.connect(location, isolation_level=None, timeout=30)
-            db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(cls.SCHEMA)
             index = cls(db)
             if fresh:
+                db.execute("PRAGMA journal_mode = WAL")  # (kept in the file)
+                db.executescript(cls.SCHEMA)
                 index.set_meta("format", FORMAT)
-            elif index.meta("format") != FORMAT:
+            elif index.meta("format") != FORMAT:  # another format's, or not an index
                 db.close()
                 return None
             return index
