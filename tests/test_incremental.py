@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.change import Change
-from reconciler.incremental import validate_changed
+from reconciler.incremental import INDEX_FILE, validate_changed
 from reconciler.rules import Context
 from reconciler.validate import validate
 
@@ -452,6 +452,26 @@ def test_the_console_script_finds_what_the_command_finds_in_process(repo: Path) 
         assert "error[S5]" in done.stdout or "warning[S5]" in done.stdout, done.stdout
     finally:
         git(repo, "checkout", "-q", "--", ".")
+
+
+def test_the_index_leaves_no_write_ahead_log_for_the_next_run(tmp_path: Path) -> None:
+    """A run closes the index: SQLite folds its write-ahead log back into the file. Left
+    open (the CLI ends with os._exit), the log of a build (the whole index) stays, and every
+    later process reads all of it when it opens the index."""
+    where = tmp_path / "repo"
+    shutil.copytree(ROOT / "desired-state", where)
+    git(where, "init", "-q")
+    git(where, "add", "-A")
+    git(where, "commit", "-qm", "base")
+    script = Path(sys.executable).with_name("tenantry")
+    args = [str(script), "validate", str(where), "--changed-since", "HEAD"]
+    for _ in range(2):  # the build, then a refresh
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        index = where / INDEX_FILE
+        assert index.stat().st_size > 0
+        log = index.with_name(index.name + "-wal")
+        assert not log.exists() or log.stat().st_size == 0
 
 
 def test_a_site_loaded_for_context_only_costs_no_number_checks(repo: Path) -> None:

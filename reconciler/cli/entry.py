@@ -1,10 +1,11 @@
-"""The `tenantry` console entry point: what can start before click is imported.
+"""The `tenantry` console entry point: what can run before click is imported, or without it.
 
-click and the command's modules take a tenth of a second to import, and the models another
-third. `tenantry --version` needs none of them, and `tenantry validate` on a large repo can
-have its files parsing in a forked child meanwhile (`parse_ahead`): the command takes that
-parse over (`parsed_ahead`) if it is for the same path, or stops it. With --changed-since it
-has git's commands running meanwhile instead (`git_ahead`).
+`tenantry --version` needs neither click nor the command's modules. `tenantry validate` on a
+large repo has its files parsing in a forked child while the models import (`parse_ahead`;
+the command takes that parse over, `parsed_ahead`, if it is for the same path, or stops it);
+with --changed-since, git's commands running instead (`git_ahead`). And `validate` and
+`pre-commit` run without click when the command line is one click would accept as it is
+(`run_quickly`): click and what it imports would be a fifth of a `--changed-since` run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from reconciler.parse import Parsing
 
@@ -97,13 +98,9 @@ def run_quickly(argv: list[str]) -> int | None:
     (click says it, in its words)."""
     if any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
         return None  # click's shell completion
-    if argv[:1] in (["validate"], ["pre-commit"]):
-        inspect_on_first_use()
     validating = validate_args(argv)
     if validating is not None:
-        # A short run whose bulk work pauses the collector anyway (`gc_paused`); what it
-        # imports first (pydantic, the models) lives until the end, so scanning it is waste.
-        gc.disable()
+        quietly()
         path, options = validating
         if "--changed-since" in options:
             actor = _given(options, "--actor")
@@ -111,20 +108,36 @@ def run_quickly(argv: list[str]) -> int | None:
             git_ahead(path, options["--changed-since"][-1], judging)
         else:
             parse_ahead(path)
-        if not os.access(path, os.R_OK):
-            return None  # click says it does not exist, or cannot be read
-        return _unless_refused("validate", path, _parameters(options, VALIDATE_OPTIONS))
+        parameters = _parameters(options, VALIDATE_OPTIONS)
+        from reconciler.output import FORMATS
+
+        if not os.access(path, os.R_OK) or parameters.get("fmt", "human") not in FORMATS:
+            return None  # click says what is wrong: no such path, the formats there are
+        from reconciler.cli import check
+
+        return _unless_refused(lambda: check.validate(path, **parameters))
     committing = pre_commit_args(argv)
     if committing is not None:
-        gc.disable()
+        quietly()
         files, options = committing
         root = options["--path"][-1] if "--path" in options else "."
         if not (os.path.isdir(root) and os.access(root, os.R_OK)):
             return None
         commit_ahead(root)
         parameters = _parameters(options, PRE_COMMIT_OPTIONS)
-        return _unless_refused("pre_commit", tuple(files), parameters)
+        from reconciler.cli import check
+
+        return _unless_refused(lambda: check.pre_commit(tuple(files), **parameters))
     return None
+
+
+def quietly() -> None:
+    """A short run: what it imports lives until the end (the bulk work pauses the collector
+    anyway, `gc_paused`), so scanning it is waste; nothing it does needs `inspect` (dataclasses
+    imports it), or pydantic's plugins."""
+    gc.disable()
+    inspect_on_first_use()
+    without_pydantic_plugins()
 
 
 def _given(options: dict[str, list[str]], name: str) -> str | None:
@@ -148,19 +161,11 @@ def _parameters(options: dict[str, list[str]], table: dict[str, str]) -> dict[st
     return parameters
 
 
-def _unless_refused(function: str, argument: object, parameters: dict[str, Any]) -> int | None:
-    """`check.<function>(argument, **parameters)`: its exit code, or None for an error click
-    reports (its own errors, a fault of the ledger), as it does when the command ends so
-    under click (`group.Tenantry.main`)."""
-    without_pydantic_plugins()
-    from reconciler.cli import check
-    from reconciler.output import FORMATS
-
+def _unless_refused(work: Callable[[], int]) -> int | None:
+    """The exit code of the command's work, or None for an error click reports (its own
+    errors, a fault of the ledger), as it ends under click (`group.Tenantry.main`)."""
     try:
-        if parameters.get("fmt", "human") not in FORMATS:
-            return None  # click says which formats there are
-        code: int = getattr(check, function)(argument, **parameters)
-        return code
+        return work()
     except (EOFError, KeyboardInterrupt):
         sys.stderr.write("\n")  # closes the terminal's ^C echo, as click does
         return 1
