@@ -251,6 +251,7 @@ CLICK = [sys.executable, "-c", "from reconciler.cli.group import main; main(prog
         (["validate", "{repo}", "--format", "yaml"], {}),
         (["validate", "{repo}/no-such-folder"], {}),
         (["validate", "{repo}", "--write", "sarif"], {}),
+        (["validate", "{repo}", "--write", "sarif={repo}/no-such-folder/x.sarif"], {}),  # one line
         (["pre-commit", "occupiers/acme/services.yaml", "--path", "{repo}", "--today", TODAY], {}),
         (["pre-commit", "--path", "{repo}/no-such-folder"], {}),
     ],

@@ -102,12 +102,17 @@ def validate(
         findings, checked = result.findings, len(result.repo.sources)
         loaded, covered = result.loaded, None
     findings = findings + _ledger_only(state, loaded, context, findings, covered)
+    for target_fmt, file in targets:  # first: a file that cannot be written is an error
+        try:
+            Path(file).write_text(output.render(findings, target_fmt, checked=checked) + "\n")
+        except OSError as exc:
+            import click
+
+            raise click.ClickException(f"--write {file}: {exc.strerror or exc}") from None
     note(loaded.repo, context)
     text = output.render(findings, fmt, checked=checked)
     if text:
         echo(text)
-    for target_fmt, file in targets:
-        Path(file).write_text(output.render(findings, target_fmt, checked=checked) + "\n")
     return EXIT_FAILED if any(f.is_error for f in findings) else EXIT_OK
 
 
