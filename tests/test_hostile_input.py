@@ -16,7 +16,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.inputs import MAX_DEPTH, bare_on, document_count, split_documents
+from reconciler.inputs import (
+    MAX_DEPTH,
+    InputError,
+    bare_on,
+    clean_text,
+    document_count,
+    split_documents,
+)
 from reconciler.load import load
 from reconciler.model import KINDS
 
@@ -273,3 +280,21 @@ def test_n4_an_impossible_quantity_points_at_the_quantity_line(repo: Path) -> No
     assert f"{services}:{line}:18: error[N4]: site hq has no free phone numbers left for acme" in (
         result.stdout
     ), result.stdout
+
+
+@pytest.mark.parametrize("prefix", ["name: a", "name: é"], ids=["ascii", "not-ascii"])
+def test_every_character_yaml_does_not_allow_is_refused_at_its_place(prefix: str) -> None:
+    """YAML 1.2's c-printable, checked on an ASCII text with the few characters ASCII can
+    hold that are outside it, and on any other text with the whole class: each of the first
+    65,536 code points is refused, at line 2, exactly when YAML does not allow it."""
+    allowed = re.compile("[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd]")
+    for code in range(0x10000):
+        char = chr(code)
+        text = f"{prefix}\nx: {char}\n"
+        try:
+            clean_text(text)
+        except InputError as exc:
+            assert not allowed.fullmatch(char), f"U+{code:04X}"
+            assert (exc.line, exc.column) == (2, 4), f"U+{code:04X}"
+        else:
+            assert allowed.fullmatch(char), f"U+{code:04X}"
