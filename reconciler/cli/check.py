@@ -19,6 +19,7 @@ from reconciler import output
 from reconciler.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    LEDGER,
     checked_ref,
     day_of,
     echo,
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from reconciler.findings import Finding
     from reconciler.load import Loaded
     from reconciler.rules import Context
-
-LEDGER = ".tenantry/state.db"  # --state when not given
 
 
 def validate(

@@ -4,7 +4,7 @@
 
 Nothing is imported here at the top that `tenantry validate` does not need, click included:
 `validate` runs without it when the command line is one click would accept as it is
-(`entry.run`), and click is imported only to say what is wrong. Everything else is imported
+(`entry.run_quickly`), and click is imported only to say what is wrong. Everything else is imported
 by the helper that needs it, so a command loads no more than it uses.
 """
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from reconciler.validate import Validation
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+LEDGER = ".tenantry/state.db"  # --state when not given (nor TENANTRY_LEDGER)
 T = TypeVar("T")
 
 

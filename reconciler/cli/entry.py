@@ -271,7 +271,7 @@ def commit_ahead(root: str) -> None:
 
 
 def parsed_ahead(path: str | None) -> Parsing | None:
-    """The parse started before click for `path`, once; any other is stopped."""
+    """The parse started ahead (`parse_ahead`) for `path`, once; any other is stopped."""
     global _ahead
     found, _ahead = _ahead, None
     if found is None:

@@ -3,6 +3,8 @@ say --state the same way."""
 
 import click
 
+from reconciler.cli.common import LEDGER
+
 path_argument = click.argument("path", default=".", type=click.Path(exists=True))
 today_option = click.option(
     "--today", "today", metavar="YYYY-MM-DD", help="Evaluate dates as of this day (default: today)."
@@ -30,7 +32,7 @@ ledger_option = click.option(
     "--state",
     "state",
     envvar="TENANTRY_LEDGER",
-    default=".tenantry/state.db",
+    default=LEDGER,
     show_default=True,
     help="The ledger: a SQLite file, or a postgresql:// URL.",
 )

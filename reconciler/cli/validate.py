@@ -8,6 +8,7 @@ import click
 
 from reconciler import output
 from reconciler.cli import check
+from reconciler.cli.common import LEDGER
 from reconciler.cli.options import actor_option, approvers_option, path_argument, today_option
 
 
@@ -22,7 +23,7 @@ from reconciler.cli.options import actor_option, approvers_option, path_argument
     "--state",
     "state",
     envvar="TENANTRY_LEDGER",
-    default=check.LEDGER,
+    default=LEDGER,
     show_default=True,
     help="The ledger, read (never written) for recorded statuses.",
 )

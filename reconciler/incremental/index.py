@@ -53,6 +53,7 @@ class Index:
     def open(cls, location: str, fresh: bool = False) -> Index | None:
         import sqlite3
 
+        db = None
         try:
             if fresh:  # the old file and its write-ahead log: a stale log is not replayed
                 for stale in (location, f"{location}-wal", f"{location}-shm"):
@@ -65,10 +66,12 @@ class Index:
                 db.executescript(cls.SCHEMA)
                 index.set_meta("format", FORMAT)
             elif index.meta("format") != FORMAT:  # another format's, or not an index
-                db.close()
+                index.close()
                 return None
             return index
         except (sqlite3.Error, OSError):
+            if db is not None:
+                db.close()
             return None
 
     @contextlib.contextmanager
@@ -80,7 +83,10 @@ class Index:
         try:
             yield self
         finally:
-            self.db.close()
+            self.close()
+
+    def close(self) -> None:
+        self.db.close()
 
     def meta(self, name: str) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -350,10 +356,10 @@ def current_index(root: str, ref: str, fork: bool = False) -> tuple[Index | None
         seen = changes(root, ref, index.commit if index else "", fork)
     except GitError:
         if index is not None:
-            index.db.close()
+            index.close()
         raise
     if index is not None:
         if _refresh(root, index, seen):
             return index, seen
-        index.db.close()  # before its file is replaced
+        index.close()  # before its file is replaced
     return _build(root, seen), seen
