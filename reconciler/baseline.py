@@ -5,7 +5,6 @@ out, which the ledger records (the commit and one mark per document)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -183,7 +182,7 @@ def beyond_change(root: str, files: tuple[str, ...]) -> bool:
     return False
 
 
-def _started(where: str | Path, args: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+def _started(where: str | Path, args: tuple[str, ...]) -> gitbase.Running | None:
     """A git command started in the work tree holding `where`; None if git is missing."""
     try:
         return gitbase.start(gitbase.folder_of(where), *args)
@@ -191,7 +190,7 @@ def _started(where: str | Path, args: tuple[str, ...]) -> subprocess.Popen[bytes
         return None  # git is missing
 
 
-def _said(process: subprocess.Popen[bytes] | None) -> str:
+def _said(process: gitbase.Running | None) -> str:
     """What a git command said; '' if it failed."""
     try:
         return gitbase.wait(process).decode(errors="surrogateescape") if process else ""

@@ -3,12 +3,11 @@ ref (a pull request's base). `validate --changed-since` and `plan --base` both u
 
 from __future__ import annotations
 
-import contextlib
 import io
-import subprocess
-import threading
+import os
+import select
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import tempfile
@@ -19,33 +18,102 @@ class GitError(Exception):
     """git is missing, or said no (an unknown ref, not a work tree)."""
 
 
-# Commands started before they were asked for (`start_ahead`), by folder and arguments, and
-# the threads that may still be starting some.
-_ahead: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
-_starting: list[threading.Thread] = []
+class Running(NamedTuple):
+    """A git command started (`start`) and not yet waited for (`wait`): its process id and
+    our ends of its standard input, output and error.
+
+    git runs by `os.posix_spawnp`, not `subprocess`: `validate --changed-since` starts its
+    git commands first thing, before it imports the models, and `subprocess` with what it
+    imports (threading, selectors, signal, locale) and a `Popen` per command would be a
+    tenth of that run."""
+
+    pid: int
+    stdin: int
+    stdout: int
+    stderr: int
 
 
-def start(root: str | Path, *args: str) -> subprocess.Popen[bytes]:
+# Commands started before they were asked for (`start_ahead`), by folder and arguments.
+_ahead: dict[tuple[str, tuple[str, ...]], Running] = {}
+
+
+def start(root: str | Path, *args: str) -> Running:
     """Start one git command in `root` (several may run at once); finish it with `wait`. The
     same command started ahead is taken over instead."""
-    started_ahead()
     ahead = _ahead.pop((str(root), args), None)
     if ahead is not None:
         return ahead
-    return _spawn(root, args)
+    return _spawn(str(root), args)
 
 
-def _spawn(root: str | Path, args: tuple[str, ...]) -> subprocess.Popen[bytes]:
+# SIGPIPE and SIGXFSZ back to their defaults in git (Python ignores them), as subprocess does.
+_DEFAULT_SIGNALS = (13, 25)
+
+
+def _executable() -> str:
+    """Where git is on PATH, found once: a spawn that searched PATH itself would try each
+    folder before it (a failed exec each) while this process waits for the child to start."""
+    if not _found:
+        for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+            candidate = os.path.join(folder or ".", "git")
+            if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+                _found.append(candidate)
+                break
+        else:
+            raise FileNotFoundError(2, "git")
+    return _found[0]
+
+
+_found: list[str] = []
+
+
+# How a command started ahead runs: on one thread, as the run imports on another (git's
+# threads that stat the work tree would take the cores the imports need).
+SHARING = ("-c", "core.preloadIndex=false")
+
+
+def _spawn(root: str, args: tuple[str, ...], options: tuple[str, ...] = ()) -> Running:
+    pipes = [os.pipe() for _ in range(3)]  # not inherited: only the dup2s below are
+    child = (pipes[0][0], pipes[1][1], pipes[2][1])
     try:
-        return subprocess.Popen(
-            ["git", *args],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        pid = os.posix_spawn(
+            _executable(),
+            ["git", "-C", root, *options, *args],
+            os.environ,
+            file_actions=[(os.POSIX_SPAWN_DUP2, fd, n) for n, fd in enumerate(child)],
+            setsigdef=_DEFAULT_SIGNALS,
         )
-    except FileNotFoundError:
-        raise GitError("git is not installed") from None
+    except OSError as exc:
+        for ends in pipes:
+            os.close(ends[0])
+            os.close(ends[1])
+        raise GitError("git is not installed" if exc.errno == 2 else f"git: {exc}") from None
+    for fd in child:
+        os.close(fd)
+    return Running(pid, pipes[0][1], pipes[1][0], pipes[2][0])
+
+
+def start_ahead(root: str | Path, commands: Iterable[tuple[str, ...]]) -> None:
+    """Start git commands the run will `start` later with the same arguments: the CLI's
+    entry point does, for `validate --changed-since`, before it imports the models."""
+    for args in commands:
+        try:
+            _ahead[(str(root), args)] = _spawn(str(root), args, SHARING)
+        except GitError:
+            return  # said again when started for real
+
+
+def started_ahead() -> dict[tuple[str, tuple[str, ...]], Running]:
+    """The commands started ahead and not taken over yet."""
+    return _ahead
+
+
+def stop_ahead() -> None:
+    """Stop the commands started ahead that the run did not take over (a usage error)."""
+    while _ahead:
+        _, running = _ahead.popitem()
+        os.kill(running.pid, 15)
+        _communicate(running, b"")
 
 
 def as_ref(ref: str) -> str:
@@ -56,30 +124,6 @@ def as_ref(ref: str) -> str:
     return ref
 
 
-def start_ahead(root: str | Path, commands: Iterable[tuple[str, ...]]) -> None:
-    """Start git commands the run will `start` later with the same arguments: the CLI's
-    entry point does, for `validate --changed-since`, while the models import. From a
-    thread: each start waits until git's executable is loaded (a millisecond or more while
-    the git commands started before it have the cores), and the imports go on meanwhile."""
-    asked = [(str(root), args) for args in commands]
-
-    def spawn() -> None:
-        for key in asked:
-            with contextlib.suppress(GitError):  # said again when started for real
-                _ahead[key] = _spawn(*key)
-
-    thread = threading.Thread(target=spawn, name="git ahead", daemon=True)
-    thread.start()
-    _starting.append(thread)
-
-
-def started_ahead() -> dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]]:
-    """The commands started ahead and not taken over yet, once they are all started."""
-    while _starting:
-        _starting.pop().join()
-    return _ahead
-
-
 # What git does not track, ignored files included (a checkout of a commit has none of them,
 # and a full load reads them); a folder it does not track at all is one entry ("dir/", or
 # "./" for the folder asked about), so a .venv or node_modules costs nothing to list.
@@ -87,16 +131,18 @@ UNTRACKED = ("ls-files", "-z", "--others", "--directory", "--no-empty-directory"
 
 
 def what_changed(ref: str, fork: bool) -> dict[str, tuple[str, ...]]:
-    """The git commands that say what differs from REF in a work tree: what git does not
-    track, REF's diff, the commit REF names and (`fork`) where HEAD's branch left REF."""
+    """The git commands that say what differs from REF in a work tree: the commit REF names,
+    (`fork`) where HEAD's branch left REF, what git does not track and REF's diff. The
+    quickest first: each start waits until its git is running, behind those started before
+    it, and the diff keeps every core busy."""
     as_ref(ref)
-    commands = {
-        "untracked": UNTRACKED,
-        "diff": ("diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--"),
-        "commit": ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"),
+    commands: dict[str, tuple[str, ...]] = {
+        "commit": ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     }
     if fork:
         commands["fork"] = ("merge-base", ref, "HEAD")
+    commands["untracked"] = UNTRACKED
+    commands["diff"] = ("diff", "--name-status", "-z", "--no-renames", "--relative", ref, "--")
     return commands
 
 
@@ -113,12 +159,51 @@ def what_a_commit_changes() -> dict[str, tuple[str, ...]]:
     }
 
 
-def wait(process: subprocess.Popen[bytes], stdin: bytes | None = None) -> bytes:
+def wait(process: Running, stdin: bytes | None = None) -> bytes:
     """Its output; GitError with git's own words when it failed."""
-    out, err = process.communicate(stdin)
-    if process.returncode != 0:
+    out, err, code = _communicate(process, stdin or b"")
+    if code != 0:
         raise GitError(err.decode(errors="replace").strip() or "git failed")
     return out
+
+
+def _communicate(process: Running, stdin: bytes) -> tuple[bytes, bytes, int]:
+    """Write `stdin` to the command and read its output and error to their ends, all at once
+    (neither may wait for the other to be read: a large `cat-file` request and its answer);
+    then its exit code."""
+    pending = {process.stdout: bytearray(), process.stderr: bytearray()}
+    writing = memoryview(stdin)
+    poll = select.poll()
+    for fd in pending:
+        poll.register(fd, select.POLLIN)
+    if writing:
+        os.set_blocking(process.stdin, False)  # a write takes what the pipe has room for
+        poll.register(process.stdin, select.POLLOUT)
+    else:
+        os.close(process.stdin)
+    output: dict[int, bytes] = {}
+    while pending or writing:
+        for fd, _ in poll.poll():
+            if fd == process.stdin:
+                try:
+                    writing = writing[os.write(fd, writing) :]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    writing = writing[:0]  # it stopped reading: its error says why
+                if not writing:
+                    poll.unregister(fd)
+                    os.close(fd)
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if chunk:
+                pending[fd] += chunk
+            else:
+                poll.unregister(fd)
+                os.close(fd)
+                output[fd] = bytes(pending.pop(fd))
+    _, status = os.waitpid(process.pid, 0)
+    return output[process.stdout], output[process.stderr], os.waitstatus_to_exitcode(status)
 
 
 def git(root: str | Path, *args: str, stdin: bytes | None = None) -> bytes:

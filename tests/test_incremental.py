@@ -433,7 +433,7 @@ def test_git_commands_started_ahead_are_taken_over(repo: Path, actor: str | None
         assert as_tuples(ahead.findings) == as_tuples(by_itself.findings)
         assert ("P1" in {f.rule for f in ahead.findings}) == (actor is not None)
     finally:
-        gitbase.started_ahead().clear()
+        gitbase.stop_ahead()
         git(repo, "checkout", "-q", "--", ".")
 
 
@@ -540,7 +540,7 @@ def test_pre_commit_takes_over_what_was_started_ahead(repo: Path) -> None:
         assert (ahead.exit_code, ahead.output) == (by_itself.exit_code, by_itself.output)
         assert "S5" in ahead.output and "documents checked" in ahead.output
     finally:
-        gitbase.started_ahead().clear()
+        gitbase.stop_ahead()
         git(repo, "checkout", "-q", "--", ".")
 
 

@@ -256,7 +256,7 @@ def git_ahead(path: str, ref: str, fork: bool) -> None:
         commands = what_changed(ref, fork)
     except GitError:
         return  # no ref (an option): the command says so
-    start_ahead(path, [*commands.values(), CONTENTS])  # CONTENTS: what they held at REF
+    start_ahead(path, [CONTENTS, *commands.values()])  # CONTENTS: what they held at REF
 
 
 def commit_ahead(root: str) -> None:
