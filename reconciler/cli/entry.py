@@ -72,6 +72,9 @@ def run() -> None:
             code = _by_click()
     finally:
         parsed_ahead(None)  # a parse the command did not take (a usage error) is stopped
+        git = sys.modules.get("reconciler.gitbase")
+        if git is not None:
+            git.stop_ahead()  # and git's commands it did not take
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date, timedelta
 
 from reconciler.catalogue import (
@@ -441,8 +440,7 @@ def _automatic(finding: Finding, numbers: tuple[str, ...]) -> Finding:
     if not numbers or not finding.message.startswith(str(Infra.PHONE_NUMBERS)):
         return finding
     listed = ", ".join(numbers)
-    return replace(
-        finding,
+    return finding._replace(
         message=f"{finding.message}; {listed} activated automatically by the first voice "
         "service (T1)",
         hint=f"declare the numbers to keep active in activations.numbers (then deactivate "
