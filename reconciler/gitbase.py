@@ -3,6 +3,7 @@ ref (a pull request's base). `validate --changed-since` and `plan --base` both u
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import select
@@ -22,7 +23,7 @@ class Running(NamedTuple):
     """A git command started (`start`) and not yet waited for (`wait`): its process id and
     our ends of its standard input, output and error.
 
-    git runs by `os.posix_spawnp`, not `subprocess`: `validate --changed-since` starts its
+    git runs by `os.posix_spawn`, not `subprocess`: `validate --changed-since` starts its
     git commands first thing, before it imports the models, and `subprocess` with what it
     imports (threading, selectors, signal, locale) and a `Popen` per command would be a
     tenth of that run."""
@@ -46,8 +47,10 @@ def start(root: str | Path, *args: str) -> Running:
     return _spawn(str(root), args)
 
 
-# SIGPIPE and SIGXFSZ back to their defaults in git (Python ignores them), as subprocess does.
+# SIGPIPE and SIGXFSZ back to their defaults in git (Python ignores them), as subprocess does;
+# SIGTERM stops one. Linux's numbers: the `signal` module's enums are an import of their own.
 _DEFAULT_SIGNALS = (13, 25)
+_SIGTERM = 15
 
 
 def _executable() -> str:
@@ -60,7 +63,7 @@ def _executable() -> str:
                 _found.append(candidate)
                 break
         else:
-            raise FileNotFoundError(2, "git")
+            raise FileNotFoundError(errno.ENOENT, "git")
     return _found[0]
 
 
@@ -87,7 +90,8 @@ def _spawn(root: str, args: tuple[str, ...], options: tuple[str, ...] = ()) -> R
         for ends in pipes:
             os.close(ends[0])
             os.close(ends[1])
-        raise GitError("git is not installed" if exc.errno == 2 else f"git: {exc}") from None
+        missing = exc.errno == errno.ENOENT
+        raise GitError("git is not installed" if missing else f"git: {exc}") from None
     for fd in child:
         os.close(fd)
     return Running(pid, pipes[0][1], pipes[1][0], pipes[2][0])
@@ -112,7 +116,7 @@ def stop_ahead() -> None:
     """Stop the commands started ahead that the run did not take over (a usage error)."""
     while _ahead:
         _, running = _ahead.popitem()
-        os.kill(running.pid, 15)
+        os.kill(running.pid, _SIGTERM)
         _communicate(running, b"")
 
 
