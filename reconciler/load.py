@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import marshal
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from itertools import chain
@@ -35,15 +34,21 @@ from reconciler.parse import Parsing, file_error
 from reconciler.parse import discover as discover
 
 
-@dataclass
 class Loaded:
     """The documents read below a root, the files they came from, and what was wrong with
-    them."""
+    them. (A plain class, as Repo.)"""
 
-    repo: Repo
-    findings: list[Finding] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    root: str = "."
+    def __init__(
+        self,
+        repo: Repo,
+        findings: list[Finding] | None = None,
+        files: list[str] | None = None,
+        root: str = ".",
+    ) -> None:
+        self.repo = repo
+        self.findings = [] if findings is None else findings
+        self.files = [] if files is None else files
+        self.root = root
 
 
 # A file read here: its findings, then each document (None if refused) with its findings.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -128,17 +127,17 @@ GROUPS = (
 assert frozenset().union(*(g.rules for g in GROUPS)) == DATED
 
 
-@dataclass
 class Timeline:
     """The findings of the dated rules in force today, what each later date adds and
-    removes, and the findings reported (each dated from the first day it holds)."""
+    removes, and the findings reported (each dated from the first day it holds). (A plain
+    class, as Repo.)"""
 
-    days: list[date]
-    today: frozenset[Finding] = frozenset()
-    changes: dict[date, tuple[frozenset[Finding], frozenset[Finding]]] = field(
-        default_factory=dict
-    )  # date → (added, removed); a date where nothing changes is left out
-    reported: list[Finding] = field(default_factory=list)
+    def __init__(self, days: list[date]) -> None:
+        self.days = days
+        self.today: frozenset[Finding] = frozenset()
+        # date → (added, removed); a date where nothing changes is left out
+        self.changes: dict[date, tuple[frozenset[Finding], frozenset[Finding]]] = {}
+        self.reported: list[Finding] = []
 
     def on(self, day: date) -> frozenset[Finding]:
         """The findings in force on any day from today to the horizon."""
@@ -320,7 +319,7 @@ def timeline(
             decided = scope.around(changed) if group.neighbours else changed
             seen = scope.around(decided) if group.neighbours else decided
             fresh: defaultdict[str, set[Finding]] = defaultdict(set)
-            for finding in check_on(scope.sub_repo(seen), replace(ctx, today=day), group_rules):
+            for finding in check_on(scope.sub_repo(seen), ctx._replace(today=day), group_rules):
                 owner = scope.owner_of(finding)
                 if owner in decided:
                     fresh[owner].add(finding)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -51,7 +50,7 @@ def recorded_context(repo: Repo, context: Context) -> Context:
         phase = (service.status or {}).get("phase")
         if isinstance(phase, str):
             statuses.setdefault(service.name, phase)
-    return replace(context, occupier_phase=phases, service_status=statuses)
+    return context._replace(occupier_phase=phases, service_status=statuses)
 
 
 def measured(loaded: Loaded, context: Context) -> Context:
@@ -65,13 +64,13 @@ def measured(loaded: Loaded, context: Context) -> Context:
         from reconciler.baseline import change_since
 
         change = change_since(loaded, context.base_ref)
-        context = replace(context, change=change)
+        context = context._replace(change=change)
     if change is None and context.base is not None:
         from reconciler.change import between, state
 
         after = state(loaded.repo, loaded.root)
         change = between(context.base, after, context.base_label, loaded.root)
-        context = replace(context, change=change)
+        context = context._replace(change=change)
     if change is not None:
         loaded.repo.memo[MEASURED] = change
     return context

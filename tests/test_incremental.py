@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -315,7 +314,7 @@ def test_p1_since_the_ref_from_the_partial_repo(
         context = Context(today=TODAY, actor="bob")
         base, label = baseline.at_ref(str(repo), "HEAD")
         full = validate(
-            str(repo), TODAY, "bob", context=replace(context, base=base, base_label=label)
+            str(repo), TODAY, "bob", context=context._replace(base=base, base_label=label)
         )
         with monkeypatch.context() as patched:  # (a case that runs in full reads it lazily too)
             patched.setattr(baseline, "at_ref", lambda *_: pytest.fail("loaded HEAD in full"))
@@ -389,7 +388,7 @@ def test_p1_since_a_ref_that_moved_on_judges_a_deleted_file(repo: Path) -> None:
         git(repo, "commit", "-qam", "globex: contracts deleted")
         context = Context(today=TODAY, actor="bob")
         partial = validate_changed(str(repo), "main", context, judged_from="main")
-        full = validate(str(repo), TODAY, context=replace(context, base_ref="main"))
+        full = validate(str(repo), TODAY, context=context._replace(base_ref="main"))
         covered = set(partial.covered)
         assert as_tuples(partial.findings) == as_tuples(
             [f for f in full.findings if f.file in covered]
@@ -572,7 +571,7 @@ def test_changed_since_head_judged_from_a_pull_requests_base(
             "Service/acme-lb-public-ip-2",
             "Service/acme-lb-wifi-users",
         ]
-        full = validate(str(repo), TODAY, context=replace(context, base_ref="main"))
+        full = validate(str(repo), TODAY, context=context._replace(base_ref="main"))
         covered = set(partial.covered)
         assert as_tuples(partial.findings) == as_tuples(
             [f for f in full.findings if f.file in covered]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,8 +73,8 @@ def clean(repo: Path) -> None:
 def judged_both_ways(repo: Path, ref: str, actor: str) -> None:
     context = Context(today=TODAY, actor=actor)
     base, label = baseline.at_ref(str(repo), ref)
-    full = validate(str(repo), TODAY, actor, context=replace(context, base=base, base_label=label))
-    fast = validate(str(repo), TODAY, actor, context=replace(context, base_ref=ref))
+    full = validate(str(repo), TODAY, actor, context=context._replace(base=base, base_label=label))
+    fast = validate(str(repo), TODAY, actor, context=context._replace(base_ref=ref))
     assert as_tuples(fast.findings) == as_tuples(full.findings)
     assert touches(measured_change(fast.repo)) == touches(measured_change(full.repo))
     if not any(f.is_error for f in full.loaded.findings):  # the rules ran: a change was measured

@@ -11,7 +11,6 @@ written before that: every such error comes before any output.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,9 +63,9 @@ def validate(
     # git's copy of those that did (with --changed-since, by validate_changed)
     context = rules_context(state, day, actor, names(approved_by))
     if horizon is not None:
-        context = replace(context, horizon=day_of(horizon))
+        context = context._replace(horizon=day_of(horizon))
     if actor is not None and base_ref:
-        context = replace(context, base_ref=checked_ref(path, base_ref))
+        context = context._replace(base_ref=checked_ref(path, base_ref))
     partial = None
     if changed_since is not None:
         from reconciler.incremental import validate_changed
@@ -74,7 +73,7 @@ def validate(
         judged_from = context.base_ref if base_ref else changed_since
         try:
             partial = validate_changed(
-                path, changed_since, replace(context, base_ref=None), judged_from
+                path, changed_since, context._replace(base_ref=None), judged_from
             )
         except ValueError as exc:
             from reconciler.baseline import unborn
@@ -85,7 +84,7 @@ def validate(
                 raise click.UsageError(str(exc)) from None
             # no commit yet: everything is new, check it all
             if actor is not None and not base_ref:
-                context = replace(context, base={}, base_label="nothing (no commit yet)")
+                context = context._replace(base={}, base_label="nothing (no commit yet)")
     if partial is not None:
         findings, checked = partial.findings, partial.documents
         loaded, covered = partial.loaded, set(partial.covered)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -78,8 +77,8 @@ def rules_context(
 
     context = ledger_context(read_ledger(state), today, actor)
     if base is not None:
-        context = replace(context, base=base[0], base_label=base[1])
-    return replace(context, approvers=approvers)
+        context = context._replace(base=base[0], base_label=base[1])
+    return context._replace(approvers=approvers)
 
 
 def checked_ref(path: str, ref: str, option: str = "--base") -> str:

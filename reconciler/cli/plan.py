@@ -3,7 +3,6 @@ ledger is opened there, read only); it never writes anything."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -156,7 +155,7 @@ def run_plan(
 
     context = rules_context(state, day, actor, approvers, given_base)
     if base_ref is not None and given_base is None:  # P1 measures from it, once loaded
-        context = replace(context, base_ref=base_ref)
+        context = context._replace(base_ref=base_ref)
     try:
         head, planned = validate_and(path, context, planning, parsing)
     except gitbase.GitError as exc:

@@ -4,7 +4,6 @@ desired state and the ledger — tables, what an occupier may add, the static da
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -208,7 +207,7 @@ def site_command(
     if plan_base is not None:  # a pull request: the rules hold, and warnings go on its page
         context = rules_context(state, day, actor, names(approved_by))
         # P1 judges what the pull request changes, as `validate --base` does
-        context = replace(context, base_ref=checked_ref(path, plan_base, "--plan-base"))
+        context = context._replace(base_ref=checked_ref(path, plan_base, "--plan-base"))
         try:
             checked = validated(path, day, actor, state, context)
             base_repo = baseline.repo_at(checked.loaded, plan_base)[0]

@@ -13,7 +13,6 @@ runs instead.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from reconciler.findings import Finding, sort_key
@@ -61,7 +60,7 @@ def _partial_base(context: Context, loaded: Loaded, seen: Changes) -> Context:
         for ref, mark in context.base.items()
         if ref in loaded.repo.sources or mark.file in seen.changed
     }
-    return replace(context, base=base)
+    return context._replace(base=base)
 
 
 def _judged_since(
@@ -74,10 +73,10 @@ def _judged_since(
 
     try:
         if judged_from == ref:
-            return replace(context, change=since(ref, loaded, seen))
+            return context._replace(change=since(ref, loaded, seen))
         start = fork_point(loaded.root, judged_from)
         named = baseline.label(loaded.root, judged_from, start)
-        return replace(context, change=since(judged_from, loaded, seen, start, named))
+        return context._replace(change=since(judged_from, loaded, seen, start, named))
     except GitError as exc:
         option = "--changed-since" if judged_from == ref else "--base"
         raise ValueError(f"{option} {judged_from}: {exc}") from None
@@ -104,7 +103,7 @@ def validate_changed(
 
     def full() -> Incremental:
         # P1 measures from the fork point once the repo is loaded (`baseline.repo_at`)
-        judged = replace(context, base_ref=judged_from) if judged_from else context
+        judged = context._replace(base_ref=judged_from) if judged_from else context
         try:
             result = validate(path, context.today, context.actor, context=judged)
         except GitError as exc:
@@ -138,7 +137,7 @@ def validate_changed(
         loaded = _load_files(path, files)
         if judging and judged_from:
             context = _judged_since(context, ref, judged_from, loaded, seen)
-        reported = replace(_partial_base(context, loaded, seen), reported=covered)
+        reported = _partial_base(context, loaded, seen)._replace(reported=covered)
         found = run_rules(loaded, reported)
     # located only there: the file a finding is placed at, or else its document's
     kept = Positions().resolve(
