@@ -9,13 +9,12 @@ the child sends. The checks of `reconciler.inputs` (G1) run on every file here, 
 from __future__ import annotations
 
 import functools
+import importlib
 import marshal
 import os
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-import yaml_rs
 
 from reconciler import API_VERSION
 from reconciler.findings import Finding, error, warning
@@ -29,13 +28,18 @@ from reconciler.inputs import (
     split_documents,
     too_deep,
 )
+from reconciler.native import compiled
 
 if TYPE_CHECKING:
     import json
 
-    from reconciler.forked import Stream
+    from yaml_rs import _yaml_rs as yaml_rs
 
-ALIAS_LIMITS = yaml_rs.AliasLimits(
+    from reconciler.forked import Stream
+else:  # yaml-rs's compiled parser, without the package's Python half (pathlib: 2 ms)
+    yaml_rs = compiled("yaml_rs", "_yaml_rs") or importlib.import_module("yaml_rs._yaml_rs")
+
+ALIAS_LIMITS = yaml_rs._AliasLimits(
     max_total_replayed_events=10_000,
     max_replay_stack_depth=16,
     max_alias_expansions_per_anchor=100,
@@ -205,7 +209,8 @@ def parse(text: str, path: str, findings: list[Finding]) -> Iterator[tuple[int, 
             ).at(path, line, column)
         )
     try:
-        result = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
+        # (what yaml_rs.loads calls; a key given twice is an error, as there)
+        result = yaml_rs._loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
         findings.append(parse_error(path, text, str(exc)))
         return

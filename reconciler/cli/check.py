@@ -11,7 +11,6 @@ written before that: every such error comes before any output.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import output
@@ -102,7 +101,8 @@ def validate(
     findings = findings + _ledger_only(state, loaded, context, findings, covered)
     for target_fmt, file in targets:  # first: a file that cannot be written is an error
         try:
-            Path(file).write_text(output.render(findings, target_fmt, checked=checked) + "\n")
+            with open(file, "w") as written:  # (Path.write_text: pathlib is not imported)
+                written.write(output.render(findings, target_fmt, checked=checked) + "\n")
         except OSError as exc:
             import click
 

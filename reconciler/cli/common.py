@@ -14,10 +14,11 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reconciler.change import Change, State
     from reconciler.ledger.sql import SqlLedger
     from reconciler.load import Loaded

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '51f948e7'
+SOURCES = 'f85a4a33'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:
