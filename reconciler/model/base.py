@@ -30,6 +30,7 @@ from typing import (
     TypeVar,
     cast,
     dataclass_transform,
+    get_origin,
 )
 
 from reconciler import API_VERSION as API_VERSION  # where the other modules import it
@@ -179,8 +180,9 @@ Day = date
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(Field,))
 class Slotted(type):
-    """Makes every subclass of Spec a frozen dataclass with slots, validated by pydantic-core
-    as pydantic would validate it (its core schema: `schema_of`). A repo holds hundreds of
+    """Makes every subclass of Spec what a frozen dataclass with slots would be (its fields in
+    `_names`, their defaults in `_defaults`, `dataclasses.fields` on first use), validated by
+    pydantic-core as pydantic would validate it (its core schema: `schema_of`). A repo holds hundreds of
     thousands of these objects: a BaseModel instance carries a __dict__ and a set of the
     fields given (about 600 bytes before its values); a slotted one, 8 bytes per field.
     pydantic-core fills the slots itself, as fast as a model."""
@@ -188,27 +190,31 @@ class Slotted(type):
     def __new__(
         cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
     ) -> "Slotted":
-        made = super().__new__(cls, name, bases, namespace, **kwargs)
-        if "__slots__" in namespace:  # the copy `dataclasses` makes with the slots
-            return made
         for field, value in namespace.items():
             if isinstance(value, Mark):  # pydantic would move it first in the schemas
                 raise TypeError(f"{name}.{field}: write Annotated[type, Field(...)] = default")
+        hints = namespace.get("__annotations__", {})
         caller = sys._getframe(1)
         if caller.f_locals is not caller.f_globals:
             # Defined in a function: its annotations may name the function's own classes,
-            # which a dataclass (unlike a model) would not find when it is rebuilt.
-            made.__annotations__ = {
+            # which its pydantic twin (`twin`) would not find.
+            hints = namespace["__annotations__"] = {
                 field: eval(hint, caller.f_globals, caller.f_locals) if type(hint) is str else hint
-                for field, hint in made.__annotations__.items()
+                for field, hint in hints.items()
             }
-        made.__written_doc__ = namespace.get("__doc__")  # type: ignore[attr-defined]
-        # The dataclass's fields and slots; what frozen=True, eq and repr would add, Spec has
-        # once for every class (`dataclasses` compiles five functions per class for them: a
-        # fifth of the models' start-up).
-        slotted = dataclasses.dataclass(slots=True, kw_only=True, init=False, eq=False, repr=False)
-        model: Any = slotted(made)
-        model._names = tuple(field.name for field in dataclasses.fields(model))
+        # The fields and slots a dataclass(slots=True) would make, made here: `dataclasses`
+        # would build each class twice (once more with the slots), 1.1 ms of every start-up.
+        # What frozen=True, eq and repr would add, Spec has once for every class.
+        inherited: tuple[str, ...] = getattr(bases[0], "_names", ()) if bases else ()
+        own = [field for field, hint in hints.items() if not _is_class_variable(hint)]
+        defaults = {**getattr(bases[0], "_defaults", {})} if bases else {}
+        defaults.update((field, namespace.pop(field)) for field in own if field in namespace)
+        namespace["__slots__"] = tuple(field for field in own if field not in inherited)
+        namespace["__written_doc__"] = namespace.get("__doc__")
+        namespace["__dataclass_fields__"] = _DataclassFields()
+        model: Any = super().__new__(cls, name, bases, namespace, **kwargs)
+        model._names = (*inherited, *namespace["__slots__"])
+        model._defaults = defaults
         model._values = staticmethod(_values_of(model._names))
         if bases:  # Spec itself has no fields to validate
             schema = schema_of(model)
@@ -218,6 +224,42 @@ class Slotted(type):
             # does for a pydantic dataclass ("prebuilt"): one per class, not one per use.
             model.__pydantic_complete__ = True
         return cast(Slotted, model)
+
+
+class _DataclassFields:
+    """A model's `__dataclass_fields__`, made when first read: `dataclasses.fields()` reads
+    it, and pydantic-core serializes an object as a dataclass only if it has one (a default
+    in a JSON Schema, `model_dump`). A validation never reads it."""
+
+    def __get__(self, instance: object, owner: type[Any]) -> dict[str, dataclasses.Field[Any]]:
+        import inspect
+
+        hints: dict[str, Any] = {}
+        for declaring in reversed(owner.__mro__):
+            hints.update(inspect.get_annotations(declaring))
+        shadow = dataclasses.make_dataclass(
+            owner.__name__,
+            [
+                (name, hints[name], dataclasses.field(default=owner._defaults[name]))
+                if name in owner._defaults
+                else (name, hints[name])
+                for name in owner._names
+            ],
+            init=False,
+            repr=False,
+            eq=False,
+            kw_only=True,
+        )
+        fields = {field.name: field for field in dataclasses.fields(shadow)}
+        type.__setattr__(owner, "__dataclass_fields__", fields)  # made once per class
+        return fields
+
+
+def _is_class_variable(hint: Any) -> bool:
+    """`ClassVar[...]`, as an object or as written in a module with postponed annotations."""
+    if type(hint) is str:
+        return hint.startswith(("ClassVar", "typing.ClassVar"))
+    return hint is ClassVar or get_origin(hint) is ClassVar
 
 
 def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -290,6 +332,7 @@ class Spec(metaclass=Slotted):
         __pydantic_validator__: ClassVar[SchemaValidator]
         __pydantic_serializer__: ClassVar[SchemaSerializer]
         _names: ClassVar[tuple[str, ...]]  # the fields, in order
+        _defaults: ClassVar[dict[str, Any]]  # their defaults
         _values: ClassVar[Callable[[Any], tuple[Any, ...]]]  # an object's field values
 
     # What dataclass(frozen=True) writes for each class, written once: equal when of the

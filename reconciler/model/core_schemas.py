@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = 'f85a4a33'
+SOURCES = '3f410cc8'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:
@@ -2740,7 +2740,7 @@ def _kinds_ServiceDefinitionSpec(cls: Any, base: Any, kinds: Any) -> Any:
                             },
                             'ref': 'reconciler.model.kinds.QuantityRule',
                         },
-                        'default': cls.__dataclass_fields__['quantity'].default,
+                        'default': cls._defaults['quantity'],
                     },
                     'init': True,
                     'validation_alias': 'quantity',
@@ -3057,7 +3057,7 @@ def _kinds_ServiceDefinitionSpec(cls: Any, base: Any, kinds: Any) -> Any:
                             },
                             'ref': 'reconciler.model.kinds.Infrastructure',
                         },
-                        'default': cls.__dataclass_fields__['infrastructure'].default,
+                        'default': cls._defaults['infrastructure'],
                     },
                     'init': True,
                     'validation_alias': 'infrastructure',
@@ -4325,7 +4325,7 @@ def _kinds_OccupierSpec(cls: Any, base: Any, kinds: Any) -> Any:
                             },
                             'ref': 'reconciler.model.kinds.Activations',
                         },
-                        'default': cls.__dataclass_fields__['activations'].default,
+                        'default': cls._defaults['activations'],
                     },
                     'init': True,
                     'validation_alias': 'activations',
@@ -6976,7 +6976,7 @@ def _kinds_ServiceDefinition(cls: Any, base: Any, kinds: Any) -> Any:
                                             },
                                             'ref': 'reconciler.model.kinds.QuantityRule',
                                         },
-                                        'default': kinds.ServiceDefinitionSpec.__dataclass_fields__['quantity'].default,
+                                        'default': kinds.ServiceDefinitionSpec._defaults['quantity'],
                                     },
                                     'init': True,
                                     'validation_alias': 'quantity',
@@ -7296,7 +7296,7 @@ def _kinds_ServiceDefinition(cls: Any, base: Any, kinds: Any) -> Any:
                                             },
                                             'ref': 'reconciler.model.kinds.Infrastructure',
                                         },
-                                        'default': kinds.ServiceDefinitionSpec.__dataclass_fields__['infrastructure'].default,
+                                        'default': kinds.ServiceDefinitionSpec._defaults['infrastructure'],
                                     },
                                     'init': True,
                                     'validation_alias': 'infrastructure',
@@ -8137,7 +8137,7 @@ def _kinds_Occupier(cls: Any, base: Any, kinds: Any) -> Any:
                                             },
                                             'ref': 'reconciler.model.kinds.Activations',
                                         },
-                                        'default': kinds.OccupierSpec.__dataclass_fields__['activations'].default,
+                                        'default': kinds.OccupierSpec._defaults['activations'],
                                     },
                                     'init': True,
                                     'validation_alias': 'activations',

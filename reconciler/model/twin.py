@@ -13,7 +13,6 @@ a command validates without importing pydantic; `--check` says whether the file 
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 import sys
@@ -70,9 +69,9 @@ def twin(model: type[Any]) -> type[Any]:
             name: _pydantic_hint(hint) for name, hint in inspect.get_annotations(model).items()
         },
     }
-    for field in dataclasses.fields(model):
-        if field.name in namespace["__annotations__"] and field.default is not dataclasses.MISSING:
-            namespace[field.name] = field.default
+    for name, default in model._defaults.items():
+        if name in namespace["__annotations__"]:
+            namespace[name] = default
     made = types.new_class(model.__name__, bases, exec_body=lambda ns: ns.update(namespace))
     pydantic_twin = dataclass(frozen=True, slots=True, kw_only=True, config=SPEC_CONFIG)(made)
     _twins[model] = pydantic_twin
@@ -214,7 +213,7 @@ class _Writer:
             items = [
                 f"{key!r}: "
                 + (
-                    f"{owner}.__dataclass_fields__[{field!r}].default"
+                    f"{owner}._defaults[{field!r}]"
                     if key == "default" and isinstance(value, base.Spec)
                     else self.source(value, indent + 4, owner, field)
                 )
