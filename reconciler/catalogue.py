@@ -2,8 +2,7 @@
 which contract a service is charged against, its status and quantity on a date, and the
 provisioned infrastructure X/Y of an occupier at a site (S6)."""
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date

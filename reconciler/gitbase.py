@@ -1,18 +1,19 @@
 """git, the one helper: run it, read what it says, and read the desired state as it was at a
 ref (a pull request's base). `validate --changed-since` and `plan --base` both use it."""
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 import errno
 import io
 import os
 import select
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-if TYPE_CHECKING:  # (pathlib, with urllib.parse, is 1.5 ms of a start-up)
+if TYPE_CHECKING:
     import tempfile
-    from collections.abc import Iterable
-    from pathlib import Path
+
+# A folder: a path, or anything naming one (pathlib, with urllib.parse, is 1.5 ms of a start-up).
+Folder = str | os.PathLike[str]
 
 
 class GitError(Exception):
@@ -38,7 +39,7 @@ class Running(NamedTuple):
 _ahead: dict[tuple[str, tuple[str, ...]], Running] = {}
 
 
-def start(root: str | Path, *args: str) -> Running:
+def start(root: Folder, *args: str) -> Running:
     """Start one git command in `root` (several may run at once); finish it with `wait`. The
     same command started ahead is taken over instead."""
     ahead = _ahead.pop((str(root), args), None)
@@ -98,7 +99,7 @@ def _spawn(root: str, args: tuple[str, ...], options: tuple[str, ...] = ()) -> R
     return Running(pid, pipes[0][1], pipes[1][0], pipes[2][0])
 
 
-def start_ahead(root: str | Path, commands: Iterable[tuple[str, ...]]) -> None:
+def start_ahead(root: Folder, commands: Iterable[tuple[str, ...]]) -> None:
     """Start git commands the run will `start` later with the same arguments: the CLI's
     entry point does, for `validate --changed-since`, before it imports the models."""
     for args in commands:
@@ -211,7 +212,7 @@ def _communicate(process: Running, stdin: bytes) -> tuple[bytes, bytes, int]:
     return output[process.stdout], output[process.stderr], os.waitstatus_to_exitcode(status)
 
 
-def git(root: str | Path, *args: str, stdin: bytes | None = None) -> bytes:
+def git(root: Folder, *args: str, stdin: bytes | None = None) -> bytes:
     return wait(start(root, *args), stdin)
 
 
@@ -225,7 +226,7 @@ def names(data: bytes) -> list[str]:
 CONTENTS = ("cat-file", "--batch")
 
 
-def files_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[str, bytes]]:
+def files_at(root: Folder, ref: str, files: list[str]) -> tuple[str, dict[str, bytes]]:
     """The commit `ref` names, and the bytes there of each of `files` (relative to `root`)
     that existed: one `git cat-file --batch`."""
     request = "".join(f"{ref}:./{name}\n" for name in files).encode()
@@ -251,7 +252,7 @@ def files_at(root: str | Path, ref: str, files: list[str]) -> tuple[str, dict[st
     return commit, found
 
 
-def fork_point(root: str | Path, ref: str) -> str:
+def fork_point(root: Folder, ref: str) -> str:
     """The commit a branch left `ref` at (`git merge-base ref HEAD`), so a change is what the
     branch did, as in `git diff ref...HEAD`, not also what others merged into `ref` since;
     `ref` itself when they share no history (or a shallow clone hides it)."""
@@ -262,13 +263,13 @@ def fork_point(root: str | Path, ref: str) -> str:
         return ref
 
 
-def folder_of(path: str | Path) -> str:
+def folder_of(path: Folder) -> str:
     """Where git runs for `path`: the folder itself, or the one holding a file."""
     where = os.path.realpath(path)
     return where if os.path.isdir(where) else os.path.dirname(where)
 
 
-def checkout(path: str, ref: str) -> tuple[tempfile.TemporaryDirectory[str], str]:
+def checkout(path: str, ref: str) -> "tuple[tempfile.TemporaryDirectory[str], str]":
     """Extract `path` as of `ref`'s fork point into a temporary directory; returns it and the
     path inside. A path that did not exist there gives an empty directory (everything is new)."""
     from pathlib import Path

@@ -14,7 +14,7 @@ import marshal
 import os
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from reconciler import API_VERSION
 from reconciler.findings import Finding, error, warning
@@ -87,11 +87,14 @@ def discover(root: str) -> list[str]:
     return found
 
 
-class Parsing(NamedTuple):
-    """Files being parsed in a forked child, in order, CHUNK files at a time."""
+class Parsing:
+    """Files being parsed in a forked child, in order, CHUNK files at a time. (Not a named
+    tuple: the stream's module is imported where a child is forked, and a named tuple's field
+    named only for the type checker would be compiled at every start-up: `reconciler.refs`.)"""
 
-    paths: list[str]
-    stream: Stream[Chunk]
+    def __init__(self, paths: list[str], stream: Stream[Chunk]) -> None:
+        self.paths = paths
+        self.stream = stream
 
 
 def start(root: str, files: list[str] | None = None) -> Parsing | None:

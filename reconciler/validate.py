@@ -1,7 +1,6 @@
 """validate = load → rules → positions. The one entry point the CLI, CI and webhook share."""
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 import os
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -79,7 +78,7 @@ def measured(loaded: Loaded, context: Context) -> Context:
 MEASURED = ("change", "measured")
 
 
-def measured_change(repo: Repo) -> Change | None:
+def measured_change(repo: Repo) -> "Change | None":
     """The change P1 judged on this repo (None: no base, every document counted)."""
     found = repo.memo.get(MEASURED)
     if found is None:
@@ -89,7 +88,7 @@ def measured_change(repo: Repo) -> Change | None:
     return found if isinstance(found, Change) else None
 
 
-def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Context:
+def ledger_context(ledger: "Ledger | None", today: date, actor: str | None) -> Context:
     """What the ledger recorded that the rules need: service statuses (D2), decommission
     phases (D2, D5) and the documents as they were when a decommission started (D5)."""
     if ledger is None:
@@ -112,7 +111,7 @@ def ledger_context(ledger: Ledger | None, today: date, actor: str | None) -> Con
     )
 
 
-def ledger_findings(repo: Repo, ledger: Ledger, context: Context) -> list[Finding]:
+def ledger_findings(repo: Repo, ledger: "Ledger", context: Context) -> list[Finding]:
     """What only the ledger knows, at the document's line: a number in cooling-off or held by
     another occupier (T2), a floor port in use by another (N3), a pool with nothing left or
     past 90 % (N4). The planner finds them; nothing is written."""
@@ -123,7 +122,7 @@ def ledger_findings(repo: Repo, ledger: Ledger, context: Context) -> list[Findin
     return plan.findings
 
 
-def automatic_numbers(ledger: Ledger) -> dict[tuple[str, str], tuple[str, ...]]:
+def automatic_numbers(ledger: "Ledger") -> dict[tuple[str, str], tuple[str, ...]]:
     """The numbers the first voice service activated (T1), as the last apply recorded them,
     that the ledger still holds active for the occupier."""
     from reconciler.ledger.model import Kind, State  # with a ledger only
@@ -144,7 +143,7 @@ def automatic_numbers(ledger: Ledger) -> dict[tuple[str, str], tuple[str, ...]]:
     return out
 
 
-def _terms(ledger: Ledger) -> dict[str, tuple[str, int]]:
+def _terms(ledger: "Ledger") -> dict[str, tuple[str, int]]:
     """What apply recorded of each line's definition and quantity ("name quantity")."""
     out: dict[str, tuple[str, int]] = {}
     for name, record in ledger.statuses("Terms").items():

@@ -10,8 +10,7 @@ context does not load (a schema error stops every rule in a full run), the full 
 runs instead.
 """
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["INDEX_FILE", "Incremental", "discovered", "validate_changed"]
 
 
-def since(ref: str, loaded: Loaded, seen: Changes, start: str = "", label: str = "") -> Change:
+def since(ref: str, loaded: Loaded, seen: Changes, start: str = "", label: str = "") -> "Change":
     """P1's change since where HEAD's branch left REF (`start`, when it is not where the
     change was listed from: a pull request's base), measured on the partial repo: its files
     that differ since are read as git has them there. That is REF itself in a pre-commit

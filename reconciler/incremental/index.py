@@ -8,8 +8,7 @@ work tree only the files git reports as differing from the commit the cache was 
 stat-checked.
 """
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 import contextlib
 import marshal
 import os
@@ -50,7 +49,7 @@ class Index:
         self._docs: dict[str, list[Doc]] = {}
 
     @classmethod
-    def open(cls, location: str, fresh: bool = False) -> Index | None:
+    def open(cls, location: str, fresh: bool = False) -> "Index | None":
         import sqlite3
 
         db = None
@@ -75,7 +74,7 @@ class Index:
             return None
 
     @contextlib.contextmanager
-    def closing(self) -> Iterator[Index]:
+    def closing(self) -> "Iterator[Index]":
         """The index for a run, closed after it. Closing the last connection folds SQLite's
         write-ahead log back into the file and removes it; left open (the CLI ends with
         os._exit), the log stays, and the next process reads all of it on opening: after a
@@ -139,7 +138,7 @@ class Index:
             else:
                 self.db.execute("DELETE FROM twice WHERE key = ?", (key,))
 
-    def __enter__(self) -> Index:
+    def __enter__(self) -> "Index":
         self.db.execute("BEGIN IMMEDIATE")
         return self
 

@@ -12,8 +12,7 @@ context  = covered + what covered documents refer to + the other claimants of th
            (T2/T3/N3 uniqueness across occupiers) + the whole catalogue + the Sites referred to
 """
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 import os
 import sys
 from typing import Any, NamedTuple, Protocol

@@ -182,9 +182,9 @@ Day = date
 class Slotted(type):
     """Makes every subclass of Spec what a frozen dataclass with slots would be (its fields in
     `_names`, their defaults in `_defaults`, `dataclasses.fields` on first use), validated by
-    pydantic-core as pydantic would validate it (its core schema: `schema_of`). A repo holds hundreds of
-    thousands of these objects: a BaseModel instance carries a __dict__ and a set of the
-    fields given (about 600 bytes before its values); a slotted one, 8 bytes per field.
+    pydantic-core as pydantic would validate it (its core schema: `schema_of`). A repo holds
+    hundreds of thousands of these objects: a BaseModel instance carries a __dict__ and a set
+    of the fields given (about 600 bytes before its values); a slotted one, 8 bytes per field.
     pydantic-core fills the slots itself, as fast as a model."""
 
     def __new__(

@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import NamedTuple
 
 from reconciler.model.base import Document
 from reconciler.model.kinds import Contract, Occupier, Service, ServiceDefinition, Site
-
-
-class Source(NamedTuple):
-    """Where a document came from: the file and its position among the file's documents.
-    (A named tuple, as Ref: one is made per document, and a frozen dataclass takes 0.7 ms
-    to define at every start-up.)"""
-
-    file: str
-    index: int  # type: ignore[assignment]  # (the field, not tuple.index: never searched)
-
-
-class Ref(NamedTuple):
-    """A document by kind and name, as other documents refer to it. (A named tuple: one is
-    made and hashed per document and per reference, hundreds of thousands per run.)"""
-
-    kind: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.name}"
-
+from reconciler.refs import Ref as Ref  # where the other modules import them
+from reconciler.refs import Source as Source
 
 _TABLES = {
     "Site": "sites",

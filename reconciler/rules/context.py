@@ -1,7 +1,6 @@
 """What the rules know besides the documents: the date, who asks, and recorded state."""
 
-from __future__ import annotations
-
+# Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
 from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
@@ -11,6 +10,8 @@ from reconciler.model.repo import Ref, Source
 
 if TYPE_CHECKING:  # (P1's module: imported only where a change is measured)
     from reconciler.change import Change, State
+else:  # what the fields' annotations name when it is not imported
+    Change = State = object
 
 
 # What a context holds when nothing was recorded: one empty mapping no one can fill.
