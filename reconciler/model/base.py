@@ -9,8 +9,6 @@ Annotations are objects, not strings (no `from __future__ import annotations`): 
 evaluated at every start-up.
 """
 
-import copy
-import dataclasses
 import os
 import sys
 import zlib
@@ -52,6 +50,8 @@ from reconciler.model.marks import (
 )
 
 if TYPE_CHECKING:
+    import dataclasses
+
     from pydantic import BaseModel, GetCoreSchemaHandler
     from pydantic_core import core_schema
     from pydantic_core.core_schema import SerializationInfo
@@ -231,7 +231,8 @@ class _DataclassFields:
     it, and pydantic-core serializes an object as a dataclass only if it has one (a default
     in a JSON Schema, `model_dump`). A validation never reads it."""
 
-    def __get__(self, instance: object, owner: type[Any]) -> dict[str, dataclasses.Field[Any]]:
+    def __get__(self, instance: object, owner: type[Any]) -> "dict[str, dataclasses.Field[Any]]":
+        import dataclasses
         import inspect
 
         hints: dict[str, Any] = {}
@@ -351,10 +352,14 @@ class Spec(metaclass=Slotted):
         return f"{self.__class__.__qualname__}({shown})"
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __getstate__(self) -> list[Any]:
         """What a frozen slotted dataclass pickles: its field values, in order."""
@@ -392,6 +397,8 @@ class Spec(metaclass=Slotted):
 
     def model_copy(self, update: dict[str, Any] | None = None) -> Self:
         """A copy with `update`'s fields replaced, unvalidated (as BaseModel's)."""
+        import copy
+
         copied = copy.copy(self)
         for name, value in (update or {}).items():
             object.__setattr__(copied, name, value)

@@ -5,7 +5,6 @@ admins (seed 002: site permissions). The change is the difference from a base
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reconciler.findings import Finding, error
@@ -23,6 +22,8 @@ def change_of(repo: Repo, ctx: Context) -> Change:
         return ctx.change
     key = ("change", ctx.changed)
     if key not in repo.memo:
+        from dataclasses import replace
+
         from reconciler.change import between, state
 
         change = between({}, state(repo, only=ctx.changed))
