@@ -2,6 +2,7 @@
 ref (a pull request's base). `validate --changed-since` and `plan --base` both use it."""
 
 # Annotations are objects (no `from __future__ import annotations`): `reconciler.refs` says why.
+import contextlib
 import errno
 import io
 import os
@@ -117,15 +118,19 @@ def started_ahead() -> dict[tuple[str, tuple[str, ...]], Running]:
 def stop_ahead() -> None:
     """Stop the commands started ahead that the run did not take over (a usage error)."""
     while _ahead:
-        _, running = _ahead.popitem()
-        os.kill(running.pid, _SIGTERM)
-        _communicate(running, b"")
+        stop(_ahead.popitem()[1])
+
+
+def stop(running: Running) -> None:
+    """Stop a command not waited for, and reap it."""
+    os.kill(running.pid, _SIGTERM)
+    _communicate(running, b"")
 
 
 def as_ref(ref: str) -> str:
     """REF as git may be given it among a command's arguments: never one of its options
     (`--output=FILE` given as a ref has `git diff` write, or empty, that file)."""
-    if ref.startswith("-"):
+    if ref.startswith("-") or "\n" in ref:  # (a line is one request to `cat-file --batch`)
         raise GitError(f"{ref} is not a git ref")
     return ref
 
@@ -137,14 +142,12 @@ UNTRACKED = ("ls-files", "-z", "--others", "--directory", "--no-empty-directory"
 
 
 def what_changed(ref: str, fork: bool) -> dict[str, tuple[str, ...]]:
-    """The git commands that say what differs from REF in a work tree: the commit REF names,
-    (`fork`) where HEAD's branch left REF, what git does not track and REF's diff. The
-    quickest first: each start waits until its git is running, behind those started before
-    it, and the diff is the longest."""
+    """The git commands that say what differs from REF in a work tree: (`fork`) where HEAD's
+    branch left REF, what git does not track and REF's diff (the commit REF names, `cat-file`
+    says: `commit_named`). The quickest first: each start waits until its git is running,
+    behind those started before it, and the diff is the longest."""
     as_ref(ref)
-    commands: dict[str, tuple[str, ...]] = {
-        "commit": ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    }
+    commands: dict[str, tuple[str, ...]] = {}
     if fork:
         commands["fork"] = ("merge-base", ref, "HEAD")
     commands["untracked"] = UNTRACKED
@@ -221,35 +224,76 @@ def names(data: bytes) -> list[str]:
     return [n for n in data.decode(errors="surrogateescape").split("\0") if n]
 
 
-# Reads objects named on its input: what files held at a commit (`files_at`). It can be
-# started before the names are known (`start_ahead`).
+# Reads objects named on its input, answering each at once: the commit a ref names
+# (`commit_named`), what files held there (`files_of`). It can be started before either is
+# known (`start_ahead`).
 CONTENTS = ("cat-file", "--batch")
 
 
 def files_at(root: Folder, ref: str, files: list[str]) -> tuple[str, dict[str, bytes]]:
     """The commit `ref` names, and the bytes there of each of `files` (relative to `root`)
     that existed: one `git cat-file --batch`."""
-    request = "".join(f"{ref}:./{name}\n" for name in files).encode()
-    data = git(root, *CONTENTS, stdin=f"{ref}^{{commit}}\n".encode() + request)
+    contents = start(root, *CONTENTS)
+    try:
+        commit = commit_named(contents, ref)
+        if not commit:
+            raise GitError(f"{ref} is not a commit")
+    except GitError:
+        stop(contents)
+        raise
+    return commit, files_of(contents, commit, files)
+
+
+def commit_named(contents: Running, ref: str) -> str:
+    """The commit REF names ("" if none), asked of a `cat-file --batch` (CONTENTS), which
+    goes on running for `files_of` (or `stop`). (`git rev-parse` would be one more git to
+    start: half a millisecond of a `--changed-since` run waiting for it.)"""
+    with contextlib.suppress(BrokenPipeError):  # it ended: reading says so
+        os.write(contents.stdin, f"{as_ref(ref)}^{{commit}}\n".encode())
+    answer = b""
+    while b"\n" not in answer:
+        answer += _more(contents)
+    header, _, body = answer.partition(b"\n")
+    size = _size(header)
+    if size is None:
+        return ""
+    while len(body) < size + 1:  # the commit object, then a newline
+        body += _more(contents)
+    return header.split(b" ")[0].decode()
+
+
+def _size(header: bytes) -> int | None:
+    """The size of the object a `cat-file --batch` answer announces ("<sha> <type> <size>");
+    None for "<name> missing" (a name may hold spaces) or "<name> ambiguous"."""
+    fields = header.split(b" ")
+    if header.endswith(b" missing") or len(fields) != 3 or not fields[2].isdigit():
+        return None
+    return int(fields[2])
+
+
+def _more(process: Running) -> bytes:
+    """More of what the command writes; GitError if it ended."""
+    chunk = os.read(process.stdout, 1 << 16)
+    if not chunk:
+        raise GitError("git cat-file ended before it answered")
+    return chunk
+
+
+def files_of(contents: Running, commit: str, files: list[str]) -> dict[str, bytes]:
+    """The bytes at `commit` of each of `files` that existed there, asked of `cat-file
+    --batch`, which then ends. (A name of two lines would be two requests: it is not asked.)"""
+    asked = [name for name in files if "\n" not in name]
+    data = wait(contents, "".join(f"{commit}:./{name}\n" for name in asked).encode())
     found: dict[str, bytes] = {}
     position = 0
-    commit = ""
-    for name in [None, *files]:
+    for name in asked:
         end = data.index(b"\n", position)
-        header = data[position:end].split()
+        size = _size(data[position:end])
         position = end + 1
-        if len(header) < 3:  # "<name> missing"
-            if name is None:
-                raise GitError(f"{ref} is not a commit")
-            continue
-        size = int(header[2])
-        body = data[position : position + size]
-        position += size + 1
-        if name is None:
-            commit = header[0].decode()
-        else:
-            found[name] = body
-    return commit, found
+        if size is not None:
+            found[name] = data[position : position + size]
+            position += size + 1
+    return found
 
 
 def fork_point(root: Folder, ref: str) -> str:

@@ -72,3 +72,27 @@ def test_commands_started_ahead_and_not_taken_over_are_stopped(tmp_path: Path) -
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+def test_the_commit_a_ref_names_is_asked_of_the_cat_file_that_then_reads_the_files(
+    tmp_path: Path,
+) -> None:
+    """One `cat-file --batch` answers both: the commit first (at once, while it goes on
+    running), then the files there; an unknown ref names none, and a ref of two lines (two
+    requests) is refused before git sees it."""
+    head = commit(tmp_path, {"a.yaml": b"a: 1\n", "b c.yaml": b"b: 2\n"})
+    contents = gitbase.start(tmp_path, *gitbase.CONTENTS)
+    assert gitbase.commit_named(contents, "HEAD") == head
+    assert gitbase.commit_named(contents, "no-such-ref") == ""
+    assert gitbase.commit_named(contents, "no such ref 12") == ""  # "<name> missing"
+    found = gitbase.files_of(contents, head, ["b c.yaml", "gone 1 2.yaml", "x\ny.yaml"])
+    assert found == {"b c.yaml": b"b: 2\n"}
+    with pytest.raises(ChildProcessError):
+        os.waitpid(contents.pid, os.WNOHANG)  # it ended, and was reaped
+    with pytest.raises(gitbase.GitError, match="not a git ref"):
+        gitbase.files_at(tmp_path, "HEAD\nHEAD:a.yaml", ["b.yaml"])
+
+
+def test_outside_a_repository_cat_file_is_a_git_error(tmp_path: Path) -> None:
+    with pytest.raises(gitbase.GitError):
+        gitbase.files_at(tmp_path, "HEAD", ["a.yaml"])

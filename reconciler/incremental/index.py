@@ -15,7 +15,18 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from reconciler.gitbase import GitError, files_at, names, start, wait, what_changed
+from reconciler.gitbase import (
+    CONTENTS,
+    GitError,
+    Running,
+    commit_named,
+    files_of,
+    names,
+    start,
+    stop,
+    wait,
+    what_changed,
+)
 from reconciler.incremental.scope import Doc, discovered, doc_keys, index_keys, walked
 from reconciler.load import SKIP_DIRS, Loaded, _add, _documents, _parse, gc_paused
 from reconciler.model.repo import Repo
@@ -245,8 +256,25 @@ def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Chang
     parallel (`what_changed`; the CLI starts them before it imports the models); `fork`: and
     where HEAD's branch left REF (P1's base)."""
     running = {name: start(root, *args) for name, args in what_changed(ref, fork).items()}
+    contents = start(root, *CONTENTS)  # the commit REF names, then what files held there
     try:
-        named = wait(running["commit"]).decode().strip()
+        commit, changed, existed, since_index, fork_point = _differences(
+            root, ref, index_commit, running, contents
+        )
+    except BaseException:
+        stop(contents)
+        raise
+    old, files = _at(contents, commit, existed)
+    return Changes(commit, changed, old, since_index, files, fork_point)
+
+
+def _differences(
+    root: str, ref: str, index_commit: str, running: dict[str, Running], contents: Running
+) -> tuple[str, set[str], list[str], set[str] | None, str]:
+    """The commit REF names, the files that differ from it (and those of them that existed
+    there), those that differ from the index's commit, and where HEAD's branch left REF."""
+    try:
+        named = commit_named(contents, ref)
     except GitError:
         named = ""  # REF's diff says why
     # what differs from the index's commit: REF's diff when that is the commit REF names
@@ -272,25 +300,26 @@ def changes(root: str, ref: str, index_commit: str, fork: bool = False) -> Chang
         except GitError:
             since_index = None  # the commit is gone (history rewritten): rebuild
     try:
-        fork_point = wait(running["fork"]).decode().strip() if fork else ""
+        fork_point = wait(running["fork"]).decode().strip() if "fork" in running else ""
     except GitError:
         fork_point = ""  # no shared history
-    commit, old, files = _at(root, ref, sorted(existed))
-    return Changes(commit, changed, old, since_index, files, fork_point)
+    if not named:  # REF's diff worked: a tree, not a commit
+        raise GitError(f"{ref} is not a commit")
+    return named, changed, sorted(existed), since_index, fork_point
 
 
 def _at(
-    root: str, ref: str, names: list[str]
-) -> tuple[str, dict[str, list[Doc]], dict[str, bytes]]:
-    """The commit REF names, and the index documents and the bytes of each file as it was
-    there."""
-    commit, files = files_at(root, ref, names)
+    contents: Running, commit: str, names: list[str]
+) -> tuple[dict[str, list[Doc]], dict[str, bytes]]:
+    """The index documents and the bytes of each file as it was at the commit, asked of
+    `cat-file` (which then ends)."""
+    files = files_of(contents, commit, names)
     out: dict[str, list[Doc]] = {}
     for name in names:
         text = files.get(name, b"").decode("utf-8", errors="replace")  # its keys, if it has any
         docs = [doc_keys(raw) for raw, _ in _parse(text, name, [])]
         out[name] = [d for d in docs if d is not None]
-    return commit, out, files
+    return out, files
 
 
 # ---------------------------------------------------------------- keeping the index fresh
