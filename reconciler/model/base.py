@@ -2,11 +2,11 @@
 
 Constraints live in the types (patterns, ranges) so that pydantic-core checks them without
 calling back into Python: validating tens of thousands of documents stays cheap.
-The models are slotted dataclasses validated by pydantic-core. Their core schemas are what
-pydantic makes of them (`reconciler.model.twin`), compiled to Python (`core_schemas.py`) so
-that a command does not import pydantic: a fifth of `tenantry validate`'s start-up.
-Annotations are objects, not strings (no `from __future__ import annotations`): they would be
-evaluated at every start-up.
+The models are slotted classes, what frozen dataclasses with slots would be (`Slotted`),
+validated by pydantic-core. Their core schemas are what pydantic makes of them
+(`reconciler.model.twin`), compiled to Python (`core_schemas.py`) so that a command does not
+import pydantic: a fifth of `tenantry validate`'s start-up. Annotations are objects, not
+strings (no `from __future__ import annotations`): the types pydantic reads for the schemas.
 """
 
 import os

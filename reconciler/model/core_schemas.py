@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '59a4586d'
+SOURCES = '662a6359'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:

@@ -1,7 +1,7 @@
 """The five kinds of desired-state document (DESIGN §1)."""
 
-# Annotations are objects, not strings (no `from __future__ import annotations`): they
-# would be evaluated at every start-up.
+# Annotations are objects, not strings (no `from __future__ import annotations`): the types
+# pydantic reads for the schemas (`reconciler.model.twin`).
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum

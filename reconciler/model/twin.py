@@ -1,6 +1,7 @@
 """pydantic's view of the models: each Spec class's pydantic dataclass twin.
 
-The models are plain slotted dataclasses validated by pydantic-core (`reconciler.model.base`).
+The models are slotted classes, made what frozen dataclasses would be by `base.Slotted`,
+validated by pydantic-core.
 What pydantic itself makes of them, their core schemas, JSON Schemas and descriptions, comes
 from a twin of each class: a pydantic dataclass with the same name, fields, defaults and
 docstring, the marks (`reconciler.model.marks`) turned into pydantic's, and nested models
