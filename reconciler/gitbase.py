@@ -131,7 +131,8 @@ def as_ref(ref: str) -> str:
     """REF as git may be given it among a command's arguments: never one of its options
     (`--output=FILE` given as a ref has `git diff` write, or empty, that file)."""
     if ref.startswith("-") or "\n" in ref:  # (a line is one request to `cat-file --batch`)
-        raise GitError(f"{ref} is not a git ref")
+        shown = repr(ref) if "\n" in ref else ref
+        raise GitError(f"{shown} is not a git ref")
     return ref
 
 
