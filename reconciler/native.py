@@ -9,6 +9,7 @@ it and the classes are the same objects.
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import os
@@ -16,9 +17,9 @@ import sys
 from types import ModuleType
 
 
-def compiled(package: str, name: str) -> ModuleType | None:
-    """`package.name`, an extension module, loaded on its own; None where the package is not
-    laid out as expected (the caller imports it as usual then)."""
+def compiled(package: str, name: str) -> ModuleType:
+    """`package.name`, an extension module, loaded on its own; imported as usual (with the
+    package) where the package is not laid out as expected."""
     qualified = f"{package}.{name}"
     loaded = sys.modules.get(qualified)
     if loaded is not None:
@@ -34,4 +35,4 @@ def compiled(package: str, name: str) -> ModuleType | None:
             spec.loader.exec_module(module)
             sys.modules[qualified] = module
             return module
-    return None
+    return importlib.import_module(qualified)

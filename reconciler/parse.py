@@ -9,7 +9,6 @@ the child sends. The checks of `reconciler.inputs` (G1) run on every file here, 
 from __future__ import annotations
 
 import functools
-import importlib
 import marshal
 import os
 import re
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 
     from reconciler.forked import Stream
 else:  # yaml-rs's compiled parser, without the package's Python half (pathlib: 2 ms)
-    yaml_rs = compiled("yaml_rs", "_yaml_rs") or importlib.import_module("yaml_rs._yaml_rs")
+    yaml_rs = compiled("yaml_rs", "_yaml_rs")
 
 ALIAS_LIMITS = yaml_rs._AliasLimits(
     max_total_replayed_events=10_000,

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from ipaddress import IPv4Network
 from typing import Any
 
-SOURCES = '662a6359'
+SOURCES = 'bd909f1b'
 
 
 def _base_Metadata(cls: Any, base: Any, kinds: Any) -> Any:

@@ -7,20 +7,9 @@ laid out as expected, it is imported as usual.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from reconciler.native import compiled
-
-
-def _engine() -> ModuleType:
-    loaded = compiled("pydantic_core", "_pydantic_core")
-    if loaded is not None:
-        return loaded
-    import pydantic_core._pydantic_core as imported
-
-    return imported
-
 
 if TYPE_CHECKING:
     from pydantic_core import (
@@ -33,7 +22,7 @@ if TYPE_CHECKING:
     )
     from pydantic_core import __version__ as version
 else:
-    _core = _engine()
+    _core = compiled("pydantic_core", "_pydantic_core")
     ArgsKwargs = _core.ArgsKwargs
     PydanticCustomError = _core.PydanticCustomError
     PydanticSerializationUnexpectedValue = _core.PydanticSerializationUnexpectedValue
