@@ -4,6 +4,7 @@
 import os
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from reconciler.findings import Finding, sort_key
@@ -174,15 +175,31 @@ ALONGSIDE_THE_REST = frozenset(RULES) - ALONGSIDE_THEN
 PARALLEL_FROM = 5_000  # documents; below this a fork costs more than it saves
 
 
+# T2 asks libphonenumber, whose start (its import and the regions' metadata, about 50 ms)
+# is as much as all the other rules on a repo of a thousand occupiers: below this many
+# documents T2 runs in a child of its own, and the two cores are shared among three
+# processes; on a larger repo the third fork costs more than it saves (bench/validate.py).
+PHONE_APART_BELOW = 20_000
+PHONE = frozenset({"T2"})
+
+
 def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
     """Half of the rules run in a forked child, half here; each half locates its own
     findings (a finding in every file costs about as much to locate as to find)."""
     from reconciler.forked import in_child  # (here and below: a large repo only)
 
-    half = in_child(lambda: Positions().resolve(check(repo, ctx, HALF)))
-    findings = located(check(repo, ctx, [rule for rule in RULES if rule not in HALF]), True)
-    found = half()
-    return findings + (found if found is not None else check(repo, ctx, HALF))
+    apart = [PHONE, HALF] if len(repo.sources) < PHONE_APART_BELOW else [HALF]
+    children = [(rules, in_child(partial(_placed, repo, ctx, rules))) for rules in apart]
+    here = [rule for rule in RULES if not any(rule in rules for rules in apart)]
+    findings = located(check(repo, ctx, here), True)
+    for rules, result in children:
+        found = result()
+        findings += found if found is not None else check(repo, ctx, rules)
+    return findings
+
+
+def _placed(repo: Repo, ctx: Context, rules: frozenset[str]) -> list[Finding]:
+    return Positions().resolve(check(repo, ctx, rules))
 
 
 LOCATE_IN_TWO_FROM = 1_000  # findings

@@ -354,3 +354,37 @@ def test_json_text_and_data_validate_alike_on_mutated_documents() -> None:
         compared += 1
         accepted += outcomes[0] != "refused"
     assert compared > 2000 and accepted > 100
+
+
+
+@pytest.mark.parametrize(
+    ("phone_apart_below", "child_dies"), [(10**9, False), (0, False), (10**9, True)]
+)
+def test_numbers_are_judged_alike_by_a_child_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, phone_apart_below: int, child_dies: bool
+) -> None:
+    """T2 asks libphonenumber (50 ms to start): on a smaller repo it runs in a third process.
+    A bad block end and a number outside the blocks are found as in one process, and so
+    they are when that child dies: its rule then runs here."""
+    monkeypatch.setattr(validation, "PHONE_APART_BELOW", phone_apart_below)
+    generate(tmp_path, 3, 40, findings_fraction=0.5)
+    site = Path(discover(str(tmp_path / "sites"))[0])
+    site.write_text(re.sub(r'last: "\+\d+"', 'last: "+440000000999"', site.read_text(), count=1))
+    occupier = Path(discover(str(tmp_path / "occupiers"))[-1])
+    number = re.search(r'number: "(\+\d+)"', occupier.read_text())
+    assert number is not None
+    occupier.write_text(occupier.read_text().replace(number[1], "+999123456789"))
+    expected = outcome(tmp_path, fork=False)
+    t2 = [f[4] for f in expected[0] if f[3] == "T2"]
+    assert any("+440000000999 is not a valid phone number" in message for message in t2)
+    assert any("+999123456789 is not a valid phone number" in message for message in t2)
+    if child_dies:
+        placed = validation._placed
+
+        def t2_dies(repo: Any, ctx: Any, rules: frozenset[str]) -> list[Any]:
+            if "T2" in rules:
+                raise MemoryError("the child ran out of memory")
+            return placed(repo, ctx, rules)
+
+        monkeypatch.setattr(validation, "_placed", t2_dies)
+    assert outcome(tmp_path, fork=True) == expected
