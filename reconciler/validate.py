@@ -184,8 +184,9 @@ PHONE = frozenset({"T2"})
 
 
 def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
-    """Half of the rules run in a forked child, half here; each half locates its own
-    findings (a finding in every file costs about as much to locate as to find)."""
+    """Half of the rules run in a forked child (and T2, on a smaller repo, in another), the
+    rest here; each process locates its own findings (a finding in every file costs about
+    as much to locate as to find). A child that failed leaves its rules to be run here."""
     from reconciler.forked import in_child  # (here and below: a large repo only)
 
     apart = [PHONE, HALF] if len(repo.sources) < PHONE_APART_BELOW else [HALF]
@@ -199,6 +200,7 @@ def _check_on_two_cores(repo: Repo, ctx: Context) -> list[Finding]:
 
 
 def _placed(repo: Repo, ctx: Context, rules: frozenset[str]) -> list[Finding]:
+    """What a child sends back: its rules' findings, at their file:line:column."""
     return Positions().resolve(check(repo, ctx, rules))
 
 

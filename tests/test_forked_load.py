@@ -356,7 +356,6 @@ def test_json_text_and_data_validate_alike_on_mutated_documents() -> None:
     assert compared > 2000 and accepted > 100
 
 
-
 @pytest.mark.parametrize(
     ("phone_apart_below", "child_dies"), [(10**9, False), (0, False), (10**9, True)]
 )
